@@ -1,0 +1,111 @@
+import { javascript, typescript, YamlFile } from 'projen';
+
+// Exact versions: cdk8s 2.x / constructs 10.x, never projen's cdk8s defaults (see README "Decisions").
+const CDK8S = '2.70.106';
+const CONSTRUCTS = '10.8.1';
+const CDK8S_PLUS = '2.5.6';
+const CDK8S_CLI = '2.207.60';
+
+const project = new typescript.TypeScriptProject({
+  name: 'cdk8s-tekton-flux',
+  description: 'cdk8s constructs that synthesize Tekton Pipelines, Tekton Triggers and Flux objects for GitOps',
+  license: 'Apache-2.0',
+  copyrightOwner: 'cdk8s-tekton-flux authors',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  projenVersion: '0.103.25',
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+  typescriptVersion: '5.9.3',
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  sampleCode: false,
+  prettier: false,
+  entrypoint: 'lib/src/index.js',
+  entrypointTypes: 'lib/src/index.d.ts',
+  deps: [`cdk8s@${CDK8S}`, `constructs@${CONSTRUCTS}`, `cdk8s-plus-28@${CDK8S_PLUS}`],
+  peerDeps: [],
+  devDeps: [
+    `cdk8s-cli@${CDK8S_CLI}`,
+    'ts-node@10.9.2',
+    '@types/node@20.19.25',
+    'yaml@2.9.1',
+  ],
+  jestOptions: {
+    jestVersion: '^29',
+    junitReporting: false,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 120000,
+      collectCoverage: false,
+    },
+  },
+  tsconfig: {
+    include: ['src/**/*.ts', 'imports/**/*.ts'],
+    compilerOptions: { rootDir: '.', outDir: 'lib', skipLibCheck: true },
+  },
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['src/**/*.ts', 'imports/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts'],
+    compilerOptions: { rootDir: '.', skipLibCheck: true },
+  },
+  gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '*.tgz'],
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'bench', 'examples', 'scripts'],
+    ignorePatterns: ['imports/', 'lib/', 'dist/', '*.d.ts', '*.js', 'node_modules/'],
+  },
+  tsJestOptions: {
+    // Type checking happens once in `tsc` (typecheckTests); ts-jest only transpiles, which keeps the
+    // 600 kB generated Tekton module from being type-checked in every test file.
+    transformOptions: { isolatedModules: true },
+  },
+  npmignoreEnabled: true,
+});
+
+// projen derives ts-jest/@types/jest from jestVersion; pin all three exactly.
+project.addDevDeps('jest@29.7.0', 'ts-jest@29.4.15', '@types/jest@29.5.14');
+
+// dist/ is what Flux reconciles: it is committed (projen ignores /dist/ by default).
+project.gitignore.include('/dist/');
+project.npmignore?.exclude('/dist/', '/imports/**/*.ts', '!/imports/**/*.d.ts', '/bench/', '/.ci/');
+
+// `cdk8s synth` runs the compiled app (no ts-node at synth time).
+project.addFields({
+  files: ['lib/**/*.js', 'lib/**/*.d.ts', 'README.md', 'docs/'],
+});
+
+new YamlFile(project, 'cdk8s.yaml', {
+  obj: {
+    language: 'typescript',
+    app: 'node lib/src/main.js',
+    // The app writes dist/ itself (stage then swap, see src/gitops-app.ts); cdk8s deletes this
+    // folder before each run, so it must never be dist/.
+    output: '.cdk8s-staging/cli',
+    imports: [],
+  },
+});
+
+// Regenerates imports/ from the upstream CRDs (never `cdk8s import k8s`: that needs the internet).
+project.addTask('import', {
+  description: 'Regenerate imports/ from the upstream CRDs in $CRDS_DIR (default ../shared/crds)',
+  exec: 'ts-node --project tsconfig.dev.json scripts/import-crds.ts',
+});
+
+project.addTask('synth', {
+  description: 'Compile and synthesize the app into dist/',
+  steps: [{ spawn: 'compile' }, { exec: 'cdk8s synth --no-check-upgrade' }],
+});
+
+// npm pack must never write into dist/ (projen's default): dist/ is what Flux applies.
+project.packageTask.reset('mkdir -p .pack && npm pack --pack-destination .pack');
+
+project.testTask.reset();
+project.testTask.exec('tsc --noEmit -p tsconfig.dev.json');
+project.testTask.exec('jest --passWithNoTests=false');
+project.testTask.spawn(project.tasks.tryFind('eslint')!);
+
+project.synth();

@@ -1,0 +1,62 @@
+/**
+ * Regenerates imports/ from the upstream CRDs with `cdk8s import` (no network).
+ *
+ * The CRD folder comes from $CRDS_DIR, else ../shared/crds. Each CRD is reduced to its storage version
+ * before import: Tekton lists v1beta1 before v1, and `cdk8s import` would otherwise give the v1beta1
+ * classes the unsuffixed names (`Task` would be v1beta1). After this step `Task` is `tekton.dev/v1`.
+ * Tekton Triggers' CRDs carry no schema, so they are not imported: src/triggers/ types them.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments, stringify } from 'yaml';
+
+/** CRD file (relative to the CRD folder) per generated module. */
+const MODULES: Record<string, string[]> = {
+  'tekton.dev': ['tekton-pipeline/300-task.yaml', 'tekton-pipeline/300-pipeline.yaml',
+    'tekton-pipeline/300-pipelinerun.yaml', 'tekton-pipeline/300-taskrun.yaml'],
+  'source.toolkit.fluxcd.io': ['flux/source.toolkit.fluxcd.io_gitrepositories.yaml',
+    'flux/source.toolkit.fluxcd.io_ocirepositories.yaml'],
+  'kustomize.toolkit.fluxcd.io': ['flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml'],
+  'notification.toolkit.fluxcd.io': ['flux/notification.toolkit.fluxcd.io_alerts.yaml',
+    'flux/notification.toolkit.fluxcd.io_providers.yaml', 'flux/notification.toolkit.fluxcd.io_receivers.yaml'],
+};
+
+const root = path.resolve(__dirname, '..');
+const crdsDir = path.resolve(root, process.env.CRDS_DIR ?? '../shared/crds');
+if (!fs.existsSync(crdsDir)) {
+  console.error(`import: CRD folder not found: ${crdsDir}\n` +
+    'Set CRDS_DIR to a folder holding the upstream Tekton and Flux CRDs (tekton-pipeline/, flux/), ' +
+    'or check out ../shared beside this repository.');
+  process.exit(1);
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crd-import-'));
+const outdir = path.join(root, 'imports');
+fs.rmSync(outdir, { recursive: true, force: true });
+try {
+  for (const [module, files] of Object.entries(MODULES)) {
+    const docs: string[] = [];
+    for (const file of files) {
+      const full = path.join(crdsDir, file);
+      if (!fs.existsSync(full)) {
+        throw new Error(`import: ${full} is missing from the CRD folder`);
+      }
+      for (const doc of parseAllDocuments(fs.readFileSync(full, 'utf8'))) {
+        const crd = doc.toJS();
+        if (crd?.kind !== 'CustomResourceDefinition') continue;
+        crd.spec.versions = crd.spec.versions.filter((v: any) => v.storage);
+        docs.push(stringify(crd));
+      }
+    }
+    const input = path.join(work, `${module}.yaml`);
+    fs.writeFileSync(input, docs.join('---\n'));
+    execFileSync(path.join(root, 'node_modules/.bin/cdk8s'),
+      ['import', input, '--output', outdir, '--language', 'typescript', '--no-save',
+        '--no-check-upgrade'],
+      { cwd: root, stdio: 'inherit' });
+  }
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}

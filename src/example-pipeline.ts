@@ -1,0 +1,104 @@
+import { Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import { OnError, Pipeline, Task, When } from './tekton';
+
+/**
+ * The example CI pipeline of the synth app: clone → lint ∥ unit-test → build → deploy, finally notify.
+ * Only `clone` binds anything by hand; every other param and workspace is declared once, on its Task.
+ */
+export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
+  const clone = new Task(scope, 'git-clone', { description: 'Clone a repository at a commit' });
+  const url = clone.addParam('url', { description: 'repository URL' });
+  const commit = clone.addParam('commit', { description: 'commit to check out' });
+  const checkout = clone.addWorkspace('source', { description: 'where the repository is cloned' });
+  const cloned = clone.addResult('commit', { description: 'the commit that was checked out' });
+  clone.addStep({
+    name: 'clone',
+    image: 'alpine/git:2.45.2',
+    script: [
+      '#!/bin/sh', 'set -eu',
+      `git clone --no-checkout "${url}" "${checkout.path}/repo"`,
+      `cd "${checkout.path}/repo" && git checkout --detach "${commit}"`,
+      `git rev-parse HEAD | tr -d '\\n' > "${cloned.path}"`,
+    ].join('\n'),
+  });
+
+  const lint = nodeTask(scope, 'lint', 'npm run lint');
+  const unit = nodeTask(scope, 'unit-test', 'npm test');
+
+  const build = new Task(scope, 'build-image', { description: 'Build and push the image with kaniko' });
+  const image = build.addParam('image', { description: 'image repository, e.g. ghcr.io/acme/app' });
+  const buildSource = build.addWorkspace('source');
+  const buildCommit = build.addParam('commit');
+  const digest = build.addResult('digest', { description: 'digest of the pushed image' });
+  build.addStep({
+    name: 'build-and-push',
+    image: 'gcr.io/kaniko-project/executor:v1.23.2',
+    args: [
+      `--context=${buildSource.path}/repo`,
+      `--destination=${image}:${buildCommit}`,
+      `--digest-file=${digest.path}`,
+    ],
+    computeResources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } },
+  });
+
+  const deploy = new Task(scope, 'deploy', { description: 'Roll the new image out to staging' });
+  const deployImage = deploy.addParam('image');
+  const deployDigest = deploy.addParam('digest');
+  const environment = deploy.addParam('environment', { default: 'staging', enum: ['staging', 'production'] });
+  deploy.addStep({
+    name: 'rollout',
+    image: 'bitnami/kubectl:1.31',
+    script: `kubectl -n "${environment}" set image deployment/app app="${deployImage}@${deployDigest}"\n` +
+      `kubectl -n "${environment}" rollout status deployment/app --timeout=5m`,
+  });
+
+  const notify = new Task(scope, 'notify', { description: 'Post the outcome to a chat webhook' });
+  const status = notify.addParam('status');
+  const notifyCommit = notify.addParam('commit');
+  notify.addStep({
+    name: 'post',
+    image: 'curlimages/curl:8.10.1',
+    env: { WEBHOOK_URL: { secretKeyRef: { name: 'chat-webhook', key: 'url' } } },
+    script: `curl -fsS -X POST -d "ci ${status} for ${notifyCommit}" "$WEBHOOK_URL"`,
+  });
+
+  const pipeline = new Pipeline(scope, id, {
+    description: 'Node service CI: clone, lint and test in parallel, build, deploy, notify',
+    timeouts: { pipeline: Duration.hours(1), tasks: Duration.minutes(45), finally: Duration.minutes(10) },
+  });
+  const cloneTask = pipeline.addTask('clone', { task: clone, retries: 2 });
+  const lintTask = pipeline.addTask('lint', { task: lint, runAfter: [cloneTask] });
+  const unitTask = pipeline.addTask('unit-test', { task: unit, runAfter: [cloneTask], retries: 1, timeout: Duration.minutes(15) });
+  const buildTask = pipeline.addTask('build', {
+    task: build,
+    runAfter: [lintTask, unitTask],
+    params: { commit: cloneTask.result('commit') },
+    retries: 2,
+  });
+  pipeline.addTask('deploy', {
+    task: deploy,
+    params: { digest: buildTask.result('digest') },
+    when: [When.input(pipeline.addParam('deploy', { default: 'true', description: 'deploy after a green build' })).in(['true'])],
+  });
+  pipeline.addFinally('notify', {
+    task: notify,
+    params: { status: pipeline.tasksStatus, commit: cloneTask.result('commit') },
+    onError: OnError.CONTINUE,
+  });
+  pipeline.addResult('digest', buildTask.result('digest'), { description: 'digest of the image built' });
+  return pipeline;
+}
+
+function nodeTask(scope: Construct, id: string, command: string): Task {
+  const task = new Task(scope, id, { description: `Run \`${command}\` in the checkout` });
+  const source = task.addWorkspace('source');
+  task.addStep({
+    name: 'run',
+    image: 'node:20-bookworm-slim',
+    workingDir: `${source.path}/repo`,
+    script: `npm ci\n${command}`,
+    computeResources: { requests: { cpu: '250m', memory: '512Mi' } },
+  });
+  return task;
+}

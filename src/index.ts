@@ -1,0 +1,3 @@
+export * from './gitops-app';
+export { goDuration } from './duration';
+export * from './tekton';

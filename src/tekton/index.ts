@@ -1,0 +1,12 @@
+export * from './params';
+export * from './workspaces';
+export * from './results';
+export * from './step';
+export * from './task';
+export * from './task-resolver';
+export * from './when';
+export * from './workspace-binding';
+export * from './pipeline-task';
+export * from './pipeline';
+export * from './pipeline-run';
+export { referencesIn, referencesInValue, VariableReference } from './references';

@@ -1,0 +1,162 @@
+/** The type of a Tekton param. */
+export enum ParamType {
+  /** A single string (Tekton's default). */
+  STRING = 'string',
+  /** A list of strings; reference it whole with `param.all`. */
+  ARRAY = 'array',
+  /** A map of string keys to strings; reference a key with `param.key(k)`. */
+  OBJECT = 'object',
+}
+
+/** Any value that renders to a string in a template literal (a param, result or workspace reference). */
+export interface IStringable {
+  /** The Tekton substitution the reference stands for, e.g. `$(params.revision)`. */
+  toString(): string;
+}
+
+/** The value given to a param: a string (or reference), a list of them, or a map of them. */
+export type ParamValue = string | IStringable | Array<string | IStringable> | { [key: string]: string | IStringable };
+
+/** Options of a Task or Pipeline param. */
+export interface ParamOptions {
+  /**
+   * The param type.
+   * @default - inferred from `default` (array / object), else `ParamType.STRING`
+   */
+  readonly type?: ParamType;
+  /**
+   * The value used when a run gives none. Its shape must match `type`.
+   * @default - none: every run must give a value
+   */
+  readonly default?: string | string[] | { [key: string]: string };
+  /**
+   * What the param is for (shown in the Tekton dashboard and carried up to the Pipeline).
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * The only values a run may give (Tekton's `enum`; needs the `enable-param-enum` feature flag).
+   * @default - any value
+   */
+  readonly enum?: string[];
+  /**
+   * The keys of an object param (all string-typed).
+   * @default - the keys of `default`, when it is an object
+   */
+  readonly properties?: string[];
+}
+
+/** A param as Tekton stores it, with its admission defaults written out. */
+export interface ParamSpec {
+  readonly name: string;
+  readonly type: ParamType;
+  readonly description?: string;
+  readonly default?: string | string[] | { [key: string]: string };
+  readonly enum?: string[];
+  readonly properties?: { [key: string]: { type: 'string' } };
+}
+
+/** Builds the stored form of a param: type inferred like Tekton's defaulting webhook does. */
+export function paramSpec(name: string, options: ParamOptions = {}): ParamSpec {
+  const type = options.type ?? inferType(options.default, options.properties);
+  const keys = options.properties
+    ?? (type === ParamType.OBJECT && options.default && typeof options.default === 'object' && !Array.isArray(options.default)
+      ? Object.keys(options.default) : undefined);
+  return {
+    name,
+    type,
+    description: options.description,
+    default: options.default,
+    enum: options.enum,
+    properties: keys ? Object.fromEntries(keys.map((k) => [k, { type: 'string' as const }])) : undefined,
+  };
+}
+
+function inferType(value: ParamOptions['default'], properties?: string[]): ParamType {
+  if (Array.isArray(value)) return ParamType.ARRAY;
+  if (value !== undefined && typeof value === 'object') return ParamType.OBJECT;
+  if (properties) return ParamType.OBJECT;
+  return ParamType.STRING;
+}
+
+/** Problems with a param declaration (empty list when it is fine). */
+export function paramSpecProblems(spec: ParamSpec): string[] {
+  const problems: string[] = [];
+  const d = spec.default;
+  if (d !== undefined) {
+    const actual = Array.isArray(d) ? ParamType.ARRAY : typeof d === 'object' ? ParamType.OBJECT : ParamType.STRING;
+    if (actual !== spec.type) {
+      problems.push(`param '${spec.name}' is of type ${spec.type} but its default is ${article(actual)}: give a default of type ${spec.type}, or change the type`);
+    }
+  }
+  if (spec.type === ParamType.OBJECT && !spec.properties) {
+    problems.push(`object param '${spec.name}' needs its keys: set 'properties' (or a default object)`);
+  }
+  if (spec.enum) {
+    if (spec.type !== ParamType.STRING) problems.push(`param '${spec.name}': 'enum' is only allowed on string params`);
+    if (typeof d === 'string' && !spec.enum.includes(d)) {
+      problems.push(`param '${spec.name}': default '${d}' is not one of its enum values [${spec.enum.join(', ')}]`);
+    }
+  }
+  return problems;
+}
+
+function article(type: ParamType) {
+  return type === ParamType.ARRAY ? 'an array' : type === ParamType.OBJECT ? 'an object' : 'a string';
+}
+
+/** Renders a param value to what Tekton stores (references become their `$(…)` text). */
+export function renderParamValue(value: ParamValue): string | string[] | { [key: string]: string } {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string') return value;
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+  }
+  return String(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * A reference to a declared param. In a template literal it renders `$(params.<name>)`; use `all`
+ * for a whole array or object and `key()` for one key of an object.
+ */
+export class Param implements IStringable {
+  /** @internal */
+  constructor(public readonly name: string, public readonly spec: ParamSpec, private readonly prefix = 'params') {}
+
+  /** The param type. */
+  public get type(): ParamType {
+    return this.spec.type;
+  }
+
+  /** `$(params.<name>[*])`: the whole array or object (only where Tekton accepts a list or map). */
+  public get all(): string {
+    return `$(${this.prefix}.${this.name}[*])`;
+  }
+
+  /** `$(params.<name>.<key>)`: one key of an object param. */
+  public key(key: string): string {
+    if (this.spec.type !== ParamType.OBJECT) {
+      throw new Error(`param '${this.name}' is a ${this.spec.type}, not an object: key('${key}') needs type object`);
+    }
+    if (!this.spec.properties || !(key in this.spec.properties)) {
+      throw new Error(`object param '${this.name}' has no key '${key}' (keys: ${Object.keys(this.spec.properties ?? {}).join(', ')})`);
+    }
+    return `$(${this.prefix}.${this.name}.${key})`;
+  }
+
+  /** `$(params.<name>[i])`: one item of an array param. */
+  public index(i: number): string {
+    if (this.spec.type !== ParamType.ARRAY) {
+      throw new Error(`param '${this.name}' is a ${this.spec.type}, not an array: index(${i}) needs type array`);
+    }
+    return `$(${this.prefix}.${this.name}[${i}])`;
+  }
+
+  public toString(): string {
+    return `$(${this.prefix}.${this.name})`;
+  }
+}

@@ -1,0 +1,127 @@
+import { ApiObjectMetadata } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as l1 from '../../imports/tekton.dev';
+import { goDuration } from '../duration';
+import { namespaceOf, shortHash, toDnsLabel } from '../names';
+import { claimName } from '../registry';
+import { ParamValue, renderParamValue } from './params';
+import { IPipeline, PipelineTimeouts } from './pipeline';
+import { WorkspaceBinding } from './workspace-binding';
+
+/** What a run of a Pipeline is given: shared by `PipelineRun` and the trigger layer. */
+export interface PipelineRunOptions {
+  /**
+   * The ServiceAccount the TaskRuns run as (`taskRunTemplate.serviceAccountName`).
+   * @default 'default' (Tekton's default, written out)
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * What backs each Pipeline workspace.
+   * @default - none; a required workspace left unbound is a synth error
+   */
+  readonly workspaces?: { [name: string]: WorkspaceBinding };
+  /**
+   * Timeouts of the run.
+   * @default - the Pipeline's `timeouts`, else Tekton's default (pipeline: 1h)
+   */
+  readonly timeouts?: PipelineTimeouts;
+}
+
+/** Props for `PipelineRun`. */
+export interface PipelineRunProps extends PipelineRunOptions {
+  /** The Pipeline to run. */
+  readonly pipeline: IPipeline;
+  /**
+   * Values of the Pipeline's params; every param without a default must be given.
+   * @default - none
+   */
+  readonly params?: { [name: string]: ParamValue };
+  /**
+   * The namespace.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * Extra labels and annotations.
+   * @default - none
+   */
+  readonly metadata?: Omit<ApiObjectMetadata, 'name' | 'namespace' | 'generateName'>;
+}
+
+/**
+ * A one-off run kept in git. Flux applies it with server-side apply, which cannot create an object that
+ * has only `generateName`, so its name is derived from its content: `<pipeline>-<hash>`. The same run
+ * gets the same name on every synth; change a param and it becomes a new run.
+ */
+export class PipelineRun extends Construct {
+  /** The run's `metadata.name`. */
+  public readonly name: string;
+  /** The L1 object (escape hatch). */
+  public readonly resource: l1.PipelineRun;
+
+  constructor(scope: Construct, id: string, props: PipelineRunProps) {
+    super(scope, id);
+    const spec = renderRunSpec(props.pipeline, props, props.params ?? {});
+    this.name = `${toDnsLabel(props.pipeline.pipelineName, 63 - 9)}-${shortHash(JSON.stringify(spec))}`;
+    const namespace = namespaceOf(this, props.namespace);
+    claimName(this, 'PipelineRun', namespace, this.name);
+    this.resource = new l1.PipelineRun(this, 'Resource', {
+      metadata: { ...props.metadata, name: this.name, namespace: props.namespace },
+      spec: spec as l1.PipelineRunSpec,
+    });
+    this.node.addValidation({ validate: () => runProblems(props.pipeline, props, Object.keys(props.params ?? {})) });
+  }
+}
+
+/** Renders a PipelineRun spec (params rendered as given; the caller decides what they are). */
+export function renderRunSpec(pipeline: IPipeline, options: PipelineRunOptions, params: { [name: string]: ParamValue }) {
+  const timeouts = options.timeouts ?? pipeline.timeouts;
+  const wsEntries = Object.entries(options.workspaces ?? {});
+  return {
+    pipelineRef: { name: pipeline.pipelineName },
+    params: Object.keys(params).length ? Object.entries(params).map(([name, value]) => ({ name, value: renderParamValue(value) })) : undefined,
+    workspaces: wsEntries.length ? wsEntries.map(([name, binding]) => binding.render(name)) : undefined,
+    taskRunTemplate: { serviceAccountName: options.serviceAccountName ?? 'default' },
+    timeouts: timeouts && {
+      pipeline: timeouts.pipeline && goDuration(timeouts.pipeline),
+      tasks: timeouts.tasks && goDuration(timeouts.tasks),
+      finally: timeouts.finally && goDuration(timeouts.finally),
+    },
+  };
+}
+
+/** Problems of a run: params without a value, unknown params and workspaces, unbound workspaces, bad timeouts. */
+export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, given: string[], how = 'params'): string[] {
+  const errors: string[] = [];
+  const specs = pipeline.paramSpecs;
+  const names = new Set(specs.map((p) => p.name));
+  for (const p of specs) {
+    if (p.default === undefined && !given.includes(p.name)) {
+      errors.push(`Pipeline '${pipeline.pipelineName}' param '${p.name}' has no value: give it in ${how} (or a default where it is declared)`);
+    }
+  }
+  for (const g of given) {
+    if (!names.has(g)) {
+      errors.push(`${how} gives '${g}', but Pipeline '${pipeline.pipelineName}' has no such param (params: ${[...names].join(', ') || 'none'})`);
+    }
+  }
+  const ws = pipeline.workspaceSpecs;
+  const bound = Object.keys(options.workspaces ?? {});
+  for (const w of ws) {
+    if (!w.options.optional && !bound.includes(w.name)) {
+      errors.push(`Pipeline '${pipeline.pipelineName}' workspace '${w.name}' is not bound: give it in workspaces, e.g. { '${w.name}': WorkspaceBinding.volumeClaimTemplate() }`);
+    }
+  }
+  for (const b of bound) {
+    if (!ws.some((w) => w.name === b)) {
+      errors.push(`workspaces binds '${b}', but Pipeline '${pipeline.pipelineName}' has no such workspace (workspaces: ${ws.map((w) => w.name).join(', ') || 'none'})`);
+    }
+  }
+  const t = options.timeouts ?? pipeline.timeouts;
+  if (t?.pipeline && t.tasks && t.finally && t.tasks.toMilliseconds() + t.finally.toMilliseconds() > t.pipeline.toMilliseconds()) {
+    errors.push('timeouts: tasks + finally exceed pipeline: Tekton rejects this, raise timeouts.pipeline or lower the others');
+  } else if (t?.pipeline && (t.tasks ?? t.finally) && (t.tasks ?? t.finally)!.toMilliseconds() > t.pipeline.toMilliseconds()) {
+    errors.push('timeouts: tasks or finally exceed pipeline: Tekton rejects this, raise timeouts.pipeline');
+  }
+  return errors;
+}

@@ -1,0 +1,184 @@
+import { Duration } from 'cdk8s';
+import { goDuration } from '../duration';
+import * as l1 from '../../imports/tekton.dev';
+
+/** What a step does when it fails. */
+export enum OnError {
+  /** Keep going: the step's failure is recorded, the run continues. */
+  CONTINUE = 'continue',
+  /** Fail the task (Tekton's default). */
+  STOP_AND_FAIL = 'stopAndFail',
+}
+
+/** An environment variable of a step: a literal, or a key of an existing Secret or ConfigMap. */
+export type EnvValue = string | { readonly secretKeyRef: { readonly name: string; readonly key: string } }
+| { readonly configMapKeyRef: { readonly name: string; readonly key: string } };
+
+/** Compute resources of a step (Kubernetes quantities). */
+export interface ComputeResources {
+  /**
+   * Requests, e.g. `{ cpu: '500m', memory: '512Mi' }`.
+   * @default - none
+   */
+  readonly requests?: { [resource: string]: string };
+  /**
+   * Limits, e.g. `{ memory: '1Gi' }`.
+   * @default - none
+   */
+  readonly limits?: { [resource: string]: string };
+}
+
+/** A step of a Task. */
+export interface StepProps {
+  /** The step name (a DNS label, unique within the Task). */
+  readonly name: string;
+  /** The container image. */
+  readonly image: string;
+  /**
+   * A script to run (mutually exclusive with `command`).
+   * @default - none
+   */
+  readonly script?: string;
+  /**
+   * The entrypoint (mutually exclusive with `script`).
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * Arguments to the entrypoint.
+   * @default - none
+   */
+  readonly args?: string[];
+  /**
+   * Environment variables: literals, or references to keys of existing Secrets / ConfigMaps.
+   * @default - none
+   */
+  readonly env?: { [name: string]: EnvValue };
+  /**
+   * The working directory.
+   * @default - the image's
+   */
+  readonly workingDir?: string;
+  /**
+   * CPU and memory requests and limits.
+   * @default - none
+   */
+  readonly computeResources?: ComputeResources;
+  /**
+   * The container security context (raw Kubernetes `SecurityContext`).
+   * @default - none
+   */
+  readonly securityContext?: l1.TaskSpecStepsSecurityContext;
+  /**
+   * What to do when the step fails.
+   * @default OnError.STOP_AND_FAIL
+   */
+  readonly onError?: OnError;
+  /**
+   * The longest the step may run.
+   * @default - no step timeout
+   */
+  readonly timeout?: Duration;
+}
+
+/** The template every step of a Task starts from. */
+export interface StepTemplate {
+  /**
+   * Environment variables for every step.
+   * @default - none
+   */
+  readonly env?: { [name: string]: EnvValue };
+  /**
+   * Compute resources for every step.
+   * @default - none
+   */
+  readonly computeResources?: ComputeResources;
+  /**
+   * Security context for every step.
+   * @default - none
+   */
+  readonly securityContext?: l1.TaskSpecStepTemplateSecurityContext;
+  /**
+   * Working directory for every step.
+   * @default - none
+   */
+  readonly workingDir?: string;
+}
+
+/** A sidecar container that runs beside the steps (e.g. a database for tests). */
+export interface SidecarProps {
+  /** The sidecar name (unique within the Task). */
+  readonly name: string;
+  /** The container image. */
+  readonly image: string;
+  /**
+   * A script to run.
+   * @default - the image's entrypoint
+   */
+  readonly script?: string;
+  /**
+   * The entrypoint.
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * Arguments.
+   * @default - none
+   */
+  readonly args?: string[];
+  /**
+   * Environment variables.
+   * @default - none
+   */
+  readonly env?: { [name: string]: EnvValue };
+}
+
+/** @internal */
+export function renderEnv(env?: { [name: string]: EnvValue }): any[] | undefined {
+  if (!env || Object.keys(env).length === 0) return undefined;
+  return Object.entries(env).map(([name, value]) =>
+    typeof value === 'string' ? { name, value } : { name, valueFrom: value });
+}
+
+/** @internal */
+export function renderStep(step: StepProps): l1.TaskSpecSteps {
+  return {
+    name: step.name,
+    image: step.image,
+    script: step.script,
+    command: step.command,
+    args: step.args,
+    env: renderEnv(step.env),
+    workingDir: step.workingDir,
+    computeResources: step.computeResources && {
+      requests: quantities(step.computeResources.requests, l1.TaskSpecStepsComputeResourcesRequests.fromString),
+      limits: quantities(step.computeResources.limits, l1.TaskSpecStepsComputeResourcesLimits.fromString),
+    },
+    securityContext: step.securityContext,
+    onError: step.onError,
+    timeout: step.timeout ? goDuration(step.timeout) : undefined,
+  };
+}
+
+/** @internal */
+export function renderStepTemplate(t?: StepTemplate): l1.TaskSpecStepTemplate | undefined {
+  if (!t) return undefined;
+  return {
+    env: renderEnv(t.env),
+    computeResources: t.computeResources && {
+      requests: quantities(t.computeResources.requests, l1.TaskSpecStepTemplateComputeResourcesRequests.fromString),
+      limits: quantities(t.computeResources.limits, l1.TaskSpecStepTemplateComputeResourcesLimits.fromString),
+    },
+    securityContext: t.securityContext,
+    workingDir: t.workingDir,
+  };
+}
+
+/** @internal */
+export function renderSidecar(s: SidecarProps): l1.TaskSpecSidecars {
+  return { name: s.name, image: s.image, script: s.script, command: s.command, args: s.args, env: renderEnv(s.env) };
+}
+
+function quantities<T>(values: { [k: string]: string } | undefined, make: (v: string) => T) {
+  return values && Object.fromEntries(Object.entries(values).map(([k, v]) => [k, make(v)]));
+}

@@ -1,0 +1,351 @@
+import { ApiObjectMetadata, Lazy } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import * as l1 from '../../imports/tekton.dev';
+import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
+import { claimName } from '../registry';
+import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems } from './params';
+import { referencesInValue } from './references';
+import { ResultOptions, TaskResult, resultSpec } from './results';
+import { SidecarProps, StepProps, StepTemplate, renderSidecar, renderStep, renderStepTemplate } from './step';
+import { TaskResolver } from './task-resolver';
+import { WorkspaceOptions, Workspace } from './workspaces';
+
+/** Tekton's rule for param, workspace and result names. */
+export const TEKTON_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]*$/;
+
+/** The params, workspaces and results a Task declares: what a Pipeline needs to bind it. */
+export interface TaskInterface {
+  /**
+   * The Task's params.
+   * @default - none
+   */
+  readonly params?: { [name: string]: ParamOptions };
+  /**
+   * The Task's workspaces.
+   * @default - none
+   */
+  readonly workspaces?: { [name: string]: WorkspaceOptions };
+  /**
+   * The Task's results.
+   * @default - none
+   */
+  readonly results?: { [name: string]: ResultOptions };
+}
+
+/** How a Pipeline refers to a Task (`taskRef`). */
+export interface TaskRefSpec {
+  /** Name of a Task in the Pipeline's namespace. */
+  readonly name?: string;
+  /** `Task` (written out: it is Tekton's admission default). */
+  readonly kind?: string;
+  /** Remote resolution: `cluster`, `git`, `bundles` or `hub`. */
+  readonly resolver?: string;
+  /** Resolver params. */
+  readonly params?: Array<{ name: string; value: string }>;
+}
+
+/** A Task a Pipeline can run: one defined here, one that exists already, or one fetched by a resolver. */
+export interface ITask extends IConstruct {
+  /** The `taskRef` a Pipeline renders. */
+  readonly taskRef: TaskRefSpec;
+  /** A short name for messages and for default pipeline task names. */
+  readonly displayName: string;
+  /** The declared params (read when the Pipeline renders, so late additions count). */
+  readonly paramSpecs: ParamSpec[];
+  /** The declared workspaces. */
+  readonly workspaceSpecs: Workspace[];
+  /** The declared result names. */
+  readonly resultNames: string[];
+  /**
+   * Whether the declared interface is complete. An imported Task given no interface is `false`:
+   * its bindings are passed through unchecked.
+   */
+  readonly interfaceKnown: boolean;
+}
+
+/** Props for `Task`. */
+export interface TaskProps {
+  /**
+   * The Task's `metadata.name`.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * A description for the dashboard.
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * A display name for the dashboard.
+   * @default - none
+   */
+  readonly displayName?: string;
+  /**
+   * Steps to start with (more with `addStep`).
+   * @default - none
+   */
+  readonly steps?: StepProps[];
+  /**
+   * The template every step starts from.
+   * @default - none
+   */
+  readonly stepTemplate?: StepTemplate;
+  /**
+   * Sidecars that run beside the steps.
+   * @default - none
+   */
+  readonly sidecars?: SidecarProps[];
+  /**
+   * Pod volumes the steps can mount (raw Kubernetes `Volume`s; only references to existing Secrets/ConfigMaps).
+   * @default - none
+   */
+  readonly volumes?: any[];
+  /**
+   * Extra labels and annotations.
+   * @default - none
+   */
+  readonly metadata?: Omit<ApiObjectMetadata, 'name' | 'namespace'>;
+}
+
+/**
+ * A Tekton `Task` (`tekton.dev/v1`). Declare params, workspaces and results on it once; a Pipeline that
+ * runs it declares whatever it does not bind.
+ *
+ * ```ts
+ * const test = new Task(chart, 'unit-test');
+ * const revision = test.addParam('revision');
+ * const source = test.addWorkspace('source');
+ * test.addStep({ name: 'test', image: 'node:20', script: `cd ${source.path} && git checkout ${revision} && npm test` });
+ * ```
+ */
+export class Task extends Construct implements ITask {
+  /** A Task that exists in the cluster already, by name; declare its interface so Pipelines can bind it. */
+  public static fromTaskName(scope: Construct, id: string, taskName: string, taskInterface?: TaskInterface): ITask {
+    return new ImportedTask(scope, id, { name: taskName, kind: 'Task' }, taskName, taskInterface);
+  }
+
+  /**
+   * A Task fetched by a Tekton resolver (git, hub, bundles, cluster), e.g. the catalog's git-clone.
+   * Declare its interface so Pipelines can bind it and the declare-once rules apply.
+   */
+  public static fromResolver(scope: Construct, id: string, resolver: TaskResolver, taskInterface?: TaskInterface): ITask {
+    return new ImportedTask(scope, id, resolver.taskRef, resolver.displayName, taskInterface);
+  }
+
+  /** The Task's `metadata.name`. */
+  public readonly name: string;
+  /** The Task's namespace. */
+  public readonly namespace?: string;
+  /** The L1 object (escape hatch: `ApiObject.of(task.resource)`). */
+  public readonly resource: l1.Task;
+
+  private readonly _params: ParamSpec[] = [];
+  private readonly _workspaces: Workspace[] = [];
+  private readonly _results: Array<{ name: string; options: ResultOptions }> = [];
+  private readonly _steps: StepProps[] = [];
+  private readonly _sidecars: SidecarProps[];
+  private readonly props: TaskProps;
+
+  constructor(scope: Construct, id: string, props: TaskProps = {}) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name ?? defaultName(this);
+    this.namespace = namespaceOf(this, props.namespace);
+    this._sidecars = [...(props.sidecars ?? [])];
+    for (const step of props.steps ?? []) this.addStep(step);
+    claimName(this, 'Task', this.namespace, this.name);
+
+    this.resource = new l1.Task(this, 'Resource', {
+      metadata: { ...props.metadata, name: this.name, namespace: props.namespace },
+      spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
+    });
+    this.node.addValidation({ validate: () => this.validateTask() });
+  }
+
+  public get taskRef(): TaskRefSpec {
+    return { name: this.name, kind: 'Task' };
+  }
+
+  public get displayName(): string {
+    return this.name;
+  }
+
+  public get interfaceKnown(): boolean {
+    return true;
+  }
+
+  public get paramSpecs(): ParamSpec[] {
+    return [...this._params];
+  }
+
+  public get workspaceSpecs(): Workspace[] {
+    return [...this._workspaces];
+  }
+
+  public get resultNames(): string[] {
+    return this._results.map((r) => r.name);
+  }
+
+  /** Declares a param; the returned reference renders `$(params.<name>)`. */
+  public addParam(name: string, options: ParamOptions = {}): Param {
+    const spec = paramSpec(name, options);
+    this._params.push(spec);
+    return new Param(name, spec);
+  }
+
+  /** Declares a workspace; the returned reference renders `$(workspaces.<name>.path)`. */
+  public addWorkspace(name: string, options: WorkspaceOptions = {}): Workspace {
+    const ws = new Workspace(name, options);
+    this._workspaces.push(ws);
+    return ws;
+  }
+
+  /** Declares a result; the returned reference renders `$(results.<name>.path)` (the file to write it to). */
+  public addResult(name: string, options: ResultOptions = {}): TaskResult {
+    this._results.push({ name, options });
+    return new TaskResult(name, options);
+  }
+
+  /** Appends a step. */
+  public addStep(step: StepProps): void {
+    this._steps.push(step);
+  }
+
+  /** Appends a sidecar. */
+  public addSidecar(sidecar: SidecarProps): void {
+    this._sidecars.push(sidecar);
+  }
+
+  private renderSpec(): l1.TaskSpec {
+    return {
+      description: this.props.description,
+      displayName: this.props.displayName,
+      params: this._params.length ? this._params.map((p) => ({ ...p } as any)) : undefined,
+      workspaces: this._workspaces.length ? this._workspaces.map((w) => ({
+        name: w.name,
+        description: w.options.description,
+        optional: w.options.optional,
+        readOnly: w.options.readOnly,
+        mountPath: w.options.mountPath,
+      })) : undefined,
+      results: this._results.length ? this._results.map((r) => resultSpec(r.name, r.options) as any) : undefined,
+      stepTemplate: renderStepTemplate(this.props.stepTemplate),
+      steps: this._steps.map(renderStep),
+      sidecars: this._sidecars.length ? this._sidecars.map(renderSidecar) : undefined,
+      volumes: this.props.volumes,
+    };
+  }
+
+  private validateTask(): string[] {
+    const errors: string[] = [];
+    if (!DNS_SUBDOMAIN.test(this.name) || this.name.length > 253) {
+      errors.push(`Task name '${this.name}' is not a valid Kubernetes name: use lower case letters, digits and '-' (at most 253)`);
+    }
+    if (this._steps.length === 0) {
+      errors.push(`Task '${this.name}' has no steps: add one with addStep({ name, image, script })`);
+    }
+    errors.push(...duplicates('step', this._steps.map((s) => s.name)));
+    errors.push(...duplicates('param', this._params.map((p) => p.name)));
+    errors.push(...duplicates('workspace', this._workspaces.map((w) => w.name)));
+    errors.push(...duplicates('result', this._results.map((r) => r.name)));
+    errors.push(...duplicates('sidecar', this._sidecars.map((s) => s.name)));
+    for (const step of this._steps) {
+      if (!DNS_LABEL.test(step.name) || step.name.length > 63) {
+        errors.push(`step name '${step.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`);
+      }
+      if (!step.image) errors.push(`step '${step.name}' has no image: set 'image'`);
+      if (step.script && step.command) {
+        errors.push(`step '${step.name}' sets both 'script' and 'command': keep one (put the command in the script)`);
+      }
+      if (!step.script && !step.command && !step.args) {
+        errors.push(`step '${step.name}' does nothing: set 'script', or 'command'/'args'`);
+      }
+    }
+    for (const p of this._params) {
+      if (!TEKTON_NAME.test(p.name)) errors.push(`param name '${p.name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
+      errors.push(...paramSpecProblems(p));
+    }
+    for (const w of this._workspaces) {
+      if (!TEKTON_NAME.test(w.name)) errors.push(`workspace name '${w.name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
+    }
+    errors.push(...this.validateReferences());
+    return errors;
+  }
+
+  private validateReferences(): string[] {
+    const errors: string[] = [];
+    const params = new Map(this._params.map((p) => [p.name, p]));
+    const workspaces = new Set(this._workspaces.map((w) => w.name));
+    const results = new Set(this._results.map((r) => r.name));
+    const spec = this.renderSpec();
+    for (const ref of referencesInValue({ steps: spec.steps, stepTemplate: spec.stepTemplate, sidecars: spec.sidecars, volumes: spec.volumes })) {
+      const [first] = ref.path;
+      if (ref.root === 'params' && !params.has(first)) {
+        errors.push(`${ref.location} references ${ref.text}, but the Task has no param '${first}': ${suggest(first, [...params.keys()], 'addParam')}`);
+      } else if (ref.root === 'params' && ref.path.length > 1) {
+        const spec2 = params.get(first)!;
+        if (spec2.type === 'object' && !(ref.path[1] in (spec2.properties ?? {}))) {
+          errors.push(`${ref.location} references ${ref.text}, but object param '${first}' has no key '${ref.path[1]}' (keys: ${Object.keys(spec2.properties ?? {}).join(', ')})`);
+        }
+      } else if (ref.root === 'workspaces' && !workspaces.has(first)) {
+        errors.push(`${ref.location} references ${ref.text}, but the Task has no workspace '${first}': ${suggest(first, [...workspaces], 'addWorkspace')}`);
+      } else if (ref.root === 'results' && !results.has(first)) {
+        errors.push(`${ref.location} references ${ref.text}, but the Task has no result '${first}': ${suggest(first, [...results], 'addResult')}`);
+      } else if (ref.root === 'tasks' || ref.root === 'tt') {
+        errors.push(`${ref.location} references ${ref.text}, which is not available inside a Task: pass it in as a param`);
+      }
+    }
+    return errors;
+  }
+}
+
+/** A Task defined outside this app. */
+class ImportedTask extends Construct implements ITask {
+  public readonly interfaceKnown: boolean;
+  public readonly paramSpecs: ParamSpec[];
+  public readonly workspaceSpecs: Workspace[];
+  public readonly resultNames: string[];
+
+  constructor(scope: Construct, id: string, public readonly taskRef: TaskRefSpec, public readonly displayName: string,
+    iface?: TaskInterface) {
+    super(scope, id);
+    this.interfaceKnown = iface !== undefined;
+    this.paramSpecs = Object.entries(iface?.params ?? {}).map(([n, o]) => paramSpec(n, o));
+    this.workspaceSpecs = Object.entries(iface?.workspaces ?? {}).map(([n, o]) => new Workspace(n, o));
+    this.resultNames = Object.keys(iface?.results ?? {});
+  }
+}
+
+/** "x is declared twice" errors. */
+export function duplicates(what: string, names: string[]): string[] {
+  const seen = new Set<string>();
+  const errors: string[] = [];
+  for (const n of names) {
+    if (seen.has(n)) errors.push(`${what} '${n}' is declared more than once: ${what} names must be unique, rename or remove one`);
+    seen.add(n);
+  }
+  return errors;
+}
+
+/** "did you mean" help for an unknown name. */
+export function suggest(name: string, known: string[], how: string): string {
+  const close = known.find((k) => distance(k, name) <= 2);
+  if (close) return `did you mean '${close}'?`;
+  return known.length ? `declare it with ${how}('${name}') (declared: ${known.join(', ')})` : `declare it with ${how}('${name}')`;
+}
+
+function distance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return dp[a.length][b.length];
+}
