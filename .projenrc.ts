@@ -50,18 +50,15 @@ const project = new typescript.TypeScriptProject({
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     include: ['src/**/*.ts', 'imports/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts'],
-    compilerOptions: { rootDir: '.', skipLibCheck: true },
+    // isolatedModules: ts-jest only transpiles (type checking happens once, in the test task's `tsc`),
+    // which keeps the 600 kB generated Tekton module from being type-checked in every test file.
+    compilerOptions: { rootDir: '.', skipLibCheck: true, isolatedModules: true },
   },
   gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '*.tgz'],
   eslintOptions: {
     dirs: ['src'],
     devdirs: ['test', 'bench', 'examples', 'scripts'],
     ignorePatterns: ['imports/', 'lib/', 'dist/', '*.d.ts', '*.js', 'node_modules/'],
-  },
-  tsJestOptions: {
-    // Type checking happens once in `tsc` (typecheckTests); ts-jest only transpiles, which keeps the
-    // 600 kB generated Tekton module from being type-checked in every test file.
-    transformOptions: { isolatedModules: true },
   },
   npmignoreEnabled: true,
 });

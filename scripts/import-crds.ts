@@ -33,7 +33,8 @@ if (!fs.existsSync(crdsDir)) {
 }
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crd-import-'));
-const outdir = path.join(root, 'imports');
+// IMPORTS_OUTDIR lets the tests regenerate elsewhere and compare with the committed imports/.
+const outdir = path.resolve(root, process.env.IMPORTS_OUTDIR ?? 'imports');
 fs.rmSync(outdir, { recursive: true, force: true });
 try {
   for (const [module, files] of Object.entries(MODULES)) {

@@ -9,4 +9,5 @@ export * from './workspace-binding';
 export * from './pipeline-task';
 export * from './pipeline';
 export * from './pipeline-run';
-export { referencesIn, referencesInValue, VariableReference } from './references';
+export { referencesIn, referencesInValue } from './references';
+export type { VariableReference } from './references';

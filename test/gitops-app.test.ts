@@ -1,0 +1,70 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Chart } from 'cdk8s';
+import { GitOpsApp, Task } from '../src';
+import { buildApp } from '../src/main';
+import { snapshotDir, tempDir } from './util';
+
+function appWithCharts(outdir: string, charts: string[], broken = false) {
+  const app = new GitOpsApp({ outdir });
+  for (const id of charts) {
+    const chart = new Chart(app, id, { namespace: id });
+    const task = new Task(chart, 'hello');
+    task.addStep({ name: 'hello', image: 'busybox:1.36', script: broken ? 'echo $(params.missing)' : 'echo hello' });
+  }
+  return app;
+}
+
+describe('GitOpsApp: synth into dist/', () => {
+  test('the synth app writes one file per chart, and nothing else', () => {
+    const out = tempDir();
+    buildApp(new GitOpsApp({ outdir: out })).synth();
+    expect(fs.readdirSync(out).sort()).toEqual(['ci.k8s.yaml']);
+    expect(fs.readFileSync(path.join(out, 'ci.k8s.yaml'), 'utf8')).toContain('kind: Pipeline');
+  });
+
+  test('a second synth changes nothing', () => {
+    const out = tempDir();
+    buildApp(new GitOpsApp({ outdir: out })).synth();
+    const first = snapshotDir(out);
+    buildApp(new GitOpsApp({ outdir: out })).synth();
+    expect(snapshotDir(out)).toEqual(first);
+  });
+
+  test('a chart removed from the app removes its file', () => {
+    const out = tempDir();
+    appWithCharts(out, ['alpha', 'beta']).synth();
+    expect(fs.readdirSync(out).sort()).toEqual(['alpha.k8s.yaml', 'beta.k8s.yaml']);
+    appWithCharts(out, ['alpha']).synth();
+    expect(fs.readdirSync(out)).toEqual(['alpha.k8s.yaml']);
+  });
+
+  test('an app that fails validation leaves dist/ untouched (same bytes, same files)', () => {
+    const out = tempDir();
+    appWithCharts(out, ['alpha', 'beta']).synth();
+    const before = snapshotDir(out);
+    expect(() => appWithCharts(out, ['alpha', 'gamma'], true).synth())
+      .toThrow(/\[gamma\/hello\] steps\[0\]\.script references \$\(params\.missing\), but the Task has no param 'missing'/);
+    expect(snapshotDir(out)).toEqual(before);
+    expect(fs.readdirSync(path.dirname(out)).filter((f) => f.startsWith(`${path.basename(out)}.`))).toEqual([]);
+  });
+
+  test('a synth into a missing folder creates it', () => {
+    const out = path.join(tempDir(), 'nested', 'dist');
+    appWithCharts(out, ['alpha']).synth();
+    expect(fs.readdirSync(out)).toEqual(['alpha.k8s.yaml']);
+  });
+
+  test('under `cdk8s synth`, the staged manifests are also left in $CDK8S_OUTDIR for the CLI', () => {
+    const out = tempDir();
+    const cli = path.join(tempDir(), 'cli');
+    process.env.CDK8S_OUTDIR = cli;
+    try {
+      appWithCharts(out, ['alpha']).synth();
+    } finally {
+      delete process.env.CDK8S_OUTDIR;
+    }
+    expect(fs.readdirSync(cli)).toEqual(['alpha.k8s.yaml']);
+    expect(snapshotDir(cli)).toEqual(snapshotDir(out));
+  });
+});

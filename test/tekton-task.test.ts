@@ -1,0 +1,182 @@
+import { Duration } from 'cdk8s';
+import { OnError, ParamType, Pipeline, Task, TaskResolver } from '../src';
+import { errorsOf, find, synth } from './util';
+
+describe('Task', () => {
+  test('params, workspaces and results render Tekton references and declarations', () => {
+    const objects = synth((scope) => {
+      const task = new Task(scope, 'build', { description: 'build it', displayName: 'Build' });
+      const revision = task.addParam('revision', { description: 'commit to build' });
+      const flags = task.addParam('flags', { type: ParamType.ARRAY, default: ['--quiet'] });
+      const repo = task.addParam('repo', { default: { url: 'https://x', branch: 'main' } });
+      const source = task.addWorkspace('source', { description: 'checkout', readOnly: true });
+      const digest = task.addResult('digest', { description: 'image digest' });
+      task.addStep({
+        name: 'build',
+        image: 'alpine:3.20',
+        script: `cd ${source.path} && git checkout ${revision} && echo ${repo.key('url')} > ${digest.path}`,
+      });
+      task.addStep({ name: 'flags', image: 'alpine:3.20', command: ['echo'], args: [flags.all, flags.index(0)] });
+    });
+    expect(find(objects, 'Task', 'build')).toEqual({
+      apiVersion: 'tekton.dev/v1',
+      kind: 'Task',
+      metadata: { name: 'build', namespace: 'ci' },
+      spec: {
+        description: 'build it',
+        displayName: 'Build',
+        params: [
+          { name: 'revision', type: 'string', description: 'commit to build' },
+          { name: 'flags', type: 'array', default: ['--quiet'] },
+          { name: 'repo', type: 'object', default: { url: 'https://x', branch: 'main' }, properties: { url: { type: 'string' }, branch: { type: 'string' } } },
+        ],
+        workspaces: [{ name: 'source', description: 'checkout', readOnly: true }],
+        results: [{ name: 'digest', type: 'string', description: 'image digest' }],
+        steps: [
+          {
+            name: 'build',
+            image: 'alpine:3.20',
+            script: 'cd $(workspaces.source.path) && git checkout $(params.revision) && echo $(params.repo.url) > $(results.digest.path)',
+          },
+          { name: 'flags', image: 'alpine:3.20', command: ['echo'], args: ['$(params.flags[*])', '$(params.flags[0])'] },
+        ],
+      },
+    });
+  });
+
+  test('steps carry env, resources, security context, onError and timeout; stepTemplate and sidecars render', () => {
+    const objects = synth((scope) => {
+      const task = new Task(scope, 'full', {
+        stepTemplate: { env: { CI: 'true' }, computeResources: { limits: { memory: '1Gi' } } },
+        sidecars: [{ name: 'db', image: 'postgres:16', env: { POSTGRES_PASSWORD: { secretKeyRef: { name: 'db', key: 'password' } } } }],
+        volumes: [{ name: 'cache', persistentVolumeClaim: { claimName: 'cache' } }],
+      });
+      task.addStep({
+        name: 'run',
+        image: 'node:20',
+        script: 'npm test',
+        env: { TOKEN: { secretKeyRef: { name: 'npm', key: 'token' } }, MODE: { configMapKeyRef: { name: 'cfg', key: 'mode' } } },
+        workingDir: '/src',
+        computeResources: { requests: { cpu: '500m' } },
+        securityContext: { runAsNonRoot: true },
+        onError: OnError.CONTINUE,
+        timeout: Duration.minutes(90),
+      });
+    });
+    const spec = find(objects, 'Task', 'full').spec;
+    expect(spec.steps[0]).toEqual({
+      name: 'run',
+      image: 'node:20',
+      script: 'npm test',
+      env: [
+        { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'npm', key: 'token' } } },
+        { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'mode' } } },
+      ],
+      workingDir: '/src',
+      computeResources: { requests: { cpu: '500m' } },
+      securityContext: { runAsNonRoot: true },
+      onError: 'continue',
+      timeout: '1h30m0s',
+    });
+    expect(spec.stepTemplate).toEqual({ env: [{ name: 'CI', value: 'true' }], computeResources: { limits: { memory: '1Gi' } } });
+    expect(spec.sidecars).toEqual([{ name: 'db', image: 'postgres:16', env: [{ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }]);
+    expect(spec.volumes).toEqual([{ name: 'cache', persistentVolumeClaim: { claimName: 'cache' } }]);
+  });
+
+  test('steps added after a Pipeline uses the Task are rendered (lazy)', () => {
+    const objects = synth((scope) => {
+      const task = new Task(scope, 'late');
+      const p = new Pipeline(scope, 'p');
+      p.addTask('t', { task });
+      task.addStep({ name: 'one', image: 'busybox', script: 'true' });
+      task.addParam('added-late');
+    });
+    expect(find(objects, 'Task', 'late').spec.steps).toHaveLength(1);
+    expect(find(objects, 'Pipeline', 'p').spec.params).toEqual([{ name: 'added-late', type: 'string' }]);
+  });
+
+  test('names: default from the construct path below the chart, or the name prop', () => {
+    const objects = synth((scope) => {
+      const t1 = new Task(scope, 'My_Task');
+      t1.addStep({ name: 's', image: 'busybox', script: 'true' });
+      const t2 = new Task(scope, 'other', { name: 'explicit-name', namespace: 'tools' });
+      t2.addStep({ name: 's', image: 'busybox', script: 'true' });
+    });
+    expect(objects.map((o) => [o.metadata.name, o.metadata.namespace])).toEqual([['my-task', 'ci'], ['explicit-name', 'tools']]);
+  });
+
+  test('existing Tasks: by name, and by each resolver', () => {
+    const objects = synth((scope) => {
+      const tasks = [
+        Task.fromTaskName(scope, 'named', 'existing-task'),
+        Task.fromResolver(scope, 'git', TaskResolver.git({ url: 'https://github.com/tektoncd/catalog.git', pathInRepo: 'task/git-clone/0.9/git-clone.yaml', revision: 'v1' })),
+        Task.fromResolver(scope, 'hub', TaskResolver.hub({ name: 'git-clone', version: '0.9' })),
+        Task.fromResolver(scope, 'bundle', TaskResolver.bundle('ghcr.io/acme/tasks:v1', 'lint')),
+        Task.fromResolver(scope, 'cluster', TaskResolver.cluster('shared-task', 'tekton-tasks')),
+      ];
+      const p = new Pipeline(scope, 'p');
+      tasks.forEach((task, i) => p.addTask(`t${i}`, { task }));
+    });
+    expect(find(objects, 'Pipeline').spec.tasks.map((t: any) => t.taskRef)).toEqual([
+      { name: 'existing-task', kind: 'Task' },
+      { resolver: 'git', params: [{ name: 'url', value: 'https://github.com/tektoncd/catalog.git' }, { name: 'revision', value: 'v1' }, { name: 'pathInRepo', value: 'task/git-clone/0.9/git-clone.yaml' }] },
+      { resolver: 'hub', params: [{ name: 'catalog', value: 'tekton-catalog-tasks' }, { name: 'type', value: 'artifact' }, { name: 'kind', value: 'task' }, { name: 'name', value: 'git-clone' }, { name: 'version', value: '0.9' }] },
+      { resolver: 'bundles', params: [{ name: 'bundle', value: 'ghcr.io/acme/tasks:v1' }, { name: 'name', value: 'lint' }, { name: 'kind', value: 'task' }] },
+      { resolver: 'cluster', params: [{ name: 'kind', value: 'task' }, { name: 'name', value: 'shared-task' }, { name: 'namespace', value: 'tekton-tasks' }] },
+    ]);
+  });
+});
+
+describe('Task validation', () => {
+  const withStep = (scope: any, id: string, script: string) => {
+    const t = new Task(scope, id);
+    t.addStep({ name: 'run', image: 'busybox', script });
+    return t;
+  };
+
+  test.each([
+    ['undeclared param', (s: any) => { const t = withStep(s, 't', 'echo $(params.revison)'); t.addParam('revision'); },
+      "[test/t] steps[0].script references $(params.revison), but the Task has no param 'revison': did you mean 'revision'?"],
+    ['undeclared workspace', (s: any) => withStep(s, 't', 'cd $(workspaces.src.path)'),
+      "[test/t] steps[0].script references $(workspaces.src.path), but the Task has no workspace 'src': declare it with addWorkspace('src')"],
+    ['undeclared result', (s: any) => withStep(s, 't', 'echo x > $(results.digest.path)'),
+      "[test/t] steps[0].script references $(results.digest.path), but the Task has no result 'digest': declare it with addResult('digest')"],
+    ['unknown object key', (s: any) => { const t = withStep(s, 't', 'echo $(params.repo.branch)'); t.addParam('repo', { properties: ['url'] }); },
+      "[test/t] steps[0].script references $(params.repo.branch), but object param 'repo' has no key 'branch' (keys: url)"],
+    ['no steps', (s: any) => new Task(s, 't'),
+      "[test/t] Task 't' has no steps: add one with addStep({ name, image, script })"],
+    ['duplicate step', (s: any) => { const t = withStep(s, 't', 'true'); t.addStep({ name: 'run', image: 'busybox', script: 'true' }); },
+      "[test/t] step 'run' is declared more than once: step names must be unique, rename or remove one"],
+    ['duplicate param', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('a'); t.addParam('a'); },
+      "[test/t] param 'a' is declared more than once: param names must be unique, rename or remove one"],
+    ['bad step name', (s: any) => { const t = new Task(s, 't'); t.addStep({ name: 'Run_It', image: 'busybox', script: 'true' }); },
+      "[test/t] step name 'Run_It' is not a DNS label: use lower case letters, digits and '-' (at most 63)"],
+    ['script and command', (s: any) => { const t = new Task(s, 't'); t.addStep({ name: 'x', image: 'busybox', script: 'true', command: ['true'] }); },
+      "[test/t] step 'x' sets both 'script' and 'command': keep one (put the command in the script)"],
+    ['default of the wrong type', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('a', { type: ParamType.ARRAY, default: 'x' }); },
+      "[test/t] param 'a' is of type array but its default is a string: give a default of type array, or change the type"],
+    ['default outside its enum', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('env', { default: 'dev', enum: ['staging', 'prod'] }); },
+      "[test/t] param 'env': default 'dev' is not one of its enum values [staging, prod]"],
+    ['bad param name', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('1st'); },
+      "[test/t] param name '1st' is invalid: start with a letter or '_', then letters, digits, '_' or '-'"],
+    ['pipeline variable in a Task', (s: any) => withStep(s, 't', 'echo $(tasks.a.results.b)'),
+      "[test/t] steps[0].script references $(tasks.a.results.b), which is not available inside a Task: pass it in as a param"],
+    ['name too long', (s: any) => { const t = new Task(s, 't', { name: 'x'.repeat(254) }); t.addStep({ name: 's', image: 'b', script: 'true' }); },
+      `[test/t] Task name '${'x'.repeat(254)}' is not a valid Kubernetes name: use lower case letters, digits and '-' (at most 253)`],
+    ['two Tasks with one name', (s: any) => { withStep(s, 'a', 'true'); const b = new Task(s, 'b', { name: 'a' }); b.addStep({ name: 's', image: 'b', script: 'true' }); },
+      "[test/b] Task 'a' in namespace 'ci' is also defined by test/a: give one of them another name (the `name` prop, or another construct id)"],
+  ])('%s', (_title, build, message) => {
+    expect(errorsOf(build)).toEqual([message]);
+  });
+
+  test('shell command substitutions are not Tekton references', () => {
+    expect(errorsOf((s) => withStep(s, 't', 'echo $(date) $(git rev-parse HEAD) $(cat file)'))).toEqual([]);
+  });
+
+  test('reference objects check their shape at once', () => {
+    const t = new Task(new (require('cdk8s').Chart)(require('cdk8s').Testing.app(), 'c'), 't');
+    const s = t.addParam('s');
+    expect(() => s.key('x')).toThrow("param 's' is a string, not an object: key('x') needs type object");
+    expect(() => s.index(0)).toThrow("param 's' is a string, not an array: index(0) needs type array");
+  });
+});
