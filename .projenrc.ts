@@ -33,6 +33,9 @@ const project = new typescript.TypeScriptProject({
     'ts-node@10.9.2',
     '@types/node@20.19.25',
     'yaml@2.9.1',
+    'ajv@8.20.0',
+    'ajv-formats@3.0.1',
+    '@ibm/tekton-lint@1.1.0',
   ],
   jestOptions: {
     jestVersion: '^29',
@@ -57,6 +60,7 @@ const project = new typescript.TypeScriptProject({
   gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '*.tgz'],
   eslintOptions: {
     dirs: ['src'],
+    tsconfigPath: './tsconfig.dev.json',
     devdirs: ['test', 'bench', 'examples', 'scripts'],
     ignorePatterns: ['imports/', 'lib/', 'dist/', '*.d.ts', '*.js', 'node_modules/'],
   },
@@ -96,6 +100,12 @@ project.addTask('synth', {
   description: 'Compile and synthesize the app into dist/',
   steps: [{ spawn: 'compile' }, { exec: 'cdk8s synth --no-check-upgrade' }],
 });
+
+// The project service only finds files through tsconfig.json (src/ and imports/); lint tests, scripts and
+// benchmarks with the dev tsconfig instead.
+const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
+eslintrc.addDeletionOverride('parserOptions.projectService');
+eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
 
 // npm pack must never write into dist/ (projen's default): dist/ is what Flux applies.
 project.packageTask.reset('mkdir -p .pack && npm pack --pack-destination .pack');

@@ -49,7 +49,8 @@ export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
   deploy.addStep({
     name: 'rollout',
     image: 'bitnami/kubectl:1.31',
-    script: `kubectl -n "${environment}" set image deployment/app app="${deployImage}@${deployDigest}"\n` +
+    script: '#!/bin/sh\nset -eu\n' +
+      `kubectl -n "${environment}" set image deployment/app app="${deployImage}@${deployDigest}"\n` +
       `kubectl -n "${environment}" rollout status deployment/app --timeout=5m`,
   });
 
@@ -60,7 +61,7 @@ export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
     name: 'post',
     image: 'curlimages/curl:8.10.1',
     env: { WEBHOOK_URL: { secretKeyRef: { name: 'chat-webhook', key: 'url' } } },
-    script: `curl -fsS -X POST -d "ci ${status} for ${notifyCommit}" "$WEBHOOK_URL"`,
+    script: `#!/bin/sh\ncurl -fsS -X POST -d "ci ${status} for ${notifyCommit}" "$WEBHOOK_URL"`,
   });
 
   const pipeline = new Pipeline(scope, id, {
@@ -97,7 +98,7 @@ function nodeTask(scope: Construct, id: string, command: string): Task {
     name: 'run',
     image: 'node:20-bookworm-slim',
     workingDir: `${source.path}/repo`,
-    script: `npm ci\n${command}`,
+    script: `#!/bin/sh\nset -eu\nnpm ci\n${command}`,
     computeResources: { requests: { cpu: '250m', memory: '512Mi' } },
   });
   return task;

@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { GitOpsApp, Task } from '../src';
-import { buildApp } from '../src/main';
 import { snapshotDir, tempDir } from './util';
+import { buildApp } from '../src/main';
 
 function appWithCharts(outdir: string, charts: string[], broken = false) {
   const app = new GitOpsApp({ outdir });

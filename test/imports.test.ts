@@ -1,7 +1,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { PipelineRun, Task } from '../imports/tekton.dev';
 import { crdsDir, snapshotDir, tempDir } from './util';
+import { PipelineRun, Task } from '../imports/tekton.dev';
 
 const root = path.resolve(__dirname, '..');
 const crds = crdsDir();

@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { Chart, Duration, Testing } from 'cdk8s';
 import { OnError, ParamType, Pipeline, Task, TaskResolver } from '../src';
 import { errorsOf, find, synth } from './util';
 
@@ -160,7 +160,7 @@ describe('Task validation', () => {
     ['bad param name', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('1st'); },
       "[test/t] param name '1st' is invalid: start with a letter or '_', then letters, digits, '_' or '-'"],
     ['pipeline variable in a Task', (s: any) => withStep(s, 't', 'echo $(tasks.a.results.b)'),
-      "[test/t] steps[0].script references $(tasks.a.results.b), which is not available inside a Task: pass it in as a param"],
+      '[test/t] steps[0].script references $(tasks.a.results.b), which is not available inside a Task: pass it in as a param'],
     ['name too long', (s: any) => { const t = new Task(s, 't', { name: 'x'.repeat(254) }); t.addStep({ name: 's', image: 'b', script: 'true' }); },
       `[test/t] Task name '${'x'.repeat(254)}' is not a valid Kubernetes name: use lower case letters, digits and '-' (at most 253)`],
     ['two Tasks with one name', (s: any) => { withStep(s, 'a', 'true'); const b = new Task(s, 'b', { name: 'a' }); b.addStep({ name: 's', image: 'b', script: 'true' }); },
@@ -174,7 +174,7 @@ describe('Task validation', () => {
   });
 
   test('reference objects check their shape at once', () => {
-    const t = new Task(new (require('cdk8s').Chart)(require('cdk8s').Testing.app(), 'c'), 't');
+    const t = new Task(new Chart(Testing.app(), 'c'), 't');
     const s = t.addParam('s');
     expect(() => s.key('x')).toThrow("param 's' is a string, not an object: key('x') needs type object");
     expect(() => s.index(0)).toThrow("param 's' is a string, not an array: index(0) needs type array");

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
-import { goDuration } from '../duration';
 import * as l1 from '../../imports/tekton.dev';
+import { goDuration } from '../duration';
 
 /** What a step does when it fails. */
 export enum OnError {

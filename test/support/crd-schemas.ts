@@ -1,0 +1,105 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv, { ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { parseAllDocuments } from 'yaml';
+
+/**
+ * Validates objects against the `openAPIV3Schema` of their CRD, the way the API server would:
+ * - the served version's schema, with `required`, `enum`, `pattern`, `maxLength` …;
+ * - structural pruning made strict: an object schema with `properties` and neither
+ *   `additionalProperties` nor `x-kubernetes-preserve-unknown-fields` gets `additionalProperties: false`
+ *   (the API server would silently drop an unknown field, which then drifts under Flux);
+ * - `x-kubernetes-int-or-string`, `x-kubernetes-list-type: set|map` (uniqueness), `x-kubernetes-embedded-resource`;
+ * - `x-kubernetes-validations` (CEL) are listed in `celRules` for a CEL-capable caller.
+ */
+export class CrdSchemas {
+  /** Loads every CRD below `dir`. */
+  public static load(dir: string): CrdSchemas {
+    const schemas = new CrdSchemas();
+    for (const file of fs.readdirSync(dir, { recursive: true }) as string[]) {
+      if (!/\.ya?ml$/.test(file)) continue;
+      for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8'))) {
+        const crd = doc.toJS();
+        if (crd?.kind === 'CustomResourceDefinition') schemas.add(crd);
+      }
+    }
+    return schemas;
+  }
+
+  private readonly ajv: Ajv;
+  private readonly byGvk = new Map<string, { validate: ValidateFunction; served: boolean }>();
+
+  private constructor() {
+    this.ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
+    addFormats(this.ajv);
+    for (const f of ['int32', 'int64', 'int', 'byte', 'double', 'float', 'https']) this.ajv.addFormat(f, true);
+    this.ajv.addKeyword({
+      keyword: 'x-kubernetes-list-type',
+      schemaType: 'string',
+      validate: function listType(this: any, kind: string, data: unknown, parent: any) {
+        if (!Array.isArray(data) || kind === 'atomic') return true;
+        const keys: string[] | undefined = parent?.['x-kubernetes-list-map-keys'];
+        const ids = data.map((item) => (kind === 'map' && keys ? JSON.stringify(keys.map((k) => item?.[k])) : JSON.stringify(item)));
+        return new Set(ids).size === ids.length;
+      },
+      errors: false,
+    });
+    for (const k of ['x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-preserve-unknown-fields',
+      'x-kubernetes-int-or-string', 'x-kubernetes-embedded-resource', 'x-kubernetes-validations']) {
+      this.ajv.addKeyword(k);
+    }
+  }
+
+  /** Whether a CRD for this apiVersion/kind is loaded (served or not). */
+  public has(apiVersion: string, kind: string): boolean {
+    return this.byGvk.has(`${apiVersion}/${kind}`);
+  }
+
+  /** Schema errors of one object (empty when valid). Throws when no CRD serves its apiVersion/kind. */
+  public errors(obj: any): string[] {
+    const entry = this.byGvk.get(`${obj.apiVersion}/${obj.kind}`);
+    if (!entry) throw new Error(`no CRD for ${obj.apiVersion} ${obj.kind}`);
+    const where = `${obj.kind}/${obj.metadata?.name}`;
+    const errors: string[] = entry.served ? [] : [`${where}: ${obj.apiVersion} is not served`];
+    if (!entry.validate(obj)) {
+      for (const e of entry.validate.errors ?? []) {
+        errors.push(`${where}${e.instancePath} ${e.message}${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`);
+      }
+    }
+    return errors;
+  }
+
+  private add(crd: any) {
+    for (const version of crd.spec.versions) {
+      const schema = version.schema?.openAPIV3Schema;
+      if (!schema) continue;
+      const strict = strictify(structuredClone(schema));
+      const apiVersion = `${crd.spec.group}/${version.name}`;
+      this.byGvk.set(`${apiVersion}/${crd.spec.names.kind}`, { validate: this.ajv.compile(strict), served: version.served });
+    }
+  }
+}
+
+/** Makes pruning visible: unknown fields become errors; int-or-string accepts both. */
+function strictify(schema: any): any {
+  if (!schema || typeof schema !== 'object') return schema;
+  if (schema['x-kubernetes-int-or-string']) {
+    delete schema.type;
+    if (!schema.anyOf) schema.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  }
+  if (schema.properties) {
+    for (const k of Object.keys(schema.properties)) strictify(schema.properties[k]);
+    if (schema.additionalProperties === undefined && !schema['x-kubernetes-preserve-unknown-fields']) {
+      schema.additionalProperties = false;
+    }
+  }
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object') strictify(schema.additionalProperties);
+  if (schema.items) strictify(schema.items);
+  for (const k of ['anyOf', 'oneOf', 'allOf']) (schema[k] ?? []).forEach(strictify);
+  if (schema['x-kubernetes-embedded-resource']) {
+    // embedded objects carry apiVersion/kind/metadata even when the schema does not list them
+    schema.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...schema.properties };
+  }
+  return schema;
+}
