@@ -103,3 +103,21 @@ function nodeTask(scope: Construct, id: string, command: string): Task {
   });
   return task;
 }
+
+/** A post-deploy smoke test: checks that staging serves the revision Flux just applied. */
+export function smokeTestPipeline(scope: Construct, id: string): Pipeline {
+  const smoke = new Task(scope, 'smoke-test', { description: 'Probe the deployed service' });
+  const baseUrl = smoke.addParam('base-url', { description: 'URL of the deployed service' });
+  const revision = smoke.addParam('revision', { description: 'the revision Flux applied' });
+  smoke.addStep({
+    name: 'probe',
+    image: 'curlimages/curl:8.10.1',
+    script: `#!/bin/sh\nset -eu\necho "smoke testing ${revision}"\ncurl -fsS --retry 5 --retry-all-errors "${baseUrl}/healthz"`,
+  });
+  const pipeline = new Pipeline(scope, id, {
+    description: 'Smoke test staging after Flux applied a new revision',
+    timeouts: { pipeline: Duration.minutes(15) },
+  });
+  pipeline.addTask('probe', { task: smoke, retries: 3, timeout: Duration.minutes(5) });
+  return pipeline;
+}

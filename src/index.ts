@@ -1,3 +1,6 @@
 export * from './gitops-app';
 export { goDuration } from './duration';
 export * from './tekton';
+export * from './triggers';
+export * from './flux';
+export * from './patterns';

@@ -1,14 +1,42 @@
-import { App, Chart } from 'cdk8s';
-import { nodeServicePipeline } from './example-pipeline';
+import { App, Chart, Duration } from 'cdk8s';
+import { nodeServicePipeline, smokeTestPipeline } from './example-pipeline';
+import { GitRepository, Kustomization } from './flux';
 import { GitOpsApp } from './gitops-app';
+import { FluxTriggeredPipeline, GitOpsSync } from './patterns';
+import { WorkspaceBinding } from './tekton';
 
 /**
  * The synth app: `cdk8s synth` (or `npm run synth`) writes one file per chart into dist/, which Flux
  * reconciles. Copy this file as the starting point of your own app.
  */
 export function buildApp(app: App): App {
+  // Flux objects live in flux-system.
+  const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
+  const appRepo = new GitRepository(flux, 'app-repo', {
+    url: 'https://github.com/acme/app.git', branch: 'main', interval: Duration.minutes(1),
+  });
+  const ciConfig = new GitRepository(flux, 'ci-config', {
+    url: 'https://github.com/acme/ci-config.git', branch: 'main', interval: Duration.minutes(5),
+  });
+  new GitOpsSync(flux, 'ci-config-sync', { source: ciConfig, path: './dist' });
+  const staging = new Kustomization(flux, 'app-staging', {
+    source: appRepo, path: './deploy/staging', targetNamespace: 'staging', wait: true, timeout: Duration.minutes(5),
+  });
+
+  // CI runs in the ci namespace.
   const ci = new Chart(app, 'ci', { namespace: 'ci' });
-  nodeServicePipeline(ci, 'node-service-ci');
+  new FluxTriggeredPipeline(ci, 'on-push', {
+    source: appRepo,
+    pipeline: nodeServicePipeline(ci, 'node-service-ci'),
+    // `commit` is not given: a param named like a FluxEvent field gets that field.
+    params: { url: appRepo.url, image: 'ghcr.io/acme/app' },
+    workspaces: { source: WorkspaceBinding.volumeClaimTemplate({ storage: '2Gi' }) },
+  });
+  new FluxTriggeredPipeline(ci, 'on-staging-deploy', {
+    source: staging,
+    pipeline: smokeTestPipeline(ci, 'staging-smoke-test'),
+    params: { 'base-url': 'http://app.staging.svc.cluster.local' },
+  });
   return app;
 }
 

@@ -1,0 +1,134 @@
+import { Duration, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as l1 from '../../imports/source.toolkit.fluxcd.io';
+import { goDuration } from '../duration';
+import { defaultName } from '../names';
+import { claimName } from '../registry';
+import { FluxKind, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
+
+/** The git reference a GitRepository follows (set one). */
+export interface GitRef {
+  /**
+   * A branch.
+   * @default - 'master' when nothing is set (Flux's default); prefer setting it
+   */
+  readonly branch?: string;
+  /**
+   * A tag.
+   * @default - none
+   */
+  readonly tag?: string;
+  /**
+   * A semver range over tags, e.g. `>=1.0.0`.
+   * @default - none
+   */
+  readonly semver?: string;
+  /**
+   * A commit SHA.
+   * @default - none
+   */
+  readonly commit?: string;
+  /**
+   * A full ref name, e.g. `refs/pull/42/head`.
+   * @default - none
+   */
+  readonly name?: string;
+}
+
+/** Props for `GitRepository`. */
+export interface GitRepositoryProps {
+  /** The repository URL (`https://…` or `ssh://…`). */
+  readonly url: string;
+  /**
+   * The branch to follow (shorthand for `ref: { branch }`).
+   * @default - see `ref`
+   */
+  readonly branch?: string;
+  /**
+   * The git reference to follow.
+   * @default - `{ branch }`
+   */
+  readonly ref?: GitRef;
+  /**
+   * How often Flux fetches.
+   * @default Duration.minutes(1)
+   */
+  readonly interval?: Duration;
+  /**
+   * An existing Secret with the credentials (by name; never inline secrets).
+   * @default - a public repository
+   */
+  readonly secretName?: string;
+  /**
+   * `.gitignore`-style patterns of files to leave out of the artifact.
+   * @default - Flux's defaults
+   */
+  readonly ignore?: string;
+  /**
+   * Other GitRepositories to include in the artifact.
+   * @default - none
+   */
+  readonly include?: Array<{ repository: IFluxSource; fromPath?: string; toPath?: string }>;
+  /**
+   * The object name.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace.
+   * @default - the chart's namespace, else 'flux-system'
+   */
+  readonly namespace?: string;
+}
+
+/** A Flux `GitRepository` (`source.toolkit.fluxcd.io/v1`). */
+export class GitRepository extends Construct implements IFluxSource {
+  /** A GitRepository that exists already. */
+  public static fromGitRepositoryName(name: string, options: FluxObjectRefOptions = {}): IFluxSource {
+    return FluxSource.fromName(FluxKind.GIT_REPOSITORY, name, options);
+  }
+
+  public readonly kind = FluxKind.GIT_REPOSITORY;
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly refKind: RefKind;
+  /** The repository URL (use it as a param value for a clone task). */
+  public readonly url: string;
+  /** The L1 object (escape hatch). */
+  public readonly resource: l1.GitRepository;
+
+  constructor(scope: Construct, id: string, props: GitRepositoryProps) {
+    super(scope, id);
+    this.name = props.name ?? defaultName(this);
+    this.namespace = fluxNamespace(this, props.namespace);
+    this.url = props.url;
+    const ref = props.ref ?? (props.branch ? { branch: props.branch } : undefined);
+    this.refKind = ref?.tag || ref?.semver ? RefKind.TAG : ref?.branch ? RefKind.BRANCH : RefKind.UNKNOWN;
+    claimName(this, 'GitRepository', this.namespace, this.name);
+    this.resource = new l1.GitRepository(this, 'Resource', {
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: Lazy.any({
+        produce: (): l1.GitRepositorySpec => ({
+          url: props.url,
+          interval: goDuration(props.interval ?? Duration.minutes(1)),
+          ref,
+          secretRef: props.secretName ? { name: props.secretName } : undefined,
+          ignore: props.ignore,
+          include: props.include?.map((i) => ({ repository: { name: i.repository.name }, fromPath: i.fromPath, toPath: i.toPath })),
+        }),
+      }) as any,
+    });
+    this.node.addValidation({
+      validate: () => {
+        const errors: string[] = [];
+        if (props.branch && props.ref) errors.push("set either 'branch' or 'ref', not both");
+        if (!/^(https?|ssh):\/\//.test(props.url)) errors.push(`url '${props.url}' must start with http://, https:// or ssh://`);
+        for (const i of props.include ?? []) {
+          if (i.repository.kind !== FluxKind.GIT_REPOSITORY) errors.push(`include '${i.repository.name}' is a ${i.repository.kind}: only GitRepositories can be included`);
+          else if (i.repository.namespace !== this.namespace) errors.push(`include '${i.repository.name}' is in namespace '${i.repository.namespace}': Flux includes only GitRepositories of the same namespace ('${this.namespace}')`);
+        }
+        return errors;
+      },
+    });
+  }
+}

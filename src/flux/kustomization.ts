@@ -1,0 +1,137 @@
+import { Duration, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
+import { goDuration } from '../duration';
+import { defaultName } from '../names';
+import { claimName } from '../registry';
+import { FluxKind, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems, fluxNamespace } from './event-source';
+
+/** A Kustomization another one waits for. */
+export interface IKustomization extends IFluxEventSource {}
+
+/** Props for `Kustomization`. */
+export interface KustomizationProps {
+  /** The source that holds the manifests. */
+  readonly source: IFluxSource;
+  /**
+   * The folder in the source, e.g. `./dist`.
+   * @default './' (the source root)
+   */
+  readonly path?: string;
+  /**
+   * How often Flux reconciles.
+   * @default Duration.minutes(10)
+   */
+  readonly interval?: Duration;
+  /**
+   * Delete objects that were removed from the source.
+   * @default true
+   */
+  readonly prune?: boolean;
+  /**
+   * Wait for every applied object to be ready.
+   * @default false
+   */
+  readonly wait?: boolean;
+  /**
+   * Timeout of apply and health checks.
+   * @default - the interval
+   */
+  readonly timeout?: Duration;
+  /**
+   * Kustomizations to apply first.
+   * @default - none
+   */
+  readonly dependsOn?: IKustomization[];
+  /**
+   * Namespace to put namespaced objects without a namespace in.
+   * @default - as written
+   */
+  readonly targetNamespace?: string;
+  /**
+   * ServiceAccount to apply as (multi-tenancy).
+   * @default - the kustomize-controller's own
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * `${var}` substitutions applied after the build.
+   * @default - none
+   */
+  readonly substitute?: { [name: string]: string };
+  /**
+   * Existing ConfigMaps and Secrets that hold substitutions.
+   * @default - none
+   */
+  readonly substituteFrom?: Array<{ kind: 'ConfigMap' | 'Secret'; name: string; optional?: boolean }>;
+  /**
+   * The object name.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace.
+   * @default - the chart's namespace, else 'flux-system'
+   */
+  readonly namespace?: string;
+}
+
+/** A Flux `Kustomization` (`kustomize.toolkit.fluxcd.io/v1`). */
+export class Kustomization extends Construct implements IKustomization {
+  /** A Kustomization that exists already. */
+  public static fromKustomizationName(name: string, options: FluxObjectRefOptions = {}): IKustomization {
+    return FluxSource.fromName(FluxKind.KUSTOMIZATION, name, options);
+  }
+
+  public readonly kind = FluxKind.KUSTOMIZATION;
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly refKind: RefKind;
+  /** The L1 object (escape hatch). */
+  public readonly resource: l1.Kustomization;
+
+  constructor(scope: Construct, id: string, props: KustomizationProps) {
+    super(scope, id);
+    this.name = props.name ?? defaultName(this);
+    this.namespace = fluxNamespace(this, props.namespace);
+    this.refKind = props.source.refKind;
+    claimName(this, 'Kustomization', this.namespace, this.name);
+    const source = props.source;
+    const postBuild = props.substitute || props.substituteFrom
+      ? { substitute: props.substitute, substituteFrom: props.substituteFrom as l1.KustomizationSpecPostBuildSubstituteFrom[] | undefined }
+      : undefined;
+    this.resource = new l1.Kustomization(this, 'Resource', {
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: Lazy.any({
+        produce: (): l1.KustomizationSpec => ({
+          interval: goDuration(props.interval ?? Duration.minutes(10)),
+          path: props.path ?? './',
+          prune: props.prune ?? true,
+          wait: props.wait,
+          timeout: props.timeout && goDuration(props.timeout),
+          sourceRef: {
+            kind: source.kind as l1.KustomizationSpecSourceRefKind,
+            name: source.name,
+            namespace: source.namespace !== this.namespace ? source.namespace : undefined,
+          },
+          dependsOn: props.dependsOn?.map((d) => ({ name: d.name, namespace: d.namespace !== this.namespace ? d.namespace : undefined })),
+          targetNamespace: props.targetNamespace,
+          serviceAccountName: props.serviceAccountName,
+          postBuild,
+        }),
+      }) as any,
+    });
+    this.node.addValidation({
+      validate: () => {
+        const errors = eventSourceProblems(source);
+        const kinds: string[] = ['GitRepository', 'OCIRepository', 'Bucket', 'ExternalArtifact'];
+        if (!errors.length && !kinds.includes(source.kind)) {
+          errors.push(`sourceRef '${source.name}' is a ${source.kind}: a Kustomization applies a ${kinds.join(', ')}`);
+        }
+        for (const d of props.dependsOn ?? []) {
+          if (d.kind !== FluxKind.KUSTOMIZATION) errors.push(`dependsOn '${d.name}' is a ${d.kind}: a Kustomization can only depend on Kustomizations`);
+        }
+        return errors;
+      },
+    });
+  }
+}

@@ -1,0 +1,193 @@
+import { Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
+import { defaultName } from '../names';
+import { claimName } from '../registry';
+import { IFluxEventSource, eventSourceProblems, fluxNamespace } from './event-source';
+
+/** A Flux notification Provider an Alert can send to. */
+export interface IProvider {
+  /** Its name. */
+  readonly name: string;
+  /** Its namespace. */
+  readonly namespace: string;
+}
+
+/** Props for `Provider`. */
+export interface ProviderProps {
+  /**
+   * The provider type.
+   * @default ProviderType.GENERIC (an HTTP POST of the event JSON)
+   */
+  readonly type?: l1.ProviderSpecType;
+  /** Where to send events, e.g. an EventListener's URL. */
+  readonly address: string;
+  /**
+   * An existing Secret (by name): for `generic`, a `headers` key adds HTTP headers (e.g. a shared token);
+   * for `generic-hmac`, a `token` key signs the body.
+   * @default - none
+   */
+  readonly secretName?: string;
+  /**
+   * The object name.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace.
+   * @default - the chart's namespace, else 'flux-system'
+   */
+  readonly namespace?: string;
+}
+
+/** A Flux notification `Provider` (`notification.toolkit.fluxcd.io/v1beta3`). */
+export class Provider extends Construct implements IProvider {
+  /** A Provider that exists already. */
+  public static fromProviderName(name: string, namespace = 'flux-system'): IProvider {
+    return { name, namespace };
+  }
+
+  public readonly name: string;
+  public readonly namespace: string;
+  /** The L1 object (escape hatch). */
+  public readonly resource: l1.Provider;
+
+  constructor(scope: Construct, id: string, props: ProviderProps) {
+    super(scope, id);
+    this.name = props.name ?? defaultName(this);
+    this.namespace = fluxNamespace(this, props.namespace);
+    claimName(this, 'Provider', this.namespace, this.name);
+    this.resource = new l1.Provider(this, 'Resource', {
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: {
+        type: props.type ?? l1.ProviderSpecType.GENERIC,
+        address: props.address,
+        secretRef: props.secretName ? { name: props.secretName } : undefined,
+      },
+    });
+  }
+}
+
+/** Props for `Alert`. */
+export interface AlertProps {
+  /** Where to send. */
+  readonly provider: IProvider;
+  /** The objects whose events are sent. */
+  readonly eventSources: IFluxEventSource[];
+  /**
+   * `info` sends every event, `error` only failures.
+   * @default 'info'
+   */
+  readonly eventSeverity?: 'info' | 'error';
+  /**
+   * Regexes: only events whose message matches one are sent.
+   * @default - all
+   */
+  readonly inclusionList?: string[];
+  /**
+   * Regexes: events whose message matches one are not sent.
+   * @default - none
+   */
+  readonly exclusionList?: string[];
+  /**
+   * The object name.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace (must be the Provider's).
+   * @default - the provider's namespace
+   */
+  readonly namespace?: string;
+}
+
+/** A Flux notification `Alert` (`notification.toolkit.fluxcd.io/v1beta3`). */
+export class Alert extends Construct {
+  public readonly name: string;
+  public readonly namespace: string;
+  /** The L1 object (escape hatch). */
+  public readonly resource: l1.Alert;
+
+  constructor(scope: Construct, id: string, props: AlertProps) {
+    super(scope, id);
+    this.name = props.name ?? defaultName(this);
+    this.namespace = props.namespace ?? props.provider.namespace;
+    claimName(this, 'Alert', this.namespace, this.name);
+    this.resource = new l1.Alert(this, 'Resource', {
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: Lazy.any({
+        produce: (): l1.AlertSpec => ({
+          providerRef: { name: props.provider.name },
+          eventSeverity: (props.eventSeverity ?? 'info') as l1.AlertSpecEventSeverity,
+          eventSources: props.eventSources.map((s) => ({
+            kind: s.kind as l1.AlertSpecEventSourcesKind,
+            name: s.name,
+            namespace: s.namespace,
+          })),
+          inclusionList: props.inclusionList,
+          exclusionList: props.exclusionList,
+        }),
+      }) as any,
+    });
+    this.node.addValidation({
+      validate: () => [
+        ...props.eventSources.flatMap(eventSourceProblems),
+        ...(props.provider.namespace !== this.namespace
+          ? [`provider '${props.provider.name}' is in namespace '${props.provider.namespace}': an Alert must be in its Provider's namespace`] : []),
+        ...(props.eventSources.length ? [] : ['an Alert needs at least one event source']),
+      ],
+    });
+  }
+}
+
+/** Props for `Receiver`. */
+export interface ReceiverProps {
+  /** The webhook type, e.g. `github`, `gitlab`, `generic`, `generic-hmac`. */
+  readonly type: l1.ReceiverSpecType;
+  /** The objects to reconcile when the webhook is called. */
+  readonly resources: IFluxEventSource[];
+  /** An existing Secret (by name) with the `token` that protects the webhook URL. */
+  readonly secretName: string;
+  /**
+   * Event types to accept (e.g. `push` for GitHub).
+   * @default - all
+   */
+  readonly events?: string[];
+  /**
+   * The object name.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace.
+   * @default - the chart's namespace, else 'flux-system'
+   */
+  readonly namespace?: string;
+}
+
+/** A Flux notification `Receiver` (`notification.toolkit.fluxcd.io/v1`): a webhook that makes Flux fetch now. */
+export class Receiver extends Construct {
+  public readonly name: string;
+  public readonly namespace: string;
+  /** The L1 object (escape hatch). */
+  public readonly resource: l1.Receiver;
+
+  constructor(scope: Construct, id: string, props: ReceiverProps) {
+    super(scope, id);
+    this.name = props.name ?? defaultName(this);
+    this.namespace = fluxNamespace(this, props.namespace);
+    claimName(this, 'Receiver', this.namespace, this.name);
+    this.resource = new l1.Receiver(this, 'Resource', {
+      metadata: { name: this.name, namespace: this.namespace },
+      spec: {
+        type: props.type,
+        events: props.events,
+        secretRef: { name: props.secretName },
+        resources: props.resources.map((r) => ({ kind: r.kind as l1.ReceiverSpecResourcesKind, name: r.name, namespace: r.namespace })),
+      },
+    });
+    this.node.addValidation({ validate: () => props.resources.flatMap(eventSourceProblems) });
+  }
+}
+
+export { ProviderSpecType as ProviderType, ReceiverSpecType as ReceiverType } from '../../imports/notification.toolkit.fluxcd.io';

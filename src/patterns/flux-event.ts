@@ -1,0 +1,156 @@
+import { FLUX_KINDS, FluxKind, IFluxEventSource, RefKind } from '../flux/event-source';
+import { CelOverlay } from '../triggers/interceptor';
+
+/**
+ * A field of the event Flux posts (see ../shared/fixtures/flux-events), as a pipeline param value.
+ * Fields derived from the revision are computed by CEL overlays in the listener, which accept both
+ * metadata formats: `revision` (notification-controller ≥ v1.5) and the legacy `<api group>/revision`.
+ */
+export class FluxEvent {
+  /** The whole revision: `main@sha1:<commit>` (Git), `v1.4.2@sha256:<digest>` (OCI). */
+  public static revision(): FluxEventValue {
+    return new FluxEventValue('revision()', '$(extensions.revision)', (s) => ({ key: 'revision', expression: revisionExpr(s) }));
+  }
+
+  /** The Git commit SHA (after `sha1:` in the revision); empty for other revisions. */
+  public static commit(): FluxEventValue {
+    return new FluxEventValue('commit()', '$(extensions.commit)', (s) => {
+      const rev = revisionExpr(s);
+      return { key: 'commit', expression: `${rev}.contains('sha1:') ? ${rev}.split('sha1:')[1] : ''` };
+    }, (s) => (s.kind === FluxKind.OCI_REPOSITORY || s.kind === FluxKind.BUCKET
+      ? `FluxEvent.commit() needs a Git revision, but ${s.kind} revisions have none: use FluxEvent.digest() or FluxEvent.tag()` : undefined));
+  }
+
+  /** The branch of a Git revision (`main` in `main@sha1:…`, `refs/heads/` stripped); empty for tags. */
+  public static branch(): FluxEventValue {
+    return new FluxEventValue('branch()', '$(extensions.branch)', (s) => {
+      const ref = refExpr(s);
+      const branch = `(${ref}.startsWith('refs/heads/') ? ${ref}.split('refs/heads/')[1] : ${ref})`;
+      const expression = s.refKind === RefKind.TAG ? "''"
+        : s.refKind === RefKind.BRANCH ? branch
+          : `${ref}.startsWith('refs/tags/') ? '' : ${branch}`;
+      return { key: 'branch', expression };
+    });
+  }
+
+  /** The tag of the revision (`v1.4.2` in `v1.4.2@sha256:…`, `refs/tags/` stripped); empty for branches. */
+  public static tag(): FluxEventValue {
+    return new FluxEventValue('tag()', '$(extensions.tag)', (s) => {
+      const ref = refExpr(s);
+      const tag = `(${ref}.startsWith('refs/tags/') ? ${ref}.split('refs/tags/')[1] : ${ref})`;
+      const expression = s.refKind === RefKind.BRANCH ? "''"
+        : s.refKind === RefKind.TAG ? tag
+          : `${ref}.startsWith('refs/tags/') ? ${ref}.split('refs/tags/')[1] : ''`;
+      return { key: 'tag', expression };
+    });
+  }
+
+  /** The digest part of the revision (after '@'): `sha256:<digest>` for OCI artifacts, `sha1:<commit>` for Git. */
+  public static digest(): FluxEventValue {
+    return new FluxEventValue('digest()', '$(extensions.digest)', (s) => {
+      const rev = revisionExpr(s);
+      return { key: 'digest', expression: `${rev}.contains('@') ? ${rev}.split('@')[1] : ${rev}` };
+    });
+  }
+
+  /** A metadata entry of the event, e.g. `metadata('digest')` (the artifact digest); empty when absent. */
+  public static metadata(key: string): FluxEventValue {
+    const overlayKey = `metadata-${key.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+    return new FluxEventValue(`metadata('${key}')`, `$(extensions.${overlayKey})`, () => ({
+      key: overlayKey,
+      expression: `has(body.metadata) && ${celString(key)} in body.metadata ? body.metadata[${celString(key)}] : ''`,
+    }), undefined, false);
+  }
+
+  /** The name of the Flux object that sent the event. */
+  public static sourceName(): FluxEventValue {
+    return new FluxEventValue('sourceName()', '$(body.involvedObject.name)');
+  }
+
+  /** The namespace of the Flux object that sent the event. */
+  public static sourceNamespace(): FluxEventValue {
+    return new FluxEventValue('sourceNamespace()', '$(body.involvedObject.namespace)');
+  }
+
+  /** The kind of the Flux object that sent the event. */
+  public static sourceKind(): FluxEventValue {
+    return new FluxEventValue('sourceKind()', '$(body.involvedObject.kind)');
+  }
+
+  /** The event message, e.g. `stored artifact for commit 'Add retry to deploy step'`. */
+  public static message(): FluxEventValue {
+    return new FluxEventValue('message()', '$(body.message)');
+  }
+
+  /** The event reason, e.g. `NewArtifact`. */
+  public static reason(): FluxEventValue {
+    return new FluxEventValue('reason()', '$(body.reason)');
+  }
+
+  /**
+   * The FluxEvent field a pipeline param of this name gets when the user gives no value and the param
+   * has no default (`revision`, `commit`, `branch`, `tag`, `digest`, `source-name`, `source-namespace`,
+   * `source-kind`, `message`).
+   */
+  public static forParamName(name: string): FluxEventValue | undefined {
+    const known: { [name: string]: () => FluxEventValue } = {
+      'revision': FluxEvent.revision,
+      'commit': FluxEvent.commit,
+      'branch': FluxEvent.branch,
+      'tag': FluxEvent.tag,
+      'digest': FluxEvent.digest,
+      'source-name': FluxEvent.sourceName,
+      'source-namespace': FluxEvent.sourceNamespace,
+      'source-kind': FluxEvent.sourceKind,
+      'message': FluxEvent.message,
+    };
+    return known[name]?.();
+  }
+}
+
+/** A value taken from the Flux event; give it as a FluxTriggeredPipeline param. */
+export class FluxEventValue {
+  /** @internal */
+  constructor(
+    /** How it reads in messages, e.g. `commit()`. */
+    public readonly label: string,
+    /** The TriggerBinding value, e.g. `$(extensions.commit)`. */
+    public readonly binding: string,
+    private readonly overlayFor?: (source: IFluxEventSource) => CelOverlay,
+    private readonly problemFor?: (source: IFluxEventSource) => string | undefined,
+    /** Whether the event must carry a revision for this value. */
+    public readonly needsRevision = overlayFor !== undefined,
+  ) {}
+
+  /** The CEL overlay that computes it for events of `source`, if it needs one. */
+  public overlay(source: IFluxEventSource): CelOverlay | undefined {
+    return this.overlayFor?.(source);
+  }
+
+  /** Why it cannot be used with `source`, if it cannot. */
+  public problem(source: IFluxEventSource): string | undefined {
+    return this.problemFor?.(source);
+  }
+}
+
+/** The CEL expression for the event's revision in either metadata format. */
+export function revisionExpr(source: IFluxEventSource): string {
+  const legacy = `${FLUX_KINDS[source.kind]?.group ?? 'source.toolkit.fluxcd.io'}/revision`;
+  return `('revision' in body.metadata ? body.metadata['revision'] : body.metadata['${legacy}'])`;
+}
+
+/** The CEL condition that the event carries a revision in either metadata format. */
+export function hasRevisionExpr(source: IFluxEventSource): string {
+  const legacy = `${FLUX_KINDS[source.kind]?.group ?? 'source.toolkit.fluxcd.io'}/revision`;
+  return `has(body.metadata) && ('revision' in body.metadata || '${legacy}' in body.metadata)`;
+}
+
+function refExpr(source: IFluxEventSource): string {
+  const rev = revisionExpr(source);
+  return `(${rev}.contains('@') ? ${rev}.split('@')[0] : '')`;
+}
+
+/** A CEL string literal. */
+export function celString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

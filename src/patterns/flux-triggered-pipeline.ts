@@ -1,0 +1,274 @@
+import * as kplus from 'cdk8s-plus-28';
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { FLUX_KINDS, IFluxEventSource, eventSourceProblems } from '../flux/event-source';
+import { Alert, Provider } from '../flux/notification';
+import { defaultName, toDnsLabel } from '../names';
+import { ParamType, ParamValue } from '../tekton/params';
+import { IPipeline } from '../tekton/pipeline';
+import { PipelineRunOptions, renderRunSpec, runProblems } from '../tekton/pipeline-run';
+import { WorkspaceBinding } from '../tekton/workspace-binding';
+import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
+import { CelOverlay, Interceptor } from '../triggers/interceptor';
+import { TriggerBinding } from '../triggers/trigger-binding';
+import { TriggerTemplate } from '../triggers/trigger-template';
+import { FluxEvent, FluxEventValue, celString, hasRevisionExpr } from './flux-event';
+
+/** A pipeline param value: a field of the Flux event, or a literal. */
+export type TriggerParamValue = FluxEventValue | ParamValue;
+
+/** Shared-token authentication between the Flux Provider and the listener. */
+export interface SharedTokenAuthentication {
+  /**
+   * An existing Secret in the Flux namespace whose `headers` key holds the header Flux adds, e.g.
+   * `X-Flux-Token: <token>` (Flux's generic provider sends every header listed there).
+   */
+  readonly providerSecretName: string;
+  /** An existing Secret in the listener's namespace holding the same token. */
+  readonly listenerSecretName: string;
+  /**
+   * The key of the token in the listener's Secret.
+   * @default 'token'
+   */
+  readonly listenerSecretKey?: string;
+  /**
+   * The header that carries the token.
+   * @default 'X-Flux-Token'
+   */
+  readonly header?: string;
+}
+
+/** One pipeline run by a FluxTriggeredPipeline. */
+export interface TriggeredRunOptions extends PipelineRunOptions {
+  /** The pipeline to run (in the listener's namespace). */
+  readonly pipeline: IPipeline;
+  /**
+   * Values of the pipeline params: `FluxEvent` fields (`FluxEvent.commit()`, …) or literals. A param
+   * given nothing keeps its default; with no default, a param named like a FluxEvent field (`revision`,
+   * `commit`, `branch`, `tag`, `digest`, `source-name`, …) gets that field; any other is a synth error.
+   * @default - defaults and name matches only
+   */
+  readonly params?: { [name: string]: TriggerParamValue };
+  /**
+   * Give params named like FluxEvent fields their field automatically.
+   * @default true
+   */
+  readonly autoBind?: boolean;
+}
+
+/** Props for `FluxTriggeredPipeline`. */
+export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
+  /** The Flux object whose new revisions run the pipeline: a source, a Kustomization, or an existing one. */
+  readonly source: IFluxEventSource;
+  /**
+   * The event reasons that run the pipeline.
+   * @default - `NewArtifact` for sources, `ReconciliationSucceeded` for Kustomizations,
+   * `InstallSucceeded`/`UpgradeSucceeded` for HelmReleases
+   */
+  readonly events?: string[];
+  /**
+   * Base name of the listener, Provider, Alert, binding and template (at most 60 characters).
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * Namespace of the listener, binding, template and runs.
+   * @default - the pipeline's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * Who may call the listener (a NetworkPolicy admits only them).
+   * @default - Flux's notification-controller: pods `app: notification-controller` in `flux-system`
+   */
+  readonly allowedClients?: ListenerClient[];
+  /**
+   * Shared-token authentication of Flux's requests.
+   * @default - none: the NetworkPolicy is the only guard
+   */
+  readonly authentication?: SharedTokenAuthentication;
+}
+
+/**
+ * Runs a Tekton pipeline when a Flux source (or Kustomization) reports a new revision.
+ *
+ * Emits: a Flux `Provider` (type `generic`) addressed to the listener Service and an `Alert` on the
+ * source, both in the source's namespace; an `EventListener` with its own ServiceAccount and RBAC and a
+ * NetworkPolicy that admits only Flux's notification-controller; a CEL filter on the involved object and
+ * reason, with overlays that derive commit, branch and tag from the revision; a `TriggerBinding` and a
+ * `TriggerTemplate` whose PipelineRun uses `generateName` (Triggers creates it, not Flux). Every pipeline
+ * param is bound at synth time, from the pipeline's own (derived) params.
+ */
+export class FluxTriggeredPipeline extends Construct {
+  /** The base name of the generated objects. */
+  public readonly name: string;
+  /** The listener. */
+  public readonly listener: EventListener;
+  /** The Flux Provider that posts to the listener. */
+  public readonly provider: Provider;
+  /** The Flux Alert on the source. */
+  public readonly alert: Alert;
+  /** The ServiceAccount the runs use, when none was given. */
+  public readonly runServiceAccount?: kplus.ServiceAccount;
+  private readonly source: IFluxEventSource;
+  private readonly props: FluxTriggeredPipelineProps;
+  private readonly runs: Array<{ name: string; options: TriggeredRunOptions; binding: TriggerBinding; template: TriggerTemplate; scope: Construct }> = [];
+  private readonly namespace?: string;
+
+  constructor(scope: Construct, id: string, props: FluxTriggeredPipelineProps) {
+    super(scope, id);
+    this.props = props;
+    this.source = props.source;
+    this.name = props.name ?? defaultName(this, MAX_LISTENER_NAME);
+    this.namespace = props.namespace ?? props.pipeline.namespace ?? Chart.of(this).namespace;
+
+    this.listener = new EventListener(this, 'Listener', {
+      name: this.name,
+      namespace: this.namespace,
+      allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
+    });
+    this.provider = new Provider(this, 'Provider', {
+      name: this.name,
+      namespace: this.source.namespace,
+      address: this.listener.url,
+      secretName: props.authentication?.providerSecretName,
+    });
+    this.alert = new Alert(this, 'Alert', {
+      name: this.name,
+      provider: this.provider,
+      eventSources: [this.source],
+      eventSeverity: 'info',
+    });
+    if (!props.serviceAccountName) {
+      this.runServiceAccount = new kplus.ServiceAccount(this, 'RunServiceAccount', {
+        metadata: { name: toDnsLabel(`${this.name}-run`), namespace: this.namespace },
+        automountToken: true,
+      });
+    }
+    this.addRun(this, this.name, props);
+    this.node.addValidation({ validate: () => eventSourceProblems(this.source) });
+  }
+
+  /** Runs one more pipeline on the same events, through the same listener (a second trigger). */
+  public addPipeline(id: string, options: TriggeredRunOptions): void {
+    this.addRun(new Construct(this, id), toDnsLabel(`${this.name}-${id}`), options);
+  }
+
+  /** The reasons that run the pipelines. */
+  public get reasons(): string[] {
+    return this.props.events ?? FLUX_KINDS[this.source.kind]?.reasons ?? [];
+  }
+
+  private addRun(scope: Construct, name: string, options: TriggeredRunOptions) {
+    const binding = new TriggerBinding(scope, 'Binding', { name, namespace: this.namespace });
+    const template = new TriggerTemplate(scope, 'Template', { name, namespace: this.namespace });
+    const run = { name, options, binding, template, scope };
+    this.runs.push(run);
+    const values = () => this.paramValues(options);
+    // Params are read when the objects render, so params added to Tasks later are bound too.
+    template.addResourceTemplate(() => this.renderRun(options, values()));
+    this.listener.addTrigger({
+      name: toDnsLabel(options.pipeline.pipelineName),
+      interceptors: [Interceptor.celFrom(() => this.celOptions(values()))],
+      bindings: [binding],
+      template,
+    });
+    binding.addParamsFrom(() => Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, v.binding])));
+    template.addParamsFrom(() => Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, { description: `FluxEvent.${v.label}` }])));
+    scope.node.addValidation({ validate: () => this.runProblems(options, values()) });
+  }
+
+  /** Every pipeline param and where its value comes from. */
+  private paramValues(options: TriggeredRunOptions): Map<string, TriggerParamValue> {
+    const values = new Map<string, TriggerParamValue>();
+    for (const spec of options.pipeline.paramSpecs) {
+      const given = options.params?.[spec.name];
+      if (given !== undefined) values.set(spec.name, given);
+      else if (spec.default === undefined && (options.autoBind ?? true)) {
+        const auto = FluxEvent.forParamName(spec.name);
+        if (auto) values.set(spec.name, auto);
+      }
+    }
+    return values;
+  }
+
+  private eventValues(values: Map<string, TriggerParamValue>): Array<[string, FluxEventValue]> {
+    return [...values.entries()].filter((e): e is [string, FluxEventValue] => e[1] instanceof FluxEventValue);
+  }
+
+  private celOptions(values: Map<string, TriggerParamValue>) {
+    const s = this.source;
+    const reasons = this.reasons;
+    const events = this.eventValues(values).map(([, v]) => v);
+    const conditions = [
+      `body.involvedObject.kind == ${celString(s.kind)}`,
+      `body.involvedObject.name == ${celString(s.name)}`,
+      `body.involvedObject.namespace == ${celString(s.namespace)}`,
+      reasons.length === 1 ? `body.reason == ${celString(reasons[0])}` : `body.reason in [${reasons.map(celString).join(', ')}]`,
+    ];
+    if (events.some((v) => v.needsRevision)) conditions.push(hasRevisionExpr(s));
+    const auth = this.props.authentication;
+    if (auth) {
+      conditions.push(`header.canonical(${celString(auth.header ?? 'X-Flux-Token')}).compareSecret(${celString(auth.listenerSecretKey ?? 'token')}, ${celString(auth.listenerSecretName)})`);
+    }
+    const overlays = new Map<string, CelOverlay>();
+    for (const v of events) {
+      const o = v.overlay(s);
+      if (o) overlays.set(o.key, o);
+    }
+    return { filter: conditions.join(' && '), overlays: [...overlays.values()] };
+  }
+
+  private renderRun(options: TriggeredRunOptions, values: Map<string, TriggerParamValue>) {
+    const params: { [name: string]: ParamValue } = {};
+    for (const [name, value] of values) {
+      params[name] = value instanceof FluxEventValue ? `$(tt.params.${name})` : value;
+    }
+    const workspaces: { [name: string]: WorkspaceBinding } = {};
+    for (const w of options.pipeline.workspaceSpecs) {
+      const given = options.workspaces?.[w.name];
+      if (given) workspaces[w.name] = given;
+      else if (!w.options.optional) workspaces[w.name] = WorkspaceBinding.volumeClaimTemplate();
+    }
+    const prefix = toDnsLabel(options.pipeline.pipelineName, 57);
+    return {
+      apiVersion: 'tekton.dev/v1',
+      kind: 'PipelineRun',
+      metadata: { generateName: `${prefix}-` },
+      spec: renderRunSpec(options.pipeline, {
+        ...options,
+        workspaces,
+        serviceAccountName: options.serviceAccountName ?? this.props.serviceAccountName ?? this.runServiceAccount?.name,
+      }, params),
+    };
+  }
+
+  private runProblems(options: TriggeredRunOptions, values: Map<string, TriggerParamValue>): string[] {
+    const pipeline = options.pipeline;
+    const errors: string[] = [];
+    const specs = new Map(pipeline.paramSpecs.map((p) => [p.name, p]));
+    for (const [name, spec] of specs) {
+      if (!values.has(name) && spec.default === undefined) {
+        errors.push(`pipeline '${pipeline.pipelineName}' param '${name}' gets no value: give it in params, ` +
+          `e.g. params: { '${name}': FluxEvent.revision() } or a literal, or give the param a default where it is declared`);
+      }
+    }
+    for (const [name, value] of values) {
+      const spec = specs.get(name);
+      if (value instanceof FluxEventValue) {
+        if (spec && spec.type !== ParamType.STRING) {
+          errors.push(`param '${name}' is ${spec.type === ParamType.ARRAY ? 'an array' : 'an object'}, but FluxEvent.${value.label} is a string: give a literal ${spec.type}`);
+        }
+        const problem = value.problem(this.source);
+        if (problem) errors.push(`param '${name}': ${problem}`);
+      }
+    }
+    // unknown params, workspaces and timeouts are checked like a PipelineRun's
+    errors.push(...runProblems(pipeline, { ...options, workspaces: options.workspaces }, [...values.keys()], 'params')
+      .filter((e) => !/has no value|is not bound/.test(e)));
+    if (pipeline.namespace && this.namespace && pipeline.namespace !== this.namespace) {
+      errors.push(`pipeline '${pipeline.pipelineName}' is in namespace '${pipeline.namespace}' but the listener creates runs in '${this.namespace}': ` +
+        'a PipelineRun can only run a Pipeline of its own namespace, set `namespace` to the pipeline\'s');
+    }
+    return errors;
+  }
+}

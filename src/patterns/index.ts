@@ -1,0 +1,3 @@
+export * from './flux-event';
+export * from './flux-triggered-pipeline';
+export * from './gitops-sync';

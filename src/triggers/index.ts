@@ -1,0 +1,6 @@
+export * from './interceptor';
+export * from './resource';
+export * from './trigger-binding';
+export * from './trigger-template';
+export * from './trigger';
+export * from './event-listener';

@@ -1,0 +1,15 @@
+import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import { Construct } from 'constructs';
+
+/** The API version of Tekton Triggers objects (served and stored). */
+export const TRIGGERS_API_VERSION = 'triggers.tekton.dev/v1beta1';
+
+/**
+ * The L1 of a Tekton Triggers object. Triggers' CRDs carry no schema, so `cdk8s import` has nothing to
+ * generate; the L2s type the spec themselves and render it through this plain `ApiObject`.
+ */
+export class TriggersResource extends ApiObject {
+  constructor(scope: Construct, id: string, kind: string, metadata: ApiObjectMetadata, spec: unknown) {
+    super(scope, id, { apiVersion: TRIGGERS_API_VERSION, kind, metadata, spec } as any);
+  }
+}

@@ -1,0 +1,125 @@
+import { Lazy } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { defaultName, namespaceOf } from '../names';
+import { claimName } from '../registry';
+import { IStringable } from '../tekton/params';
+import { referencesInValue } from '../tekton/references';
+import { duplicates, suggest } from '../tekton/task';
+import { TriggersResource } from './resource';
+
+/** A TriggerTemplate a trigger can use. */
+export interface ITriggerTemplate extends IConstruct {
+  /** Its name. */
+  readonly templateName: string;
+}
+
+/** Options of a TriggerTemplate param. */
+export interface TemplateParamOptions {
+  /**
+   * What it is.
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * The value when no binding gives one.
+   * @default - none: a binding must give it
+   */
+  readonly default?: string;
+}
+
+/** A TriggerTemplate param; renders `$(tt.params.<name>)`. */
+export class TemplateParam implements IStringable {
+  /** @internal */
+  constructor(public readonly name: string, public readonly options: TemplateParamOptions) {}
+  public toString(): string {
+    return `$(tt.params.${this.name})`;
+  }
+}
+
+/** Props for `TriggerTemplate`. */
+export interface TriggerTemplateProps {
+  /**
+   * The object name.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * A Tekton Triggers `TriggerTemplate`: the objects (usually one PipelineRun) created for each event.
+ * Runs here use `generateName`: Triggers creates them, so every event makes a new one.
+ */
+export class TriggerTemplate extends Construct implements ITriggerTemplate {
+  public readonly templateName: string;
+  /** The L1 object (escape hatch). */
+  public readonly resource: TriggersResource;
+  private readonly staticParams: TemplateParam[] = [];
+  private readonly producers: Array<() => { [name: string]: TemplateParamOptions }> = [];
+  private readonly templates: Array<() => any> = [];
+
+  constructor(scope: Construct, id: string, props: TriggerTemplateProps = {}) {
+    super(scope, id);
+    this.templateName = props.name ?? defaultName(this);
+    claimName(this, 'TriggerTemplate', namespaceOf(this, props.namespace), this.templateName);
+    this.resource = new TriggersResource(this, 'Resource', 'TriggerTemplate',
+      { name: this.templateName, namespace: props.namespace },
+      Lazy.any({ produce: () => this.renderSpec() }));
+    this.node.addValidation({ validate: () => this.validateTemplate() });
+  }
+
+  /** Declares a param; the reference renders `$(tt.params.<name>)`. */
+  public addParam(name: string, options: TemplateParamOptions = {}): TemplateParam {
+    const p = new TemplateParam(name, options);
+    this.staticParams.push(p);
+    return p;
+  }
+
+  /** Adds params computed at synth time (e.g. from a Pipeline's derived params). */
+  public addParamsFrom(produce: () => { [name: string]: TemplateParamOptions }): void {
+    this.producers.push(produce);
+  }
+
+  private get params(): TemplateParam[] {
+    return [...this.staticParams, ...this.producers.flatMap((p) => Object.entries(p()).map(([n, o]) => new TemplateParam(n, o)))];
+  }
+
+  /** Adds an object to create per event (rendered at synth time, so it may read late additions). */
+  public addResourceTemplate(template: any | (() => any)): void {
+    this.templates.push(typeof template === 'function' ? template : () => template);
+  }
+
+  /** The declared param names. */
+  public get paramNames(): string[] {
+    return this.params.map((p) => p.name);
+  }
+
+  private renderSpec() {
+    return {
+      params: this.params.length ? this.params.map((p) => ({ name: p.name, description: p.options.description, default: p.options.default })) : undefined,
+      resourcetemplates: this.templates.map((t) => t()),
+    };
+  }
+
+  private validateTemplate(): string[] {
+    const errors = duplicates('template param', this.params.map((p) => p.name));
+    const spec = this.renderSpec();
+    if (spec.resourcetemplates.length === 0) errors.push('a TriggerTemplate needs at least one resource template: addResourceTemplate(…)');
+    spec.resourcetemplates.forEach((t: any, i: number) => {
+      if (/Run$/.test(t?.kind ?? '') && t.metadata?.name && !t.metadata?.generateName) {
+        errors.push(`resourcetemplates[${i}] (${t.kind}) has a fixed name: the second event would fail to create it, use metadata.generateName`);
+      }
+    });
+    const names = this.paramNames;
+    for (const ref of referencesInValue(spec.resourcetemplates, 'resourcetemplates')) {
+      if (ref.root === 'tt' && ref.path[0] === 'params' && !names.includes(ref.path[1])) {
+        errors.push(`${ref.location} references ${ref.text}, but the template has no param '${ref.path[1]}': ${suggest(ref.path[1] ?? '', names, 'addParam')}`);
+      }
+    }
+    return errors;
+  }
+}

@@ -1,0 +1,71 @@
+import { Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { DNS_LABEL, defaultName, namespaceOf } from '../names';
+import { claimName } from '../registry';
+import { Interceptor } from './interceptor';
+import { TriggersResource } from './resource';
+import { ITriggerBinding } from './trigger-binding';
+import { ITriggerTemplate } from './trigger-template';
+
+/** What a trigger does with a request: interceptors, then bindings into a template. */
+export interface TriggerSpecOptions {
+  /**
+   * Interceptors, in order; the first that rejects the request stops it.
+   * @default - none (every request fires)
+   */
+  readonly interceptors?: Interceptor[];
+  /**
+   * The bindings that give the template its params.
+   * @default - none (the template's params then need defaults)
+   */
+  readonly bindings?: ITriggerBinding[];
+  /** The template that creates the run. */
+  readonly template: ITriggerTemplate;
+}
+
+/** An inline trigger of an EventListener. */
+export interface EventListenerTriggerOptions extends TriggerSpecOptions {
+  /** The trigger name (unique in the listener). */
+  readonly name: string;
+}
+
+/** @internal */
+export function renderTriggerSpec(options: TriggerSpecOptions) {
+  return {
+    interceptors: options.interceptors?.length ? options.interceptors.map((i) => i.render()) : undefined,
+    bindings: options.bindings?.length ? options.bindings.map((b) => ({ ref: b.bindingName, kind: 'TriggerBinding' })) : undefined,
+    template: { ref: options.template.templateName },
+  };
+}
+
+/** Props for `Trigger`. */
+export interface TriggerProps extends TriggerSpecOptions {
+  /**
+   * The object name.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+}
+
+/** A standalone Tekton Triggers `Trigger`, shared by listeners through `EventListener.addTriggerRef`. */
+export class Trigger extends Construct {
+  public readonly triggerName: string;
+  /** The L1 object (escape hatch). */
+  public readonly resource: TriggersResource;
+
+  constructor(scope: Construct, id: string, props: TriggerProps) {
+    super(scope, id);
+    this.triggerName = props.name ?? defaultName(this);
+    claimName(this, 'Trigger', namespaceOf(this, props.namespace), this.triggerName);
+    this.resource = new TriggersResource(this, 'Resource', 'Trigger', { name: this.triggerName, namespace: props.namespace },
+      Lazy.any({ produce: () => renderTriggerSpec(props) }));
+    this.node.addValidation({
+      validate: () => (DNS_LABEL.test(this.triggerName) ? [] : [`trigger name '${this.triggerName}' is not a DNS label`]),
+    });
+  }
+}
