@@ -4,3 +4,4 @@ export * from './tekton';
 export * from './triggers';
 export * from './flux';
 export * from './patterns';
+export * from './simulate';

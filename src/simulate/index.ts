@@ -1,0 +1,3 @@
+export * from './simulate';
+export { evaluateCel, canonicalHeader } from './tekton-cel';
+export type { SecretStore } from './tekton-cel';

@@ -1,0 +1,281 @@
+import { createHmac } from 'crypto';
+import { parse as parseYaml } from 'yaml';
+import { SecretStore, canonicalHeader, evaluateCel } from './tekton-cel';
+
+/** Options of `simulateEvent`. */
+export interface SimulateOptions {
+  /**
+   * Secret values the chain reads (Provider `headers`/`token`, CEL `compareSecret`): `<namespace>/<name>` → key → value.
+   * @default - none
+   */
+  readonly secrets?: SecretStore;
+}
+
+/** A run the event would create. */
+export interface SimulatedRun {
+  /** `<namespace>/<name>` of the listener. */
+  readonly listener: string;
+  /** The trigger that fired. */
+  readonly trigger: string;
+  /** The object created (a PipelineRun, usually), with its params resolved. */
+  readonly object: any;
+}
+
+/** What an event does to a set of objects. */
+export interface SimulationResult {
+  /** The runs the event creates. */
+  readonly runs: SimulatedRun[];
+  /** Why each path stopped, or what it did, in order. */
+  readonly trace: string[];
+  /** Broken links in the chain (a Provider or listener that does not exist, a param with no value …). */
+  readonly broken: string[];
+}
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
+
+/**
+ * Follows a Flux event through a folder's objects, as the cluster would: Alert → Provider → listener
+ * Service → EventListener → each trigger's interceptors (CEL filter and overlays evaluated with a real CEL
+ * implementation) → TriggerBindings → TriggerTemplate → the objects it creates.
+ */
+export function simulateEvent(objects: any[], event: any, options: SimulateOptions = {}): SimulationResult {
+  const secrets = options.secrets ?? new Map();
+  const trace: string[] = [];
+  const broken: string[] = [];
+  const runs: SimulatedRun[] = [];
+  const all = objects.filter((o): o is Obj => o && typeof o === 'object' && o.kind && o.metadata?.name);
+  const find = (kind: string, name: string, namespace?: string) =>
+    all.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || (o.metadata.namespace ?? 'default') === namespace));
+
+  const involved = event?.involvedObject ?? {};
+  const alerts = all.filter((o) => o.kind === 'Alert' && o.apiVersion.startsWith('notification.toolkit.fluxcd.io/'));
+  const matching = alerts.filter((a) => alertMatches(a, event, trace));
+  if (alerts.length === 0) trace.push('no Flux Alert in the input');
+  else if (matching.length === 0) {
+    trace.push(`no Alert watches ${involved.kind}/${involved.namespace}/${involved.name} for this event`);
+  }
+
+  for (const alert of matching) {
+    const ns = alert.metadata.namespace ?? 'default';
+    const providerName = alert.spec?.providerRef?.name;
+    const provider = find('Provider', providerName, ns);
+    if (!provider) {
+      broken.push(`Alert ${ns}/${alert.metadata.name} sends to Provider '${providerName}', which is not in the input`);
+      continue;
+    }
+    const type = provider.spec?.type;
+    if (type !== 'generic' && type !== 'generic-hmac') {
+      trace.push(`Provider ${ns}/${provider.metadata.name} is of type '${type}': it does not post the event to a listener`);
+      continue;
+    }
+    const target = listenerOf(provider.spec?.address ?? '', ns);
+    if (!target) {
+      broken.push(`Provider ${ns}/${provider.metadata.name} posts to '${provider.spec?.address}', which is not an EventListener Service (el-<name>.<namespace>…:8080)`);
+      continue;
+    }
+    const listener = find('EventListener', target.name, target.namespace);
+    if (!listener) {
+      broken.push(`Provider ${ns}/${provider.metadata.name} posts to Service el-${target.name} in '${target.namespace}', but EventListener ${target.namespace}/${target.name} is not in the input`);
+      continue;
+    }
+    trace.push(`Alert ${ns}/${alert.metadata.name} → Provider ${ns}/${provider.metadata.name} → EventListener ${target.namespace}/${target.name}`);
+    let header: { [name: string]: string[] };
+    try {
+      header = providerHeaders(provider, event, secrets);
+    } catch (e: any) {
+      broken.push(e.message);
+      continue;
+    }
+    for (const trigger of listenerTriggers(listener, find, broken)) {
+      const result = fireTrigger(trigger, listener, event, header, secrets, find);
+      trace.push(`trigger '${trigger.name}': ${result.note}`);
+      if (result.error) broken.push(`trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name}: ${result.error}`);
+      for (const object of result.objects) runs.push({ listener: `${target.namespace}/${target.name}`, trigger: trigger.name, object });
+    }
+  }
+  return { runs, trace, broken };
+}
+
+function alertMatches(alert: Obj, event: any, trace: string[]): boolean {
+  const spec = alert.spec ?? {};
+  const inv = event?.involvedObject ?? {};
+  const ns = alert.metadata.namespace ?? 'default';
+  if (spec.suspend) return false;
+  const sourceMatch = (spec.eventSources ?? []).some((s: any) =>
+    s.kind === inv.kind && (s.name === '*' || s.name === inv.name) && (s.namespace ?? ns) === inv.namespace);
+  if (!sourceMatch) return false;
+  if (spec.eventSeverity === 'error' && event.severity !== 'error') {
+    trace.push(`Alert ${ns}/${alert.metadata.name} sends only error events; this one is '${event.severity}'`);
+    return false;
+  }
+  const message = String(event.message ?? '');
+  if (spec.inclusionList?.length && !spec.inclusionList.some((r: string) => new RegExp(r).test(message))) {
+    trace.push(`Alert ${ns}/${alert.metadata.name}: the message matches no inclusionList entry`);
+    return false;
+  }
+  if (spec.exclusionList?.some((r: string) => new RegExp(r).test(message))) {
+    trace.push(`Alert ${ns}/${alert.metadata.name}: the message matches an exclusionList entry`);
+    return false;
+  }
+  return true;
+}
+
+/** `http://el-<name>.<ns>.svc.cluster.local:8080` → { name, namespace }. */
+export function listenerOf(address: string, providerNamespace: string): { name: string; namespace: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    return undefined;
+  }
+  if (url.port && url.port !== '8080') return undefined;
+  const parts = url.hostname.split('.');
+  if (!parts[0].startsWith('el-')) return undefined;
+  const rest = parts.slice(1).join('.');
+  if (rest && !/^[a-z0-9-]+(\.svc(\.cluster\.local)?)?$/.test(rest)) return undefined;
+  return { name: parts[0].slice(3), namespace: parts[1] ?? providerNamespace };
+}
+
+function providerHeaders(provider: Obj, event: any, secrets: SecretStore): { [name: string]: string[] } {
+  const header: { [name: string]: string[] } = {
+    'Content-Type': ['application/json'],
+    'Gotk-Component': [String(event?.reportingController ?? '')],
+  };
+  const ref = provider.spec?.secretRef?.name;
+  if (!ref) return header;
+  const id = `${provider.metadata.namespace ?? 'default'}/${ref}`;
+  const secret = secrets.get(id);
+  if (!secret) {
+    throw new Error(`Provider ${provider.metadata.namespace}/${provider.metadata.name} reads Secret '${ref}': give its keys with --secret ${id}:headers='X-Flux-Token: <token>' (or :token=… for generic-hmac)`);
+  }
+  if (secret.headers) {
+    const parsed = parseYaml(secret.headers) ?? {};
+    for (const [k, v] of Object.entries(parsed)) header[canonicalHeader(k)] = [String(v)];
+  }
+  if (provider.spec?.type === 'generic-hmac' && secret.token) {
+    header['X-Signature'] = [`sha256=${createHmac('sha256', secret.token).update(JSON.stringify(event)).digest('hex')}`];
+  }
+  return header;
+}
+
+interface TriggerSpec { name: string; interceptors?: any[]; bindings?: any[]; template?: any }
+
+function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: string) => Obj | undefined, broken: string[]): TriggerSpec[] {
+  const ns = listener.metadata.namespace ?? 'default';
+  return (listener.spec?.triggers ?? []).flatMap((t: any, i: number) => {
+    if (t.triggerRef) {
+      const ref = find('Trigger', t.triggerRef, ns);
+      if (!ref) {
+        broken.push(`EventListener ${ns}/${listener.metadata.name} refers to Trigger '${t.triggerRef}', which is not in the input`);
+        return [];
+      }
+      return [{ name: t.triggerRef, ...ref.spec }];
+    }
+    return [{ ...t, name: t.name ?? `trigger-${i}` }];
+  });
+}
+
+function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { [name: string]: string[] }, secrets: SecretStore,
+  find: (k: string, n: string, ns?: string) => Obj | undefined): { note: string; objects: any[]; error?: string } {
+  const ns = listener.metadata.namespace ?? 'default';
+  const extensions: { [key: string]: unknown } = {};
+  for (const interceptor of trigger.interceptors ?? []) {
+    const name = interceptor.ref?.name ?? interceptor.name;
+    if (name !== 'cel') {
+      return { note: `stops at interceptor '${name}', which the simulation cannot run (only CEL)`, objects: [] };
+    }
+    const params = Object.fromEntries((interceptor.params ?? []).map((p: any) => [p.name, p.value]));
+    const request = { body: event, header, extensions };
+    try {
+      if (params.filter !== undefined) {
+        const pass = evaluateCel(params.filter, request, secrets, ns);
+        if (pass !== true) return { note: `CEL filter is false: ${params.filter}`, objects: [] };
+      }
+      for (const overlay of params.overlays ?? []) {
+        setPath(extensions, overlay.key, evaluateCel(overlay.expression, request, secrets, ns));
+      }
+    } catch (e: any) {
+      return { note: 'CEL interceptor failed', objects: [], error: e.message };
+    }
+  }
+
+  const values: { [name: string]: string } = {};
+  for (const b of trigger.bindings ?? []) {
+    let params: Array<{ name: string; value: string }>;
+    if (b.ref) {
+      const binding = find(b.kind === 'ClusterTriggerBinding' ? 'ClusterTriggerBinding' : 'TriggerBinding', b.ref,
+        b.kind === 'ClusterTriggerBinding' ? undefined : ns);
+      if (!binding) return { note: 'binding missing', objects: [], error: `${b.kind ?? 'TriggerBinding'} '${b.ref}' is not in the input` };
+      params = binding.spec?.params ?? [];
+    } else {
+      params = [{ name: b.name, value: b.value }];
+    }
+    for (const p of params) {
+      try {
+        values[p.name] = substituteBinding(String(p.value), { body: event, header, extensions });
+      } catch (e: any) {
+        return { note: 'binding failed', objects: [], error: `binding param '${p.name}': ${e.message}` };
+      }
+    }
+  }
+
+  const templateRef = trigger.template?.ref ?? trigger.template?.name;
+  const template = templateRef ? find('TriggerTemplate', templateRef, ns) : undefined;
+  if (!template) return { note: 'template missing', objects: [], error: `TriggerTemplate '${templateRef}' is not in the input` };
+  const ttParams: { [name: string]: string } = {};
+  for (const p of template.spec?.params ?? []) {
+    if (p.name in values) ttParams[p.name] = values[p.name];
+    else if (p.default !== undefined) ttParams[p.name] = String(p.default);
+    else return { note: 'a template param has no value', objects: [], error: `TriggerTemplate '${templateRef}' param '${p.name}' gets no value from the bindings and has no default` };
+  }
+  const objects = (template.spec?.resourcetemplates ?? []).map((rt: any) => substituteTemplate(rt, ttParams));
+  const unresolved = JSON.stringify(objects).match(/\$\(tt\.params\.[^)]*\)/);
+  if (unresolved) {
+    return { note: 'unresolved param', objects: [], error: `TriggerTemplate '${templateRef}' uses ${unresolved[0]}, which it does not declare` };
+  }
+  return { note: `fires: ${objects.map((o: any) => o.kind).join(', ')} from TriggerTemplate '${templateRef}'`, objects };
+}
+
+function setPath(target: { [key: string]: unknown }, key: string, value: unknown) {
+  const parts = key.split('.');
+  let node: any = target;
+  for (const p of parts.slice(0, -1)) node = node[p] ??= {};
+  node[parts[parts.length - 1]] = value;
+}
+
+/** `$(body.a.b)`, `$(header.X)`, `$(extensions.k)` in a binding value. */
+function substituteBinding(value: string, ctx: { body: any; header: { [name: string]: string[] }; extensions: any }): string {
+  return value.replace(/\$\(([^()]*)\)/g, (whole, expr: string) => {
+    const [root, ...rest] = splitPath(expr.trim());
+    let current: any;
+    if (root === 'body') current = ctx.body;
+    else if (root === 'extensions') current = ctx.extensions;
+    else if (root === 'header') {
+      if (rest.length === 0) return JSON.stringify(ctx.header);
+      const values = ctx.header[canonicalHeader(rest[0])];
+      if (!values) throw new Error(`${whole}: the request has no header '${rest[0]}'`);
+      return values.join(',');
+    } else return whole;
+    for (const p of rest) {
+      if (current === null || typeof current !== 'object' || !(p in current)) throw new Error(`${whole}: not in the ${root}`);
+      current = current[p];
+    }
+    return typeof current === 'string' ? current : JSON.stringify(current);
+  });
+}
+
+function splitPath(path: string): string[] {
+  const parts: string[] = [];
+  const re = /([^.[\]]+)|\[\s*['"]?([^'"\]]+)['"]?\s*\]/g;
+  for (const m of path.matchAll(re)) parts.push(m[1] ?? m[2]);
+  return parts;
+}
+
+function substituteTemplate(value: any, params: { [name: string]: string }): any {
+  if (typeof value === 'string') {
+    return value.replace(/\$\(tt\.params\.([A-Za-z0-9_.-]+)\)/g, (whole, name) => (name in params ? params[name] : whole));
+  }
+  if (Array.isArray(value)) return value.map((v) => substituteTemplate(v, params));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteTemplate(v, params)]));
+  return value;
+}
