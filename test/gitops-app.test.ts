@@ -19,7 +19,7 @@ describe('GitOpsApp: synth into dist/', () => {
   test('the synth app writes one file per chart, and nothing else', () => {
     const out = tempDir();
     buildApp(new GitOpsApp({ outdir: out })).synth();
-    expect(fs.readdirSync(out).sort()).toEqual(['ci.k8s.yaml']);
+    expect(fs.readdirSync(out).sort()).toEqual(['ci.k8s.yaml', 'flux-system.k8s.yaml']);
     expect(fs.readFileSync(path.join(out, 'ci.k8s.yaml'), 'utf8')).toContain('kind: Pipeline');
   });
 

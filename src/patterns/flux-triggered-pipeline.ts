@@ -1,9 +1,10 @@
-import * as kplus from 'cdk8s-plus-28';
 import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { FLUX_KINDS, IFluxEventSource, eventSourceProblems } from '../flux/event-source';
+import { FLUX_KINDS, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { defaultName, toDnsLabel } from '../names';
+import { FluxEvent, FluxEventValue, celString, hasRevisionExpr } from './flux-event';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runProblems } from '../tekton/pipeline-run';
@@ -12,7 +13,6 @@ import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/ev
 import { CelOverlay, Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
 import { TriggerTemplate } from '../triggers/trigger-template';
-import { FluxEvent, FluxEventValue, celString, hasRevisionExpr } from './flux-event';
 
 /** A pipeline param value: a field of the Flux event, or a literal. */
 export type TriggerParamValue = FluxEventValue | ParamValue;
@@ -111,7 +111,6 @@ export class FluxTriggeredPipeline extends Construct {
   public readonly runServiceAccount?: kplus.ServiceAccount;
   private readonly source: IFluxEventSource;
   private readonly props: FluxTriggeredPipelineProps;
-  private readonly runs: Array<{ name: string; options: TriggeredRunOptions; binding: TriggerBinding; template: TriggerTemplate; scope: Construct }> = [];
   private readonly namespace?: string;
 
   constructor(scope: Construct, id: string, props: FluxTriggeredPipelineProps) {
@@ -144,8 +143,8 @@ export class FluxTriggeredPipeline extends Construct {
         automountToken: true,
       });
     }
+    // An unknown source kind is reported once, by the Alert.
     this.addRun(this, this.name, props);
-    this.node.addValidation({ validate: () => eventSourceProblems(this.source) });
   }
 
   /** Runs one more pipeline on the same events, through the same listener (a second trigger). */
@@ -161,8 +160,6 @@ export class FluxTriggeredPipeline extends Construct {
   private addRun(scope: Construct, name: string, options: TriggeredRunOptions) {
     const binding = new TriggerBinding(scope, 'Binding', { name, namespace: this.namespace });
     const template = new TriggerTemplate(scope, 'Template', { name, namespace: this.namespace });
-    const run = { name, options, binding, template, scope };
-    this.runs.push(run);
     const values = () => this.paramValues(options);
     // Params are read when the objects render, so params added to Tasks later are bound too.
     template.addResourceTemplate(() => this.renderRun(options, values()));
@@ -182,8 +179,7 @@ export class FluxTriggeredPipeline extends Construct {
     const values = new Map<string, TriggerParamValue>();
     for (const spec of options.pipeline.paramSpecs) {
       const given = options.params?.[spec.name];
-      if (given !== undefined) values.set(spec.name, given);
-      else if (spec.default === undefined && (options.autoBind ?? true)) {
+      if (given !== undefined) {values.set(spec.name, given);} else if (spec.default === undefined && (options.autoBind ?? true)) {
         const auto = FluxEvent.forParamName(spec.name);
         if (auto) values.set(spec.name, auto);
       }
@@ -263,7 +259,8 @@ export class FluxTriggeredPipeline extends Construct {
       }
     }
     // unknown params, workspaces and timeouts are checked like a PipelineRun's
-    errors.push(...runProblems(pipeline, { ...options, workspaces: options.workspaces }, [...values.keys()], 'params')
+    const given = [...new Set([...values.keys(), ...Object.keys(options.params ?? {})])];
+    errors.push(...runProblems(pipeline, { ...options, workspaces: options.workspaces }, given, 'params')
       .filter((e) => !/has no value|is not bound/.test(e)));
     if (pipeline.namespace && this.namespace && pipeline.namespace !== this.namespace) {
       errors.push(`pipeline '${pipeline.pipelineName}' is in namespace '${pipeline.namespace}' but the listener creates runs in '${this.namespace}': ` +

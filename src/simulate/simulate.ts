@@ -50,8 +50,7 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
   const involved = event?.involvedObject ?? {};
   const alerts = all.filter((o) => o.kind === 'Alert' && o.apiVersion.startsWith('notification.toolkit.fluxcd.io/'));
   const matching = alerts.filter((a) => alertMatches(a, event, trace));
-  if (alerts.length === 0) trace.push('no Flux Alert in the input');
-  else if (matching.length === 0) {
+  if (alerts.length === 0) {trace.push('no Flux Alert in the input');} else if (matching.length === 0) {
     trace.push(`no Alert watches ${involved.kind}/${involved.namespace}/${involved.name} for this event`);
   }
 
@@ -248,14 +247,12 @@ function substituteBinding(value: string, ctx: { body: any; header: { [name: str
   return value.replace(/\$\(([^()]*)\)/g, (whole, expr: string) => {
     const [root, ...rest] = splitPath(expr.trim());
     let current: any;
-    if (root === 'body') current = ctx.body;
-    else if (root === 'extensions') current = ctx.extensions;
-    else if (root === 'header') {
+    if (root === 'body') {current = ctx.body;} else if (root === 'extensions') {current = ctx.extensions;} else if (root === 'header') {
       if (rest.length === 0) return JSON.stringify(ctx.header);
       const values = ctx.header[canonicalHeader(rest[0])];
       if (!values) throw new Error(`${whole}: the request has no header '${rest[0]}'`);
       return values.join(',');
-    } else return whole;
+    } else {return whole;}
     for (const p of rest) {
       if (current === null || typeof current !== 'object' || !(p in current)) throw new Error(`${whole}: not in the ${root}`);
       current = current[p];

@@ -3,9 +3,9 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DNS_LABEL, defaultName, namespaceOf, toDnsLabel } from '../names';
 import { claimName } from '../registry';
-import { duplicates } from '../tekton/task';
 import { TriggersResource } from './resource';
 import { EventListenerTriggerOptions, Trigger, renderTriggerSpec } from './trigger';
+import { duplicates } from '../tekton/task';
 
 /** The longest EventListener name: its Service is `el-<name>`, a DNS label of at most 63 characters. */
 export const MAX_LISTENER_NAME = 60;

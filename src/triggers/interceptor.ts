@@ -47,7 +47,7 @@ export class Interceptor {
     return new Interceptor(() => {
       const options = produce();
       const params: Array<{ name: string; value: any }> = [];
-    if (options.filter) params.push({ name: 'filter', value: options.filter });
+      if (options.filter) params.push({ name: 'filter', value: options.filter });
       if (options.overlays?.length) params.push({ name: 'overlays', value: options.overlays.map((o) => ({ key: o.key, expression: o.expression })) });
       return { ref: { name: 'cel', kind: 'ClusterInterceptor' }, params };
     });

@@ -2,8 +2,8 @@ import { Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
-import { duplicates } from '../tekton/task';
 import { TriggersResource } from './resource';
+import { duplicates } from '../tekton/task';
 
 /** A TriggerBinding a trigger can use. */
 export interface ITriggerBinding extends IConstruct {

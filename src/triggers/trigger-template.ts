@@ -2,10 +2,10 @@ import { Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
+import { TriggersResource } from './resource';
 import { IStringable } from '../tekton/params';
 import { referencesInValue } from '../tekton/references';
 import { duplicates, suggest } from '../tekton/task';
-import { TriggersResource } from './resource';
 
 /** A TriggerTemplate a trigger can use. */
 export interface ITriggerTemplate extends IConstruct {
@@ -100,7 +100,9 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
 
   private renderSpec() {
     return {
-      params: this.params.length ? this.params.map((p) => ({ name: p.name, description: p.options.description, default: p.options.default })) : undefined,
+      params: this.params.length
+        ? this.params.map((p) => ({ name: p.name, description: p.options.description, default: p.options.default }))
+        : undefined,
       resourcetemplates: this.templates.map((t) => t()),
     };
   }

@@ -1,0 +1,310 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitRepository, Kustomization, OCIRepository, ParamType,
+  Pipeline, Task, WorkspaceBinding, simulateEvent,
+} from '../src';
+import { errorsOf, find, sharedDir, synth } from './util';
+
+const fixturesDir = sharedDir() && path.join(sharedDir()!, 'fixtures/flux-events');
+if (!fixturesDir && process.env.CI === 'true') throw new Error('CI=true but ../shared/fixtures/flux-events is missing');
+const withFixtures = fixturesDir ? describe : describe.skip;
+const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(fixturesDir!, name), 'utf8'));
+
+/** A pipeline whose tasks declare `commit`, `revision`, `branch` and `image` (no defaults) and `mode` (default). */
+function ciPipeline(s: Construct, id = 'ci') {
+  const build = new Task(s, `${id}-build`);
+  const commit = build.addParam('commit');
+  const image = build.addParam('image');
+  const mode = build.addParam('mode', { default: 'fast' });
+  const source = build.addWorkspace('source');
+  build.addStep({ name: 'build', image: 'busybox', script: `#!/bin/sh\necho ${commit} ${image} ${mode} ${source.path}` });
+  const p = new Pipeline(s, id);
+  p.addTask('build', { task: build });
+  return p;
+}
+
+function gitRepo(s: Construct) {
+  return new GitRepository(s, 'app-repo', { url: 'https://github.com/acme/app.git', branch: 'main', namespace: 'flux-system' });
+}
+
+describe('FluxTriggeredPipeline: the chain is wired', () => {
+  const objects = synth((s) => {
+    new FluxTriggeredPipeline(s, 'on-push', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'ghcr.io/acme/app' } });
+  });
+
+  test('Alert → Provider → the listener Service URL', () => {
+    const alert = find(objects, 'Alert');
+    const provider = find(objects, 'Provider');
+    expect(alert).toEqual({
+      apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+      kind: 'Alert',
+      metadata: { name: 'on-push', namespace: 'flux-system' },
+      spec: { providerRef: { name: 'on-push' }, eventSeverity: 'info', eventSources: [{ kind: 'GitRepository', name: 'app-repo', namespace: 'flux-system' }] },
+    });
+    expect(provider).toEqual({
+      apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+      kind: 'Provider',
+      metadata: { name: 'on-push', namespace: 'flux-system' },
+      spec: { type: 'generic', address: 'http://el-on-push.ci.svc.cluster.local:8080' },
+    });
+  });
+
+  test('listener → trigger → binding → template → PipelineRun → Pipeline', () => {
+    const listener = find(objects, 'EventListener', 'on-push');
+    const trigger = listener.spec.triggers[0];
+    expect(listener.metadata.namespace).toBe('ci');
+    expect(trigger.interceptors).toEqual([{
+      ref: { name: 'cel', kind: 'ClusterInterceptor' },
+      params: [
+        {
+          name: 'filter',
+          value: "body.involvedObject.kind == 'GitRepository' && body.involvedObject.name == 'app-repo' && body.involvedObject.namespace == 'flux-system' && body.reason == 'NewArtifact' && " +
+            "has(body.metadata) && ('revision' in body.metadata || 'source.toolkit.fluxcd.io/revision' in body.metadata)",
+        },
+        {
+          name: 'overlays',
+          value: [{
+            key: 'commit',
+            expression: "('revision' in body.metadata ? body.metadata['revision'] : body.metadata['source.toolkit.fluxcd.io/revision']).contains('sha1:') ? " +
+              "('revision' in body.metadata ? body.metadata['revision'] : body.metadata['source.toolkit.fluxcd.io/revision']).split('sha1:')[1] : ''",
+          }],
+        },
+      ],
+    }]);
+    const binding = find(objects, 'TriggerBinding', trigger.bindings[0].ref);
+    expect(binding.spec.params).toEqual([{ name: 'commit', value: '$(extensions.commit)' }]);
+    const template = find(objects, 'TriggerTemplate', trigger.template.ref);
+    expect(template.spec.params).toEqual([{ name: 'commit', description: 'FluxEvent.commit()' }]);
+    const run = template.spec.resourcetemplates[0];
+    expect(run).toEqual({
+      apiVersion: 'tekton.dev/v1',
+      kind: 'PipelineRun',
+      metadata: { generateName: 'ci-' },
+      spec: {
+        pipelineRef: { name: 'ci' },
+        params: [{ name: 'commit', value: '$(tt.params.commit)' }, { name: 'image', value: 'ghcr.io/acme/app' }],
+        workspaces: [{ name: 'source', volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } }],
+        taskRunTemplate: { serviceAccountName: 'on-push-run' },
+      },
+    });
+    const pipeline = find(objects, 'Pipeline', run.spec.pipelineRef.name);
+    // every pipeline param is bound in the run, or has a default
+    for (const p of pipeline.spec.params) {
+      expect(run.spec.params.some((x: any) => x.name === p.name) || p.default !== undefined).toBe(true);
+    }
+    expect(find(objects, 'ServiceAccount', 'on-push-run').metadata.namespace).toBe('ci');
+  });
+
+  test('the listener has its own ServiceAccount and RBAC, and admits only the notification-controller', () => {
+    expect(find(objects, 'EventListener').spec.serviceAccountName).toBe('on-push-listener');
+    expect(find(objects, 'RoleBinding').roleRef.name).toBe('tekton-triggers-eventlistener-roles');
+    expect(find(objects, 'ClusterRoleBinding').roleRef.name).toBe('tekton-triggers-eventlistener-clusterroles');
+    expect(find(objects, 'NetworkPolicy').spec.ingress[0].from).toEqual([{
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'flux-system' } },
+      podSelector: { matchLabels: { app: 'notification-controller' } },
+    }]);
+  });
+
+  test('nothing Flux applies has generateName; only the template run does', () => {
+    expect(objects.filter((o) => o.metadata.generateName)).toEqual([]);
+    expect(JSON.stringify(objects).match(/generateName/g)).toHaveLength(1);
+  });
+});
+
+withFixtures('FluxTriggeredPipeline: the Flux events Flux really sends', () => {
+  function app(s: Construct) {
+    const repo = gitRepo(s);
+    const p = ciPipeline(s);
+    const fp = new FluxTriggeredPipeline(s, 'on-push', {
+      source: repo,
+      pipeline: p,
+      params: { image: 'ghcr.io/acme/app', mode: FluxEvent.message() },
+    });
+    const info = new Task(s, 'info-task');
+    for (const name of ['revision', 'branch', 'tag', 'digest', 'source-name', 'source-namespace', 'source-kind']) info.addParam(name);
+    info.addStep({ name: 'show', image: 'busybox', script: '#!/bin/sh\ntrue' });
+    const infoPipeline = new Pipeline(s, 'info');
+    infoPipeline.addTask('show', { task: info });
+    fp.addPipeline('info', { pipeline: infoPipeline });
+
+    const oci = new OCIRepository(s, 'app-manifests', { url: 'oci://ghcr.io/acme/app-manifests', namespace: 'flux-system' });
+    const deployCheck = new Task(s, 'deploy-check-task');
+    deployCheck.addParam('tag');
+    deployCheck.addParam('digest');
+    deployCheck.addParam('revision');
+    deployCheck.addStep({ name: 'check', image: 'busybox', script: '#!/bin/sh\ntrue' });
+    const dc = new Pipeline(s, 'deploy-check');
+    dc.addTask('check', { task: deployCheck });
+    new FluxTriggeredPipeline(s, 'on-artifact', { source: oci, pipeline: dc });
+
+    const staging = Kustomization.fromKustomizationName('app-staging');
+    const smoke = new Task(s, 'smoke-task');
+    smoke.addParam('revision');
+    smoke.addParam('commit');
+    smoke.addStep({ name: 'probe', image: 'busybox', script: '#!/bin/sh\ntrue' });
+    const sp = new Pipeline(s, 'smoke');
+    sp.addTask('probe', { task: smoke });
+    new FluxTriggeredPipeline(s, 'on-deploy', { source: staging, pipeline: sp });
+  }
+  const objects = synth(app);
+  const paramsOf = (event: string) => simulateEvent(objects, fixture(event)).runs
+    .map((r) => [r.object.spec.pipelineRef.name, Object.fromEntries(r.object.spec.params.map((p: any) => [p.name, p.value]))]);
+  const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+  test('a new Git artifact runs both pipelines on the source with the event fields', () => {
+    expect(paramsOf('gitrepository-new-artifact.json')).toEqual([
+      ['ci', { commit: sha, image: 'ghcr.io/acme/app', mode: "stored artifact for commit 'Add retry to deploy step'" }],
+      ['info', {
+        'revision': `main@sha1:${sha}`,
+        'branch': 'main',
+        'tag': '',
+        'digest': `sha1:${sha}`,
+        'source-name': 'app-repo',
+        'source-namespace': 'flux-system',
+        'source-kind': 'GitRepository',
+      }],
+    ]);
+  });
+
+  test('the legacy metadata format gives the same params', () => {
+    expect(paramsOf('gitrepository-new-artifact-legacy-metadata.json')).toEqual(paramsOf('gitrepository-new-artifact.json'));
+  });
+
+  test('a failed fetch runs nothing: the filter rejects it', () => {
+    const result = simulateEvent(objects, fixture('gitrepository-fetch-failed.json'));
+    expect(result.runs).toEqual([]);
+    expect(result.broken).toEqual([]);
+    expect(result.trace.filter((t) => t.includes('CEL filter is false'))).toHaveLength(2);
+  });
+
+  test('a new OCI artifact gives tag, digest and revision', () => {
+    expect(paramsOf('ocirepository-new-artifact.json')).toEqual([['deploy-check', {
+      tag: 'v1.4.2',
+      digest: 'sha256:3f1d0c9e5b7a2e4f6a8c0b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f',
+      revision: 'v1.4.2@sha256:3f1d0c9e5b7a2e4f6a8c0b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f',
+    }]]);
+  });
+
+  test('a Kustomization that applied a revision runs the post-deploy pipeline', () => {
+    expect(paramsOf('kustomization-reconciliation-succeeded.json')).toEqual([['smoke', { revision: `main@sha1:${sha}`, commit: sha }]]);
+  });
+
+  test('the Kustomization listener uses the kustomize group for legacy metadata', () => {
+    const filter = find(objects, 'EventListener', 'on-deploy').spec.triggers[0].interceptors[0].params[0].value;
+    expect(filter).toContain("'kustomize.toolkit.fluxcd.io/revision' in body.metadata");
+    expect(filter).toContain("body.reason == 'ReconciliationSucceeded'");
+  });
+
+  test('shared-token authentication: the Provider sends the header and the filter compares it with the Secret', () => {
+    const authed = synth((s) => {
+      new FluxTriggeredPipeline(s, 'on-push', {
+        source: gitRepo(s),
+        pipeline: ciPipeline(s),
+        params: { image: 'x' },
+        authentication: { providerSecretName: 'flux-token-headers', listenerSecretName: 'flux-token' },
+      });
+    });
+    expect(find(authed, 'Provider').spec.secretRef).toEqual({ name: 'flux-token-headers' });
+    expect(find(authed, 'EventListener').spec.triggers[0].interceptors[0].params[0].value)
+      .toContain("header.canonical('X-Flux-Token').compareSecret('token', 'flux-token')");
+    const secrets = (token: string) => new Map<string, { [key: string]: string }>([
+      ['flux-system/flux-token-headers', { headers: `X-Flux-Token: ${token}` }],
+      ['ci/flux-token', { token: 's3cret' }],
+    ]);
+    expect(simulateEvent(authed, fixture('gitrepository-new-artifact.json'), { secrets: secrets('s3cret') }).runs).toHaveLength(1);
+    expect(simulateEvent(authed, fixture('gitrepository-new-artifact.json'), { secrets: secrets('wrong') }).runs).toHaveLength(0);
+  });
+});
+
+describe('FluxTriggeredPipeline: options', () => {
+  test('workspaces from a PVC, a Secret and a ConfigMap; timeouts; a given ServiceAccount', () => {
+    const objects = synth((s) => {
+      const t = new Task(s, 't');
+      for (const w of ['cache', 'creds', 'config']) t.addWorkspace(w);
+      t.addStep({ name: 's', image: 'busybox', script: '#!/bin/sh\ntrue' });
+      const p = new Pipeline(s, 'p');
+      p.addTask('t', { task: t });
+      new FluxTriggeredPipeline(s, 'fp', {
+        source: gitRepo(s),
+        pipeline: p,
+        serviceAccountName: 'builder',
+        workspaces: {
+          cache: WorkspaceBinding.persistentVolumeClaim('build-cache'),
+          creds: WorkspaceBinding.secret('registry-creds'),
+          config: WorkspaceBinding.configMap('build-config'),
+        },
+        timeouts: { pipeline: Duration.minutes(30), tasks: Duration.minutes(20), finally: Duration.minutes(5) },
+      });
+    });
+    const run = find(objects, 'TriggerTemplate').spec.resourcetemplates[0];
+    expect(run.spec.workspaces).toEqual([
+      { name: 'cache', persistentVolumeClaim: { claimName: 'build-cache' } },
+      { name: 'config', configMap: { name: 'build-config' } },
+      { name: 'creds', secret: { secretName: 'registry-creds' } },
+    ]);
+    expect(run.spec.timeouts).toEqual({ pipeline: '30m0s', tasks: '20m0s', finally: '5m0s' });
+    expect(run.spec.taskRunTemplate).toEqual({ serviceAccountName: 'builder' });
+    expect(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name)).toEqual(['fp-listener']);
+  });
+
+  test('a param added to a Task later is carried all the way up without touching the trigger code', () => {
+    let late: Task;
+    const objects = synth((s) => {
+      const p = ciPipeline(s);
+      new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: p, params: { image: 'x' } });
+      late = s.node.findChild('ci-build') as Task;
+      late.addParam('branch');
+    });
+    expect(find(objects, 'Pipeline').spec.params.map((p: any) => p.name)).toContain('branch');
+    expect(find(objects, 'TriggerBinding').spec.params).toEqual([
+      { name: 'branch', value: '$(extensions.branch)' }, { name: 'commit', value: '$(extensions.commit)' },
+    ]);
+    expect(find(objects, 'TriggerTemplate').spec.resourcetemplates[0].spec.params.map((p: any) => p.name)).toEqual(['branch', 'commit', 'image']);
+  });
+
+  test('names are derived from the construct id and stable across synths', () => {
+    const names = () => synth((s) => {
+      new FluxTriggeredPipeline(s, 'On_Push', { source: FluxSource.fromName(FluxKind.GIT_REPOSITORY, 'app'), pipeline: ciPipeline(s), params: { image: 'x' } });
+    }).map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names()).toEqual(names());
+    expect(names()).toContain('EventListener/on-push');
+  });
+
+  test.each([
+    ['a param with no value names the param and the fix', (s: Construct) => {
+      new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s) });
+    }, "[test/fp] pipeline 'ci' param 'image' gets no value: give it in params, e.g. params: { 'image': FluxEvent.revision() } or a literal, or give the param a default where it is declared"],
+    ['a param the pipeline does not have', (s: Construct) => {
+      new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x', imgae: 'y' } });
+    }, "[test/fp] params gives 'imgae', but Pipeline 'ci' has no such param (params: commit, image, mode)"],
+    ['commit() of an OCI source', (s: Construct) => {
+      new FluxTriggeredPipeline(s, 'fp', { source: OCIRepository.fromOCIRepositoryName('m'), pipeline: ciPipeline(s), params: { image: 'x' } });
+    }, "[test/fp] param 'commit': FluxEvent.commit() needs a Git revision, but OCIRepository revisions have none: use FluxEvent.digest() or FluxEvent.tag()"],
+    ['an event value for an array param', (s: Construct) => {
+      const t = new Task(s, 't');
+      t.addParam('tags', { type: ParamType.ARRAY });
+      t.addStep({ name: 's', image: 'busybox', script: '#!/bin/sh\ntrue' });
+      const p = new Pipeline(s, 'p');
+      p.addTask('t', { task: t });
+      new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: p, params: { tags: FluxEvent.tag() } });
+    }, "[test/fp] param 'tags' is an array, but FluxEvent.tag() is a string: give a literal array"],
+    ['an unknown source kind', (s: Construct) => {
+      new FluxTriggeredPipeline(s, 'fp', { source: FluxSource.fromName('GitRepo', 'x'), pipeline: ciPipeline(s), params: { image: 'x' } });
+    }, "[test/fp/Alert] unknown Flux kind 'GitRepo' for source 'x': use one of GitRepository, OCIRepository, Bucket, HelmRepository, HelmChart, ExternalArtifact, Kustomization, HelmRelease"],
+    ['a name too long for the listener Service', (s: Construct) => {
+      new FluxTriggeredPipeline(s, 'fp', { name: 'n'.repeat(61), source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x' } });
+    }, `[test/fp/Listener] EventListener name '${'n'.repeat(61)}' is 61 characters: its Service 'el-${'n'.repeat(61)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
+    ['a pipeline in another namespace', (s: Construct) => {
+      new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: Pipeline.fromPipelineName(s, 'p', 'shared', { namespace: 'tools' }), namespace: 'ci' });
+    }, "[test/fp] pipeline 'shared' is in namespace 'tools' but the listener creates runs in 'ci': a PipelineRun can only run a Pipeline of its own namespace, set `namespace` to the pipeline's"],
+  ])('%s', (_t, build, message) => expect(errorsOf(build)).toEqual([message]));
+
+  test('autoBind: false turns name matching off', () => {
+    expect(errorsOf((s) => {
+      new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x' }, autoBind: false });
+    })).toEqual([expect.stringContaining("param 'commit' gets no value")]);
+  });
+});

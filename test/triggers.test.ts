@@ -1,0 +1,94 @@
+import { EventListener, Interceptor, Trigger, TriggerBinding, TriggerTemplate } from '../src';
+import { errorsOf, find, synth } from './util';
+
+function pair(s: any) {
+  const binding = new TriggerBinding(s, 'binding', { params: { revision: '$(body.metadata.revision)' } });
+  const template = new TriggerTemplate(s, 'template');
+  const revision = template.addParam('revision', { description: 'the revision' });
+  template.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'ci-' }, spec: { pipelineRef: { name: 'ci' }, params: [{ name: 'revision', value: `${revision}` }] } });
+  return { binding, template };
+}
+
+describe('EventListener', () => {
+  test('gets its own ServiceAccount bound to the Triggers roles, and a NetworkPolicy for its clients', () => {
+    const objects = synth((s) => {
+      const { binding, template } = pair(s);
+      new EventListener(s, 'on-push', {
+        triggers: [{ name: 'build', interceptors: [Interceptor.cel({ filter: "body.reason == 'NewArtifact'", overlays: [{ key: 'x', expression: '1' }] })], bindings: [binding], template }],
+        allowedClients: [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
+      });
+    });
+    expect(find(objects, 'EventListener')).toEqual({
+      apiVersion: 'triggers.tekton.dev/v1beta1',
+      kind: 'EventListener',
+      metadata: { name: 'on-push', namespace: 'ci' },
+      spec: {
+        serviceAccountName: 'on-push-listener',
+        triggers: [{
+          name: 'build',
+          interceptors: [{ ref: { name: 'cel', kind: 'ClusterInterceptor' }, params: [{ name: 'filter', value: "body.reason == 'NewArtifact'" }, { name: 'overlays', value: [{ key: 'x', expression: '1' }] }] }],
+          bindings: [{ ref: 'binding', kind: 'TriggerBinding' }],
+          template: { ref: 'template' },
+        }],
+      },
+    });
+    expect(find(objects, 'ServiceAccount')).toEqual({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'on-push-listener', namespace: 'ci' }, automountServiceAccountToken: true });
+    expect(find(objects, 'RoleBinding')).toMatchObject({
+      metadata: { name: 'on-push-listener', namespace: 'ci' },
+      roleRef: { kind: 'ClusterRole', name: 'tekton-triggers-eventlistener-roles' },
+      subjects: [{ kind: 'ServiceAccount', name: 'on-push-listener', namespace: 'ci' }],
+    });
+    const crb = find(objects, 'ClusterRoleBinding');
+    expect(crb.metadata).toEqual({ name: 'ci-on-push-listener' });
+    expect(crb).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'tekton-triggers-eventlistener-clusterroles' }, subjects: [{ kind: 'ServiceAccount', name: 'on-push-listener', namespace: 'ci' }] });
+    expect(find(objects, 'NetworkPolicy').spec).toEqual({
+      podSelector: { matchLabels: { eventlistener: 'on-push' } },
+      policyTypes: ['Ingress'],
+      ingress: [{
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'flux-system' } }, podSelector: { matchLabels: { app: 'notification-controller' } } }],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      }],
+    });
+  });
+
+  test('the URL is the el-<name> Service on port 8080', () => {
+    synth((s) => {
+      const { binding, template } = pair(s);
+      const el = new EventListener(s, 'hooks', { triggers: [{ name: 't', bindings: [binding], template }] });
+      expect(el.url).toBe('http://el-hooks.ci.svc.cluster.local:8080');
+    });
+  });
+
+  test('an existing ServiceAccount means no new one and no bindings; standalone Triggers are referenced', () => {
+    const objects = synth((s) => {
+      const { binding, template } = pair(s);
+      const el = new EventListener(s, 'el', { serviceAccountName: 'shared-listener' });
+      el.addTriggerRef(new Trigger(s, 'shared', { bindings: [binding], template, interceptors: [Interceptor.github({ secretRef: { secretName: 'gh', secretKey: 'token' }, eventTypes: ['push'] })] }));
+    });
+    expect(objects.filter((o) => /ServiceAccount|Binding$/.test(o.kind) && o.kind !== 'TriggerBinding')).toEqual([]);
+    expect(find(objects, 'EventListener').spec).toEqual({ serviceAccountName: 'shared-listener', triggers: [{ triggerRef: 'shared' }] });
+    expect(find(objects, 'Trigger').spec.interceptors).toEqual([{
+      ref: { name: 'github', kind: 'ClusterInterceptor' },
+      params: [{ name: 'secretRef', value: { secretName: 'gh', secretKey: 'token' } }, { name: 'eventTypes', value: ['push'] }],
+    }]);
+  });
+
+  test.each([
+    ['a name too long for the el-<name> Service', (s: any) => {
+      const { binding, template } = pair(s);
+      new EventListener(s, 'el', { name: 'x'.repeat(61), triggers: [{ name: 't', bindings: [binding], template }] });
+    }, `[test/el] EventListener name '${'x'.repeat(61)}' is 61 characters: its Service 'el-${'x'.repeat(61)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
+    ['no triggers', (s: any) => new EventListener(s, 'el'), '[test/el] the EventListener has no triggers: add one with addTrigger'],
+    ['a run template with a fixed name', (s: any) => {
+      const t = new TriggerTemplate(s, 't');
+      t.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'run' }, spec: {} });
+    }, '[test/t] resourcetemplates[0] (PipelineRun) has a fixed name: the second event would fail to create it, use metadata.generateName'],
+    ['a template param used but not declared', (s: any) => {
+      const t = new TriggerTemplate(s, 't');
+      t.addParam('revision');
+      t.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'r-' }, spec: { params: [{ name: 'x', value: '$(tt.params.revison)' }] } });
+    }, "[test/t] resourcetemplates[0].spec.params[0].value references $(tt.params.revison), but the template has no param 'revison': did you mean 'revision'?"],
+    ['a binding that reads a Tekton variable', (s: any) => new TriggerBinding(s, 'b', { params: { x: '$(params.y)' } }),
+      "[test/b] binding param 'x' = '$(params.y)': a binding can only read $(body.…), $(header.…) and $(extensions.…)"],
+  ])('%s', (_t, build, message) => expect(errorsOf(build)).toEqual([message]));
+});
