@@ -26,6 +26,7 @@ const project = new typescript.TypeScriptProject({
   prettier: false,
   entrypoint: 'lib/src/index.js',
   entrypointTypes: 'lib/src/index.d.ts',
+  bin: { 'cdk8s-tekton-flux': 'lib/src/cli/bin.js' },
   deps: [`cdk8s@${CDK8S}`, `constructs@${CONSTRUCTS}`, `cdk8s-plus-28@${CDK8S_PLUS}`, '@bufbuild/cel@0.6.1', '@bufbuild/protobuf@2.17.0', 'yaml@2.9.1'],
   peerDeps: [],
   devDeps: [

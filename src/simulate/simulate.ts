@@ -188,7 +188,10 @@ function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { 
     try {
       if (params.filter !== undefined) {
         const pass = evaluateCel(params.filter, request, secrets, ns);
-        if (pass !== true) return { note: `CEL filter is false: ${params.filter}`, objects: [] };
+        if (pass !== true) {
+          const failing = conjuncts(params.filter).find((c) => evaluateCel(c, request, secrets, ns) !== true) ?? params.filter;
+          return { note: `CEL filter is false at: ${failing}`, objects: [] };
+        }
       }
       for (const overlay of params.overlays ?? []) {
         setPath(extensions, overlay.key, evaluateCel(overlay.expression, request, secrets, ns));
@@ -275,4 +278,28 @@ function substituteTemplate(value: any, params: { [name: string]: string }): any
   if (Array.isArray(value)) return value.map((v) => substituteTemplate(v, params));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteTemplate(v, params)]));
   return value;
+}
+
+/** Splits a CEL expression at its top-level `&&` (outside parentheses, brackets and strings). */
+export function conjuncts(expression: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '\'' || c === '"') quote = c;
+    else if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (depth === 0 && expression.startsWith('&&', i)) {
+      parts.push(expression.slice(start, i).trim());
+      start = i + 2;
+      i++;
+    }
+  }
+  parts.push(expression.slice(start).trim());
+  return parts;
 }

@@ -1,0 +1,153 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import { parseAllDocuments } from 'yaml';
+import { GitOpsApp } from '../src';
+import { runCli } from '../src/cli/main';
+import { buildApp } from '../src/main';
+import { sharedDir, tempDir } from './util';
+
+const shared = sharedDir();
+if (!shared && process.env.CI === 'true') throw new Error('CI=true but ../shared is missing');
+const withShared = shared ? describe : describe.skip;
+const events = shared ? path.join(shared, 'fixtures/flux-events') : '';
+const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = runCli(argv, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  return { code, out, err, runs: parseAllDocuments(out).map((d) => d.toJS()).filter(Boolean) };
+}
+const params = (run: any) => Object.fromEntries(run.spec.params.map((p: any) => [p.name, p.value]));
+
+withShared('simulate: the synth app', () => {
+  const dist = tempDir();
+  buildApp(new GitOpsApp({ outdir: dist })).synth();
+
+  test.each([
+    ['gitrepository-new-artifact.json', 'node-service-ci', { commit: sha, image: 'ghcr.io/acme/app', url: 'https://github.com/acme/app.git' }],
+    ['gitrepository-new-artifact-legacy-metadata.json', 'node-service-ci', { commit: sha, image: 'ghcr.io/acme/app', url: 'https://github.com/acme/app.git' }],
+    ['kustomization-reconciliation-succeeded.json', 'staging-smoke-test', { 'base-url': 'http://app.staging.svc.cluster.local', 'revision': `main@sha1:${sha}` }],
+  ])('%s creates the PipelineRun a cluster would', (event, pipeline, expected) => {
+    const r = cli('simulate', '--event', path.join(events, event), dist);
+    expect(r.code).toBe(0);
+    expect(r.runs).toHaveLength(1);
+    expect(r.runs[0]).toMatchObject({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: `${pipeline}-` }, spec: { pipelineRef: { name: pipeline } } });
+    expect(params(r.runs[0])).toEqual(expected);
+  });
+
+  test('a failed fetch creates nothing, says which condition failed, and exits 1', () => {
+    const r = cli('simulate', '--event', path.join(events, 'gitrepository-fetch-failed.json'), dist);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain("CEL filter is false at: body.reason == 'NewArtifact'");
+    expect(r.err).toContain('nothing would be triggered');
+  });
+
+  test('an event no Alert watches exits 1 and says so', () => {
+    const r = cli('simulate', '--event', path.join(events, 'ocirepository-new-artifact.json'), dist);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('no Alert watches OCIRepository/flux-system/app-manifests');
+  });
+
+  test('graph draws the chain and the task DAG as Mermaid', () => {
+    const r = cli('graph', dist);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')).toEqual(expect.arrayContaining([
+      'flowchart LR',
+      '  GitRepository_flux_system_app_repo --> Alert_flux_system_on_push',
+      '  Alert_flux_system_on_push --> Provider_flux_system_on_push',
+      '  Provider_flux_system_on_push -->|POST| EventListener_ci_on_push',
+      '  EventListener_ci_on_push --> trigger_ci_on_push_node_service_ci',
+      '  trigger_ci_on_push_node_service_ci -->|PipelineRun| Pipeline_ci_node_service_ci',
+      '    ci_node_service_ci__clone --> ci_node_service_ci__lint',
+      '    ci_node_service_ci__clone -.->|commit| ci_node_service_ci__build',
+      '    ci_node_service_ci__build -.->|digest| ci_node_service_ci__deploy',
+      '    ci_node_service_ci__notify(["finally: notify"])',
+      '    ci_node_service_ci__deploy ==> ci_node_service_ci__notify',
+    ]));
+  });
+});
+
+withShared('simulate: a hand-written YAML set', () => {
+  const chain = path.join(shared!, 'fixtures/reference-chain.yaml');
+
+  test.each(['gitrepository-new-artifact.json', 'gitrepository-new-artifact-legacy-metadata.json'])('%s: commit is the sha after @sha1:', (event) => {
+    const r = cli('simulate', '--event', path.join(events, event), chain);
+    expect(r.code).toBe(0);
+    expect(params(r.runs[0])).toEqual({ revision: `main@sha1:${sha}`, commit: sha });
+    expect(r.runs[0].metadata).toEqual({ generateName: 'ci-' });
+  });
+
+  test('a Provider that posts to a listener that is not there is a broken chain (exit 1)', () => {
+    const dir = tempDir();
+    const docs = parseAllDocuments(fs.readFileSync(chain, 'utf8')).map((d) => d.toJS()).filter((o) => o.kind !== 'EventListener');
+    fs.writeFileSync(path.join(dir, 'chain.yaml'), docs.map((d) => JSON.stringify(d)).join('\n---\n'));
+    const r = cli('simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('broken: Provider flux-system/on-push posts to Service el-on-push in \'ci\', but EventListener ci/on-push is not in the input');
+  });
+
+  test('compareSecret reads secrets given with --secret', () => {
+    const dir = tempDir();
+    const text = fs.readFileSync(chain, 'utf8')
+      .replace("body.reason == 'NewArtifact'", "body.reason == 'NewArtifact' && header.canonical('x-flux-token').compareSecret('token', 'flux-token')")
+      .replace('  type: generic\n', '  type: generic\n  secretRef: {name: flux-headers}\n');
+    fs.writeFileSync(path.join(dir, 'chain.yaml'), text);
+    const event = path.join(events, 'gitrepository-new-artifact.json');
+    const ok = cli('simulate', '--event', event, '--secret', 'flux-system/flux-headers:headers=X-Flux-Token: abc', '--secret', 'ci/flux-token:token=abc', dir);
+    expect(ok.code).toBe(0);
+    const wrong = cli('simulate', '--event', event, '--secret', 'flux-system/flux-headers:headers=X-Flux-Token: nope', '--secret', 'ci/flux-token:token=abc', dir);
+    expect(wrong.code).toBe(1);
+    const missing = cli('simulate', '--event', event, dir);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain("reads Secret 'flux-headers': give its keys with --secret flux-system/flux-headers:headers=");
+  });
+});
+
+describe('CLI usage errors exit 2', () => {
+  test.each([
+    [['simulate', 'dist'], 'simulate needs --event <flux-event.json>'],
+    [['simulate', '--event', '/nonexistent.json'], 'cannot read the event /nonexistent.json'],
+    [['frobnicate'], "unknown command 'frobnicate'"],
+    [['graph', '/nonexistent'], '/nonexistent: no such file or folder'],
+    [['simulate', '--event', __filename, '--bogus'], "Unknown option '--bogus'"],
+  ])('%j', (argv, message) => {
+    const r = cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+  });
+
+  test('unparsable YAML exits 2 and names the file', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), 'a: [1, 2\n');
+    const r = cli('graph', dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(path.join(dir, 'bad.yaml'));
+  });
+
+  test('--help prints usage and exits 0', () => {
+    const r = cli('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('cdk8s-tekton-flux simulate --event');
+  });
+});
+
+withShared('the bin', () => {
+  test('runs as a process with the documented exit codes', () => {
+    const root = path.resolve(__dirname, '..');
+    const bin = [path.join(root, 'node_modules/.bin/ts-node'), '--transpile-only', '--project', path.join(root, 'tsconfig.dev.json'), path.join(root, 'src/cli/bin.ts')];
+    const dist = tempDir();
+    buildApp(new GitOpsApp({ outdir: dist })).synth();
+    const out = execFileSync(bin[0], [...bin.slice(1), 'simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), dist], { encoding: 'utf8', stdio: 'pipe' });
+    expect(out).toContain(`value: ${sha}`);
+    let status = 0;
+    try {
+      execFileSync(bin[0], [...bin.slice(1), 'simulate', '--event', path.join(events, 'gitrepository-fetch-failed.json'), dist], { stdio: 'pipe' });
+    } catch (e: any) {
+      status = e.status;
+    }
+    expect(status).toBe(1);
+  });
+});
