@@ -36,6 +36,8 @@ const project = new typescript.TypeScriptProject({
     'ajv@8.20.0',
     'ajv-formats@3.0.1',
     '@ibm/tekton-lint@1.1.0',
+    '@kubernetes-models/flux-cd@4.0.0',
+    'kubernetes-models@5.1.0',
   ],
   jestOptions: {
     jestVersion: '^29',

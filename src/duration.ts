@@ -6,14 +6,24 @@ import { Duration } from 'cdk8s';
  * server returns equals the one in git, so Flux sees no drift.
  */
 export function goDuration(duration: Duration): string {
-  const totalMs = duration.toMilliseconds();
+  // not integral: a fraction is reported by durationProblems() at validation, rendering must not throw first
+  const totalMs = Math.round(duration.toMilliseconds({ integral: false }));
   if (totalMs === 0) return '0s';
   if (totalMs < 1000) return `${totalMs}ms`;
   const hours = Math.floor(totalMs / 3_600_000);
   const minutes = Math.floor((totalMs % 3_600_000) / 60_000);
   const ms = totalMs % 60_000;
-  const seconds = ms % 1000 === 0 ? `${ms / 1000}` : `${(ms / 1000).toString()}`;
+  const seconds = `${ms / 1000}`;
   if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
   if (minutes > 0) return `${minutes}m${seconds}s`;
   return `${seconds}s`;
+}
+
+/** Problems of a duration used as `what` (empty when fine): it must be a positive whole number of milliseconds. */
+export function durationProblems(what: string, duration: Duration | undefined): string[] {
+  if (duration === undefined) return [];
+  const ms = duration.toMilliseconds({ integral: false });
+  if (!Number.isFinite(ms) || ms <= 0) return [`${what} must be longer than 0 (got ${ms}ms): use e.g. Duration.minutes(1)`];
+  if (!Number.isInteger(ms)) return [`${what} must be a whole number of milliseconds (got ${ms}ms)`];
+  return [];
 }

@@ -1,11 +1,11 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { execFileSync } from 'child_process';
 import { parseAllDocuments } from 'yaml';
 import { GitOpsApp } from '../src';
+import { sharedDir, tempDir } from './util';
 import { runCli } from '../src/cli/main';
 import { buildApp } from '../src/main';
-import { sharedDir, tempDir } from './util';
 
 const shared = sharedDir();
 if (!shared && process.env.CI === 'true') throw new Error('CI=true but ../shared is missing');

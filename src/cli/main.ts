@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { stringify } from 'yaml';
+import { loadObjects } from './load';
 import { mermaidGraph } from '../simulate/graph';
 import { simulateEvent } from '../simulate/simulate';
 import { SecretStore } from '../simulate/tekton-cel';
-import { loadObjects } from './load';
 
 const USAGE = `usage:
   cdk8s-tekton-flux simulate --event <flux-event.json> [--secret <ns>/<name>:<key>=<value>]... [dir|file]

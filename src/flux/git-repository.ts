@@ -1,7 +1,7 @@
 import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
-import { goDuration } from '../duration';
+import { durationProblems, goDuration } from '../duration';
 import { defaultName } from '../names';
 import { claimName } from '../registry';
 import { FluxKind, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
@@ -120,7 +120,7 @@ export class GitRepository extends Construct implements IFluxSource {
     });
     this.node.addValidation({
       validate: () => {
-        const errors: string[] = [];
+        const errors = durationProblems('interval', props.interval);
         if (props.branch && props.ref) errors.push("set either 'branch' or 'ref', not both");
         if (!/^(https?|ssh):\/\//.test(props.url)) errors.push(`url '${props.url}' must start with http://, https:// or ssh://`);
         for (const i of props.include ?? []) {

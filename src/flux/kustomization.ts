@@ -1,7 +1,7 @@
 import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
-import { goDuration } from '../duration';
+import { durationProblems, goDuration } from '../duration';
 import { defaultName } from '../names';
 import { claimName } from '../registry';
 import { FluxKind, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems, fluxNamespace } from './event-source';
@@ -122,7 +122,7 @@ export class Kustomization extends Construct implements IKustomization {
     });
     this.node.addValidation({
       validate: () => {
-        const errors = eventSourceProblems(source);
+        const errors = [...durationProblems('interval', props.interval), ...durationProblems('timeout', props.timeout), ...eventSourceProblems(source)];
         const kinds: string[] = ['GitRepository', 'OCIRepository', 'Bucket', 'ExternalArtifact'];
         if (!errors.length && !kinds.includes(source.kind)) {
           errors.push(`sourceRef '${source.name}' is a ${source.kind}: a Kustomization applies a ${kinds.join(', ')}`);

@@ -1,7 +1,7 @@
 import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
-import { goDuration } from '../duration';
+import { durationProblems, goDuration } from '../duration';
 import { defaultName } from '../names';
 import { claimName } from '../registry';
 import { FluxKind, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
@@ -96,7 +96,10 @@ export class OCIRepository extends Construct implements IFluxSource {
       }) as any,
     });
     this.node.addValidation({
-      validate: () => (/^oci:\/\//.test(props.url) ? [] : [`url '${props.url}' must start with oci://`]),
+      validate: () => [
+        ...durationProblems('interval', props.interval),
+        ...(/^oci:\/\//.test(props.url) ? [] : [`url '${props.url}' must start with oci://`]),
+      ],
     });
   }
 }

@@ -291,10 +291,7 @@ export function conjuncts(expression: string): string[] {
     if (quote) {
       if (c === '\\') i++;
       else if (c === quote) quote = undefined;
-    } else if (c === '\'' || c === '"') quote = c;
-    else if (c === '(' || c === '[') depth++;
-    else if (c === ')' || c === ']') depth--;
-    else if (depth === 0 && expression.startsWith('&&', i)) {
+    } else if (c === '\'' || c === '"') {quote = c;} else if (c === '(' || c === '[') {depth++;} else if (c === ')' || c === ']') {depth--;} else if (depth === 0 && expression.startsWith('&&', i)) {
       parts.push(expression.slice(start, i).trim());
       start = i + 2;
       i++;

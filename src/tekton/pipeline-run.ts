@@ -76,10 +76,12 @@ export class PipelineRun extends Construct {
 /** Renders a PipelineRun spec (params rendered as given; the caller decides what they are). */
 export function renderRunSpec(pipeline: IPipeline, options: PipelineRunOptions, params: { [name: string]: ParamValue }) {
   const timeouts = options.timeouts ?? pipeline.timeouts;
-  const wsEntries = Object.entries(options.workspaces ?? {});
+  // sorted by name: the output does not depend on the order the props were written in
+  const wsEntries = Object.entries(options.workspaces ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const paramEntries = Object.entries(params).sort(([a], [b]) => a.localeCompare(b));
   return {
     pipelineRef: { name: pipeline.pipelineName },
-    params: Object.keys(params).length ? Object.entries(params).map(([name, value]) => ({ name, value: renderParamValue(value) })) : undefined,
+    params: paramEntries.length ? paramEntries.map(([name, value]) => ({ name, value: renderParamValue(value) })) : undefined,
     workspaces: wsEntries.length ? wsEntries.map(([name, binding]) => binding.render(name)) : undefined,
     taskRunTemplate: { serviceAccountName: options.serviceAccountName ?? 'default' },
     timeouts: timeouts && {

@@ -1,7 +1,7 @@
 import { ApiObjectMetadata, Duration, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
-import { goDuration } from '../duration';
+import { durationProblems, goDuration } from '../duration';
 import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { Param, ParamOptions, ParamSpec, ParamType, ParamValue, paramSpec, paramSpecProblems, renderParamValue } from './params';
@@ -358,6 +358,7 @@ export class Pipeline extends Construct implements IPipeline {
       if (t.options.retries !== undefined && (!Number.isInteger(t.options.retries) || t.options.retries < 0)) {
         errors.push(`${where}: retries must be a whole number ≥ 0 (got ${t.options.retries})`);
       }
+      errors.push(...durationProblems(`${where} timeout`, t.options.timeout));
       if (t.isFinally && t.options.runAfter?.length) {
         errors.push(`${where} sets runAfter, but finally tasks always run after all regular tasks: remove runAfter`);
       }

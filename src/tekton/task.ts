@@ -1,6 +1,7 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
+import { durationProblems } from '../duration';
 import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems } from './params';
@@ -259,6 +260,7 @@ export class Task extends Construct implements ITask {
         errors.push(`step name '${step.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`);
       }
       if (!step.image) errors.push(`step '${step.name}' has no image: set 'image'`);
+      errors.push(...durationProblems(`step '${step.name}' timeout`, step.timeout));
       if (step.script && step.command) {
         errors.push(`step '${step.name}' sets both 'script' and 'command': keep one (put the command in the script)`);
       }

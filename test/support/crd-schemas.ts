@@ -1,8 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { isCelError, run } from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
 import Ajv, { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
+import { toCel } from '../../src/simulate/tekton-cel';
 
 /**
  * Validates objects against the `openAPIV3Schema` of their CRD, the way the API server would:
@@ -11,7 +14,8 @@ import { parseAllDocuments } from 'yaml';
  *   `additionalProperties` nor `x-kubernetes-preserve-unknown-fields` gets `additionalProperties: false`
  *   (the API server would silently drop an unknown field, which then drifts under Flux);
  * - `x-kubernetes-int-or-string`, `x-kubernetes-list-type: set|map` (uniqueness), `x-kubernetes-embedded-resource`;
- * - `x-kubernetes-validations` (CEL) are listed in `celRules` for a CEL-capable caller.
+ * - `x-kubernetes-validations`: the CEL rules, evaluated with `self` bound to the value they sit on
+ *   (transition rules, which need `oldSelf`, do not apply to a create and are skipped).
  */
 export class CrdSchemas {
   /** Loads every CRD below `dir`. */
@@ -28,7 +32,7 @@ export class CrdSchemas {
   }
 
   private readonly ajv: Ajv;
-  private readonly byGvk = new Map<string, { validate: ValidateFunction; served: boolean }>();
+  private readonly byGvk = new Map<string, { validate: ValidateFunction; served: boolean; schema: any }>();
 
   private constructor() {
     this.ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
@@ -67,6 +71,7 @@ export class CrdSchemas {
         errors.push(`${where}${e.instancePath} ${e.message}${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`);
       }
     }
+    errors.push(...celRuleErrors(entry.schema, obj, '').map((e) => `${where}${e}`));
     return errors;
   }
 
@@ -76,7 +81,7 @@ export class CrdSchemas {
       if (!schema) continue;
       const strict = strictify(structuredClone(schema));
       const apiVersion = `${crd.spec.group}/${version.name}`;
-      this.byGvk.set(`${apiVersion}/${crd.spec.names.kind}`, { validate: this.ajv.compile(strict), served: version.served });
+      this.byGvk.set(`${apiVersion}/${crd.spec.names.kind}`, { validate: this.ajv.compile(strict), served: version.served, schema });
     }
   }
 }
@@ -102,4 +107,26 @@ function strictify(schema: any): any {
     schema.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...schema.properties };
   }
   return schema;
+}
+
+/** Evaluates `x-kubernetes-validations` rules where the object has a value. */
+function celRuleErrors(schema: any, data: unknown, at: string): string[] {
+  if (!schema || data === undefined || data === null) return [];
+  const errors: string[] = [];
+  for (const rule of schema['x-kubernetes-validations'] ?? []) {
+    if (/\boldSelf\b/.test(rule.rule)) continue;
+    const result = run(rule.rule, { self: toCel(data) }, { funcs: strings });
+    if (isCelError(result)) errors.push(`${at} rule \`${rule.rule}\` could not be evaluated: ${String((result as any).message ?? result)}`);
+    else if (result !== true) errors.push(`${at} ${rule.message ?? `fails ${rule.rule}`}`);
+  }
+  if (schema.properties && typeof data === 'object' && !Array.isArray(data)) {
+    for (const [k, sub] of Object.entries(schema.properties)) errors.push(...celRuleErrors(sub, (data as any)[k], `${at}/${k}`));
+  }
+  if (schema.items && Array.isArray(data)) data.forEach((d, i) => errors.push(...celRuleErrors(schema.items, d, `${at}/${i}`)));
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object' && typeof data === 'object' && !Array.isArray(data)) {
+    for (const [k, v] of Object.entries(data as any)) {
+      if (!schema.properties?.[k]) errors.push(...celRuleErrors(schema.additionalProperties, v, `${at}/${k}`));
+    }
+  }
+  return errors;
 }

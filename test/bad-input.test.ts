@@ -1,0 +1,145 @@
+import * as fs from 'fs';
+import { App, Chart, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  Alert, EventListener, FluxEvent, FluxSource, FluxTriggeredPipeline, GitOpsApp, GitRepository, Kustomization, OCIRepository, OnError,
+  ParamType, Pipeline, PipelineRun, Provider, Task, TriggerTemplate, When,
+} from '../src';
+import { snapshotDir, tempDir } from './util';
+import { buildApp } from '../src/main';
+
+function task(s: Construct, id: string, iface: { params?: string[]; results?: string[]; script?: string } = {}) {
+  const t = new Task(s, id);
+  for (const p of iface.params ?? []) t.addParam(p);
+  for (const r of iface.results ?? []) t.addResult(r);
+  t.addStep({ name: 'run', image: 'busybox:1.36', script: iface.script ?? '#!/bin/sh\ntrue' });
+  return t;
+}
+const repo = (s: Construct) => new GitRepository(s, 'repo', { url: 'https://github.com/acme/app.git', branch: 'main' });
+
+/** Mistakes users make: [what, build, the one error expected (path and message)]. */
+const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
+  ['typo in $(params.x) in a script', (s) => { const t = task(s, 't', { params: ['revision'], script: 'echo $(params.revison)' }); void t; },
+    "[bad/t] steps[0].script references $(params.revison), but the Task has no param 'revison': did you mean 'revision'?"],
+  ['typo in a workspace path', (s) => task(s, 't', { script: 'cd $(workspaces.sourc.path)' }),
+    "[bad/t] steps[0].script references $(workspaces.sourc.path), but the Task has no workspace 'sourc': declare it with addWorkspace('sourc')"],
+  ['typo in a result path', (s) => task(s, 't', { script: 'echo > $(results.digets.path)' }),
+    "[bad/t] steps[0].script references $(results.digets.path), but the Task has no result 'digets': declare it with addResult('digets')"],
+  ['typo in a task result reference', (s) => {
+    const p = new Pipeline(s, 'p');
+    const a = p.addTask('a', { task: task(s, 'ta', { results: ['digest'] }) });
+    p.addTask('b', { task: task(s, 'tb', { params: ['x'] }), params: { x: a.result('digset') } });
+  }, "[bad/p] tasks.b.params[0].value references $(tasks.a.results.digset), but Task 'ta' has no result 'digset': did you mean 'digest'?"],
+  ['a reference to a task that is not in the pipeline', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('b', { task: task(s, 'tb', { params: ['x'] }), params: { x: '$(tasks.buidl.results.digest)' } });
+  }, "[bad/p] tasks.b.params[0].value references $(tasks.buidl.results.digest), but the Pipeline has no task 'buidl': declare it with addTask('buidl') (declared: b)"],
+  ['a cycle', (s) => {
+    const p = new Pipeline(s, 'p');
+    const a = p.addTask('a', { task: task(s, 'ta', { params: ['x'], results: ['r'] }), params: { x: '$(tasks.b.results.r)' } });
+    p.addTask('b', { task: task(s, 'tb', { results: ['r'] }), runAfter: [a] });
+  }, '[bad/p] tasks form a cycle (each runs after the next): a → b → a: remove one of these runAfter edges or result references'],
+  ['two tasks with one name', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('build', { task: task(s, 'ta') });
+    p.addTask('build', { task: task(s, 'tb') });
+  }, "[bad/p] pipeline task 'build' is declared more than once: pipeline task names must be unique, rename or remove one"],
+  ['two steps with one name', (s) => { const t = task(s, 't'); t.addStep({ name: 'run', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
+    "[bad/t] step 'run' is declared more than once: step names must be unique, rename or remove one"],
+  ['two params with one name', (s) => { const t = task(s, 't', { params: ['a', 'a'] }); void t; },
+    "[bad/t] param 'a' is declared more than once: param names must be unique, rename or remove one"],
+  ['two Tasks with one object name', (s) => { task(s, 'a'); const b = new Task(s, 'b', { name: 'a' }); b.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
+    "[bad/b] Task 'a' in namespace 'ci' is also defined by bad/a: give one of them another name (the `name` prop, or another construct id)"],
+  ['a Task name over 253 characters', (s) => { const t = new Task(s, 't', { name: 'a'.repeat(254) }); t.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
+    `[bad/t] Task name '${'a'.repeat(254)}' is not a valid Kubernetes name: use lower case letters, digits and '-' (at most 253)`],
+  ['a listener name too long for el-<name>', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: task(s, 'ta') });
+    new FluxTriggeredPipeline(s, 'fp', { name: `on-push-${'x'.repeat(53)}`, source: repo(s), pipeline: p });
+  }, `[bad/fp/Listener] EventListener name 'on-push-${'x'.repeat(53)}' is 61 characters: its Service 'el-on-push-${'x'.repeat(53)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
+  ['a zero Flux interval', (s) => new GitRepository(s, 'r', { url: 'https://x/y.git', interval: Duration.seconds(0) }),
+    '[bad/r] interval must be longer than 0 (got 0ms): use e.g. Duration.minutes(1)'],
+  ['a step timeout of a fraction of a millisecond', (s) => { const t = new Task(s, 't'); t.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue', timeout: Duration.millis(0.5) }); },
+    "[bad/t] step 's' timeout must be a whole number of milliseconds (got 0.5ms)"],
+  ['a task timeout of zero', (s) => new Pipeline(s, 'p').addTask('a', { task: task(s, 'ta'), timeout: Duration.seconds(0) }),
+    "[bad/p] task 'a' timeout must be longer than 0 (got 0ms): use e.g. Duration.minutes(1)"],
+  ['a Task with no steps', (s) => new Task(s, 't'), "[bad/t] Task 't' has no steps: add one with addStep({ name, image, script })"],
+  ['a pipeline param that gets no value from the trigger', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: task(s, 'ta', { params: ['image'] }) });
+    new FluxTriggeredPipeline(s, 'fp', { source: repo(s), pipeline: p });
+  }, "[bad/fp] pipeline 'p' param 'image' gets no value: give it in params, e.g. params: { 'image': FluxEvent.revision() } or a literal, or give the param a default where it is declared"],
+  ['a one-off run missing a param', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: task(s, 'ta', { params: ['image'] }) });
+    new PipelineRun(s, 'run', { pipeline: p });
+  }, "[bad/run] Pipeline 'p' param 'image' has no value: give it in params (or a default where it is declared)"],
+  ['an unknown Flux source kind', (s) => new Kustomization(s, 'k', { source: FluxSource.fromName('GitRepo', 'x') }),
+    "[bad/k] unknown Flux kind 'GitRepo' for source 'x': use one of GitRepository, OCIRepository, Bucket, HelmRepository, HelmChart, ExternalArtifact, Kustomization, HelmRelease"],
+  ['one param name with two types', (s) => {
+    const a = new Task(s, 'ta');
+    a.addParam('x');
+    a.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' });
+    const b = new Task(s, 'tb');
+    b.addParam('x', { type: ParamType.ARRAY });
+    b.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' });
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: a });
+    p.addTask('b', { task: b });
+  }, "[bad/p] param 'x' is string in task 'a' but array in task 'b': rename one of them, or bind it in addTask('b', { params: { 'x': ... } })"],
+  ['binding a param the Task does not have', (s) => new Pipeline(s, 'p').addTask('a', { task: task(s, 'ta', { params: ['url'] }), params: { ulr: 'x' } }),
+    "[bad/p] task 'a' binds param 'ulr', but Task 'ta' has no such param: did you mean 'url'?"],
+  ['a finally result used by a regular task', (s) => {
+    const p = new Pipeline(s, 'p');
+    const f = p.addFinally('f', { task: task(s, 'tf', { results: ['r'] }) });
+    p.addTask('a', { task: task(s, 'ta', { params: ['x'] }), params: { x: f.result('r') } });
+  }, "[bad/p] tasks.a.params[0].value references $(tasks.f.results.r): results of finally task 'f' cannot be used by other tasks (only by Pipeline results)"],
+  ['runAfter on a finally task', (s) => {
+    const p = new Pipeline(s, 'p');
+    const a = p.addTask('a', { task: task(s, 'ta') });
+    p.addFinally('f', { task: task(s, 'tf'), runAfter: [a] });
+  }, "[bad/p] finally task 'f' sets runAfter, but finally tasks always run after all regular tasks: remove runAfter"],
+  ['a when input with a typo', (s) => new Pipeline(s, 'p').addTask('a', { task: task(s, 'ta'), when: [When.input('$(params.deplyo)').in(['true'])] }),
+    "[bad/p] tasks.a.when[0].input references $(params.deplyo), but the Pipeline has no param 'deplyo': declare it with addParam('deplyo')"],
+  ['onError continue with retries', (s) => new Pipeline(s, 'p').addTask('a', { task: task(s, 'ta'), retries: 3, onError: OnError.CONTINUE }),
+    "[bad/p] task 'a' sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one"],
+  ['a git URL without a scheme', (s) => new GitRepository(s, 'r', { url: 'github.com/acme/app' }),
+    "[bad/r] url 'github.com/acme/app' must start with http://, https:// or ssh://"],
+  ['an OCI URL without oci://', (s) => new OCIRepository(s, 'r', { url: 'ghcr.io/acme/app' }), "[bad/r] url 'ghcr.io/acme/app' must start with oci://"],
+  ['an Alert away from its Provider', (s) => new Alert(s, 'a', { provider: Provider.fromProviderName('p', 'other'), eventSources: [GitRepository.fromGitRepositoryName('r')], namespace: 'flux-system' }),
+    "[bad/a] provider 'p' is in namespace 'other': an Alert must be in its Provider's namespace"],
+  ['commit() of an OCI artifact', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: task(s, 'ta', { params: ['sha'] }) });
+    new FluxTriggeredPipeline(s, 'fp', { source: OCIRepository.fromOCIRepositoryName('m'), pipeline: p, params: { sha: FluxEvent.commit() } });
+  }, "[bad/fp] param 'sha': FluxEvent.commit() needs a Git revision, but OCIRepository revisions have none: use FluxEvent.digest() or FluxEvent.tag()"],
+  ['a run template with a fixed name', (s) => new TriggerTemplate(s, 't').addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'run' }, spec: {} }),
+    '[bad/t] resourcetemplates[0] (PipelineRun) has a fixed name: the second event would fail to create it, use metadata.generateName'],
+  ['a listener with no triggers', (s) => new EventListener(s, 'el'), '[bad/el] the EventListener has no triggers: add one with addTrigger'],
+  ['a step name with capitals', (s) => { const t = new Task(s, 't'); t.addStep({ name: 'Build', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
+    "[bad/t] step name 'Build' is not a DNS label: use lower case letters, digits and '-' (at most 63)"],
+  ['a default of the wrong type', (s) => { const t = task(s, 't'); t.addParam('flags', { type: ParamType.ARRAY, default: '-v' }); },
+    "[bad/t] param 'flags' is of type array but its default is a string: give a default of type array, or change the type"],
+];
+
+describe('bad input: one clear error with the construct path and the fix, and dist/ untouched', () => {
+  const dist = tempDir();
+  buildApp(new GitOpsApp({ outdir: dist })).synth();
+  const before = snapshotDir(dist);
+
+  test('the table has at least 25 mistakes', () => expect(MISTAKES.length).toBeGreaterThanOrEqual(25));
+
+  test.each(MISTAKES)('%s', (_what, build, expected) => {
+    const app: App = buildApp(new GitOpsApp({ outdir: dist }));
+    build(new Chart(app, 'bad', { namespace: 'ci' }));
+    let message = '';
+    try {
+      app.synth();
+    } catch (e: any) {
+      message = e.message;
+    }
+    expect(message.split('\n').slice(1).map((l) => l.trim())).toEqual([expected]);
+    expect(snapshotDir(dist)).toEqual(before);
+    expect(fs.readdirSync(dist).sort()).toEqual(Object.keys(before).sort());
+  });
+});
