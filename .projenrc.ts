@@ -98,6 +98,11 @@ project.addTask('import', {
   exec: 'ts-node --project tsconfig.dev.json scripts/import-crds.ts',
 });
 
+project.addTask('bench', {
+  description: 'Measure synth cost and growth; writes bench/RESULTS.md (a script, not a test)',
+  steps: [{ spawn: 'compile' }, { exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/bench.ts' }],
+});
+
 project.addTask('synth', {
   description: 'Compile and synthesize the app into dist/',
   steps: [{ spawn: 'compile' }, { exec: 'cdk8s synth --no-check-upgrade' }],

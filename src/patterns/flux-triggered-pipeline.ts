@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FLUX_KINDS, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
+import { addCachedValidation } from '../generation';
 import { defaultName, toDnsLabel } from '../names';
 import { FluxEvent, FluxEventValue, celString, hasRevisionExpr } from './flux-event';
 import { ParamType, ParamValue } from '../tekton/params';
@@ -171,7 +172,7 @@ export class FluxTriggeredPipeline extends Construct {
     });
     binding.addParamsFrom(() => Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, v.binding])));
     template.addParamsFrom(() => Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, { description: `FluxEvent.${v.label}` }])));
-    scope.node.addValidation({ validate: () => this.runProblems(options, values()) });
+    addCachedValidation(scope, () => this.runProblems(options, values()));
   }
 
   /** Every pipeline param and where its value comes from. */

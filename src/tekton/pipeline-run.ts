@@ -2,6 +2,7 @@ import { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../duration';
+import { addCachedValidation } from '../generation';
 import { namespaceOf, shortHash, toDnsLabel } from '../names';
 import { claimName } from '../registry';
 import { ParamValue, renderParamValue } from './params';
@@ -69,7 +70,7 @@ export class PipelineRun extends Construct {
       metadata: { ...props.metadata, name: this.name, namespace: props.namespace },
       spec: spec as l1.PipelineRunSpec,
     });
-    this.node.addValidation({ validate: () => runProblems(props.pipeline, props, Object.keys(props.params ?? {})) });
+    addCachedValidation(this, () => runProblems(props.pipeline, props, Object.keys(props.params ?? {})));
   }
 }
 

@@ -2,6 +2,7 @@ import { ApiObjectMetadata, Duration, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems, goDuration } from '../duration';
+import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { Param, ParamOptions, ParamSpec, ParamType, ParamValue, paramSpec, paramSpecProblems, renderParamValue } from './params';
@@ -126,6 +127,11 @@ export class Pipeline extends Construct implements IPipeline {
   private readonly results: Array<{ name: string; value: string | string[] | { [k: string]: string }; options: PipelineResultOptions }> = [];
   private readonly props: PipelineProps;
 
+  private readonly renderSpec = cachedPerGeneration(() => this.computeSpec());
+
+  /** Derives params, workspaces, bindings and edges from the tasks (declare once), once per change. */
+  private readonly resolve = cachedPerGeneration(() => this.computeResolution());
+
   constructor(scope: Construct, id: string, props: PipelineProps = {}) {
     super(scope, id);
     this.props = props;
@@ -137,11 +143,12 @@ export class Pipeline extends Construct implements IPipeline {
       metadata: { ...props.metadata, name: this.pipelineName, namespace: props.namespace },
       spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
     });
-    this.node.addValidation({ validate: () => this.validatePipeline() });
+    addCachedValidation(this, () => this.validatePipeline());
   }
 
   /** Declares a Pipeline param explicitly; the reference renders `$(params.<name>)`. */
   public addParam(name: string, options: ParamOptions = {}): Param {
+    touch();
     const spec = paramSpec(name, options);
     this.explicitParams.push(spec);
     return new Param(name, spec);
@@ -149,6 +156,7 @@ export class Pipeline extends Construct implements IPipeline {
 
   /** Declares a Pipeline workspace explicitly (to bind it to Task workspaces of other names). */
   public addWorkspace(name: string, options: WorkspaceOptions = {}): Workspace {
+    touch();
     const ws = new Workspace(name, options);
     this.explicitWorkspaces.push(ws);
     return ws;
@@ -156,6 +164,7 @@ export class Pipeline extends Construct implements IPipeline {
 
   /** Adds a task to the DAG. */
   public addTask(name: string, options: PipelineTaskOptions): PipelineTask {
+    touch();
     const task = new PipelineTask(name, options, false, this.node.path);
     this.tasks.push(task);
     return task;
@@ -163,6 +172,7 @@ export class Pipeline extends Construct implements IPipeline {
 
   /** Adds a task to `finally`: it runs after all others, whatever their outcome. */
   public addFinally(name: string, options: PipelineTaskOptions): PipelineTask {
+    touch();
     const task = new PipelineTask(name, options, true, this.node.path);
     this.tasks.push(task);
     return task;
@@ -170,6 +180,7 @@ export class Pipeline extends Construct implements IPipeline {
 
   /** Declares a Pipeline result, e.g. `addResult('digest', build.result('digest'))`. */
   public addResult(name: string, value: ParamValue, options: PipelineResultOptions = {}): void {
+    touch();
     this.results.push({ name, value: renderParamValue(value), options });
   }
 
@@ -196,7 +207,7 @@ export class Pipeline extends Construct implements IPipeline {
     return this.tasks.filter((t) => t.isFinally);
   }
 
-  private renderSpec(): l1.PipelineSpec {
+  private computeSpec(): l1.PipelineSpec {
     const r = this.resolve();
     const render = (t: PipelineTask): l1.PipelineSpecTasks => ({
       name: t.name,
@@ -227,8 +238,7 @@ export class Pipeline extends Construct implements IPipeline {
     };
   }
 
-  /** Derives params, workspaces, bindings and edges from the tasks (declare once). */
-  private resolve(): Resolution {
+  private computeResolution(): Resolution {
     const errors: string[] = [];
     const params = new Map<string, { spec: ParamSpec; owner: string }>();
     for (const p of this.explicitParams) params.set(p.name, { spec: p, owner: 'the Pipeline' });

@@ -46,10 +46,31 @@ export function referencesIn(text: string, location = ''): VariableReference[] {
 
 /** Walks any JSON-like value and returns every Tekton reference in its strings. */
 export function referencesInValue(value: unknown, location = ''): VariableReference[] {
-  if (typeof value === 'string') return referencesIn(value, location);
-  if (Array.isArray(value)) return value.flatMap((v, i) => referencesInValue(v, `${location}[${i}]`));
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => referencesInValue(v, location ? `${location}.${k}` : k));
+  const found: VariableReference[] = [];
+  walk(value, [location], found);
+  return found;
+}
+
+// The location is kept as a list of parts and joined only where a reference is found: most strings have none.
+function walk(value: unknown, at: string[], found: VariableReference[]) {
+  if (typeof value === 'string') {
+    if (value.includes('$(')) found.push(...referencesIn(value, joinLocation(at)));
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      at.push(`[${i}]`);
+      walk(value[i], at, found);
+      at.pop();
+    }
+  } else if (value && typeof value === 'object') {
+    for (const k of Object.keys(value)) {
+      at.push(`.${k}`);
+      walk((value as any)[k], at, found);
+      at.pop();
+    }
   }
-  return [];
+}
+
+function joinLocation(parts: string[]): string {
+  const text = parts.join('');
+  return text.startsWith('.') ? text.slice(1) : text;
 }

@@ -2,6 +2,7 @@ import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems } from '../duration';
+import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems } from './params';
@@ -152,6 +153,9 @@ export class Task extends Construct implements ITask {
   private readonly _sidecars: SidecarProps[];
   private readonly props: TaskProps;
 
+  /** The spec, rendered once per change (validation and synthesis both read it). */
+  private readonly renderSpec = cachedPerGeneration(() => this.computeSpec());
+
   constructor(scope: Construct, id: string, props: TaskProps = {}) {
     super(scope, id);
     this.props = props;
@@ -165,7 +169,7 @@ export class Task extends Construct implements ITask {
       metadata: { ...props.metadata, name: this.name, namespace: props.namespace },
       spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
     });
-    this.node.addValidation({ validate: () => this.validateTask() });
+    addCachedValidation(this, () => this.validateTask());
   }
 
   public get taskRef(): TaskRefSpec {
@@ -194,6 +198,7 @@ export class Task extends Construct implements ITask {
 
   /** Declares a param; the returned reference renders `$(params.<name>)`. */
   public addParam(name: string, options: ParamOptions = {}): Param {
+    touch();
     const spec = paramSpec(name, options);
     this._params.push(spec);
     return new Param(name, spec);
@@ -201,6 +206,7 @@ export class Task extends Construct implements ITask {
 
   /** Declares a workspace; the returned reference renders `$(workspaces.<name>.path)`. */
   public addWorkspace(name: string, options: WorkspaceOptions = {}): Workspace {
+    touch();
     const ws = new Workspace(name, options);
     this._workspaces.push(ws);
     return ws;
@@ -208,21 +214,24 @@ export class Task extends Construct implements ITask {
 
   /** Declares a result; the returned reference renders `$(results.<name>.path)` (the file to write it to). */
   public addResult(name: string, options: ResultOptions = {}): TaskResult {
+    touch();
     this._results.push({ name, options });
     return new TaskResult(name, options);
   }
 
   /** Appends a step. */
   public addStep(step: StepProps): void {
+    touch();
     this._steps.push(step);
   }
 
   /** Appends a sidecar. */
   public addSidecar(sidecar: SidecarProps): void {
+    touch();
     this._sidecars.push(sidecar);
   }
 
-  private renderSpec(): l1.TaskSpec {
+  private computeSpec(): l1.TaskSpec {
     return {
       description: this.props.description,
       displayName: this.props.displayName,

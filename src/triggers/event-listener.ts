@@ -1,6 +1,7 @@
-import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
+import { JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { addCachedValidation, touch } from '../generation';
 import { DNS_LABEL, defaultName, namespaceOf, toDnsLabel } from '../names';
 import { claimName } from '../registry';
 import { TriggersResource } from './resource';
@@ -97,7 +98,7 @@ export class EventListener extends Construct {
           ],
         }),
       }));
-    this.node.addValidation({ validate: () => this.validateListener() });
+    addCachedValidation(this, () => this.validateListener());
   }
 
   /** The listener's Service name, `el-<name>`. */
@@ -113,44 +114,52 @@ export class EventListener extends Construct {
 
   /** Adds an inline trigger. */
   public addTrigger(trigger: EventListenerTriggerOptions): void {
+    touch();
     this.triggers.push(trigger);
   }
 
   /** Adds a reference to a standalone `Trigger`. */
   public addTriggerRef(trigger: Trigger): void {
+    touch();
     this.triggerRefs.push(trigger);
   }
 
+  // RBAC and the NetworkPolicy use cdk8s-plus-28's generated core types (`kplus.k8s`): the L2s would add
+  // nine helper constructs per listener (imported roles, pod and namespace selectors), which every cdk8s
+  // synth pass walks; see bench/RESULTS.md.
   private createServiceAccount(name: string, namespace?: string): kplus.ServiceAccount {
     // The listener pod reads triggers, bindings and templates through the API: it needs its token.
     const sa = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name, namespace }, automountToken: true });
-    const roles = new kplus.RoleBinding(this, 'RoleBinding', {
+    const subjects = [{ kind: 'ServiceAccount', name, namespace: this.namespace }];
+    new kplus.k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata: { name, namespace },
-      role: kplus.ClusterRole.fromClusterRoleName(this, 'ListenerRole', LISTENER_ROLES.namespaced),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: LISTENER_ROLES.namespaced },
+      subjects,
     });
-    roles.addSubjects(sa);
-    const clusterRoles = new kplus.ClusterRoleBinding(this, 'ClusterRoleBinding', {
+    const clusterRoles = new kplus.k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
       metadata: { name: toDnsLabel(`${this.namespace ?? 'default'}-${name}`, 253) },
-      role: kplus.ClusterRole.fromClusterRoleName(this, 'ListenerClusterRole', LISTENER_ROLES.cluster),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: LISTENER_ROLES.cluster },
+      subjects,
     });
-    clusterRoles.addSubjects(sa);
     // cluster-scoped: the chart's namespace must not be written on it
-    ApiObject.of(clusterRoles).addJsonPatch(JsonPatch.remove('/metadata/namespace'));
-    if (!this.namespace) ApiObject.of(clusterRoles).addJsonPatch(JsonPatch.remove('/subjects/0/namespace'));
+    clusterRoles.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     return sa;
   }
 
   private createNetworkPolicy(clients: ListenerClient[], namespace?: string) {
-    const policy = new kplus.NetworkPolicy(this, 'NetworkPolicy', {
+    new kplus.k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name: toDnsLabel(`${this.listenerName}-listener`), namespace },
-      selector: kplus.Pods.select(this, 'ListenerPods', { labels: { eventlistener: this.listenerName } }),
-    });
-    clients.forEach((c, i) => {
-      const peer = kplus.Pods.select(this, `Client${i}`, {
-        labels: c.podLabels,
-        namespaces: kplus.Namespaces.select(this, `ClientNamespace${i}`, { names: [c.namespace] }),
-      });
-      policy.addIngressRule(peer, [kplus.NetworkPolicyPort.tcp(EventListener.PORT)]);
+      spec: {
+        podSelector: { matchLabels: { eventlistener: this.listenerName } },
+        policyTypes: ['Ingress'],
+        ingress: [{
+          from: clients.map((c) => ({
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': c.namespace } },
+            podSelector: { matchLabels: { ...c.podLabels } },
+          })),
+          ports: [{ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(EventListener.PORT) }],
+        }],
+      },
     });
   }
 

@@ -1,5 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { addCachedValidation, touch } from '../generation';
 import { defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { TriggersResource } from './resource';
@@ -46,22 +47,22 @@ export class TriggerBinding extends Construct implements ITriggerBinding {
     this.resource = new TriggersResource(this, 'Resource', 'TriggerBinding',
       { name: this.bindingName, namespace: props.namespace },
       Lazy.any({ produce: () => ({ params: this.params }) }));
-    this.node.addValidation({
-      validate: () => [
-        ...duplicates('binding param', this.params.map((p) => p.name)),
-        ...this.params.filter((p) => /\$\((?!body|header|extensions)[^)]*\)/.test(p.value))
-          .map((p) => `binding param '${p.name}' = '${p.value}': a binding can only read $(body.…), $(header.…) and $(extensions.…)`),
-      ],
-    });
+    addCachedValidation(this, () => [
+      ...duplicates('binding param', this.params.map((p) => p.name)),
+      ...this.params.filter((p) => /\$\((?!body|header|extensions)[^)]*\)/.test(p.value))
+        .map((p) => `binding param '${p.name}' = '${p.value}': a binding can only read $(body.…), $(header.…) and $(extensions.…)`),
+    ]);
   }
 
   /** Adds a param: `addParam('commit', '$(extensions.commit)')`. */
   public addParam(name: string, value: string): void {
+    touch();
     this.staticParams.push({ name, value });
   }
 
   /** Adds params computed at synth time (e.g. from a Pipeline's derived params). */
   public addParamsFrom(produce: () => { [name: string]: string }): void {
+    touch();
     this.producers.push(produce);
   }
 

@@ -1,5 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { TriggersResource } from './resource';
@@ -62,6 +63,9 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
   private readonly producers: Array<() => { [name: string]: TemplateParamOptions }> = [];
   private readonly templates: Array<() => any> = [];
 
+  /** Rendered once per change: validation and synthesis both read it. */
+  private readonly renderSpec = cachedPerGeneration(() => this.computeSpec());
+
   constructor(scope: Construct, id: string, props: TriggerTemplateProps = {}) {
     super(scope, id);
     this.templateName = props.name ?? defaultName(this);
@@ -69,11 +73,12 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
     this.resource = new TriggersResource(this, 'Resource', 'TriggerTemplate',
       { name: this.templateName, namespace: props.namespace },
       Lazy.any({ produce: () => this.renderSpec() }));
-    this.node.addValidation({ validate: () => this.validateTemplate() });
+    addCachedValidation(this, () => this.validateTemplate());
   }
 
   /** Declares a param; the reference renders `$(tt.params.<name>)`. */
   public addParam(name: string, options: TemplateParamOptions = {}): TemplateParam {
+    touch();
     const p = new TemplateParam(name, options);
     this.staticParams.push(p);
     return p;
@@ -81,6 +86,7 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
 
   /** Adds params computed at synth time (e.g. from a Pipeline's derived params). */
   public addParamsFrom(produce: () => { [name: string]: TemplateParamOptions }): void {
+    touch();
     this.producers.push(produce);
   }
 
@@ -90,6 +96,7 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
 
   /** Adds an object to create per event (rendered at synth time, so it may read late additions). */
   public addResourceTemplate(template: any | (() => any)): void {
+    touch();
     this.templates.push(typeof template === 'function' ? template : () => template);
   }
 
@@ -98,7 +105,7 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
     return this.params.map((p) => p.name);
   }
 
-  private renderSpec() {
+  private computeSpec() {
     return {
       params: this.params.length
         ? this.params.map((p) => ({ name: p.name, description: p.options.description, default: p.options.default }))

@@ -1,0 +1,47 @@
+/** One measured case, in its own process: `case.ts ours|baseline N`. Prints a JSON sample as its last line. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
+import { addCase } from './fixture';
+import { GitOpsApp } from '../lib/src';
+
+const [mode, nText] = process.argv.slice(2);
+const n = Number(nText);
+const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${mode}-`));
+
+function build(app: App) {
+  const ci = new Chart(app, 'ci', { namespace: 'ci' });
+  const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
+  for (let i = 0; i < n; i++) addCase(ci, flux, i);
+  return app;
+}
+
+let wallMs: number;
+if (mode === 'ours') {
+  const start = process.hrtime.bigint();
+  build(new GitOpsApp({ outdir })).synth();
+  wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+} else {
+  // Precompute the JSON (not timed), then time plain ApiObjects through a plain cdk8s App.
+  const reference = build(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ref-')) }));
+  const charts = reference.charts.map((c) => ({ id: c.node.id, namespace: c.namespace, objects: c.toJson() }));
+  const start = process.hrtime.bigint();
+  const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  for (const c of charts) {
+    const chart = new Chart(app, c.id); // objects carry their namespace already
+    c.objects.forEach((o: any, i: number) => new ApiObject(chart, `o${i}`, o));
+  }
+  app.synth();
+  wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+let objects = 0;
+let bytes = 0;
+for (const f of fs.readdirSync(outdir)) {
+  const text = fs.readFileSync(path.join(outdir, f), 'utf8');
+  bytes += Buffer.byteLength(text);
+  objects += text.split(/^---$/m).filter((d) => d.trim()).length;
+}
+fs.rmSync(outdir, { recursive: true, force: true });
+console.log(JSON.stringify({ wallMs, objects, bytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));

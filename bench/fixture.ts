@@ -1,0 +1,37 @@
+import { Chart, Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+// The compiled library (lib/), as users run it: no ts-node in the measured path.
+import { FluxTriggeredPipeline, GitRepository, OnError, Pipeline, Task, WorkspaceBinding } from '../lib/src';
+
+/** One FluxTriggeredPipeline: a GitRepository, a 6-task pipeline with results, retries and a finally task. */
+export function addCase(ci: Chart, flux: Chart, i: number) {
+  const id = `svc-${i}`;
+  const repo = new GitRepository(flux, `${id}-repo`, { url: `https://github.com/acme/${id}.git`, branch: 'main', interval: Duration.minutes(1) });
+  const scope = new Construct(ci, id);
+  const task = (name: string, results: string[] = [], params: string[] = []) => {
+    const t = new Task(scope, name, { name: `${id}-${name}` });
+    const source = t.addWorkspace('source');
+    const refs = params.map((p) => t.addParam(p));
+    const outs = results.map((r) => t.addResult(r));
+    t.addStep({
+      name: 'run',
+      image: 'node:20-bookworm-slim',
+      script: `#!/bin/sh\nset -eu\ncd ${source.path}\necho ${refs.join(' ')}\n${outs.map((o) => `echo ok > ${o.path}`).join('\n')}`,
+    });
+    return t;
+  };
+  const p = new Pipeline(scope, 'pipeline', { name: `${id}-ci`, timeouts: { pipeline: Duration.hours(1) } });
+  const clone = p.addTask('clone', { task: task('clone', ['commit'], ['url', 'revision']), retries: 2 });
+  const lint = p.addTask('lint', { task: task('lint'), runAfter: [clone] });
+  const unit = p.addTask('test', { task: task('test', ['report']), runAfter: [clone], retries: 1 });
+  const build = p.addTask('build', { task: task('build', ['digest'], ['commit', 'image']), params: { commit: clone.result('commit') }, runAfter: [lint, unit] });
+  p.addTask('deploy', { task: task('deploy', [], ['digest']), params: { digest: build.result('digest') } });
+  p.addFinally('notify', { task: task('notify', [], ['status']), params: { status: p.tasksStatus }, onError: OnError.CONTINUE });
+  new FluxTriggeredPipeline(scope, 'on-push', {
+    name: `${id}-on-push`,
+    source: repo,
+    pipeline: p,
+    params: { url: repo.url, image: `ghcr.io/acme/${id}` },
+    workspaces: { source: WorkspaceBinding.volumeClaimTemplate() },
+  });
+}
