@@ -38,6 +38,8 @@ const project = new typescript.TypeScriptProject({
     '@ibm/tekton-lint@1.1.0',
     '@kubernetes-models/flux-cd@4.0.0',
     'kubernetes-models@5.1.0',
+    'typedoc@0.28.20',
+    'typedoc-plugin-markdown@4.14.1',
   ],
   jestOptions: {
     jestVersion: '^29',
@@ -46,6 +48,8 @@ const project = new typescript.TypeScriptProject({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 120000,
       collectCoverage: false,
+      // examples and docs import the package by name, as users do
+      moduleNameMapper: { '^cdk8s-tekton-flux$': '<rootDir>/src/index.ts' },
     },
   },
   tsconfig: {
@@ -57,9 +61,16 @@ const project = new typescript.TypeScriptProject({
     include: ['src/**/*.ts', 'imports/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts'],
     // isolatedModules: ts-jest only transpiles (type checking happens once, in the test task's `tsc`),
     // which keeps the 600 kB generated Tekton module from being type-checked in every test file.
-    compilerOptions: { rootDir: '.', skipLibCheck: true, isolatedModules: true },
+    compilerOptions: {
+      rootDir: '.',
+      skipLibCheck: true,
+      isolatedModules: true,
+      // examples and docs import the package by name, as users do
+      baseUrl: '.',
+      paths: { 'cdk8s-tekton-flux': ['./src/index.ts'] },
+    },
   },
-  gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '*.tgz'],
+  gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '/.docblocks/', '*.tgz'],
   eslintOptions: {
     dirs: ['src'],
     tsconfigPath: './tsconfig.dev.json',
@@ -101,6 +112,11 @@ project.addTask('import', {
 project.addTask('bench', {
   description: 'Measure synth cost and growth; writes bench/RESULTS.md (a script, not a test)',
   steps: [{ spawn: 'compile' }, { exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/bench.ts' }],
+});
+
+project.addTask('docs', {
+  description: 'Regenerate docs/api/ and the README regions produced by the CLI',
+  exec: 'ts-node --project tsconfig.dev.json scripts/docs.ts',
 });
 
 project.addTask('synth', {

@@ -6,10 +6,16 @@ export type SecretStore = Map<string, { [key: string]: string }>;
 
 /** What a CEL expression in a Tekton Triggers interceptor can see. */
 export interface CelRequest {
+  /** The request body (the Flux event). */
   readonly body: unknown;
   /** Header name → values (names in canonical form, e.g. `X-Flux-Token`). */
   readonly header: { [name: string]: string[] };
+  /** Values added by earlier interceptors and overlays. */
   readonly extensions: { [key: string]: unknown };
+  /**
+   * The URL the request was sent to.
+   * @default ''
+   */
   readonly requestURL?: string;
 }
 

@@ -48,11 +48,29 @@ export interface ParamOptions {
 
 /** A param as Tekton stores it, with its admission defaults written out. */
 export interface ParamSpec {
+  /** The param name. */
   readonly name: string;
+  /** The param type (always written out). */
   readonly type: ParamType;
+  /**
+   * What the param is for.
+   * @default - none
+   */
   readonly description?: string;
+  /**
+   * The value used when a run gives none.
+   * @default - none: every run must give a value
+   */
   readonly default?: string | string[] | { [key: string]: string };
+  /**
+   * The only values allowed.
+   * @default - any value
+   */
   readonly enum?: string[];
+  /**
+   * The keys of an object param.
+   * @default - none (not an object param)
+   */
   readonly properties?: { [key: string]: { type: 'string' } };
 }
 

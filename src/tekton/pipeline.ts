@@ -36,13 +36,19 @@ export interface PipelineTimeouts {
 export interface IPipeline extends IConstruct {
   /** The Pipeline's `metadata.name`. */
   readonly pipelineName: string;
-  /** Its namespace, when known. */
+  /**
+   * Its namespace, when known.
+   * @default - the chart's namespace
+   */
   readonly namespace?: string;
   /** All params, declared and derived (read at render time: the source of truth for the trigger layer). */
   readonly paramSpecs: ParamSpec[];
   /** All workspaces, declared and derived. */
   readonly workspaceSpecs: Workspace[];
-  /** Default timeouts for runs. */
+  /**
+   * Default timeouts for runs.
+   * @default - Tekton's defaults
+   */
   readonly timeouts?: PipelineTimeouts;
 }
 

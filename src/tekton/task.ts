@@ -36,13 +36,25 @@ export interface TaskInterface {
 
 /** How a Pipeline refers to a Task (`taskRef`). */
 export interface TaskRefSpec {
-  /** Name of a Task in the Pipeline's namespace. */
+  /**
+   * Name of a Task in the Pipeline's namespace.
+   * @default - none (a resolver reference)
+   */
   readonly name?: string;
-  /** `Task` (written out: it is Tekton's admission default). */
+  /**
+   * `Task` (written out: it is Tekton's admission default).
+   * @default - none (a resolver reference)
+   */
   readonly kind?: string;
-  /** Remote resolution: `cluster`, `git`, `bundles` or `hub`. */
+  /**
+   * Remote resolution: `cluster`, `git`, `bundles` or `hub`.
+   * @default - none (a Task in the namespace)
+   */
   readonly resolver?: string;
-  /** Resolver params. */
+  /**
+   * Resolver params.
+   * @default - none
+   */
   readonly params?: Array<{ name: string; value: string }>;
 }
 

@@ -30,8 +30,17 @@ export interface SecretKeyRef {
 
 /** A Tekton Triggers interceptor entry, as stored in a trigger. */
 export interface InterceptorSpec {
+  /**
+   * A name for the interceptor in the trigger.
+   * @default - none
+   */
   readonly name?: string;
+  /** The interceptor: a ClusterInterceptor or a namespaced Interceptor, by name. */
   readonly ref: { name: string; kind?: string; apiVersion?: string };
+  /**
+   * Its params.
+   * @default - none
+   */
   readonly params?: Array<{ name: string; value: any }>;
 }
 

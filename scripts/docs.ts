@@ -1,0 +1,30 @@
+/**
+ * `npm run docs`: regenerates docs/api/ from the doc comments (typedoc) and the README's generated
+ * regions (the `simulate` output and the Mermaid graph of the synth app) from the real CLI. The tests fail
+ * when either is stale.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { readmeRegions } from './readme-regions';
+
+const root = path.resolve(__dirname, '..');
+
+export function generateApiDocs(outdir: string) {
+  fs.rmSync(outdir, { recursive: true, force: true });
+  execFileSync(path.join(root, 'node_modules/.bin/typedoc'), [
+    '--plugin', 'typedoc-plugin-markdown', '--out', outdir, '--outputFileStrategy', 'modules', '--readme', 'none',
+    '--excludePrivate', '--excludeInternal', '--excludeExternals', '--disableSources', '--logLevel', 'Error',
+    '--tsconfig', path.join(root, 'tsconfig.json'), path.join(root, 'src/index.ts'),
+  ], { cwd: root, stdio: 'inherit' });
+}
+
+if (require.main === module) {
+  generateApiDocs(path.join(root, 'docs/api'));
+  const readme = path.join(root, 'README.md');
+  let text = fs.readFileSync(readme, 'utf8');
+  for (const [name, content] of Object.entries(readmeRegions())) {
+    text = text.replace(new RegExp(`<!-- ${name}:begin -->[\\s\\S]*?<!-- ${name}:end -->`), `<!-- ${name}:begin -->\n${content}<!-- ${name}:end -->`);
+  }
+  fs.writeFileSync(readme, text);
+}

@@ -1,0 +1,51 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { build as nodeServiceCi } from '../examples/node-service-ci/app';
+import { build as ociDeployCheck } from '../examples/oci-deploy-check/app';
+import { build as stagingSmokeTest } from '../examples/staging-smoke-test/app';
+import { GitOpsApp, simulateEvent } from '../src';
+import { checkConformance } from './support/conformance';
+import { CrdSchemas } from './support/crd-schemas';
+import { crdsDir, sharedDir, tempDir } from './util';
+
+const crds = crdsDir();
+const shared = sharedDir();
+if ((!crds || !shared) && process.env.CI === 'true') throw new Error('CI=true but ../shared is missing');
+const withShared = crds && shared ? describe : describe.skip;
+const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+function synthesize(build: (app: App) => App): any[] {
+  const out = tempDir();
+  build(new GitOpsApp({ outdir: out })).synth();
+  return fs.readdirSync(out).sort().flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(out, f), 'utf8')).map((d) => d.toJS()));
+}
+
+const event = (name: string, patch: (e: any) => void = () => {}) => () => {
+  const e = JSON.parse(fs.readFileSync(path.join(shared!, 'fixtures/flux-events', name), 'utf8'));
+  patch(e);
+  return e;
+};
+
+withShared.each([
+  ['node-service-ci', nodeServiceCi, event('gitrepository-new-artifact.json', (e) => { e.involvedObject.name = 'web-app'; }),
+    { commit: sha, url: 'https://github.com/acme/web-app.git' }],
+  ['oci-deploy-check', ociDeployCheck, event('ocirepository-new-artifact.json'),
+    { url: 'oci://ghcr.io/acme/app-manifests', digest: 'sha256:3f1d0c9e5b7a2e4f6a8c0b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f', tag: 'v1.4.2' }],
+  ['staging-smoke-test', stagingSmokeTest, event('kustomization-reconciliation-succeeded.json'), { commit: sha }],
+])('example %s', (_name, build, flux, params) => {
+  const objects = synthesize(build);
+
+  test('conforms to the CRD schemas, kubernetes-models, name rules and tekton-lint', () => {
+    const report = checkConformance(objects, CrdSchemas.load(crds!));
+    expect(report).toEqual({ schema: [], unknownKinds: [], models: [], names: [], lint: [] });
+  });
+
+  test('its Flux event creates the expected PipelineRun', () => {
+    const result = simulateEvent(objects, flux());
+    expect(result.broken).toEqual([]);
+    expect(result.runs).toHaveLength(1);
+    expect(Object.fromEntries(result.runs[0].object.spec.params.map((p: any) => [p.name, p.value]))).toEqual(params);
+  });
+});
