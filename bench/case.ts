@@ -4,7 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import { addCase } from './fixture';
-import { GitOpsApp } from '../lib/src';
+import { lib } from './lib';
+
+const { GitOpsApp } = lib;
 
 const [mode, nText] = process.argv.slice(2);
 const n = Number(nText);

@@ -1,7 +1,8 @@
 import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-// The compiled library (lib/), as users run it: no ts-node in the measured path.
-import { FluxTriggeredPipeline, GitRepository, OnError, Pipeline, Task, WorkspaceBinding } from '../lib/src';
+import { lib } from './lib';
+
+const { FluxTriggeredPipeline, GitRepository, OnError, Pipeline, Task, WorkspaceBinding } = lib;
 
 /** One FluxTriggeredPipeline: a GitRepository, a 6-task pipeline with results, retries and a finally task. */
 export function addCase(ci: Chart, flux: Chart, i: number) {
