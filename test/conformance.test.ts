@@ -6,6 +6,7 @@ import { buildApp } from '../src/main';
 import { checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { nameErrors } from './support/k8s-names';
+import { kplusTypeErrors } from './support/kplus-types';
 import { matrixObjects } from './support/matrix';
 import { modelErrors } from './support/models';
 import { tektonLint } from './support/tekton-lint';
@@ -56,6 +57,7 @@ withCrds.each([
   test('every Tekton and Flux object satisfies its CRD schema, including its CEL rules', () => expect(report.schema).toEqual([]));
   test('every Tekton and Flux object is of a kind and version the CRDs serve', () => expect(report.unknownKinds).toEqual([]));
   test('kubernetes-models and @kubernetes-models/flux-cd accept every core and Flux object', () => expect(report.models).toEqual([]));
+  test('every core object is a Kubernetes type of cdk8s-plus-28', () => expect(report.coreTypes).toEqual([]));
   test('every name follows the Kubernetes rules for its kind', () => expect(report.names).toEqual([]));
   test('@ibm/tekton-lint reports no error and no warning, but for its known false positives', () => {
     expect(report.lint.filter((p) => !LINT_FALSE_POSITIVES.some((f) => f.rule === p.rule && f.message.test(p.message)))).toEqual([]);
@@ -89,6 +91,11 @@ withCrds('each checker really runs: a deliberately broken object is caught', () 
       'ServiceAccount/x: /automountServiceAccountToken must be boolean {"type":"boolean"}',
       expect.stringMatching(/^Alert\/x: .*providerRef/),
     ]);
+  });
+
+  test('cdk8s-plus-28 types', () => {
+    expect(kplusTypeErrors([{ apiVersion: 'networking.k8s.io/v1beta1', kind: 'NetworkPolicy', metadata: { name: 'x' } }]))
+      .toEqual(['NetworkPolicy/x: networking.k8s.io/v1beta1 NetworkPolicy is not a Kubernetes 1.28 type in cdk8s-plus-28']);
   });
 
   test('Kubernetes name rules', () => {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { GitOpsApp, Task } from '../src';
 import { snapshotDir, tempDir } from './util';
 import { buildApp } from '../src/main';
@@ -47,6 +47,18 @@ describe('GitOpsApp: synth into dist/', () => {
       .toThrow(/\[gamma\/hello\] steps\[0\]\.script references \$\(params\.missing\), but the Task has no param 'missing'/);
     expect(snapshotDir(out)).toEqual(before);
     expect(fs.readdirSync(path.dirname(out)).filter((f) => f.startsWith(`${path.basename(out)}.`))).toEqual([]);
+  });
+
+  test('an app that throws while rendering leaves dist/ untouched', () => {
+    const out = tempDir();
+    appWithCharts(out, ['alpha']).synth();
+    const before = snapshotDir(out);
+    const app = appWithCharts(out, ['alpha', 'beta']);
+    new ApiObject(Chart.of(app.node.findChild('beta') as Chart), 'broken', {
+      apiVersion: 'v1', kind: 'ConfigMap', data: Lazy.any({ produce: () => { throw new Error('boom while rendering'); } }),
+    } as any);
+    expect(() => app.synth()).toThrow('boom while rendering');
+    expect(snapshotDir(out)).toEqual(before);
   });
 
   test('a synth into a missing folder creates it', () => {

@@ -1,4 +1,5 @@
 import { CrdSchemas } from './crd-schemas';
+import { kplusTypeErrors } from './kplus-types';
 import { nameErrors } from './k8s-names';
 import { modelErrors } from './models';
 import { LintProblem, tektonLint } from './tekton-lint';
@@ -11,6 +12,8 @@ export interface ConformanceReport {
   readonly unknownKinds: string[];
   /** kubernetes-models / @kubernetes-models/flux-cd errors of Flux and core objects. */
   readonly models: string[];
+  /** Core objects of a kind/version cdk8s-plus-28's Kubernetes types do not have. */
+  readonly coreTypes: string[];
   /** Kubernetes name rule violations. */
   readonly names: string[];
   /** @ibm/tekton-lint problems of the Tekton objects. */
@@ -28,6 +31,7 @@ export function checkConformance(objects: any[], schemas: CrdSchemas): Conforman
     schema: crdObjects.filter((o) => schemas.has(o.apiVersion, o.kind)).flatMap((o) => schemas.errors(o)),
     unknownKinds: crdObjects.filter((o) => !schemas.has(o.apiVersion, o.kind)).map((o) => `${o.apiVersion} ${o.kind}`),
     models: modelErrors(objects.filter((o) => !isTekton(o) && !isTriggers(o))),
+    coreTypes: kplusTypeErrors(objects),
     names: objects.flatMap(nameErrors),
     lint: tektonLint(lintable(objects.filter((o) => isTekton(o) || isTriggers(o)))),
   };
