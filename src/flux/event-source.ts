@@ -50,6 +50,20 @@ export interface IFluxEventSource {
 /** A Flux source a Kustomization can apply (`sourceRef`). */
 export interface IFluxSource extends IFluxEventSource {}
 
+/** Name and namespace of a Flux object defined here. */
+export interface FluxObjectProps {
+  /**
+   * The object name.
+   * @default - the construct ids below the chart, joined by '-'
+   */
+  readonly name?: string;
+  /**
+   * The namespace.
+   * @default - the chart's namespace, else 'flux-system'
+   */
+  readonly namespace?: string;
+}
+
 /** Options of `FluxSource.fromName`. */
 export interface FluxObjectRefOptions {
   /**

@@ -4,7 +4,7 @@ import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../duration';
 import { defaultName } from '../names';
 import { claimName } from '../registry';
-import { FluxKind, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
+import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
 
 /** The git reference a GitRepository follows (set one). */
 export interface GitRef {
@@ -36,7 +36,7 @@ export interface GitRef {
 }
 
 /** Props for `GitRepository`. */
-export interface GitRepositoryProps {
+export interface GitRepositoryProps extends FluxObjectProps {
   /** The repository URL (`https://…` or `ssh://…`). */
   readonly url: string;
   /**
@@ -69,16 +69,6 @@ export interface GitRepositoryProps {
    * @default - none
    */
   readonly include?: Array<{ repository: IFluxSource; fromPath?: string; toPath?: string }>;
-  /**
-   * The object name.
-   * @default - the construct ids below the chart, joined by '-'
-   */
-  readonly name?: string;
-  /**
-   * The namespace.
-   * @default - the chart's namespace, else 'flux-system'
-   */
-  readonly namespace?: string;
 }
 
 /** A Flux `GitRepository` (`source.toolkit.fluxcd.io/v1`). */

@@ -4,13 +4,13 @@ import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../duration';
 import { defaultName } from '../names';
 import { claimName } from '../registry';
-import { FluxKind, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems, fluxNamespace } from './event-source';
+import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems, fluxNamespace } from './event-source';
 
 /** A Kustomization another one waits for. */
 export interface IKustomization extends IFluxEventSource {}
 
 /** Props for `Kustomization`. */
-export interface KustomizationProps {
+export interface KustomizationProps extends FluxObjectProps {
   /** The source that holds the manifests. */
   readonly source: IFluxSource;
   /**
@@ -63,16 +63,6 @@ export interface KustomizationProps {
    * @default - none
    */
   readonly substituteFrom?: Array<{ kind: 'ConfigMap' | 'Secret'; name: string; optional?: boolean }>;
-  /**
-   * The object name.
-   * @default - the construct ids below the chart, joined by '-'
-   */
-  readonly name?: string;
-  /**
-   * The namespace.
-   * @default - the chart's namespace, else 'flux-system'
-   */
-  readonly namespace?: string;
 }
 
 /** A Flux `Kustomization` (`kustomize.toolkit.fluxcd.io/v1`). */

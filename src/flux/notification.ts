@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
 import { defaultName } from '../names';
 import { claimName } from '../registry';
-import { IFluxEventSource, eventSourceProblems, fluxNamespace } from './event-source';
+import { FluxObjectProps, IFluxEventSource, eventSourceProblems, fluxNamespace } from './event-source';
 
 /** A Flux notification Provider an Alert can send to. */
 export interface IProvider {
@@ -14,7 +14,7 @@ export interface IProvider {
 }
 
 /** Props for `Provider`. */
-export interface ProviderProps {
+export interface ProviderProps extends FluxObjectProps {
   /**
    * The provider type.
    * @default ProviderType.GENERIC (an HTTP POST of the event JSON)
@@ -28,16 +28,6 @@ export interface ProviderProps {
    * @default - none
    */
   readonly secretName?: string;
-  /**
-   * The object name.
-   * @default - the construct ids below the chart, joined by '-'
-   */
-  readonly name?: string;
-  /**
-   * The namespace.
-   * @default - the chart's namespace, else 'flux-system'
-   */
-  readonly namespace?: string;
 }
 
 /** A Flux notification `Provider` (`notification.toolkit.fluxcd.io/v1beta3`). */
@@ -141,7 +131,7 @@ export class Alert extends Construct {
 }
 
 /** Props for `Receiver`. */
-export interface ReceiverProps {
+export interface ReceiverProps extends FluxObjectProps {
   /** The webhook type, e.g. `github`, `gitlab`, `generic`, `generic-hmac`. */
   readonly type: l1.ReceiverSpecType;
   /** The objects to reconcile when the webhook is called. */
@@ -153,16 +143,6 @@ export interface ReceiverProps {
    * @default - all
    */
   readonly events?: string[];
-  /**
-   * The object name.
-   * @default - the construct ids below the chart, joined by '-'
-   */
-  readonly name?: string;
-  /**
-   * The namespace.
-   * @default - the chart's namespace, else 'flux-system'
-   */
-  readonly namespace?: string;
 }
 
 /** A Flux notification `Receiver` (`notification.toolkit.fluxcd.io/v1`): a webhook that makes Flux fetch now. */

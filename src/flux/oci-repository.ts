@@ -4,7 +4,7 @@ import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../duration';
 import { defaultName } from '../names';
 import { claimName } from '../registry';
-import { FluxKind, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
+import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
 
 /** The OCI reference an OCIRepository follows (set one). */
 export interface OciRef {
@@ -26,7 +26,7 @@ export interface OciRef {
 }
 
 /** Props for `OCIRepository`. */
-export interface OCIRepositoryProps {
+export interface OCIRepositoryProps extends FluxObjectProps {
   /** The artifact URL, `oci://registry/repository`. */
   readonly url: string;
   /**
@@ -49,16 +49,6 @@ export interface OCIRepositoryProps {
    * @default - anonymous pulls
    */
   readonly secretName?: string;
-  /**
-   * The object name.
-   * @default - the construct ids below the chart, joined by '-'
-   */
-  readonly name?: string;
-  /**
-   * The namespace.
-   * @default - the chart's namespace, else 'flux-system'
-   */
-  readonly namespace?: string;
 }
 
 /** A Flux `OCIRepository` (`source.toolkit.fluxcd.io/v1`). */

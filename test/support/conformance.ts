@@ -1,6 +1,6 @@
 import { CrdSchemas } from './crd-schemas';
-import { kplusTypeErrors } from './kplus-types';
 import { nameErrors } from './k8s-names';
+import { kplusTypeErrors } from './kplus-types';
 import { modelErrors } from './models';
 import { LintProblem, tektonLint } from './tekton-lint';
 
