@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration } from 'cdk8s';
+import { Chart, Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitRepository, Kustomization, OCIRepository, ParamType,
@@ -56,24 +56,40 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
     const listener = find(objects, 'EventListener', 'on-push');
     const trigger = listener.spec.triggers[0];
     expect(listener.metadata.namespace).toBe('ci');
-    expect(trigger.interceptors).toEqual([{
-      ref: { name: 'cel', kind: 'ClusterInterceptor' },
-      params: [
-        {
-          name: 'filter',
-          value: "body.involvedObject.kind == 'GitRepository' && body.involvedObject.name == 'app-repo' && body.involvedObject.namespace == 'flux-system' && body.reason == 'NewArtifact' && " +
-            "has(body.metadata) && ('revision' in body.metadata || 'source.toolkit.fluxcd.io/revision' in body.metadata)",
-        },
-        {
+    const cel = { ref: { name: 'cel', kind: 'ClusterInterceptor' } };
+    expect(trigger.interceptors).toEqual([
+      {
+        ...cel,
+        params: [
+          {
+            name: 'filter',
+            value: "body.involvedObject.kind == 'GitRepository' && body.involvedObject.name == 'app-repo' && body.involvedObject.namespace == 'flux-system' && body.reason == 'NewArtifact' && " +
+              "has(body.metadata) && ('revision' in body.metadata || 'source.toolkit.fluxcd.io/revision' in body.metadata)",
+          },
+          { name: 'overlays', value: [{ key: 'revision', expression: "'revision' in body.metadata ? body.metadata['revision'] : body.metadata['source.toolkit.fluxcd.io/revision']" }] },
+        ],
+      },
+      {
+        ...cel,
+        params: [{
           name: 'overlays',
-          value: [{
-            key: 'commit',
-            expression: "('revision' in body.metadata ? body.metadata['revision'] : body.metadata['source.toolkit.fluxcd.io/revision']).contains('sha1:') ? " +
-              "('revision' in body.metadata ? body.metadata['revision'] : body.metadata['source.toolkit.fluxcd.io/revision']).split('sha1:')[1] : ''",
-          }],
-        },
-      ],
-    }]);
+          value: [
+            { key: 'commit', expression: "extensions.revision.contains('sha1:') ? extensions.revision.split('sha1:')[1] : ''" },
+            { key: 'ref', expression: "extensions.revision.contains('@') ? extensions.revision.split('@')[0] : ''" },
+          ],
+        }],
+      },
+      {
+        ...cel,
+        params: [{
+          name: 'overlays',
+          value: [
+            { key: 'branch', expression: "extensions.ref.startsWith('refs/heads/') ? extensions.ref.split('refs/heads/')[1] : extensions.ref" },
+            { key: 'tag', expression: "''" },
+          ],
+        }],
+      },
+    ]);
     const binding = find(objects, 'TriggerBinding', trigger.bindings[0].ref);
     expect(binding.spec.params).toEqual([{ name: 'commit', value: '$(extensions.commit)' }]);
     const template = find(objects, 'TriggerTemplate', trigger.template.ref);
@@ -301,6 +317,13 @@ describe('FluxTriggeredPipeline: options', () => {
       new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: Pipeline.fromPipelineName(s, 'p', 'shared', { namespace: 'tools' }), namespace: 'ci' });
     }, "[test/fp] pipeline 'shared' is in namespace 'tools' but the listener creates runs in 'ci': a PipelineRun can only run a Pipeline of its own namespace, set `namespace` to the pipeline's"],
   ])('%s', (_t, build, message) => expect(errorsOf(build)).toEqual([message]));
+
+  test('a listener without a namespace fails at once, with the path', () => {
+    const chart = new Chart(Testing.app(), 'no-namespace');
+    const p = Pipeline.fromPipelineName(chart, 'p', 'ci');
+    expect(() => new FluxTriggeredPipeline(chart, 'fp', { source: GitRepository.fromGitRepositoryName('r'), pipeline: p }))
+      .toThrow('[no-namespace/fp] the listener needs a namespace: set `namespace`, or give the chart or the pipeline one');
+  });
 
   test('autoBind: false turns name matching off', () => {
     expect(errorsOf((s) => {

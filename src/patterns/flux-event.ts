@@ -2,6 +2,17 @@ import { FLUX_KINDS, FluxKind, IFluxEventSource, RefKind } from '../flux/event-s
 import { CelOverlay } from '../triggers/interceptor';
 
 /**
+ * An overlay and the stage of the listener's CEL interceptors it runs in. Tekton evaluates the overlays of
+ * one interceptor side by side, but a later interceptor sees the earlier ones' results as `extensions`, so
+ * derived fields read `extensions.revision` (stage 1) and `extensions.ref` (stage 2) instead of repeating
+ * the expressions they come from.
+ */
+export interface StagedOverlay extends CelOverlay {
+  /** 0: reads the body; 1: reads `extensions.revision`; 2: reads `extensions.ref`. */
+  readonly stage: number;
+}
+
+/**
  * A field of the event Flux posts (see ../shared/fixtures/flux-events), as a pipeline param value.
  * Fields derived from the revision are computed by CEL overlays in the listener, which accept both
  * metadata formats: `revision` (notification-controller ≥ v1.5) and the legacy `<api group>/revision`.
@@ -9,57 +20,53 @@ import { CelOverlay } from '../triggers/interceptor';
 export class FluxEvent {
   /** The whole revision: `main@sha1:<commit>` (Git), `v1.4.2@sha256:<digest>` (OCI). */
   public static revision(): FluxEventValue {
-    return new FluxEventValue('revision()', '$(extensions.revision)', (s) => ({ key: 'revision', expression: revisionExpr(s) }));
+    return new FluxEventValue('revision()', '$(extensions.revision)', (s) => [revisionOverlay(s)]);
   }
 
   /** The Git commit SHA (after `sha1:` in the revision); empty for other revisions. */
   public static commit(): FluxEventValue {
-    return new FluxEventValue('commit()', '$(extensions.commit)', (s) => {
-      const rev = revisionExpr(s);
-      return { key: 'commit', expression: `${rev}.contains('sha1:') ? ${rev}.split('sha1:')[1] : ''` };
-    }, (s) => (s.kind === FluxKind.OCI_REPOSITORY || s.kind === FluxKind.BUCKET
+    return new FluxEventValue('commit()', '$(extensions.commit)', (s) => [revisionOverlay(s),
+      { stage: 1, key: 'commit', expression: "extensions.revision.contains('sha1:') ? extensions.revision.split('sha1:')[1] : ''" }],
+    (s) => (s.kind === FluxKind.OCI_REPOSITORY || s.kind === FluxKind.BUCKET
       ? `FluxEvent.commit() needs a Git revision, but ${s.kind} revisions have none: use FluxEvent.digest() or FluxEvent.tag()` : undefined));
   }
 
   /** The branch of a Git revision (`main` in `main@sha1:…`, `refs/heads/` stripped); empty for tags. */
   public static branch(): FluxEventValue {
     return new FluxEventValue('branch()', '$(extensions.branch)', (s) => {
-      const ref = refExpr(s);
-      const branch = `(${ref}.startsWith('refs/heads/') ? ${ref}.split('refs/heads/')[1] : ${ref})`;
+      const branch = "extensions.ref.startsWith('refs/heads/') ? extensions.ref.split('refs/heads/')[1] : extensions.ref";
       const expression = s.refKind === RefKind.TAG ? "''"
         : s.refKind === RefKind.BRANCH ? branch
-          : `${ref}.startsWith('refs/tags/') ? '' : ${branch}`;
-      return { key: 'branch', expression };
+          : `extensions.ref.startsWith('refs/tags/') ? '' : (${branch})`;
+      return [revisionOverlay(s), REF_OVERLAY, { stage: 2, key: 'branch', expression }];
     });
   }
 
   /** The tag of the revision (`v1.4.2` in `v1.4.2@sha256:…`, `refs/tags/` stripped); empty for branches. */
   public static tag(): FluxEventValue {
     return new FluxEventValue('tag()', '$(extensions.tag)', (s) => {
-      const ref = refExpr(s);
-      const tag = `(${ref}.startsWith('refs/tags/') ? ${ref}.split('refs/tags/')[1] : ${ref})`;
+      const tag = "extensions.ref.startsWith('refs/tags/') ? extensions.ref.split('refs/tags/')[1] : extensions.ref";
       const expression = s.refKind === RefKind.BRANCH ? "''"
         : s.refKind === RefKind.TAG ? tag
-          : `${ref}.startsWith('refs/tags/') ? ${ref}.split('refs/tags/')[1] : ''`;
-      return { key: 'tag', expression };
+          : "extensions.ref.startsWith('refs/tags/') ? extensions.ref.split('refs/tags/')[1] : ''";
+      return [revisionOverlay(s), REF_OVERLAY, { stage: 2, key: 'tag', expression }];
     });
   }
 
   /** The digest part of the revision (after '@'): `sha256:<digest>` for OCI artifacts, `sha1:<commit>` for Git. */
   public static digest(): FluxEventValue {
-    return new FluxEventValue('digest()', '$(extensions.digest)', (s) => {
-      const rev = revisionExpr(s);
-      return { key: 'digest', expression: `${rev}.contains('@') ? ${rev}.split('@')[1] : ${rev}` };
-    });
+    return new FluxEventValue('digest()', '$(extensions.digest)', (s) => [revisionOverlay(s),
+      { stage: 1, key: 'digest', expression: "extensions.revision.contains('@') ? extensions.revision.split('@')[1] : extensions.revision" }]);
   }
 
   /** A metadata entry of the event, e.g. `metadata('digest')` (the artifact digest); empty when absent. */
   public static metadata(key: string): FluxEventValue {
     const overlayKey = `metadata-${key.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
-    return new FluxEventValue(`metadata('${key}')`, `$(extensions.${overlayKey})`, () => ({
+    return new FluxEventValue(`metadata('${key}')`, `$(extensions.${overlayKey})`, () => [{
+      stage: 0,
       key: overlayKey,
       expression: `has(body.metadata) && ${celString(key)} in body.metadata ? body.metadata[${celString(key)}] : ''`,
-    }), undefined, false);
+    }]);
   }
 
   /** The name of the Flux object that sent the event. */
@@ -116,15 +123,13 @@ export class FluxEventValue {
     public readonly label: string,
     /** The TriggerBinding value, e.g. `$(extensions.commit)`. */
     public readonly binding: string,
-    private readonly overlayFor?: (source: IFluxEventSource) => CelOverlay,
+    private readonly overlaysFor?: (source: IFluxEventSource) => StagedOverlay[],
     private readonly problemFor?: (source: IFluxEventSource) => string | undefined,
-    /** Whether the event must carry a revision for this value. */
-    public readonly needsRevision = overlayFor !== undefined,
   ) {}
 
-  /** The CEL overlay that computes it for events of `source`, if it needs one. */
-  public overlay(source: IFluxEventSource): CelOverlay | undefined {
-    return this.overlayFor?.(source);
+  /** The CEL overlays that compute it for events of `source` (with those it depends on), if any. */
+  public overlays(source: IFluxEventSource): StagedOverlay[] {
+    return this.overlaysFor?.(source) ?? [];
   }
 
   /** Why it cannot be used with `source`, if it cannot. */
@@ -133,21 +138,20 @@ export class FluxEventValue {
   }
 }
 
-/** The CEL expression for the event's revision in either metadata format. */
-export function revisionExpr(source: IFluxEventSource): string {
+/** `ref`: the part of the revision before '@' (a branch, a tag, or `refs/…`). */
+const REF_OVERLAY: StagedOverlay = {
+  stage: 1, key: 'ref', expression: "extensions.revision.contains('@') ? extensions.revision.split('@')[0] : ''",
+};
+
+function revisionOverlay(source: IFluxEventSource): StagedOverlay {
   const legacy = `${FLUX_KINDS[source.kind]?.group ?? 'source.toolkit.fluxcd.io'}/revision`;
-  return `('revision' in body.metadata ? body.metadata['revision'] : body.metadata['${legacy}'])`;
+  return { stage: 0, key: 'revision', expression: `'revision' in body.metadata ? body.metadata['revision'] : body.metadata['${legacy}']` };
 }
 
 /** The CEL condition that the event carries a revision in either metadata format. */
 export function hasRevisionExpr(source: IFluxEventSource): string {
   const legacy = `${FLUX_KINDS[source.kind]?.group ?? 'source.toolkit.fluxcd.io'}/revision`;
   return `has(body.metadata) && ('revision' in body.metadata || '${legacy}' in body.metadata)`;
-}
-
-function refExpr(source: IFluxEventSource): string {
-  const rev = revisionExpr(source);
-  return `(${rev}.contains('@') ? ${rev}.split('@')[0] : '')`;
 }
 
 /** A CEL string literal. */

@@ -1,17 +1,17 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { FLUX_KINDS, IFluxEventSource } from '../flux/event-source';
+import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { addCachedValidation } from '../generation';
 import { defaultName, toDnsLabel } from '../names';
-import { FluxEvent, FluxEventValue, celString, hasRevisionExpr } from './flux-event';
+import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr } from './flux-event';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runProblems } from '../tekton/pipeline-run';
 import { WorkspaceBinding } from '../tekton/workspace-binding';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
-import { CelOverlay, Interceptor } from '../triggers/interceptor';
+import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
 import { TriggerTemplate } from '../triggers/trigger-template';
 
@@ -120,6 +120,10 @@ export class FluxTriggeredPipeline extends Construct {
     this.source = props.source;
     this.name = props.name ?? defaultName(this, MAX_LISTENER_NAME);
     this.namespace = props.namespace ?? props.pipeline.namespace ?? Chart.of(this).namespace;
+    if (!this.namespace) {
+      // The Provider's address (the listener's Service URL) needs it at once.
+      throw new Error(`[${this.node.path}] the listener needs a namespace: set \`namespace\`, or give the chart or the pipeline one`);
+    }
 
     this.listener = new EventListener(this, 'Listener', {
       name: this.name,
@@ -166,7 +170,8 @@ export class FluxTriggeredPipeline extends Construct {
     template.addResourceTemplate(() => this.renderRun(options, values()));
     this.listener.addTrigger({
       name: toDnsLabel(options.pipeline.pipelineName),
-      interceptors: [Interceptor.celFrom(() => this.celOptions(values()))],
+      // one CEL interceptor per overlay stage (see StagedOverlay); there are always three
+      interceptors: [0, 1, 2].map((i) => Interceptor.celFrom(() => this.celOptions(values())[i])),
       bindings: [binding],
       template,
     });
@@ -195,24 +200,27 @@ export class FluxTriggeredPipeline extends Construct {
   private celOptions(values: Map<string, TriggerParamValue>) {
     const s = this.source;
     const reasons = this.reasons;
-    const events = this.eventValues(values).map(([, v]) => v);
+    // The revision-derived fields are always computed (so hand-written bindings can use them too), plus
+    // whatever else the params need.
+    const standard = s.kind === FluxKind.OCI_REPOSITORY || s.kind === FluxKind.BUCKET
+      ? [FluxEvent.revision(), FluxEvent.tag(), FluxEvent.digest()]
+      : [FluxEvent.revision(), FluxEvent.commit(), FluxEvent.branch(), FluxEvent.tag()];
+    const events = [...standard, ...this.eventValues(values).map(([, v]) => v)];
     const conditions = [
       `body.involvedObject.kind == ${celString(s.kind)}`,
       `body.involvedObject.name == ${celString(s.name)}`,
       `body.involvedObject.namespace == ${celString(s.namespace)}`,
       reasons.length === 1 ? `body.reason == ${celString(reasons[0])}` : `body.reason in [${reasons.map(celString).join(', ')}]`,
+      hasRevisionExpr(s),
     ];
-    if (events.some((v) => v.needsRevision)) conditions.push(hasRevisionExpr(s));
     const auth = this.props.authentication;
     if (auth) {
       conditions.push(`header.canonical(${celString(auth.header ?? 'X-Flux-Token')}).compareSecret(${celString(auth.listenerSecretKey ?? 'token')}, ${celString(auth.listenerSecretName)})`);
     }
-    const overlays = new Map<string, CelOverlay>();
-    for (const v of events) {
-      const o = v.overlay(s);
-      if (o) overlays.set(o.key, o);
-    }
-    return { filter: conditions.join(' && '), overlays: [...overlays.values()] };
+    const overlays = new Map<string, StagedOverlay>();
+    for (const v of events) for (const o of v.overlays(s)) overlays.set(o.key, o);
+    const stages = [0, 1, 2].map((stage) => [...overlays.values()].filter((o) => o.stage === stage).map(({ key, expression }) => ({ key, expression })));
+    return stages.map((stageOverlays, i) => ({ filter: i === 0 ? conditions.join(' && ') : undefined, overlays: stageOverlays }));
   }
 
   private renderRun(options: TriggeredRunOptions, values: Map<string, TriggerParamValue>) {

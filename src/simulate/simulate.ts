@@ -193,9 +193,9 @@ function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { 
           return { note: `CEL filter is false at: ${failing}`, objects: [] };
         }
       }
-      for (const overlay of params.overlays ?? []) {
-        setPath(extensions, overlay.key, evaluateCel(overlay.expression, request, secrets, ns));
-      }
+      // Tekton evaluates one interceptor's overlays side by side; later interceptors see their results.
+      const results = (params.overlays ?? []).map((o: any) => [o.key, evaluateCel(o.expression, request, secrets, ns)] as const);
+      for (const [key, value] of results) setPath(extensions, key, value);
     } catch (e: any) {
       return { note: 'CEL interceptor failed', objects: [], error: e.message };
     }
