@@ -219,7 +219,9 @@ export class FluxTriggeredPipeline extends Construct {
     }
     const overlays = new Map<string, StagedOverlay>();
     for (const v of events) for (const o of v.overlays(s)) overlays.set(o.key, o);
-    const stages = [0, 1, 2].map((stage) => [...overlays.values()].filter((o) => o.stage === stage).map(({ key, expression }) => ({ key, expression })));
+    const stages = [0, 1, 2].map((stage) => [...overlays.values()]
+      .filter((o) => o.stage === stage)
+      .map(({ key, expression }) => ({ key, expression })));
     return stages.map((stageOverlays, i) => ({ filter: i === 0 ? conditions.join(' && ') : undefined, overlays: stageOverlays }));
   }
 
