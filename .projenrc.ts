@@ -1,6 +1,6 @@
 import { javascript, typescript, YamlFile } from 'projen';
 
-// Exact versions: cdk8s 2.x / constructs 10.x, never projen's cdk8s defaults (see README "Decisions").
+// Exact versions: cdk8s 2.x / constructs 10.x, never projen's cdk8s defaults (see docs/design.md, "Decisions").
 const CDK8S = '2.70.106';
 const CONSTRUCTS = '10.8.1';
 const CDK8S_PLUS = '2.5.6';
@@ -80,8 +80,11 @@ const project = new typescript.TypeScriptProject({
   npmignoreEnabled: true,
 });
 
-// projen derives ts-jest/@types/jest from jestVersion; pin all three exactly.
+// projen derives ts-jest/@types/jest from jestVersion, and adds ESLint and constructs as ranges; pin them
+// exactly, at the versions the lock file resolves.
 project.addDevDeps('jest@29.7.0', 'ts-jest@29.4.15', '@types/jest@29.5.14');
+project.addDevDeps('eslint@9.39.5', '@typescript-eslint/eslint-plugin@8.73.0', '@typescript-eslint/parser@8.73.0',
+  '@stylistic/eslint-plugin@2.13.0', 'eslint-import-resolver-typescript@4.4.5', 'eslint-plugin-import@2.32.0', `constructs@${CONSTRUCTS}`);
 
 // dist/ is what Flux reconciles: it is committed (projen ignores /dist/ by default).
 project.gitignore.include('/dist/');
