@@ -118,6 +118,17 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
   ['a listener with no triggers', (s) => new EventListener(s, 'el'), '[bad/el] the EventListener has no triggers: add one with addTrigger'],
   ['a step name with capitals', (s) => { const t = new Task(s, 't'); t.addStep({ name: 'Build', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
     "[bad/t] step name 'Build' is not a DNS label: use lower case letters, digits and '-' (at most 63)"],
+  ['a Pipeline that runs a Task of another namespace', (s) => {
+    const t = new Task(s, 'build', { namespace: 'tools' });
+    t.addStep({ name: 'run', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' });
+    new Pipeline(s, 'p').addTask('build', { task: t });
+  }, "[bad/p] task 'build' runs Task 'build' of namespace 'tools', but a Pipeline finds Tasks by name only in its own namespace ('ci'): " +
+    "define the Task in 'ci', or refer to it with Task.fromResolver(scope, id, TaskResolver.cluster('build', 'tools'), …)"],
+  ['a one-off run in another namespace than its Pipeline', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: task(s, 'ta') });
+    new PipelineRun(s, 'run', { pipeline: p, namespace: 'other' });
+  }, "[bad/run] Pipeline 'p' is in namespace 'ci', but the run is in 'other': a PipelineRun finds its Pipeline only in its own namespace, give the run the Pipeline's namespace"],
   ['a default of the wrong type', (s) => { const t = task(s, 't'); t.addParam('flags', { type: ParamType.ARRAY, default: '-v' }); },
     "[bad/t] param 'flags' is of type array but its default is a string: give a default of type array, or change the type"],
 ];

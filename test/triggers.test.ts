@@ -73,7 +73,43 @@ describe('EventListener', () => {
     }]);
   });
 
+  test('existing bindings and templates are referenced by name; a ClusterTriggerBinding by its kind', () => {
+    const objects = synth((s) => {
+      new EventListener(s, 'el', {
+        triggers: [{
+          name: 'push',
+          bindings: [TriggerBinding.fromClusterTriggerBindingName(s, 'gh', 'github-push'), TriggerBinding.fromTriggerBindingName(s, 'extra', 'extra-params')],
+          template: TriggerTemplate.fromTriggerTemplateName(s, 'tmpl', 'build-run'),
+        }],
+      });
+    });
+    expect(find(objects, 'EventListener').spec.triggers).toEqual([{
+      name: 'push',
+      bindings: [{ ref: 'github-push', kind: 'ClusterTriggerBinding' }, { ref: 'extra-params', kind: 'TriggerBinding' }],
+      template: { ref: 'build-run' },
+    }]);
+    // nothing is created for the existing ones: only the listener and its identity
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRoleBinding', 'EventListener', 'RoleBinding', 'ServiceAccount']);
+  });
+
   test.each([
+    ['a binding from another namespace', (s: any) => {
+      const { template } = pair(s);
+      const other = new TriggerBinding(s, 'other', { namespace: 'tools', params: { x: '$(body.x)' } });
+      new EventListener(s, 'el', { triggers: [{ name: 't', bindings: [other], template }] });
+    }, "[test/el] trigger 't' uses TriggerBinding 'other' of namespace 'tools', but it is looked up in 'ci' only: define the TriggerBinding in 'ci'"],
+    ['a standalone Trigger with a template from another namespace', (s: any) => {
+      const { binding, template } = pair(s);
+      void template;
+      const far = new TriggerTemplate(s, 'far', { namespace: 'tools' });
+      far.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'r-' }, spec: {} });
+      new Trigger(s, 'trig', { bindings: [binding], template: far });
+    }, "[test/trig] Trigger 'trig' uses TriggerTemplate 'far' of namespace 'tools', but it is looked up in 'ci' only: define the TriggerTemplate in 'ci'"],
+    ['a triggerRef to a Trigger in another namespace', (s: any) => {
+      const { binding, template } = pair(s);
+      const el = new EventListener(s, 'el', { namespace: 'hooks' });
+      el.addTriggerRef(new Trigger(s, 'trig', { bindings: [binding], template }));
+    }, "[test/el] triggerRef 'trig' is a Trigger of namespace 'ci', but the listener looks it up in 'hooks' only: define the Trigger in 'hooks'"],
     ['a name too long for the el-<name> Service', (s: any) => {
       const { binding, template } = pair(s);
       new EventListener(s, 'el', { name: 'x'.repeat(61), triggers: [{ name: 't', bindings: [binding], template }] });

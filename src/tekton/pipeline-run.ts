@@ -70,7 +70,12 @@ export class PipelineRun extends Construct {
       metadata: { ...props.metadata, name: this.name, namespace: props.namespace },
       spec: spec as l1.PipelineRunSpec,
     });
-    addCachedValidation(this, () => runProblems(props.pipeline, props, Object.keys(props.params ?? {})));
+    addCachedValidation(this, () => [
+      ...runProblems(props.pipeline, props, Object.keys(props.params ?? {})),
+      ...(props.pipeline.namespace && namespace && props.pipeline.namespace !== namespace
+        ? [`Pipeline '${props.pipeline.pipelineName}' is in namespace '${props.pipeline.namespace}', but the run is in '${namespace}': ` +
+          'a PipelineRun finds its Pipeline only in its own namespace, give the run the Pipeline\'s namespace'] : []),
+    ]);
   }
 }
 

@@ -368,6 +368,12 @@ export class Pipeline extends Construct implements IPipeline {
       if (!DNS_LABEL.test(t.name) || t.name.length > 63) {
         errors.push(`${where}: the name is not a DNS label: use lower case letters, digits and '-' (at most 63)`);
       }
+      const task = t.options.task;
+      if (task.namespace && this.namespace && task.namespace !== this.namespace) {
+        errors.push(`${where} runs Task '${task.displayName}' of namespace '${task.namespace}', but a Pipeline finds Tasks by name only in ` +
+          `its own namespace ('${this.namespace}'): define the Task in '${this.namespace}', or refer to it with ` +
+          `Task.fromResolver(scope, id, TaskResolver.cluster('${task.displayName}', '${task.namespace}'), …)`);
+      }
       if (t.options.onError === OnError.CONTINUE && (t.options.retries ?? 0) > 0) {
         errors.push(`${where} sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one`);
       }

@@ -75,6 +75,24 @@ export interface ITask extends IConstruct {
    * its bindings are passed through unchecked.
    */
   readonly interfaceKnown: boolean;
+  /**
+   * The namespace the Task is in, when a Pipeline's `taskRef` must find it there (a Task defined here, or
+   * imported by name with a namespace).
+   * @default - not known, or not namespace-bound (a resolver reference)
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Options of `Task.fromTaskName`. Give `params`, `workspaces` or `results` (even `{}`) to have the
+ * Pipeline check its bindings against them; with none of the three, bindings are passed through unchecked.
+ */
+export interface ImportedTaskOptions extends TaskInterface {
+  /**
+   * The namespace the Task is in (a Pipeline finds Tasks by name only in its own namespace).
+   * @default - not checked
+   */
+  readonly namespace?: string;
 }
 
 /** Props for `Task`. */
@@ -138,9 +156,12 @@ export interface TaskProps {
  * ```
  */
 export class Task extends Construct implements ITask {
-  /** A Task that exists in the cluster already, by name; declare its interface so Pipelines can bind it. */
-  public static fromTaskName(scope: Construct, id: string, taskName: string, taskInterface?: TaskInterface): ITask {
-    return new ImportedTask(scope, id, { name: taskName, kind: 'Task' }, taskName, taskInterface);
+  /**
+   * A Task that exists in the cluster already, by name; declare its interface so Pipelines can bind it
+   * (an imported Task given no params, workspaces or results has its bindings passed through unchecked).
+   */
+  public static fromTaskName(scope: Construct, id: string, taskName: string, options?: ImportedTaskOptions): ITask {
+    return new ImportedTask(scope, id, { name: taskName, kind: 'Task' }, taskName, options, options?.namespace);
   }
 
   /**
@@ -335,9 +356,9 @@ class ImportedTask extends Construct implements ITask {
   public readonly resultNames: string[];
 
   constructor(scope: Construct, id: string, public readonly taskRef: TaskRefSpec, public readonly displayName: string,
-    iface?: TaskInterface) {
+    iface?: TaskInterface, public readonly namespace?: string) {
     super(scope, id);
-    this.interfaceKnown = iface !== undefined;
+    this.interfaceKnown = iface !== undefined && (iface.params !== undefined || iface.workspaces !== undefined || iface.results !== undefined);
     this.paramSpecs = Object.entries(iface?.params ?? {}).map(([n, o]) => paramSpec(n, o));
     this.workspaceSpecs = Object.entries(iface?.workspaces ?? {}).map(([n, o]) => new Workspace(n, o));
     this.resultNames = Object.keys(iface?.results ?? {});

@@ -5,7 +5,7 @@ import { addCachedValidation, touch } from '../generation';
 import { DNS_LABEL, defaultName, namespaceOf, toDnsLabel } from '../names';
 import { claimName } from '../registry';
 import { TriggersResource } from './resource';
-import { EventListenerTriggerOptions, Trigger, renderTriggerSpec } from './trigger';
+import { EventListenerTriggerOptions, Trigger, renderTriggerSpec, triggerNamespaceProblems } from './trigger';
 import { duplicates } from '../tekton/task';
 
 /** The longest EventListener name: its Service is `el-<name>`, a DNS label of at most 63 characters. */
@@ -175,6 +175,13 @@ export class EventListener extends Construct {
     errors.push(...duplicates('trigger', this.triggers.map((t) => t.name)));
     for (const t of this.triggers) {
       if (!DNS_LABEL.test(t.name)) errors.push(`trigger name '${t.name}' is not a DNS label`);
+      errors.push(...triggerNamespaceProblems(t, this.namespace, `trigger '${t.name}'`));
+    }
+    for (const t of this.triggerRefs) {
+      if (t.namespace && this.namespace && t.namespace !== this.namespace) {
+        errors.push(`triggerRef '${t.triggerName}' is a Trigger of namespace '${t.namespace}', but the listener looks it up in '${this.namespace}' only: ` +
+          `define the Trigger in '${this.namespace}'`);
+      }
     }
     return errors;
   }

@@ -6,10 +6,20 @@ import { claimName } from '../registry';
 import { TriggersResource } from './resource';
 import { duplicates } from '../tekton/task';
 
-/** A TriggerBinding a trigger can use. */
+/** A TriggerBinding (or ClusterTriggerBinding) a trigger can use. */
 export interface ITriggerBinding extends IConstruct {
   /** Its name. */
   readonly bindingName: string;
+  /**
+   * `TriggerBinding`, or `ClusterTriggerBinding` for a cluster-scoped one.
+   * @default 'TriggerBinding'
+   */
+  readonly bindingKind?: string;
+  /**
+   * Its namespace (a trigger finds TriggerBindings only in its listener's namespace).
+   * @default - not known (not checked)
+   */
+  readonly namespace?: string;
 }
 
 /** Props for `TriggerBinding`. */
@@ -33,7 +43,19 @@ export interface TriggerBindingProps {
 
 /** A Tekton Triggers `TriggerBinding`: maps fields of the event to params. */
 export class TriggerBinding extends Construct implements ITriggerBinding {
+  /** A TriggerBinding that exists already, in the listener's namespace. */
+  public static fromTriggerBindingName(scope: Construct, id: string, name: string): ITriggerBinding {
+    return new ImportedBinding(scope, id, name, 'TriggerBinding');
+  }
+
+  /** A ClusterTriggerBinding that exists already (cluster-scoped: any listener can use it). */
+  public static fromClusterTriggerBindingName(scope: Construct, id: string, name: string): ITriggerBinding {
+    return new ImportedBinding(scope, id, name, 'ClusterTriggerBinding');
+  }
+
   public readonly bindingName: string;
+  public readonly bindingKind = 'TriggerBinding';
+  public readonly namespace?: string;
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
   private readonly staticParams: Array<{ name: string; value: string }> = [];
@@ -42,7 +64,8 @@ export class TriggerBinding extends Construct implements ITriggerBinding {
   constructor(scope: Construct, id: string, props: TriggerBindingProps = {}) {
     super(scope, id);
     this.bindingName = props.name ?? defaultName(this);
-    claimName(this, 'TriggerBinding', namespaceOf(this, props.namespace), this.bindingName);
+    this.namespace = namespaceOf(this, props.namespace);
+    claimName(this, 'TriggerBinding', this.namespace, this.bindingName);
     for (const [name, value] of Object.entries(props.params ?? {})) this.addParam(name, value);
     this.resource = new TriggersResource(this, 'Resource', 'TriggerBinding',
       { name: this.bindingName, namespace: props.namespace },
@@ -73,5 +96,11 @@ export class TriggerBinding extends Construct implements ITriggerBinding {
   /** The names of the params it binds. */
   public get paramNames(): string[] {
     return this.params.map((p) => p.name);
+  }
+}
+
+class ImportedBinding extends Construct implements ITriggerBinding {
+  constructor(scope: Construct, id: string, public readonly bindingName: string, public readonly bindingKind: string) {
+    super(scope, id);
   }
 }

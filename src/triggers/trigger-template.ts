@@ -12,6 +12,11 @@ import { duplicates, suggest } from '../tekton/task';
 export interface ITriggerTemplate extends IConstruct {
   /** Its name. */
   readonly templateName: string;
+  /**
+   * Its namespace (a trigger finds its template only in its listener's namespace).
+   * @default - not known (not checked)
+   */
+  readonly namespace?: string;
 }
 
 /** Options of a TriggerTemplate param. */
@@ -56,7 +61,13 @@ export interface TriggerTemplateProps {
  * Runs here use `generateName`: Triggers creates them, so every event makes a new one.
  */
 export class TriggerTemplate extends Construct implements ITriggerTemplate {
+  /** A TriggerTemplate that exists already, in the listener's namespace. */
+  public static fromTriggerTemplateName(scope: Construct, id: string, name: string): ITriggerTemplate {
+    return new ImportedTemplate(scope, id, name);
+  }
+
   public readonly templateName: string;
+  public readonly namespace?: string;
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
   private readonly staticParams: TemplateParam[] = [];
@@ -69,7 +80,8 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
   constructor(scope: Construct, id: string, props: TriggerTemplateProps = {}) {
     super(scope, id);
     this.templateName = props.name ?? defaultName(this);
-    claimName(this, 'TriggerTemplate', namespaceOf(this, props.namespace), this.templateName);
+    this.namespace = namespaceOf(this, props.namespace);
+    claimName(this, 'TriggerTemplate', this.namespace, this.templateName);
     this.resource = new TriggersResource(this, 'Resource', 'TriggerTemplate',
       { name: this.templateName, namespace: props.namespace },
       Lazy.any({ produce: () => this.renderSpec() }));
@@ -130,5 +142,11 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
       }
     }
     return errors;
+  }
+}
+
+class ImportedTemplate extends Construct implements ITriggerTemplate {
+  constructor(scope: Construct, id: string, public readonly templateName: string) {
+    super(scope, id);
   }
 }

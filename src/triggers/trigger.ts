@@ -29,11 +29,27 @@ export interface EventListenerTriggerOptions extends TriggerSpecOptions {
   readonly name: string;
 }
 
+/**
+ * Problems of a trigger's references: a trigger finds its TriggerBindings and TriggerTemplate by name in
+ * its own (the listener's) namespace only.
+ * @internal
+ */
+export function triggerNamespaceProblems(options: TriggerSpecOptions, namespace: string | undefined, what: string): string[] {
+  if (!namespace) return [];
+  const refs: Array<[string, string, string | undefined]> = [
+    ...(options.bindings ?? []).filter((b) => (b.bindingKind ?? 'TriggerBinding') === 'TriggerBinding')
+      .map((b): [string, string, string | undefined] => ['TriggerBinding', b.bindingName, b.namespace]),
+    ['TriggerTemplate', options.template.templateName, options.template.namespace],
+  ];
+  return refs.filter(([, , ns]) => ns !== undefined && ns !== namespace).map(([kind, name, ns]) =>
+    `${what} uses ${kind} '${name}' of namespace '${ns}', but it is looked up in '${namespace}' only: define the ${kind} in '${namespace}'`);
+}
+
 /** @internal */
 export function renderTriggerSpec(options: TriggerSpecOptions) {
   return {
     interceptors: options.interceptors?.length ? options.interceptors.map((i) => i.render()) : undefined,
-    bindings: options.bindings?.length ? options.bindings.map((b) => ({ ref: b.bindingName, kind: 'TriggerBinding' })) : undefined,
+    bindings: options.bindings?.length ? options.bindings.map((b) => ({ ref: b.bindingName, kind: b.bindingKind ?? 'TriggerBinding' })) : undefined,
     template: { ref: options.template.templateName },
   };
 }
@@ -55,17 +71,23 @@ export interface TriggerProps extends TriggerSpecOptions {
 /** A standalone Tekton Triggers `Trigger`, shared by listeners through `EventListener.addTriggerRef`. */
 export class Trigger extends Construct {
   public readonly triggerName: string;
+  /** Its namespace (a listener finds Triggers by name only in its own namespace). */
+  public readonly namespace?: string;
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
 
   constructor(scope: Construct, id: string, props: TriggerProps) {
     super(scope, id);
     this.triggerName = props.name ?? defaultName(this);
-    claimName(this, 'Trigger', namespaceOf(this, props.namespace), this.triggerName);
+    this.namespace = namespaceOf(this, props.namespace);
+    claimName(this, 'Trigger', this.namespace, this.triggerName);
     this.resource = new TriggersResource(this, 'Resource', 'Trigger', { name: this.triggerName, namespace: props.namespace },
       Lazy.any({ produce: () => renderTriggerSpec(props) }));
     this.node.addValidation({
-      validate: () => (DNS_LABEL.test(this.triggerName) ? [] : [`trigger name '${this.triggerName}' is not a DNS label`]),
+      validate: () => [
+        ...(DNS_LABEL.test(this.triggerName) ? [] : [`trigger name '${this.triggerName}' is not a DNS label`]),
+        ...triggerNamespaceProblems(props, this.namespace, `Trigger '${this.triggerName}'`),
+      ],
     });
   }
 }
