@@ -17,7 +17,7 @@ const ROOT = path.resolve(__dirname, '..');
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 
-interface Sample { wallMs: number; objects: number; bytes: number; peakRssMiB: number }
+interface Sample { wallMs: number; cpuMs: number; objects: number; bytes: number; peakRssMiB: number }
 
 function child(mode: string, n: number): Sample {
   const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'case.ts'), mode, String(n)], {
@@ -82,12 +82,14 @@ function main() {
     '',
     `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${cpu}), ` +
       `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory, Node.js ${nodeVersion}, ${os.platform()} ${os.arch()}. ` +
-      `Each figure is the fastest of ${REPEAT} runs, each in a fresh process, ours and the baseline alternating.`,
+      `Each figure is the fastest of ${REPEAT} runs, each in a fresh process, ours and the baseline alternating; ` +
+      'CPU is user + system time of the same run (above the wall time where V8 collects garbage on the second core).',
     '',
-    '| N pipelines | objects | bytes written | ours (ms) | baseline (ms) | ours / baseline | peak RSS ours (MiB) | peak RSS baseline (MiB) | all runs (ms) |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| N pipelines | objects | bytes written | ours (ms) | baseline (ms) | ours / baseline | CPU ours / baseline (ms) | peak RSS ours (MiB) | peak RSS baseline (MiB) | all runs (ms) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map((r) => `| ${r.n} | ${r.ours.objects} | ${r.ours.bytes} | ${r.ours.wallMs.toFixed(0)} | ${r.base.wallMs.toFixed(0)} | ` +
-      `${(r.ours.wallMs / r.base.wallMs).toFixed(2)} | ${r.ours.peakRssMiB.toFixed(0)} | ${r.base.peakRssMiB.toFixed(0)} | ${r.spread} |`),
+      `${(r.ours.wallMs / r.base.wallMs).toFixed(2)} | ${r.ours.cpuMs.toFixed(0)} / ${r.base.cpuMs.toFixed(0)} | ` +
+      `${r.ours.peakRssMiB.toFixed(0)} | ${r.base.peakRssMiB.toFixed(0)} | ${r.spread} |`),
     '',
     `- ours / baseline at N = 1000: **${ratio?.toFixed(2) ?? 'n/a'}** (target ≤ 1.5)`,
     `- growth time(1000) / time(100): **${growth?.toFixed(1) ?? 'n/a'}×** (target ≤ 11×)`,

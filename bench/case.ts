@@ -20,21 +20,26 @@ function build(app: App) {
 }
 
 let wallMs: number;
+let cpu: NodeJS.CpuUsage;
 if (mode === 'ours') {
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   build(new GitOpsApp({ outdir })).synth();
+  cpu = process.cpuUsage(cpuStart);
   wallMs = Number(process.hrtime.bigint() - start) / 1e6;
 } else {
   // Precompute the JSON (not timed), then time plain ApiObjects through a plain cdk8s App.
   const reference = build(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ref-')) }));
   const charts = reference.charts.map((c) => ({ id: c.node.id, namespace: c.namespace, objects: c.toJson() }));
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART });
   for (const c of charts) {
     const chart = new Chart(app, c.id); // objects carry their namespace already
     c.objects.forEach((o: any, i: number) => new ApiObject(chart, `o${i}`, o));
   }
   app.synth();
+  cpu = process.cpuUsage(cpuStart);
   wallMs = Number(process.hrtime.bigint() - start) / 1e6;
 }
 
@@ -46,4 +51,5 @@ for (const f of fs.readdirSync(outdir)) {
   objects += text.split(/^---$/m).filter((d) => d.trim()).length;
 }
 fs.rmSync(outdir, { recursive: true, force: true });
-console.log(JSON.stringify({ wallMs, objects, bytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+const cpuMs = (cpu.user + cpu.system) / 1000;
+console.log(JSON.stringify({ wallMs, cpuMs, objects, bytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
