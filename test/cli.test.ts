@@ -106,6 +106,88 @@ withShared('simulate: a hand-written YAML set', () => {
   });
 });
 
+describe('rerun: a failed run again, with the same inputs', () => {
+  /** A PipelineRun as `kubectl get pipelinerun -o yaml` returns it after Triggers created it and it failed. */
+  const failed = `apiVersion: tekton.dev/v1
+kind: PipelineRun
+metadata:
+  name: node-service-ci-x7k2p
+  generateName: node-service-ci-
+  namespace: ci
+  uid: 0b7c5d1e-2f4a-4c8e-9d3b-5a6e7f8091a2
+  resourceVersion: "48213"
+  generation: 1
+  creationTimestamp: "2026-11-20T10:00:00Z"
+  labels:
+    team: web
+    tekton.dev/pipeline: node-service-ci
+    triggers.tekton.dev/eventlistener: on-push
+    triggers.tekton.dev/trigger: node-service-ci
+    triggers.tekton.dev/triggers-eventid: 6a0c3f9e
+  annotations:
+    acme.dev/ticket: OPS-12
+    kubectl.kubernetes.io/last-applied-configuration: "{}"
+  managedFields: [{ manager: eventlistenersink, operation: Update }]
+spec:
+  pipelineRef: { name: node-service-ci }
+  params: [{ name: commit, value: ${sha} }, { name: image, value: ghcr.io/acme/app }]
+  workspaces:
+    - name: source
+      volumeClaimTemplate: { spec: { accessModes: [ReadWriteOnce], resources: { requests: { storage: 2Gi } } } }
+  taskRunTemplate: { serviceAccountName: on-push-run }
+  timeouts: { pipeline: 1h0m0s, tasks: 45m0s, finally: 10m0s }
+  status: Cancelled
+status:
+  conditions: [{ type: Succeeded, status: "False", reason: Failed }]
+`;
+  const expected = {
+    apiVersion: 'tekton.dev/v1',
+    kind: 'PipelineRun',
+    metadata: {
+      generateName: 'node-service-ci-',
+      namespace: 'ci',
+      labels: { team: 'web' },
+      annotations: { 'acme.dev/ticket': 'OPS-12', 'cdk8s-tekton-flux/rerun-of': 'node-service-ci-x7k2p' },
+    },
+    spec: {
+      pipelineRef: { name: 'node-service-ci' },
+      params: [{ name: 'commit', value: sha }, { name: 'image', value: 'ghcr.io/acme/app' }],
+      workspaces: [{ name: 'source', volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } } } }],
+      taskRunTemplate: { serviceAccountName: 'on-push-run' },
+      timeouts: { pipeline: '1h0m0s', tasks: '45m0s', finally: '10m0s' },
+    },
+  };
+
+  test('reads the run from standard input and prints a new one: same inputs, new name, no status or server fields', () => {
+    let out = '';
+    const code = runCli(['rerun'], { out: (t) => { out += t; }, err: () => {}, stdin: () => failed });
+    expect(code).toBe(0);
+    expect(parseAllDocuments(out).map((d) => d.toJS())).toEqual([expected]);
+  });
+
+  test('a one-off run kept in git (a fixed name) is re-run under a generateName from its name', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'runs.yaml');
+    fs.writeFileSync(file, 'apiVersion: tekton.dev/v1\nkind: PipelineRun\nmetadata: {name: ci-3f2a1b4c, namespace: ci}\nspec: {pipelineRef: {name: ci}}\n' +
+      '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n');
+    const r = cli('rerun', file);
+    expect(r.code).toBe(0);
+    expect(r.runs).toEqual([{
+      apiVersion: 'tekton.dev/v1',
+      kind: 'PipelineRun',
+      metadata: { generateName: 'ci-3f2a1b4c-', namespace: 'ci', annotations: { 'cdk8s-tekton-flux/rerun-of': 'ci-3f2a1b4c' } },
+      spec: { pipelineRef: { name: 'ci' } },
+    }]);
+  });
+
+  test('input without a PipelineRun exits 2 and says so', () => {
+    let err = '';
+    const code = runCli(['rerun'], { out: () => {}, err: (t) => { err += t; }, stdin: () => 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n' });
+    expect(code).toBe(2);
+    expect(err).toContain('standard input holds no PipelineRun');
+  });
+});
+
 describe('CLI usage errors exit 2', () => {
   test.each([
     [['simulate', 'dist'], 'simulate needs --event <flux-event.json>'],

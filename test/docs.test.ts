@@ -94,6 +94,21 @@ describe('every code block in README and docs is compiled or run', () => {
       }
     });
 
+    test('the rerun pipeline turns the run a Flux event creates into a new run with the same spec', () => {
+      const line = commands.find((c) => c.includes('| npx cdk8s-tekton-flux rerun |'))!;
+      expect(line).toMatch(/^kubectl get pipelinerun \S+ -n \S+ -o yaml \| npx cdk8s-tekton-flux rerun \| kubectl create -f -$/);
+      const dist = tempDir();
+      buildApp(new GitOpsApp({ outdir: dist })).synth();
+      let created = '';
+      runCli(['simulate', '--event', path.join(shared!, 'fixtures/flux-events/gitrepository-new-artifact.json'), dist], { out: (t) => { created += t; }, err: () => {} });
+      const run = { ...parseAllDocuments(created)[0].toJS(), metadata: { name: 'node-service-ci-x7k2p', generateName: 'node-service-ci-', namespace: 'ci' } };
+      let out = '';
+      expect(runCli(['rerun'], { out: (t) => { out += t; }, err: () => {}, stdin: () => JSON.stringify(run) })).toBe(0);
+      const again = parseAllDocuments(out)[0].toJS();
+      expect(again.spec).toEqual(run.spec);
+      expect(again.metadata).toEqual({ generateName: 'node-service-ci-', namespace: 'ci', annotations: { 'cdk8s-tekton-flux/rerun-of': 'node-service-ci-x7k2p' } });
+    });
+
     test('the flux CLI command creates the same Kustomization as GitOpsSync', () => {
       const flux = commands.find((c) => c.startsWith('flux create kustomization'))!;
       const [, , , name, ...flags] = flux.split(/\s+/);

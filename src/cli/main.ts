@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { stringify } from 'yaml';
-import { loadObjects } from './load';
+import { loadObjects, parseObjects } from './load';
 import { mermaidGraph } from '../simulate/graph';
+import { rerunOf } from '../simulate/rerun';
 import { simulateEvent } from '../simulate/simulate';
 import { SecretStore } from '../simulate/tekton-cel';
 
@@ -11,13 +12,21 @@ const USAGE = `usage:
       Follows a Flux event through the objects (default: dist/) and prints the runs it creates as YAML.
   cdk8s-tekton-flux graph [dir|file]
       Prints the trigger chain and each pipeline's task DAG as Mermaid.
+  cdk8s-tekton-flux rerun [file|-]
+      Reads PipelineRuns as the cluster returns them (default: standard input) and prints new runs with the
+      same inputs, for: kubectl get pipelinerun <run> -o yaml | cdk8s-tekton-flux rerun | kubectl create -f -
 
 exit codes: 0 ok, 1 nothing triggered or a broken chain, 2 usage or unreadable input`;
 
-/** Output streams, so tests can capture them. */
+/** Output streams (and standard input), so tests can capture and feed them. */
 export interface CliIO {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /**
+   * Reads standard input whole.
+   * @default - reads the process's standard input
+   */
+  readonly stdin?: () => string;
 }
 
 class UsageError extends Error {}
@@ -32,6 +41,7 @@ export function runCli(argv: string[], io: CliIO): number {
     }
     if (command === 'simulate') return simulate(rest, io);
     if (command === 'graph') return graph(rest, io);
+    if (command === 'rerun') return rerun(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e: any) {
     io.err(`cdk8s-tekton-flux: ${e.message}\n`);
@@ -75,6 +85,17 @@ function graph(argv: string[], io: CliIO): number {
   const { positionals } = args(argv, {});
   if (positionals.length > 1) throw new UsageError('graph takes one folder or file');
   io.out(mermaidGraph(loadObjects(positionals[0] ?? 'dist')));
+  return 0;
+}
+
+function rerun(argv: string[], io: CliIO): number {
+  const { positionals } = args(argv, {});
+  if (positionals.length > 1) throw new UsageError('rerun takes one file (or - for standard input)');
+  const source = positionals[0] ?? '-';
+  const objects = source === '-' ? parseObjects((io.stdin ?? (() => fs.readFileSync(0, 'utf8')))(), 'standard input') : loadObjects(source);
+  const runs = objects.filter((o) => o?.kind === 'PipelineRun');
+  if (runs.length === 0) throw new Error(`${source === '-' ? 'standard input' : source} holds no PipelineRun`);
+  io.out(runs.map((r) => stringify(rerunOf(r))).join('---\n'));
   return 0;
 }
 

@@ -100,20 +100,22 @@ export class FluxEvent {
    * `source-kind`, `message`).
    */
   public static forParamName(name: string): FluxEventValue | undefined {
-    const known: { [name: string]: () => FluxEventValue } = {
-      'revision': FluxEvent.revision,
-      'commit': FluxEvent.commit,
-      'branch': FluxEvent.branch,
-      'tag': FluxEvent.tag,
-      'digest': FluxEvent.digest,
-      'source-name': FluxEvent.sourceName,
-      'source-namespace': FluxEvent.sourceNamespace,
-      'source-kind': FluxEvent.sourceKind,
-      'message': FluxEvent.message,
-    };
-    return known[name]?.();
+    return Object.prototype.hasOwnProperty.call(BY_PARAM_NAME, name) ? BY_PARAM_NAME[name]() : undefined;
   }
 }
+
+/** The FluxEvent field each param name is bound to by default (see `FluxEvent.forParamName`). */
+const BY_PARAM_NAME: { [name: string]: () => FluxEventValue } = {
+  'revision': FluxEvent.revision,
+  'commit': FluxEvent.commit,
+  'branch': FluxEvent.branch,
+  'tag': FluxEvent.tag,
+  'digest': FluxEvent.digest,
+  'source-name': FluxEvent.sourceName,
+  'source-namespace': FluxEvent.sourceNamespace,
+  'source-kind': FluxEvent.sourceKind,
+  'message': FluxEvent.message,
+};
 
 /** A value taken from the Flux event; give it as a FluxTriggeredPipeline param. */
 export class FluxEventValue {

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
-import { addCachedValidation } from '../generation';
+import { addCachedValidation, cachedPerGeneration } from '../generation';
 import { defaultName, toDnsLabel } from '../names';
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr } from './flux-event';
 import { ParamType, ParamValue } from '../tekton/params';
@@ -165,13 +165,14 @@ export class FluxTriggeredPipeline extends Construct {
   private addRun(scope: Construct, name: string, options: TriggeredRunOptions) {
     const binding = new TriggerBinding(scope, 'Binding', { name, namespace: this.namespace });
     const template = new TriggerTemplate(scope, 'Template', { name, namespace: this.namespace });
-    const values = () => this.paramValues(options);
-    // Params are read when the objects render, so params added to Tasks later are bound too.
+    // Read when the objects render (so params added to Tasks later are bound too), once per change.
+    const values = cachedPerGeneration(() => this.paramValues(options));
+    const cel = cachedPerGeneration(() => this.celOptions(values()));
     template.addResourceTemplate(() => this.renderRun(options, values()));
     this.listener.addTrigger({
       name: toDnsLabel(options.pipeline.pipelineName),
       // one CEL interceptor per overlay stage (see StagedOverlay); there are always three
-      interceptors: [0, 1, 2].map((i) => Interceptor.celFrom(() => this.celOptions(values())[i])),
+      interceptors: [0, 1, 2].map((i) => Interceptor.celFrom(() => cel()[i])),
       bindings: [binding],
       template,
     });
