@@ -129,6 +129,17 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
     p.addTask('a', { task: task(s, 'ta') });
     new PipelineRun(s, 'run', { pipeline: p, namespace: 'other' });
   }, "[bad/run] Pipeline 'p' is in namespace 'ci', but the run is in 'other': a PipelineRun finds its Pipeline only in its own namespace, give the run the Pipeline's namespace"],
+  ['a whole array param in a script', (s) => {
+    const t = new Task(s, 't');
+    const flags = t.addParam('flags', { type: ParamType.ARRAY });
+    t.addStep({ name: 'run', image: 'busybox:1.36', script: `#!/bin/sh\nnpm test ${flags.all}` });
+  }, "[bad/t] steps[0].script uses array param 'flags' whole ($(params.flags[*])): Tekton expands a whole array only as a complete command or args item " +
+    '(args: [param.all]); in a string use one item, $(params.flags[0])'],
+  ['a list given to a string param of a run', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: task(s, 'ta', { params: ['image'] }) });
+    new PipelineRun(s, 'run', { pipeline: p, params: { image: ['ghcr.io/acme/app'] } });
+  }, "[bad/run] param 'image' of Pipeline 'p' is a string param, but the value is an array: give a string"],
   ['a default of the wrong type', (s) => { const t = task(s, 't'); t.addParam('flags', { type: ParamType.ARRAY, default: '-v' }); },
     "[bad/t] param 'flags' is of type array but its default is a string: give a default of type array, or change the type"],
 ];

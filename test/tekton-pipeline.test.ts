@@ -188,6 +188,12 @@ describe('Pipeline validation', () => {
       new Pipeline(s, 'ci').addTask('a', { task: task(s, 'a'), retries: 2, onError: OnError.CONTINUE });
     }, "[test/ci] task 'a' sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one"],
     ['no tasks', (s: Construct) => { new Pipeline(s, 'ci'); }, "[test/ci] Pipeline 'ci' has no tasks: add one with addTask(name, { task })"],
+    ['a string bound to an array param', (s: Construct) => {
+      new Pipeline(s, 'ci').addTask('t', { task: task(s, 'a', { params: [['flags', { type: ParamType.ARRAY }]] }), params: { flags: '-v' } });
+    }, "[test/ci] task 't' binds param 'flags' of Task 'a', which is an array param, but the value is a string: give a list (['a', 'b']), or a whole reference such as `param.all`"],
+    ['a list bound to a string param', (s: Construct) => {
+      new Pipeline(s, 'ci').addTask('t', { task: task(s, 'a', { params: [['mode']] }), params: { mode: ['fast'] } });
+    }, "[test/ci] task 't' binds param 'mode' of Task 'a', which is a string param, but the value is an array: give a string"],
   ])('%s', (_title, build, message) => {
     expect(errorsOf(build)).toEqual([message]);
   });
@@ -216,6 +222,16 @@ describe('PipelineRun (a one-off run kept in git)', () => {
       taskRunTemplate: { serviceAccountName: 'ci-runner' },
       timeouts: { pipeline: '2h0m0s' },
     });
+  });
+
+  test('whole arrays and objects pass on by reference; a literal of the wrong shape is an error', () => {
+    expect(errorsOf((s) => {
+      const p = new Pipeline(s, 'ci');
+      const all = p.addParam('all-flags', { type: ParamType.ARRAY });
+      const b = p.addTask('b', { task: task(s, 'b', { params: [['flags', { type: ParamType.ARRAY }]] }), params: { flags: all.all } });
+      void b;
+      new PipelineRun(s, 'run', { pipeline: p, params: { 'all-flags': 'x' } });
+    })).toEqual(["[test/run] param 'all-flags' of Pipeline 'ci' is an array param, but the value is a string: give a list (['a', 'b']), or a whole reference such as `param.all`"]);
   });
 
   test('every param without a default must be given, and every required workspace bound', () => {

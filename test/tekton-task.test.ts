@@ -169,6 +169,24 @@ describe('Task validation', () => {
     expect(errorsOf(build)).toEqual([message]);
   });
 
+  test('array and object params are used whole only where Tekton expands them', () => {
+    const errors = errorsOf((s) => {
+      const t = new Task(s, 't');
+      const flags = t.addParam('flags', { type: ParamType.ARRAY });
+      const cfg = t.addParam('cfg', { properties: ['mode'] });
+      t.addStep({ name: 'script', image: 'busybox', script: `echo ${flags.all} ${flags.index(0)} ${cfg.key('mode')}`, env: { CFG: '$(params.cfg)' } });
+      t.addStep({ name: 'args', image: 'busybox', command: ['echo'], args: [flags.all, `--flag=${flags.all}`, flags.index(1), cfg.all] });
+    });
+    expect(errors).toEqual([
+      "[test/t] steps[0].script uses array param 'flags' whole ($(params.flags[*])): Tekton expands a whole array only as a complete command or args item " +
+        '(args: [param.all]); in a string use one item, $(params.flags[0])',
+      "[test/t] steps[0].env.CFG uses object param 'cfg' whole ($(params.cfg)): a step can only use its keys, e.g. $(params.cfg.<key>)",
+      "[test/t] steps[1].args[1] uses array param 'flags' whole ($(params.flags[*])): Tekton expands a whole array only as a complete command or args item " +
+        '(args: [param.all]); in a string use one item, $(params.flags[0])',
+      "[test/t] steps[1].args[3] uses object param 'cfg' whole ($(params.cfg[*])): a step can only use its keys, e.g. $(params.cfg.<key>)",
+    ]);
+  });
+
   test('shell command substitutions are not Tekton references', () => {
     expect(errorsOf((s) => withStep(s, 't', 'echo $(date) $(git rev-parse HEAD) $(cat file)'))).toEqual([]);
   });

@@ -8,7 +8,7 @@ import { defaultName, toDnsLabel } from '../names';
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr } from './flux-event';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
-import { PipelineRunOptions, renderRunSpec, runProblems } from '../tekton/pipeline-run';
+import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
 import { WorkspaceBinding } from '../tekton/workspace-binding';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 import { Interceptor } from '../triggers/interceptor';
@@ -270,6 +270,8 @@ export class FluxTriggeredPipeline extends Construct {
         if (problem) errors.push(`param '${name}': ${problem}`);
       }
     }
+    const literals = Object.fromEntries([...values].filter((e): e is [string, ParamValue] => !(e[1] instanceof FluxEventValue)));
+    errors.push(...runParamTypeProblems(pipeline, literals));
     // unknown params, workspaces and timeouts are checked like a PipelineRun's
     const given = [...new Set([...values.keys(), ...Object.keys(options.params ?? {})])];
     errors.push(...runProblems(pipeline, { ...options, workspaces: options.workspaces }, given, 'params')

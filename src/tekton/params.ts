@@ -178,3 +178,56 @@ export class Param implements IStringable {
     return `$(${this.prefix}.${this.name})`;
   }
 }
+
+/** `$(params.x)` or `$(params.x[*])` (the whole param, not a key or an index): the name, and whether `[*]` is used. */
+const WHOLE_PARAM = /\$\(\s*params(?:\.([A-Za-z0-9_-]+)|\[\s*['"]([^'"]+)['"]\s*\])(\[\*\])?\s*\)/g;
+
+/**
+ * Where Tekton lets a step use an array or object param whole (its admission webhook rejects the rest):
+ * an array whole only as a complete `command` or `args` item (it expands to several items), an object whole
+ * nowhere in a step (use its keys). Indexes (`$(params.list[0])`) and keys (`$(params.map.key)`) are strings,
+ * fine anywhere. `steps` is the rendered `spec.steps`.
+ */
+export function wholeParamProblems(steps: any[], params: ParamSpec[]): string[] {
+  const types = new Map(params.map((p) => [p.name, p.type]));
+  const problems: string[] = [];
+  const check = (text: unknown, where: string, isolatedAllowed: boolean) => {
+    if (typeof text !== 'string' || !text.includes('$(')) return;
+    for (const m of text.matchAll(WHOLE_PARAM)) {
+      const name = m[1] ?? m[2];
+      const type = types.get(name);
+      if (type === ParamType.OBJECT) {
+        problems.push(`${where} uses object param '${name}' whole (${m[0]}): a step can only use its keys, e.g. $(params.${name}.<key>)`);
+      } else if (type === ParamType.ARRAY && !(isolatedAllowed && m[0] === text)) {
+        problems.push(`${where} uses array param '${name}' whole (${m[0]}): Tekton expands a whole array only as a complete command or args item ` +
+          `(args: [param.all]); in a string use one item, $(params.${name}[0])`);
+      }
+    }
+  };
+  steps.forEach((step, i) => {
+    const at = `steps[${i}]`;
+    for (const field of ['name', 'image', 'workingDir', 'script']) check(step[field], `${at}.${field}`, false);
+    (step.env ?? []).forEach((e: any) => check(e.value, `${at}.env.${e.name}`, false));
+    (step.volumeMounts ?? []).forEach((v: any, j: number) => {
+      for (const field of ['name', 'mountPath', 'subPath']) check(v[field], `${at}.volumeMounts[${j}].${field}`, false);
+    });
+    for (const field of ['command', 'args']) (step[field] ?? []).forEach((a: unknown, j: number) => check(a, `${at}.${field}[${j}]`, true));
+  });
+  return problems;
+}
+
+/** `$(params.x[*])` or `$(tasks.t.results.r[*])` alone: a whole array or object passed on. */
+const WHOLE_REFERENCE = /^\$\((params\.[A-Za-z0-9_-]+|tasks\.[A-Za-z0-9_-]+\.results\.[A-Za-z0-9_-]+)\[\*\]\)$/;
+
+/**
+ * Why a rendered value does not fit a param of `type` (undefined when it does): a string param takes a
+ * string, an array param a list, an object param a map, or a whole-array/object reference (`param.all`).
+ * Tekton would accept the Pipeline and fail every run with a type mismatch.
+ */
+export function valueTypeProblem(type: ParamType, value: unknown): string | undefined {
+  const shape = Array.isArray(value) ? ParamType.ARRAY : typeof value === 'object' && value !== null ? ParamType.OBJECT : ParamType.STRING;
+  if (shape === type) return undefined;
+  if (shape === ParamType.STRING && type !== ParamType.STRING && WHOLE_REFERENCE.test(String(value))) return undefined;
+  const example = type === ParamType.ARRAY ? "a list (['a', 'b'])" : type === ParamType.OBJECT ? "a map ({ key: 'value' })" : 'a string';
+  return `is ${article(type)} param, but the value is ${article(shape)}: give ${example}${type === ParamType.STRING ? '' : ', or a whole reference such as `param.all`'}`;
+}

@@ -5,7 +5,7 @@ import { goDuration } from '../duration';
 import { addCachedValidation } from '../generation';
 import { namespaceOf, shortHash, toDnsLabel } from '../names';
 import { claimName } from '../registry';
-import { ParamValue, renderParamValue } from './params';
+import { ParamValue, renderParamValue, valueTypeProblem } from './params';
 import { IPipeline, PipelineTimeouts } from './pipeline';
 import { WorkspaceBinding } from './workspace-binding';
 
@@ -72,6 +72,7 @@ export class PipelineRun extends Construct {
     });
     addCachedValidation(this, () => [
       ...runProblems(props.pipeline, props, Object.keys(props.params ?? {})),
+      ...runParamTypeProblems(props.pipeline, props.params ?? {}),
       ...(props.pipeline.namespace && namespace && props.pipeline.namespace !== namespace
         ? [`Pipeline '${props.pipeline.pipelineName}' is in namespace '${props.pipeline.namespace}', but the run is in '${namespace}': ` +
           'a PipelineRun finds its Pipeline only in its own namespace, give the run the Pipeline\'s namespace'] : []),
@@ -96,6 +97,16 @@ export function renderRunSpec(pipeline: IPipeline, options: PipelineRunOptions, 
       finally: timeouts.finally && goDuration(timeouts.finally),
     },
   };
+}
+
+/** Values given to a run's params that do not fit the param's type (Tekton fails such a run at once). */
+export function runParamTypeProblems(pipeline: IPipeline, params: { [name: string]: ParamValue }): string[] {
+  const specs = new Map(pipeline.paramSpecs.map((p) => [p.name, p]));
+  return Object.entries(params).flatMap(([name, value]) => {
+    const spec = specs.get(name);
+    const problem = spec && valueTypeProblem(spec.type, renderParamValue(value));
+    return problem ? [`param '${name}' of Pipeline '${pipeline.pipelineName}' ${problem}`] : [];
+  });
 }
 
 /** Problems of a run: params without a value, unknown params and workspaces, unbound workspaces, bad timeouts. */

@@ -5,7 +5,7 @@ import { durationProblems, goDuration } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
-import { Param, ParamOptions, ParamSpec, ParamType, ParamValue, paramSpec, paramSpecProblems, renderParamValue } from './params';
+import { Param, ParamOptions, ParamSpec, ParamType, ParamValue, paramSpec, paramSpecProblems, renderParamValue, valueTypeProblem } from './params';
 import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
 import { VariableReference, referencesInValue } from './references';
 import { ResultType } from './results';
@@ -259,7 +259,10 @@ export class Pipeline extends Construct implements IPipeline {
       const rendered: Array<{ name: string; value: any }> = [];
       for (const p of task.paramSpecs) {
         if (p.name in bound) {
-          rendered.push({ name: p.name, value: renderParamValue(bound[p.name]) });
+          const value = renderParamValue(bound[p.name]);
+          const problem = valueTypeProblem(p.type, value);
+          if (problem) errors.push(`task '${t.name}' binds param '${p.name}' of Task '${task.displayName}', which ${problem}`);
+          rendered.push({ name: p.name, value });
           continue;
         }
         const existing = params.get(p.name);

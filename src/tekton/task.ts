@@ -5,7 +5,7 @@ import { durationProblems } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
-import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems } from './params';
+import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
 import { ResultOptions, TaskResult, resultSpec } from './results';
 import { SidecarProps, StepProps, StepTemplate, renderSidecar, renderStep, renderStepTemplate } from './step';
@@ -327,6 +327,7 @@ export class Task extends Construct implements ITask {
     const workspaces = new Set(this._workspaces.map((w) => w.name));
     const results = new Set(this._results.map((r) => r.name));
     const spec = this.renderSpec();
+    errors.push(...wholeParamProblems(spec.steps ?? [], this._params));
     for (const ref of referencesInValue({ steps: spec.steps, stepTemplate: spec.stepTemplate, sidecars: spec.sidecars, volumes: spec.volumes })) {
       const [first] = ref.path;
       if (ref.root === 'params' && !params.has(first)) {
