@@ -313,6 +313,9 @@ describe('FluxTriggeredPipeline: options', () => {
     ['a name too long for the listener Service', (s: Construct) => {
       new FluxTriggeredPipeline(s, 'fp', { name: 'n'.repeat(61), source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x' } });
     }, `[test/fp/Listener] EventListener name '${'n'.repeat(61)}' is 61 characters: its Service 'el-${'n'.repeat(61)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
+    ['a tasks timeout longer than the default pipeline timeout', (s: Construct) => {
+      new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x' }, timeouts: { tasks: Duration.minutes(90) } });
+    }, "[test/fp] timeouts.tasks exceed Tekton's default timeouts.pipeline (1h0m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others"],
     ['a pipeline in another namespace', (s: Construct) => {
       new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: Pipeline.fromPipelineName(s, 'p', 'shared', { namespace: 'tools' }), namespace: 'ci' });
     }, "[test/fp] pipeline 'shared' is in namespace 'tools' but the listener creates runs in 'ci': a PipelineRun can only run a Pipeline of its own namespace, set `namespace` to the pipeline's"],

@@ -224,6 +224,28 @@ describe('PipelineRun (a one-off run kept in git)', () => {
     });
   });
 
+  test("Tekton's default pipeline timeout is written out (Flux applies the run; the cluster would add it)", () => {
+    const run = find(synth((s) => {
+      const p = new Pipeline(s, 'plain');
+      p.addTask('a', { task: task(s, 'a') });
+      new PipelineRun(s, 'run', { pipeline: p, timeouts: { tasks: Duration.minutes(40) } });
+    }), 'PipelineRun');
+    expect(run.spec.timeouts).toEqual({ pipeline: '1h0m0s', tasks: '40m0s' });
+  });
+
+  test.each([
+    // the one-off run writes Tekton's default pipeline timeout out, so the message names it
+    [{ tasks: Duration.minutes(90) }, 'timeouts.tasks exceed timeouts.pipeline (1h0m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others'],
+    [{ pipeline: Duration.minutes(30), tasks: Duration.minutes(20), finally: Duration.minutes(15) },
+      'timeouts.tasks + timeouts.finally exceed timeouts.pipeline (30m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others'],
+  ])('timeouts Tekton rejects: %j', (timeouts, message) => {
+    expect(errorsOf((s) => {
+      const p = new Pipeline(s, 'plain');
+      p.addTask('a', { task: task(s, 'a') });
+      new PipelineRun(s, 'run', { pipeline: p, timeouts });
+    })).toEqual([`[test/run] ${message}`]);
+  });
+
   test('whole arrays and objects pass on by reference; a literal of the wrong shape is an error', () => {
     expect(errorsOf((s) => {
       const p = new Pipeline(s, 'ci');

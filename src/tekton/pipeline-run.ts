@@ -1,4 +1,4 @@
-import { ApiObjectMetadata } from 'cdk8s';
+import { ApiObjectMetadata, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../duration';
@@ -22,7 +22,8 @@ export interface PipelineRunOptions {
    */
   readonly workspaces?: { [name: string]: WorkspaceBinding };
   /**
-   * Timeouts of the run.
+   * Timeouts of the run. A one-off `PipelineRun` writes Tekton's default `pipeline: 1h0m0s` out when none
+   * is set (Flux applies it, and the cluster would add it).
    * @default - the Pipeline's `timeouts`, else Tekton's default (pipeline: 1h)
    */
   readonly timeouts?: PipelineTimeouts;
@@ -62,7 +63,9 @@ export class PipelineRun extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineRunProps) {
     super(scope, id);
-    const spec = renderRunSpec(props.pipeline, props, props.params ?? {});
+    // Flux applies this run: write the pipeline timeout Tekton would default, so git and cluster agree.
+    const options: PipelineRunOptions = { ...props, timeouts: withDefaultTimeout(props.timeouts ?? props.pipeline.timeouts) };
+    const spec = renderRunSpec(props.pipeline, options, props.params ?? {});
     this.name = `${toDnsLabel(props.pipeline.pipelineName, 63 - 9)}-${shortHash(JSON.stringify(spec))}`;
     const namespace = namespaceOf(this, props.namespace);
     claimName(this, 'PipelineRun', namespace, this.name);
@@ -71,7 +74,7 @@ export class PipelineRun extends Construct {
       spec: spec as l1.PipelineRunSpec,
     });
     addCachedValidation(this, () => [
-      ...runProblems(props.pipeline, props, Object.keys(props.params ?? {})),
+      ...runProblems(props.pipeline, options, Object.keys(props.params ?? {})),
       ...runParamTypeProblems(props.pipeline, props.params ?? {}),
       ...(props.pipeline.namespace && namespace && props.pipeline.namespace !== namespace
         ? [`Pipeline '${props.pipeline.pipelineName}' is in namespace '${props.pipeline.namespace}', but the run is in '${namespace}': ` +
@@ -136,11 +139,28 @@ export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, gi
       errors.push(`workspaces binds '${b}', but Pipeline '${pipeline.pipelineName}' has no such workspace (workspaces: ${ws.map((w) => w.name).join(', ') || 'none'})`);
     }
   }
-  const t = options.timeouts ?? pipeline.timeouts;
-  if (t?.pipeline && t.tasks && t.finally && t.tasks.toMilliseconds() + t.finally.toMilliseconds() > t.pipeline.toMilliseconds()) {
-    errors.push('timeouts: tasks + finally exceed pipeline: Tekton rejects this, raise timeouts.pipeline or lower the others');
-  } else if (t?.pipeline && (t.tasks ?? t.finally) && (t.tasks ?? t.finally)!.toMilliseconds() > t.pipeline.toMilliseconds()) {
-    errors.push('timeouts: tasks or finally exceed pipeline: Tekton rejects this, raise timeouts.pipeline');
-  }
+  errors.push(...timeoutProblems(options.timeouts ?? pipeline.timeouts));
   return errors;
+}
+
+/** Tekton's default `timeouts.pipeline` (its `default-timeout-minutes`), which it writes into runs that set none. */
+export const DEFAULT_PIPELINE_TIMEOUT = Duration.hours(1);
+
+/** A run's timeouts with Tekton's default `pipeline` written out, as the admission webhook would store them. */
+export function withDefaultTimeout(timeouts: PipelineTimeouts | undefined): PipelineTimeouts {
+  return { ...timeouts, pipeline: timeouts?.pipeline ?? DEFAULT_PIPELINE_TIMEOUT };
+}
+
+/** Tekton rejects a run whose tasks or finally timeout (or both together) exceed its pipeline timeout. */
+function timeoutProblems(t: PipelineTimeouts | undefined): string[] {
+  if (!t || !(t.tasks || t.finally)) return [];
+  const pipeline = t.pipeline ?? DEFAULT_PIPELINE_TIMEOUT;
+  const ms = pipeline.toMilliseconds({ integral: false });
+  if (ms === 0) return []; // 0: no timeout
+  const limit = t.pipeline ? `timeouts.pipeline (${goDuration(pipeline)})` : `Tekton's default timeouts.pipeline (${goDuration(pipeline)})`;
+  const tasks = t.tasks?.toMilliseconds({ integral: false }) ?? 0;
+  const fin = t.finally?.toMilliseconds({ integral: false }) ?? 0;
+  if (tasks + fin <= ms) return [];
+  const what = t.tasks && t.finally ? 'timeouts.tasks + timeouts.finally' : t.tasks ? 'timeouts.tasks' : 'timeouts.finally';
+  return [`${what} exceed ${limit}: Tekton rejects the run, raise timeouts.pipeline or lower the others`];
 }
