@@ -45,7 +45,8 @@ export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
   const deploy = new Task(scope, 'deploy', { description: 'Roll the new image out to staging' });
   const deployImage = deploy.addParam('image');
   const deployDigest = deploy.addParam('digest');
-  const environment = deploy.addParam('environment', { default: 'staging', enum: ['staging', 'production'] });
+  // No `enum`: it needs Tekton's alpha flag enable-param-enum, and this app must apply to a default install.
+  const environment = deploy.addParam('environment', { default: 'staging', description: 'namespace to deploy to: staging or production' });
   deploy.addStep({
     name: 'rollout',
     image: 'bitnami/kubectl:1.31',

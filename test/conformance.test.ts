@@ -3,7 +3,7 @@ import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { GitOpsApp } from '../src';
 import { buildApp } from '../src/main';
-import { checkConformance } from './support/conformance';
+import { alphaFeatureUses, checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { nameErrors } from './support/k8s-names';
 import { kplusTypeErrors } from './support/kplus-types';
@@ -62,6 +62,15 @@ withCrds.each([
   test('@ibm/tekton-lint reports no error and no warning, but for its known false positives', () => {
     expect(report.lint.filter((p) => !LINT_FALSE_POSITIVES.some((f) => f.rule === p.rule && f.message.test(p.message)))).toEqual([]);
   });
+});
+
+test('the synth app uses no Tekton feature a default install rejects', () => {
+  expect(alphaFeatureUses(appObjects())).toEqual([]);
+  // the check itself: the construct matrix uses both on purpose
+  expect(alphaFeatureUses(matrixObjects())).toEqual(expect.arrayContaining([
+    "Pipeline/full: param 'deploy' has an enum (enable-param-enum)",
+    "Pipeline/full: task 'scan' has a CEL when (enable-cel-in-whenexpression)",
+  ]));
 });
 
 withCrds('each checker really runs: a deliberately broken object is caught', () => {

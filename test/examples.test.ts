@@ -6,7 +6,7 @@ import { build as nodeServiceCi } from '../examples/node-service-ci/app';
 import { build as ociDeployCheck } from '../examples/oci-deploy-check/app';
 import { build as stagingSmokeTest } from '../examples/staging-smoke-test/app';
 import { GitOpsApp, simulateEvent } from '../src';
-import { checkConformance } from './support/conformance';
+import { alphaFeatureUses, checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { crdsDir, sharedDir, tempDir } from './util';
 
@@ -41,6 +41,8 @@ withShared.each([
     const report = checkConformance(objects, CrdSchemas.load(crds!));
     expect(report).toEqual({ schema: [], unknownKinds: [], models: [], coreTypes: [], names: [], lint: [] });
   });
+
+  test('uses no Tekton feature a default install rejects', () => expect(alphaFeatureUses(objects)).toEqual([]));
 
   test('its Flux event creates the expected PipelineRun', () => {
     const result = simulateEvent(objects, flux());

@@ -35,7 +35,8 @@ export interface ParamOptions {
    */
   readonly description?: string;
   /**
-   * The only values a run may give (Tekton's `enum`; needs the `enable-param-enum` feature flag).
+   * The only values a run may give (Tekton's `enum`: an alpha feature, rejected unless the cluster sets the
+   * `enable-param-enum` feature flag).
    * @default - any value
    */
   readonly enum?: string[];

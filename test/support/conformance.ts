@@ -77,3 +77,20 @@ export function lintable(objects: any[]): any[] {
   }
   return [...out, ...stubs];
 }
+
+/**
+ * Fields a default Tekton install rejects: alpha features behind flags that are off by default (param
+ * `enum`: `enable-param-enum`; CEL `when`: `enable-cel-in-whenexpression`). The synth app and the examples
+ * must apply to a default install.
+ */
+export function alphaFeatureUses(objects: any[]): string[] {
+  const problems: string[] = [];
+  for (const o of objects.filter((x) => /^tekton\.dev\//.test(x.apiVersion))) {
+    const where = `${o.kind}/${o.metadata?.name}`;
+    for (const p of o.spec?.params ?? []) if (p.enum) problems.push(`${where}: param '${p.name}' has an enum (enable-param-enum)`);
+    for (const t of [...(o.spec?.tasks ?? []), ...(o.spec?.finally ?? [])]) {
+      for (const w of t.when ?? []) if (w.cel) problems.push(`${where}: task '${t.name}' has a CEL when (enable-cel-in-whenexpression)`);
+    }
+  }
+  return problems;
+}
