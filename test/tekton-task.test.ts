@@ -151,6 +151,8 @@ describe('Task validation', () => {
       "[test/t] param 'a' is declared more than once: param names must be unique, rename or remove one"],
     ['bad step name', (s: any) => { const t = new Task(s, 't'); t.addStep({ name: 'Run_It', image: 'busybox', script: 'true' }); },
       "[test/t] step name 'Run_It' is not a DNS label: use lower case letters, digits and '-' (at most 63)"],
+    ['a sidecar name that is not a DNS label', (s: any) => withStep(s, 't', 'true').addSidecar({ name: 'Postgres', image: 'postgres:16' }),
+      "[test/t] sidecar name 'Postgres' is not a DNS label: use lower case letters, digits and '-' (at most 63)"],
     ['script and command', (s: any) => { const t = new Task(s, 't'); t.addStep({ name: 'x', image: 'busybox', script: 'true', command: ['true'] }); },
       "[test/t] step 'x' sets both 'script' and 'command': keep one (put the command in the script)"],
     ['default of the wrong type', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('a', { type: ParamType.ARRAY, default: 'x' }); },

@@ -28,15 +28,15 @@ export interface ComputeResources {
   readonly limits?: { [resource: string]: string };
 }
 
-/** A step of a Task. */
-export interface StepProps {
-  /** The step name (a DNS label, unique within the Task). */
+/** What steps and sidecars share: a named container that runs a script or an entrypoint. */
+export interface ContainerProps {
+  /** The name (a DNS label, unique within the Task among its kind). */
   readonly name: string;
   /** The container image. */
   readonly image: string;
   /**
    * A script to run (mutually exclusive with `command`).
-   * @default - none
+   * @default - none: the entrypoint runs
    */
   readonly script?: string;
   /**
@@ -54,6 +54,10 @@ export interface StepProps {
    * @default - none
    */
   readonly env?: { [name: string]: EnvValue };
+}
+
+/** A step of a Task. */
+export interface StepProps extends ContainerProps {
   /**
    * The working directory.
    * @default - the image's
@@ -106,32 +110,7 @@ export interface StepTemplate {
 }
 
 /** A sidecar container that runs beside the steps (e.g. a database for tests). */
-export interface SidecarProps {
-  /** The sidecar name (unique within the Task). */
-  readonly name: string;
-  /** The container image. */
-  readonly image: string;
-  /**
-   * A script to run.
-   * @default - the image's entrypoint
-   */
-  readonly script?: string;
-  /**
-   * The entrypoint.
-   * @default - the image's entrypoint
-   */
-  readonly command?: string[];
-  /**
-   * Arguments.
-   * @default - none
-   */
-  readonly args?: string[];
-  /**
-   * Environment variables.
-   * @default - none
-   */
-  readonly env?: { [name: string]: EnvValue };
-}
+export interface SidecarProps extends ContainerProps {}
 
 /** @internal */
 export function renderEnv(env?: { [name: string]: EnvValue }): any[] | undefined {

@@ -310,6 +310,15 @@ export class Task extends Construct implements ITask {
         errors.push(`step '${step.name}' does nothing: set 'script', or 'command'/'args'`);
       }
     }
+    for (const sidecar of this._sidecars) {
+      if (!DNS_LABEL.test(sidecar.name) || sidecar.name.length > 63) {
+        errors.push(`sidecar name '${sidecar.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`);
+      }
+      if (!sidecar.image) errors.push(`sidecar '${sidecar.name}' has no image: set 'image'`);
+      if (sidecar.script && sidecar.command) {
+        errors.push(`sidecar '${sidecar.name}' sets both 'script' and 'command': keep one (put the command in the script)`);
+      }
+    }
     for (const p of this._params) {
       if (!TEKTON_NAME.test(p.name)) errors.push(`param name '${p.name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
       errors.push(...paramSpecProblems(p));
