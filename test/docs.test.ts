@@ -66,6 +66,23 @@ describe('every code block in README and docs is compiled or run', () => {
       const event = JSON.parse(fs.readFileSync(path.join(shared!, 'fixtures/flux-events/gitrepository-new-artifact.json'), 'utf8'));
       const runs = simulateEvent(objects, event).runs;
       expect(runs.map((r) => r.object.spec.params)).toEqual([[{ name: 'commit', value: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' }]]);
+
+      // "What gets generated": every kind, API version and name the table lists is in the output
+      const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+      const table = readme.slice(readme.indexOf('## What gets generated'), readme.indexOf('## Prerequisites'));
+      const rows = table.split('\n').filter((l) => l.startsWith('| `'));
+      expect(rows.length).toBeGreaterThanOrEqual(8);
+      const ids = new Set(objects.map((o) => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name)));
+      for (const row of rows) {
+        const [what, names] = row.split('|').slice(1, 3);
+        const kinds = [...what.matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]);
+        const apiVersion = /\(([a-z0-9.]+\/v[a-z0-9]+)\)/.exec(what)?.[1];
+        for (const kind of kinds) {
+          expect({ row: what.trim(), kind, found: objects.some((o) => o.kind === kind && (!apiVersion || o.apiVersion === apiVersion)) })
+            .toEqual({ row: what.trim(), kind, found: true });
+        }
+        for (const [, id] of names.matchAll(/`([a-z0-9./-]+)`/g)) expect({ row: what.trim(), id, found: ids.has(id) }).toEqual({ row: what.trim(), id, found: true });
+      }
     });
   });
 
