@@ -171,6 +171,23 @@ describe('Task validation', () => {
     expect(errorsOf(build)).toEqual([message]);
   });
 
+  test('steps and sidecars mount the Task\'s volumes; an unknown volume or a path under /tekton/ is an error', () => {
+    const objects = synth((s) => {
+      const t = new Task(s, 't', { volumes: [{ name: 'cache', persistentVolumeClaim: { claimName: 'npm-cache' } }] });
+      t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'cache', mountPath: '/root/.npm' }] });
+      t.addSidecar({ name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'cache', mountPath: '/data', readOnly: true }] });
+    });
+    expect(find(objects, 'Task').spec.steps[0].volumeMounts).toEqual([{ name: 'cache', mountPath: '/root/.npm' }]);
+    expect(find(objects, 'Task').spec.sidecars[0].volumeMounts).toEqual([{ name: 'cache', mountPath: '/data', readOnly: true }]);
+    expect(errorsOf((s) => {
+      const t = new Task(s, 't', { volumes: [{ name: 'cache', emptyDir: {} }] });
+      t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'cahce', mountPath: '/root/.npm' }, { name: 'cache', mountPath: '/tekton/cache' }] });
+    })).toEqual([
+      "[test/t] step 'test' mounts volume 'cahce', which the Task does not declare: add it to the Task's volumes (volumes: cache)",
+      "[test/t] step 'test' mounts 'cache' at /tekton/cache: /tekton/ is Tekton's own, mount it elsewhere",
+    ]);
+  });
+
   test('array and object params are used whole only where Tekton expands them', () => {
     const errors = errorsOf((s) => {
       const t = new Task(s, 't');

@@ -180,8 +180,8 @@ export class Param implements IStringable {
   }
 }
 
-/** `$(params.x)` or `$(params.x[*])` (the whole param, not a key or an index): the name, and whether `[*]` is used. */
-const WHOLE_PARAM = /\$\(\s*params(?:\.([A-Za-z0-9_-]+)|\[\s*['"]([^'"]+)['"]\s*\])(\[\*\])?\s*\)/g;
+/** `$(params.x)` or `$(params.x[*])`: the whole param (not a key or an index); the name is group 1 or 2. */
+const WHOLE_PARAM = /\$\(\s*params(?:\.([A-Za-z0-9_-]+)|\[\s*['"]([^'"]+)['"]\s*\])(?:\[\*\])?\s*\)/g;
 
 /**
  * Where Tekton lets a step use an array or object param whole (its admission webhook rejects the rest):

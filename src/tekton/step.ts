@@ -28,6 +28,24 @@ export interface ComputeResources {
   readonly limits?: { [resource: string]: string };
 }
 
+/** Mounts a volume of the Task (`TaskProps.volumes`) into a step or sidecar. */
+export interface VolumeMount {
+  /** The name of a volume the Task declares. */
+  readonly name: string;
+  /** Where it is mounted; not under `/tekton/` (Tekton's own), except `/tekton/home`. */
+  readonly mountPath: string;
+  /**
+   * A path inside the volume to mount instead of its root.
+   * @default - the volume's root
+   */
+  readonly subPath?: string;
+  /**
+   * Mount it read-only.
+   * @default false
+   */
+  readonly readOnly?: boolean;
+}
+
 /** What steps and sidecars share: a named container that runs a script or an entrypoint. */
 export interface ContainerProps {
   /** The name (a DNS label, unique within the Task among its kind). */
@@ -54,6 +72,11 @@ export interface ContainerProps {
    * @default - none
    */
   readonly env?: { [name: string]: EnvValue };
+  /**
+   * Volumes of the Task to mount (declare them in `TaskProps.volumes`).
+   * @default - none
+   */
+  readonly volumeMounts?: VolumeMount[];
 }
 
 /** A step of a Task. */
@@ -128,6 +151,7 @@ export function renderStep(step: StepProps): l1.TaskSpecSteps {
     command: step.command,
     args: step.args,
     env: renderEnv(step.env),
+    volumeMounts: renderMounts(step.volumeMounts),
     workingDir: step.workingDir,
     computeResources: step.computeResources && {
       requests: quantities(step.computeResources.requests, l1.TaskSpecStepsComputeResourcesRequests.fromString),
@@ -155,7 +179,25 @@ export function renderStepTemplate(t?: StepTemplate): l1.TaskSpecStepTemplate | 
 
 /** @internal */
 export function renderSidecar(s: SidecarProps): l1.TaskSpecSidecars {
-  return { name: s.name, image: s.image, script: s.script, command: s.command, args: s.args, env: renderEnv(s.env) };
+  return { name: s.name, image: s.image, script: s.script, command: s.command, args: s.args, env: renderEnv(s.env), volumeMounts: renderMounts(s.volumeMounts) };
+}
+
+function renderMounts(mounts?: VolumeMount[]) {
+  return mounts?.length ? mounts.map((m) => ({ ...m })) : undefined;
+}
+
+/**
+ * Problems of a container's mounts: unknown volumes (the Pod would not start) and paths Tekton reserves.
+ * @internal
+ */
+export function mountProblems(what: string, mounts: VolumeMount[] | undefined, volumes: string[]): string[] {
+  return (mounts ?? []).flatMap((m) => [
+    ...(volumes.includes(m.name) ? [] : [`${what} mounts volume '${m.name}', which the Task does not declare: add it to the Task's volumes` +
+      (volumes.length ? ` (volumes: ${volumes.join(', ')})` : '')]),
+    ...(m.mountPath.startsWith('/tekton/') && !m.mountPath.startsWith('/tekton/home')
+      ? [`${what} mounts '${m.name}' at ${m.mountPath}: /tekton/ is Tekton's own, mount it elsewhere`] : []),
+    ...(m.name.startsWith('tekton-internal-') ? [`${what} mounts '${m.name}': names starting with tekton-internal- are Tekton's own, rename the volume`] : []),
+  ]);
 }
 
 function quantities<T>(values: { [k: string]: string } | undefined, make: (v: string) => T) {

@@ -8,7 +8,7 @@ import { claimName } from '../registry';
 import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
 import { ResultOptions, TaskResult, resultSpec } from './results';
-import { SidecarProps, StepProps, StepTemplate, renderSidecar, renderStep, renderStepTemplate } from './step';
+import { SidecarProps, StepProps, StepTemplate, mountProblems, renderSidecar, renderStep, renderStepTemplate } from './step';
 import { TaskResolver } from './task-resolver';
 import { WorkspaceOptions, Workspace } from './workspaces';
 
@@ -133,7 +133,8 @@ export interface TaskProps {
    */
   readonly sidecars?: SidecarProps[];
   /**
-   * Pod volumes the steps can mount (raw Kubernetes `Volume`s; only references to existing Secrets/ConfigMaps).
+   * Pod volumes the steps and sidecars can mount with `volumeMounts` (raw Kubernetes `Volume`s; secrets only
+   * by reference to existing Secrets).
    * @default - none
    */
   readonly volumes?: any[];
@@ -310,6 +311,9 @@ export class Task extends Construct implements ITask {
         errors.push(`step '${step.name}' does nothing: set 'script', or 'command'/'args'`);
       }
     }
+    const volumes = (this.props.volumes ?? []).map((v) => v?.name).filter((n): n is string => typeof n === 'string');
+    for (const step of this._steps) errors.push(...mountProblems(`step '${step.name}'`, step.volumeMounts, volumes));
+    for (const sidecar of this._sidecars) errors.push(...mountProblems(`sidecar '${sidecar.name}'`, sidecar.volumeMounts, volumes));
     for (const sidecar of this._sidecars) {
       if (!DNS_LABEL.test(sidecar.name) || sidecar.name.length > 63) {
         errors.push(`sidecar name '${sidecar.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`);

@@ -84,9 +84,10 @@ export function matrixObjects(): any[] {
     securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false },
     onError: OnError.CONTINUE,
     timeout: Duration.minutes(20),
+    volumeMounts: [{ name: 'npm-cache', mountPath: '/root/.npm', subPath: 'npm', readOnly: false }],
   });
   test.addStep({ name: 'suites', image: 'node:20', command: ['echo'], args: [suites.all, suites.index(0)] });
-  test.addSidecar({ name: 'cache', image: 'redis:7', script: '#!/bin/sh\nredis-server' });
+  test.addSidecar({ name: 'cache', image: 'redis:7', script: '#!/bin/sh\nredis-server', volumeMounts: [{ name: 'npm-cache', mountPath: '/data', readOnly: true }] });
 
   const pipeline = new Pipeline(ci, 'full', { description: 'all options', displayName: 'Full', timeouts: { pipeline: Duration.hours(2), tasks: Duration.hours(1), finally: Duration.minutes(30) }, metadata: { labels: { team: 'web' } } });
   const deploy = pipeline.addParam('deploy', { default: 'true', enum: ['true', 'false'] });
