@@ -179,7 +179,15 @@ export function renderStepTemplate(t?: StepTemplate): l1.TaskSpecStepTemplate | 
 
 /** @internal */
 export function renderSidecar(s: SidecarProps): l1.TaskSpecSidecars {
-  return { name: s.name, image: s.image, script: s.script, command: s.command, args: s.args, env: renderEnv(s.env), volumeMounts: renderMounts(s.volumeMounts) };
+  return {
+    name: s.name,
+    image: s.image,
+    script: s.script,
+    command: s.command,
+    args: s.args,
+    env: renderEnv(s.env),
+    volumeMounts: renderMounts(s.volumeMounts),
+  };
 }
 
 function renderMounts(mounts?: VolumeMount[]) {
