@@ -1,4 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { OnError, ParamType, Pipeline, Task, TaskResolver } from '../src';
 import { errorsOf, find, synth } from './util';
 
@@ -179,6 +180,12 @@ describe('Task validation', () => {
     });
     expect(find(objects, 'Task').spec.steps[0].volumeMounts).toEqual([{ name: 'cache', mountPath: '/root/.npm' }]);
     expect(find(objects, 'Task').spec.sidecars[0].volumeMounts).toEqual([{ name: 'cache', mountPath: '/data', readOnly: true }]);
+    // volumes are Kubernetes' own type, quantities included
+    const scratch = find(synth((s) => {
+      const t = new Task(s, 't', { volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } }] });
+      t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] });
+    }), 'Task').spec.volumes;
+    expect(scratch).toEqual([{ name: 'scratch', emptyDir: { sizeLimit: '1Gi' } }]);
     expect(errorsOf((s) => {
       const t = new Task(s, 't', { volumes: [{ name: 'cache', emptyDir: {} }] });
       t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'cahce', mountPath: '/root/.npm' }, { name: 'cache', mountPath: '/tekton/cache' }] });

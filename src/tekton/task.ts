@@ -1,4 +1,5 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems } from '../duration';
@@ -133,11 +134,11 @@ export interface TaskProps {
    */
   readonly sidecars?: SidecarProps[];
   /**
-   * Pod volumes the steps and sidecars can mount with `volumeMounts` (raw Kubernetes `Volume`s; secrets only
+   * Pod volumes the steps and sidecars can mount with `volumeMounts` (Kubernetes `Volume`s; secrets only
    * by reference to existing Secrets).
    * @default - none
    */
-  readonly volumes?: any[];
+  readonly volumes?: k8s.Volume[];
   /**
    * Extra labels and annotations.
    * @default - none
@@ -281,7 +282,8 @@ export class Task extends Construct implements ITask {
       stepTemplate: renderStepTemplate(this.props.stepTemplate),
       steps: this._steps.map(renderStep),
       sidecars: this._sidecars.length ? this._sidecars.map(renderSidecar) : undefined,
-      volumes: this.props.volumes,
+      // the L1 leaves volumes untyped (Tekton's CRD keeps them open); Kubernetes' own converter renders them
+      volumes: this.props.volumes?.map((v) => k8s.toJson_Volume(v)) as any,
     };
   }
 
@@ -311,7 +313,7 @@ export class Task extends Construct implements ITask {
         errors.push(`step '${step.name}' does nothing: set 'script', or 'command'/'args'`);
       }
     }
-    const volumes = (this.props.volumes ?? []).map((v) => v?.name).filter((n): n is string => typeof n === 'string');
+    const volumes = (this.props.volumes ?? []).map((v) => v.name);
     for (const step of this._steps) errors.push(...mountProblems(`step '${step.name}'`, step.volumeMounts, volumes));
     for (const sidecar of this._sidecars) errors.push(...mountProblems(`sidecar '${sidecar.name}'`, sidecar.volumeMounts, volumes));
     for (const sidecar of this._sidecars) {
