@@ -27,9 +27,17 @@ const project = new typescript.TypeScriptProject({
   entrypoint: 'lib/src/index.js',
   entrypointTypes: 'lib/src/index.d.ts',
   bin: { 'cdk8s-tekton-flux': 'lib/src/cli/bin.js' },
-  deps: [`cdk8s@${CDK8S}`, `constructs@${CONSTRUCTS}`, `cdk8s-plus-28@${CDK8S_PLUS}`, '@bufbuild/cel@0.6.1', '@bufbuild/protobuf@2.17.0', 'yaml@2.9.1'],
-  peerDeps: [],
+  deps: ['@bufbuild/cel@0.6.1', '@bufbuild/protobuf@2.17.0', 'yaml@2.9.1'],
+  // The app that uses this library brings cdk8s, constructs and cdk8s-plus-28 (as cdk8s-plus does): a second
+  // copy nested under this package makes the app's resolver miss this library's `Lazy` values (`instanceof`)
+  // and synth fails, so they are peers. The ranges start at the oldest versions checked (see docs/design.md);
+  // our own builds use the exact versions above, as devDependencies.
+  peerDeps: ['cdk8s@^2.70.0', 'constructs@^10.3.0', `cdk8s-plus-28@^${CDK8S_PLUS}`],
+  peerDependencyOptions: { pinnedDevDependency: false },
   devDeps: [
+    `cdk8s@${CDK8S}`,
+    `constructs@${CONSTRUCTS}`,
+    `cdk8s-plus-28@${CDK8S_PLUS}`,
     `cdk8s-cli@${CDK8S_CLI}`,
     'ts-node@10.9.2',
     '@types/node@20.19.25',
@@ -80,11 +88,11 @@ const project = new typescript.TypeScriptProject({
   npmignoreEnabled: true,
 });
 
-// projen derives ts-jest/@types/jest from jestVersion, and adds ESLint and constructs as ranges; pin them
+// projen derives ts-jest/@types/jest from jestVersion, and adds ESLint as ranges; pin them
 // exactly, at the versions the lock file resolves.
 project.addDevDeps('jest@29.7.0', 'ts-jest@29.4.15', '@types/jest@29.5.14');
 project.addDevDeps('eslint@9.39.5', '@typescript-eslint/eslint-plugin@8.73.0', '@typescript-eslint/parser@8.73.0',
-  '@stylistic/eslint-plugin@2.13.0', 'eslint-import-resolver-typescript@4.4.5', 'eslint-plugin-import@2.32.0', `constructs@${CONSTRUCTS}`);
+  '@stylistic/eslint-plugin@2.13.0', 'eslint-import-resolver-typescript@4.4.5', 'eslint-plugin-import@2.32.0');
 
 // dist/ is what Flux reconciles: it is committed (projen ignores /dist/ by default).
 project.gitignore.include('/dist/');
