@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { OnError, ParamType, Pipeline, PipelineRun, Task, When, WorkspaceBinding } from '../src';
+import { OnError, ParamType, Pipeline, PipelineRun, Task, TaskResolver, When, WorkspaceBinding } from '../src';
 import { errorsOf, find, synth } from './util';
 
 function task(scope: Construct, id: string, iface: { params?: Array<[string, any?]>; workspaces?: string[]; results?: string[] } = {}) {
@@ -188,6 +188,10 @@ describe('Pipeline validation', () => {
       new Pipeline(s, 'ci').addTask('a', { task: task(s, 'a'), retries: 2, onError: OnError.CONTINUE });
     }, "[test/ci] task 'a' sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one"],
     ['no tasks', (s: Construct) => { new Pipeline(s, 'ci'); }, "[test/ci] Pipeline 'ci' has no tasks: add one with addTask(name, { task })"],
+    ['a param bound on a resolved Task declared to take none', (s: Construct) => {
+      const lint = Task.fromResolver(s, 'lint', TaskResolver.hub({ name: 'golangci-lint', version: '0.2' }), {});
+      new Pipeline(s, 'ci').addTask('lint', { task: lint, params: { flags: '-v' } });
+    }, "[test/ci] task 'lint' binds param 'flags', but Task 'golangci-lint' has no such param: declare it with golangci-lint.addParam('flags')"],
     ['a string bound to an array param', (s: Construct) => {
       new Pipeline(s, 'ci').addTask('t', { task: task(s, 'a', { params: [['flags', { type: ParamType.ARRAY }]] }), params: { flags: '-v' } });
     }, "[test/ci] task 't' binds param 'flags' of Task 'a', which is an array param, but the value is a string: give a list (['a', 'b']), or a whole reference such as `param.all`"],
@@ -197,6 +201,17 @@ describe('Pipeline validation', () => {
   ])('%s', (_title, build, message) => {
     expect(errorsOf(build)).toEqual([message]);
   });
+});
+
+test('a Task imported by name without an interface has its bindings passed through unchecked', () => {
+  const build = (s: Construct) => {
+    const kaniko = Task.fromTaskName(s, 'kaniko', 'kaniko', { namespace: 'ci' });
+    new Pipeline(s, 'ci').addTask('build', { task: kaniko, params: { IMAGE: 'ghcr.io/acme/app' } });
+  };
+  expect(errorsOf(build)).toEqual([]);
+  expect(find(synth(build), 'Pipeline').spec.tasks).toEqual([
+    { name: 'build', taskRef: { name: 'kaniko', kind: 'Task' }, params: [{ name: 'IMAGE', value: 'ghcr.io/acme/app' }] },
+  ]);
 });
 
 describe('PipelineRun (a one-off run kept in git)', () => {

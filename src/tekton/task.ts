@@ -163,7 +163,8 @@ export class Task extends Construct implements ITask {
    * (an imported Task given no params, workspaces or results has its bindings passed through unchecked).
    */
   public static fromTaskName(scope: Construct, id: string, taskName: string, options?: ImportedTaskOptions): ITask {
-    return new ImportedTask(scope, id, { name: taskName, kind: 'Task' }, taskName, options, options?.namespace);
+    const declared = options && ('params' in options || 'workspaces' in options || 'results' in options);
+    return new ImportedTask(scope, id, { name: taskName, kind: 'Task' }, taskName, declared ? options : undefined, options?.namespace);
   }
 
   /**
@@ -374,7 +375,7 @@ class ImportedTask extends Construct implements ITask {
   constructor(scope: Construct, id: string, public readonly taskRef: TaskRefSpec, public readonly displayName: string,
     iface?: TaskInterface, public readonly namespace?: string) {
     super(scope, id);
-    this.interfaceKnown = iface !== undefined && (iface.params !== undefined || iface.workspaces !== undefined || iface.results !== undefined);
+    this.interfaceKnown = iface !== undefined;
     this.paramSpecs = Object.entries(iface?.params ?? {}).map(([n, o]) => paramSpec(n, o));
     this.workspaceSpecs = Object.entries(iface?.workspaces ?? {}).map(([n, o]) => new Workspace(n, o));
     this.resultNames = Object.keys(iface?.results ?? {});
