@@ -36,6 +36,17 @@ export function toDnsLabel(text: string, maxLength = 63): string {
   return head ? `${head}-${hash}` : hash.slice(0, maxLength);
 }
 
+/**
+ * Tekton and Tekton Triggers find what an object refers to by name in that object's own namespace only
+ * (a Pipeline's Tasks, a run's Pipeline, a trigger's bindings, template and Triggers). A reference to an
+ * object of another namespace is the error returned here; none when either namespace is unknown.
+ */
+export function crossNamespaceProblems(referrer: string, kind: string, name: string, theirs: string | undefined,
+  ours: string | undefined, fix: string): string[] {
+  if (!theirs || !ours || theirs === ours) return [];
+  return [`${referrer} refers to ${kind} '${name}' of namespace '${theirs}', but it is looked up in '${ours}' only: ${fix}`];
+}
+
 /** The namespace an object ends up in: its own, else its chart's. */
 export function namespaceOf(construct: IConstruct, explicit?: string): string | undefined {
   return explicit ?? Chart.of(construct).namespace;

@@ -122,13 +122,13 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
     const t = new Task(s, 'build', { namespace: 'tools' });
     t.addStep({ name: 'run', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' });
     new Pipeline(s, 'p').addTask('build', { task: t });
-  }, "[bad/p] task 'build' runs Task 'build' of namespace 'tools', but a Pipeline finds Tasks by name only in its own namespace ('ci'): " +
+  }, "[bad/p] task 'build' refers to Task 'build' of namespace 'tools', but it is looked up in 'ci' only: " +
     "define the Task in 'ci', or refer to it with Task.fromResolver(scope, id, TaskResolver.cluster('build', 'tools'), …)"],
   ['a one-off run in another namespace than its Pipeline', (s) => {
     const p = new Pipeline(s, 'p');
     p.addTask('a', { task: task(s, 'ta') });
     new PipelineRun(s, 'run', { pipeline: p, namespace: 'other' });
-  }, "[bad/run] Pipeline 'p' is in namespace 'ci', but the run is in 'other': a PipelineRun finds its Pipeline only in its own namespace, give the run the Pipeline's namespace"],
+  }, "[bad/run] the run refers to Pipeline 'p' of namespace 'ci', but it is looked up in 'other' only: put the run in 'ci' (its `namespace` prop or chart)"],
   ['a whole array param in a script', (s) => {
     const t = new Task(s, 't');
     const flags = t.addParam('flags', { type: ParamType.ARRAY });

@@ -318,7 +318,7 @@ describe('FluxTriggeredPipeline: options', () => {
     }, "[test/fp] timeouts.tasks exceed Tekton's default timeouts.pipeline (1h0m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others"],
     ['a pipeline in another namespace', (s: Construct) => {
       new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: Pipeline.fromPipelineName(s, 'p', 'shared', { namespace: 'tools' }), namespace: 'ci' });
-    }, "[test/fp] pipeline 'shared' is in namespace 'tools' but the listener creates runs in 'ci': a PipelineRun can only run a Pipeline of its own namespace, set `namespace` to the pipeline's"],
+    }, "[test/fp] the listener refers to Pipeline 'shared' of namespace 'tools', but it is looked up in 'ci' only: set `namespace` to 'tools' (the listener creates the runs in its own namespace)"],
   ])('%s', (_t, build, message) => expect(errorsOf(build)).toEqual([message]));
 
   test('a listener without a namespace fails at once, with the path', () => {

@@ -97,19 +97,19 @@ describe('EventListener', () => {
       const { template } = pair(s);
       const other = new TriggerBinding(s, 'other', { namespace: 'tools', params: { x: '$(body.x)' } });
       new EventListener(s, 'el', { triggers: [{ name: 't', bindings: [other], template }] });
-    }, "[test/el] trigger 't' uses TriggerBinding 'other' of namespace 'tools', but it is looked up in 'ci' only: define the TriggerBinding in 'ci'"],
+    }, "[test/el] trigger 't' refers to TriggerBinding 'other' of namespace 'tools', but it is looked up in 'ci' only: define the TriggerBinding in 'ci'"],
     ['a standalone Trigger with a template from another namespace', (s: any) => {
       const { binding, template } = pair(s);
       void template;
       const far = new TriggerTemplate(s, 'far', { namespace: 'tools' });
       far.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'r-' }, spec: {} });
       new Trigger(s, 'trig', { bindings: [binding], template: far });
-    }, "[test/trig] Trigger 'trig' uses TriggerTemplate 'far' of namespace 'tools', but it is looked up in 'ci' only: define the TriggerTemplate in 'ci'"],
+    }, "[test/trig] Trigger 'trig' refers to TriggerTemplate 'far' of namespace 'tools', but it is looked up in 'ci' only: define the TriggerTemplate in 'ci'"],
     ['a triggerRef to a Trigger in another namespace', (s: any) => {
       const { binding, template } = pair(s);
       const el = new EventListener(s, 'el', { namespace: 'hooks' });
       el.addTriggerRef(new Trigger(s, 'trig', { bindings: [binding], template }));
-    }, "[test/el] triggerRef 'trig' is a Trigger of namespace 'ci', but the listener looks it up in 'hooks' only: define the Trigger in 'hooks'"],
+    }, "[test/el] the listener refers to Trigger 'trig' of namespace 'ci', but it is looked up in 'hooks' only: define the Trigger in 'hooks'"],
     ['a name too long for the el-<name> Service', (s: any) => {
       const { binding, template } = pair(s);
       new EventListener(s, 'el', { name: 'x'.repeat(61), triggers: [{ name: 't', bindings: [binding], template }] });

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { addCachedValidation, cachedPerGeneration } from '../generation';
-import { defaultName, toDnsLabel } from '../names';
+import { crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr } from './flux-event';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
@@ -276,10 +276,8 @@ export class FluxTriggeredPipeline extends Construct {
     const given = [...new Set([...values.keys(), ...Object.keys(options.params ?? {})])];
     errors.push(...runProblems(pipeline, { ...options, workspaces: options.workspaces }, given, 'params')
       .filter((e) => !/has no value|is not bound/.test(e)));
-    if (pipeline.namespace && this.namespace && pipeline.namespace !== this.namespace) {
-      errors.push(`pipeline '${pipeline.pipelineName}' is in namespace '${pipeline.namespace}' but the listener creates runs in '${this.namespace}': ` +
-        'a PipelineRun can only run a Pipeline of its own namespace, set `namespace` to the pipeline\'s');
-    }
+    errors.push(...crossNamespaceProblems('the listener', 'Pipeline', pipeline.pipelineName, pipeline.namespace, this.namespace,
+      `set \`namespace\` to '${pipeline.namespace}' (the listener creates the runs in its own namespace)`));
     return errors;
   }
 }

@@ -26,6 +26,7 @@ export function rerunOf(run: any): any {
     const kept = Object.entries(entries ?? {}).filter(([k]) => !OWNED_PREFIXES.some((p) => k.startsWith(p)));
     return kept.length ? Object.fromEntries(kept) : undefined;
   };
+  const labels = keep(metadata.labels);
   const annotations = { ...keep(metadata.annotations), ...(name ? { [RERUN_OF_ANNOTATION]: name } : {}) };
   return {
     apiVersion: run.apiVersion,
@@ -33,7 +34,7 @@ export function rerunOf(run: any): any {
     metadata: {
       generateName: metadata.generateName ?? `${name ?? spec.pipelineRef?.name ?? 'run'}-`,
       ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
-      ...(keep(metadata.labels) ? { labels: keep(metadata.labels) } : {}),
+      ...(labels ? { labels } : {}),
       ...(Object.keys(annotations).length ? { annotations } : {}),
     },
     spec,

@@ -188,6 +188,7 @@ const WHOLE_PARAM = /\$\(\s*params(?:\.([A-Za-z0-9_-]+)|\[\s*['"]([^'"]+)['"]\s*
  * an array whole only as a complete `command` or `args` item (it expands to several items), an object whole
  * nowhere in a step (use its keys). Indexes (`$(params.list[0])`) and keys (`$(params.map.key)`) are strings,
  * fine anywhere. `steps` is the rendered `spec.steps`.
+ * @internal
  */
 export function wholeParamProblems(steps: any[], params: ParamSpec[]): string[] {
   const types = new Map(params.map((p) => [p.name, p.type]));
@@ -224,6 +225,7 @@ const WHOLE_REFERENCE = /^\$\((params\.[A-Za-z0-9_-]+|tasks\.[A-Za-z0-9_-]+\.res
  * Why a rendered value does not fit a param of `type` (undefined when it does): a string param takes a
  * string, an array param a list, an object param a map, or a whole-array/object reference (`param.all`).
  * Tekton would accept the Pipeline and fail every run with a type mismatch.
+ * @internal
  */
 export function valueTypeProblem(type: ParamType, value: unknown): string | undefined {
   const shape = Array.isArray(value) ? ParamType.ARRAY : typeof value === 'object' && value !== null ? ParamType.OBJECT : ParamType.STRING;

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../duration';
 import { addCachedValidation } from '../generation';
-import { namespaceOf, shortHash, toDnsLabel } from '../names';
+import { crossNamespaceProblems, namespaceOf, shortHash, toDnsLabel } from '../names';
 import { claimName } from '../registry';
 import { ParamValue, renderParamValue, valueTypeProblem } from './params';
 import { IPipeline, PipelineTimeouts } from './pipeline';
@@ -76,9 +76,8 @@ export class PipelineRun extends Construct {
     addCachedValidation(this, () => [
       ...runProblems(props.pipeline, options, Object.keys(props.params ?? {})),
       ...runParamTypeProblems(props.pipeline, props.params ?? {}),
-      ...(props.pipeline.namespace && namespace && props.pipeline.namespace !== namespace
-        ? [`Pipeline '${props.pipeline.pipelineName}' is in namespace '${props.pipeline.namespace}', but the run is in '${namespace}': ` +
-          'a PipelineRun finds its Pipeline only in its own namespace, give the run the Pipeline\'s namespace'] : []),
+      ...crossNamespaceProblems('the run', 'Pipeline', props.pipeline.pipelineName, props.pipeline.namespace, namespace,
+        `put the run in '${props.pipeline.namespace}' (its \`namespace\` prop or chart)`),
     ]);
   }
 }
@@ -102,7 +101,10 @@ export function renderRunSpec(pipeline: IPipeline, options: PipelineRunOptions, 
   };
 }
 
-/** Values given to a run's params that do not fit the param's type (Tekton fails such a run at once). */
+/**
+ * Values given to a run's params that do not fit the param's type (Tekton fails such a run at once).
+ * @internal
+ */
 export function runParamTypeProblems(pipeline: IPipeline, params: { [name: string]: ParamValue }): string[] {
   const specs = new Map(pipeline.paramSpecs.map((p) => [p.name, p]));
   return Object.entries(params).flatMap(([name, value]) => {
@@ -143,10 +145,16 @@ export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, gi
   return errors;
 }
 
-/** Tekton's default `timeouts.pipeline` (its `default-timeout-minutes`), which it writes into runs that set none. */
+/**
+ * Tekton's default `timeouts.pipeline` (its `default-timeout-minutes`), which it writes into runs that set none.
+ * @internal
+ */
 export const DEFAULT_PIPELINE_TIMEOUT = Duration.hours(1);
 
-/** A run's timeouts with Tekton's default `pipeline` written out, as the admission webhook would store them. */
+/**
+ * A run's timeouts with Tekton's default `pipeline` written out, as the admission webhook would store them.
+ * @internal
+ */
 export function withDefaultTimeout(timeouts: PipelineTimeouts | undefined): PipelineTimeouts {
   return { ...timeouts, pipeline: timeouts?.pipeline ?? DEFAULT_PIPELINE_TIMEOUT };
 }

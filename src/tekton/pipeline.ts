@@ -3,7 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems, goDuration } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
+import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { Param, ParamOptions, ParamSpec, ParamType, ParamValue, paramSpec, paramSpecProblems, renderParamValue, valueTypeProblem } from './params';
 import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
@@ -372,11 +372,8 @@ export class Pipeline extends Construct implements IPipeline {
         errors.push(`${where}: the name is not a DNS label: use lower case letters, digits and '-' (at most 63)`);
       }
       const task = t.options.task;
-      if (task.namespace && this.namespace && task.namespace !== this.namespace) {
-        errors.push(`${where} runs Task '${task.displayName}' of namespace '${task.namespace}', but a Pipeline finds Tasks by name only in ` +
-          `its own namespace ('${this.namespace}'): define the Task in '${this.namespace}', or refer to it with ` +
-          `Task.fromResolver(scope, id, TaskResolver.cluster('${task.displayName}', '${task.namespace}'), …)`);
-      }
+      errors.push(...crossNamespaceProblems(where, 'Task', task.displayName, task.namespace, this.namespace,
+        `define the Task in '${this.namespace}', or refer to it with Task.fromResolver(scope, id, TaskResolver.cluster('${task.displayName}', '${task.namespace}'), …)`));
       if (t.options.onError === OnError.CONTINUE && (t.options.retries ?? 0) > 0) {
         errors.push(`${where} sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one`);
       }

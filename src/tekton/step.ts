@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../duration';
+import { DNS_LABEL } from '../names';
 
 /** What a step does when it fails. */
 export enum OnError {
@@ -195,10 +196,21 @@ function renderMounts(mounts?: VolumeMount[]) {
 }
 
 /**
- * Problems of a container's mounts: unknown volumes (the Pod would not start) and paths Tekton reserves.
+ * Problems of a step or sidecar (`kind`): its name, image, script xor command, and mounts of the Task's
+ * `volumes` (an unknown volume stops the Pod from starting; Tekton reserves `/tekton/`).
  * @internal
  */
-export function mountProblems(what: string, mounts: VolumeMount[] | undefined, volumes: string[]): string[] {
+export function containerProblems(kind: 'step' | 'sidecar', c: ContainerProps, volumes: string[]): string[] {
+  const what = `${kind} '${c.name}'`;
+  return [
+    ...(DNS_LABEL.test(c.name) && c.name.length <= 63 ? [] : [`${kind} name '${c.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`]),
+    ...(c.image ? [] : [`${what} has no image: set 'image'`]),
+    ...(c.script && c.command ? [`${what} sets both 'script' and 'command': keep one (put the command in the script)`] : []),
+    ...mountProblems(what, c.volumeMounts, volumes),
+  ];
+}
+
+function mountProblems(what: string, mounts: VolumeMount[] | undefined, volumes: string[]): string[] {
   return (mounts ?? []).flatMap((m) => [
     ...(volumes.includes(m.name) ? [] : [`${what} mounts volume '${m.name}', which the Task does not declare: add it to the Task's volumes` +
       (volumes.length ? ` (volumes: ${volumes.join(', ')})` : '')]),

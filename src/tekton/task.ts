@@ -4,12 +4,12 @@ import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { DNS_LABEL, DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
+import { DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
 import { ResultOptions, TaskResult, resultSpec } from './results';
-import { SidecarProps, StepProps, StepTemplate, mountProblems, renderSidecar, renderStep, renderStepTemplate } from './step';
+import { SidecarProps, StepProps, StepTemplate, containerProblems, renderSidecar, renderStep, renderStepTemplate } from './step';
 import { TaskResolver } from './task-resolver';
 import { WorkspaceOptions, Workspace } from './workspaces';
 
@@ -85,8 +85,8 @@ export interface ITask extends IConstruct {
 }
 
 /**
- * Options of `Task.fromTaskName`. Give `params`, `workspaces` or `results` (even `{}`) to have the
- * Pipeline check its bindings against them; with none of the three, bindings are passed through unchecked.
+ * Options of `Task.fromTaskName`. Give `params`, `workspaces` or `results` (an empty one, e.g. `params: {}`,
+ * counts) to have Pipelines check their bindings; with none of the three, bindings are passed through unchecked.
  */
 export interface ImportedTaskOptions extends TaskInterface {
   /**
@@ -301,31 +301,15 @@ export class Task extends Construct implements ITask {
     errors.push(...duplicates('workspace', this._workspaces.map((w) => w.name)));
     errors.push(...duplicates('result', this._results.map((r) => r.name)));
     errors.push(...duplicates('sidecar', this._sidecars.map((s) => s.name)));
+    const volumes = (this.props.volumes ?? []).map((v) => v.name);
     for (const step of this._steps) {
-      if (!DNS_LABEL.test(step.name) || step.name.length > 63) {
-        errors.push(`step name '${step.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`);
-      }
-      if (!step.image) errors.push(`step '${step.name}' has no image: set 'image'`);
+      errors.push(...containerProblems('step', step, volumes));
       errors.push(...durationProblems(`step '${step.name}' timeout`, step.timeout));
-      if (step.script && step.command) {
-        errors.push(`step '${step.name}' sets both 'script' and 'command': keep one (put the command in the script)`);
-      }
       if (!step.script && !step.command && !step.args) {
         errors.push(`step '${step.name}' does nothing: set 'script', or 'command'/'args'`);
       }
     }
-    const volumes = (this.props.volumes ?? []).map((v) => v.name);
-    for (const step of this._steps) errors.push(...mountProblems(`step '${step.name}'`, step.volumeMounts, volumes));
-    for (const sidecar of this._sidecars) errors.push(...mountProblems(`sidecar '${sidecar.name}'`, sidecar.volumeMounts, volumes));
-    for (const sidecar of this._sidecars) {
-      if (!DNS_LABEL.test(sidecar.name) || sidecar.name.length > 63) {
-        errors.push(`sidecar name '${sidecar.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`);
-      }
-      if (!sidecar.image) errors.push(`sidecar '${sidecar.name}' has no image: set 'image'`);
-      if (sidecar.script && sidecar.command) {
-        errors.push(`sidecar '${sidecar.name}' sets both 'script' and 'command': keep one (put the command in the script)`);
-      }
-    }
+    for (const sidecar of this._sidecars) errors.push(...containerProblems('sidecar', sidecar, volumes));
     for (const p of this._params) {
       if (!TEKTON_NAME.test(p.name)) errors.push(`param name '${p.name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
       errors.push(...paramSpecProblems(p));

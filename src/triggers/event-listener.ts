@@ -2,7 +2,7 @@ import { JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { addCachedValidation, touch } from '../generation';
-import { DNS_LABEL, defaultName, namespaceOf, toDnsLabel } from '../names';
+import { DNS_LABEL, crossNamespaceProblems, defaultName, namespaceOf, toDnsLabel } from '../names';
 import { claimName } from '../registry';
 import { TriggersResource } from './resource';
 import { EventListenerTriggerOptions, Trigger, renderTriggerSpec, triggerNamespaceProblems } from './trigger';
@@ -178,10 +178,7 @@ export class EventListener extends Construct {
       errors.push(...triggerNamespaceProblems(t, this.namespace, `trigger '${t.name}'`));
     }
     for (const t of this.triggerRefs) {
-      if (t.namespace && this.namespace && t.namespace !== this.namespace) {
-        errors.push(`triggerRef '${t.triggerName}' is a Trigger of namespace '${t.namespace}', but the listener looks it up in '${this.namespace}' only: ` +
-          `define the Trigger in '${this.namespace}'`);
-      }
+      errors.push(...crossNamespaceProblems('the listener', 'Trigger', t.triggerName, t.namespace, this.namespace, `define the Trigger in '${this.namespace}'`));
     }
     return errors;
   }

@@ -6,6 +6,9 @@ import { claimName } from '../registry';
 import { TriggersResource } from './resource';
 import { duplicates } from '../tekton/task';
 
+/** The kinds of binding a trigger can refer to. */
+export type TriggerBindingKind = 'TriggerBinding' | 'ClusterTriggerBinding';
+
 /** A TriggerBinding (or ClusterTriggerBinding) a trigger can use. */
 export interface ITriggerBinding extends IConstruct {
   /** Its name. */
@@ -14,7 +17,7 @@ export interface ITriggerBinding extends IConstruct {
    * `TriggerBinding`, or `ClusterTriggerBinding` for a cluster-scoped one.
    * @default 'TriggerBinding'
    */
-  readonly bindingKind?: string;
+  readonly bindingKind?: TriggerBindingKind;
   /**
    * Its namespace (a trigger finds TriggerBindings only in its listener's namespace).
    * @default - not known (not checked)
@@ -54,7 +57,7 @@ export class TriggerBinding extends Construct implements ITriggerBinding {
   }
 
   public readonly bindingName: string;
-  public readonly bindingKind = 'TriggerBinding';
+  public readonly bindingKind: TriggerBindingKind = 'TriggerBinding';
   public readonly namespace?: string;
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
@@ -100,7 +103,7 @@ export class TriggerBinding extends Construct implements ITriggerBinding {
 }
 
 class ImportedBinding extends Construct implements ITriggerBinding {
-  constructor(scope: Construct, id: string, public readonly bindingName: string, public readonly bindingKind: string) {
+  constructor(scope: Construct, id: string, public readonly bindingName: string, public readonly bindingKind: TriggerBindingKind) {
     super(scope, id);
   }
 }

@@ -1,6 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DNS_LABEL, defaultName, namespaceOf } from '../names';
+import { DNS_LABEL, crossNamespaceProblems, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
 import { Interceptor } from './interceptor';
 import { TriggersResource } from './resource';
@@ -35,14 +35,14 @@ export interface EventListenerTriggerOptions extends TriggerSpecOptions {
  * @internal
  */
 export function triggerNamespaceProblems(options: TriggerSpecOptions, namespace: string | undefined, what: string): string[] {
-  if (!namespace) return [];
-  const refs: Array<[string, string, string | undefined]> = [
-    ...(options.bindings ?? []).filter((b) => (b.bindingKind ?? 'TriggerBinding') === 'TriggerBinding')
-      .map((b): [string, string, string | undefined] => ['TriggerBinding', b.bindingName, b.namespace]),
-    ['TriggerTemplate', options.template.templateName, options.template.namespace],
+  // a ClusterTriggerBinding is cluster-scoped: any listener finds it
+  const bindings = (options.bindings ?? []).filter((b) => (b.bindingKind ?? 'TriggerBinding') === 'TriggerBinding');
+  return [
+    ...bindings.flatMap((b) => crossNamespaceProblems(what, 'TriggerBinding', b.bindingName, b.namespace, namespace,
+      `define the TriggerBinding in '${namespace}'`)),
+    ...crossNamespaceProblems(what, 'TriggerTemplate', options.template.templateName, options.template.namespace, namespace,
+      `define the TriggerTemplate in '${namespace}'`),
   ];
-  return refs.filter(([, , ns]) => ns !== undefined && ns !== namespace).map(([kind, name, ns]) =>
-    `${what} uses ${kind} '${name}' of namespace '${ns}', but it is looked up in '${namespace}' only: define the ${kind} in '${namespace}'`);
 }
 
 /** @internal */
