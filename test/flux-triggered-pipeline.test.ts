@@ -315,7 +315,7 @@ describe('FluxTriggeredPipeline: options', () => {
     }, `[test/fp/Listener] EventListener name '${'n'.repeat(61)}' is 61 characters: its Service 'el-${'n'.repeat(61)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
     ['a tasks timeout longer than the default pipeline timeout', (s: Construct) => {
       new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x' }, timeouts: { tasks: Duration.minutes(90) } });
-    }, "[test/fp] timeouts.tasks exceed Tekton's default timeouts.pipeline (1h0m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others"],
+    }, "[test/fp] timeouts.tasks exceeds Tekton's default timeouts.pipeline (1h0m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others"],
     ['a pipeline in another namespace', (s: Construct) => {
       new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: Pipeline.fromPipelineName(s, 'p', 'shared', { namespace: 'tools' }), namespace: 'ci' });
     }, "[test/fp] the listener refers to Pipeline 'shared' of namespace 'tools', but it is looked up in 'ci' only: set `namespace` to 'tools' (the listener creates the runs in its own namespace)"],

@@ -250,7 +250,7 @@ describe('PipelineRun (a one-off run kept in git)', () => {
 
   test.each([
     // the one-off run writes Tekton's default pipeline timeout out, so the message names it
-    [{ tasks: Duration.minutes(90) }, 'timeouts.tasks exceed timeouts.pipeline (1h0m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others'],
+    [{ tasks: Duration.minutes(90) }, 'timeouts.tasks exceeds timeouts.pipeline (1h0m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others'],
     [{ pipeline: Duration.minutes(30), tasks: Duration.minutes(20), finally: Duration.minutes(15) },
       'timeouts.tasks + timeouts.finally exceed timeouts.pipeline (30m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others'],
   ])('timeouts Tekton rejects: %j', (timeouts, message) => {

@@ -193,6 +193,15 @@ describe('Task validation', () => {
       "[test/t] step 'test' mounts volume 'cahce', which the Task does not declare: add it to the Task's volumes (volumes: cache)",
       "[test/t] step 'test' mounts 'cache' at /tekton/cache: /tekton/ is Tekton's own, mount it elsewhere",
     ]);
+    expect(errorsOf((s) => {
+      const t = new Task(s, 't', { volumes: [{ name: 'tekton-internal-x', emptyDir: {} }] });
+      t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'tekton-internal-x', mountPath: '/x' }] });
+      t.addSidecar({ name: 'db', image: '', script: 'run', command: ['run'] });
+    })).toEqual([
+      "[test/t] step 'test' mounts 'tekton-internal-x': names starting with tekton-internal- are Tekton's own, rename the volume",
+      "[test/t] sidecar 'db' has no image: set 'image'",
+      "[test/t] sidecar 'db' sets both 'script' and 'command': keep one (put the command in the script)",
+    ]);
   });
 
   test('array and object params are used whole only where Tekton expands them', () => {

@@ -170,5 +170,5 @@ function timeoutProblems(t: PipelineTimeouts | undefined): string[] {
   const fin = t.finally?.toMilliseconds({ integral: false }) ?? 0;
   if (tasks + fin <= ms) return [];
   const what = t.tasks && t.finally ? 'timeouts.tasks + timeouts.finally' : t.tasks ? 'timeouts.tasks' : 'timeouts.finally';
-  return [`${what} exceed ${limit}: Tekton rejects the run, raise timeouts.pipeline or lower the others`];
+  return [`${what} ${t.tasks && t.finally ? 'exceed' : 'exceeds'} ${limit}: Tekton rejects the run, raise timeouts.pipeline or lower the others`];
 }

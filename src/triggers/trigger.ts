@@ -35,10 +35,9 @@ export interface EventListenerTriggerOptions extends TriggerSpecOptions {
  * @internal
  */
 export function triggerNamespaceProblems(options: TriggerSpecOptions, namespace: string | undefined, what: string): string[] {
-  // a ClusterTriggerBinding is cluster-scoped: any listener finds it
-  const bindings = (options.bindings ?? []).filter((b) => (b.bindingKind ?? 'TriggerBinding') === 'TriggerBinding');
+  // (a ClusterTriggerBinding has no namespace, so it is never reported)
   return [
-    ...bindings.flatMap((b) => crossNamespaceProblems(what, 'TriggerBinding', b.bindingName, b.namespace, namespace,
+    ...(options.bindings ?? []).flatMap((b) => crossNamespaceProblems(what, 'TriggerBinding', b.bindingName, b.namespace, namespace,
       `define the TriggerBinding in '${namespace}'`)),
     ...crossNamespaceProblems(what, 'TriggerTemplate', options.template.templateName, options.template.namespace, namespace,
       `define the TriggerTemplate in '${namespace}'`),
