@@ -78,11 +78,11 @@ const project = new typescript.TypeScriptProject({
       paths: { 'cdk8s-tekton-flux': ['./src/index.ts'] },
     },
   },
-  gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '/.docblocks/', '*.tgz'],
+  gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '/.docblocks/', '*.tgz', '/e2e/.work/'],
   eslintOptions: {
     dirs: ['src'],
     tsconfigPath: './tsconfig.dev.json',
-    devdirs: ['test', 'bench', 'examples', 'scripts'],
+    devdirs: ['test', 'bench', 'examples', 'scripts', 'e2e'],
     ignorePatterns: ['imports/', 'lib/', 'dist/', '*.d.ts', '*.js', 'node_modules/'],
   },
   npmignoreEnabled: true,
@@ -96,7 +96,7 @@ project.addDevDeps('eslint@9.39.5', '@typescript-eslint/eslint-plugin@8.73.0', '
 
 // dist/ is what Flux reconciles: it is committed (projen ignores /dist/ by default).
 project.gitignore.include('/dist/');
-project.npmignore?.exclude('/dist/', '/imports/**/*.ts', '!/imports/**/*.d.ts', '/bench/', '/.ci/');
+project.npmignore?.exclude('/dist/', '/imports/**/*.ts', '!/imports/**/*.d.ts', '/bench/', '/.ci/', '/e2e/');
 
 // `cdk8s synth` runs the compiled app (no ts-node at synth time).
 project.addFields({
@@ -115,9 +115,19 @@ new YamlFile(project, 'cdk8s.yaml', {
 });
 
 // Regenerates imports/ from the upstream CRDs (never `cdk8s import k8s`: that needs the internet).
+// One source of truth for upstream versions: e2e/upstream/go.mod. `import` copies the pinned releases'
+// CRDs into test/crds/ (committed, for the unit tests) and generates imports/ from them.
 project.addTask('import', {
-  description: 'Regenerate imports/ from the upstream CRDs in $CRDS_DIR (default ../shared/crds)',
-  exec: 'ts-node --project tsconfig.dev.json scripts/import-crds.ts',
+  description: 'Refresh test/crds from the releases pinned in e2e/upstream/go.mod (needs Go) and regenerate imports/',
+  steps: [
+    { exec: 'bash e2e/upstream/sync-crds.sh' },
+    { exec: 'ts-node --project tsconfig.dev.json scripts/import-crds.ts' },
+  ],
+});
+
+project.addTask('e2e', {
+  description: 'The control-plane suite: a real kube-apiserver, Flux\'s apply, Triggers\' listener and Tekton\'s controller (needs Go)',
+  exec: 'bash e2e/run.sh',
 });
 
 project.addTask('bench', {

@@ -738,10 +738,6 @@ export enum ProviderSpecType {
   ZULIP = "zulip",
   /** otel */
   OTEL = "otel",
-  /** zoom */
-  ZOOM = "zoom",
-  /** incident.io */
-  INCIDENT_PERIOD_IO = "incident.io",
 }
 
 

@@ -1,7 +1,8 @@
 /**
  * Regenerates imports/ from the upstream CRDs with `cdk8s import` (no network).
  *
- * The CRD folder comes from $CRDS_DIR, else ../shared/crds. Each CRD is reduced to its storage version
+ * The CRD folder comes from $CRDS_DIR, else test/crds (which `npm run import` first refreshes from the Go
+ * modules pinned in e2e/upstream/go.mod, see e2e/upstream/sync-crds.sh). Each CRD is reduced to its storage version
  * before import: Tekton lists v1beta1 before v1, and `cdk8s import` would otherwise give the v1beta1
  * classes the unsuffixed names (`Task` would be v1beta1). After this step `Task` is `tekton.dev/v1`.
  * Tekton Triggers' CRDs carry no schema, so they are not imported: src/triggers/ types them.
@@ -24,11 +25,11 @@ const MODULES: Record<string, string[]> = {
 };
 
 const root = path.resolve(__dirname, '..');
-const crdsDir = path.resolve(root, process.env.CRDS_DIR ?? '../shared/crds');
+const crdsDir = path.resolve(root, process.env.CRDS_DIR ?? 'test/crds');
 if (!fs.existsSync(crdsDir)) {
   console.error(`import: CRD folder not found: ${crdsDir}\n` +
     'Set CRDS_DIR to a folder holding the upstream Tekton and Flux CRDs (tekton-pipeline/, flux/), ' +
-    'or check out ../shared beside this repository.');
+    'or run `npm run import` to refresh test/crds from the pinned releases (e2e/upstream/go.mod).');
   process.exit(1);
 }
 

@@ -14,7 +14,7 @@ export function readmeRegions(): { [name: string]: string } {
     runCli(argv, { out: (t) => { out += t; }, err: () => {} });
     return out;
   };
-  const event = path.resolve(__dirname, '../../shared/fixtures/flux-events/gitrepository-new-artifact.json');
+  const event = path.resolve(__dirname, '../test/fixtures/flux-events/gitrepository-new-artifact.json');
   return {
     simulate: `\`\`\`yaml\n${run('simulate', '--event', event, dist)}\`\`\`\n`,
     graph: `\`\`\`mermaid\n${run('graph', dist)}\`\`\`\n`,

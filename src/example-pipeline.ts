@@ -34,6 +34,8 @@ export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
   build.addStep({
     name: 'build-and-push',
     image: 'gcr.io/kaniko-project/executor:v1.23.2',
+    // Name the entrypoint: without `command` or `script`, Tekton's controller asks the registry for it.
+    command: ['/kaniko/executor'],
     args: [
       `--context=${buildSource.path}/repo`,
       `--destination=${image}:${buildCommit}`,

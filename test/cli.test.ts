@@ -3,14 +3,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { GitOpsApp } from '../src';
-import { sharedDir, tempDir } from './util';
+import { FIXTURES, tempDir } from './util';
 import { runCli } from '../src/cli/main';
 import { buildApp } from '../src/main';
 
-const shared = sharedDir();
-if (!shared && process.env.CI === 'true') throw new Error('CI=true but ../shared is missing');
-const withShared = shared ? describe : describe.skip;
-const events = shared ? path.join(shared, 'fixtures/flux-events') : '';
+const events = FIXTURES;
 const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 function cli(...argv: string[]) {
@@ -21,7 +18,7 @@ function cli(...argv: string[]) {
 }
 const params = (run: any) => Object.fromEntries(run.spec.params.map((p: any) => [p.name, p.value]));
 
-withShared('simulate: the synth app', () => {
+describe('simulate: the synth app', () => {
   const dist = tempDir();
   buildApp(new GitOpsApp({ outdir: dist })).synth();
 
@@ -70,8 +67,8 @@ withShared('simulate: the synth app', () => {
   });
 });
 
-withShared('simulate: a hand-written YAML set', () => {
-  const chain = path.join(shared!, 'fixtures/reference-chain.yaml');
+describe('simulate: a hand-written YAML set', () => {
+  const chain = path.join(FIXTURES, '../reference-chain.yaml');
 
   test.each(['gitrepository-new-artifact.json', 'gitrepository-new-artifact-legacy-metadata.json'])('%s: commit is the sha after @sha1:', (event) => {
     const r = cli('simulate', '--event', path.join(events, event), chain);
@@ -216,7 +213,7 @@ describe('CLI usage errors exit 2', () => {
   });
 });
 
-withShared('the bin', () => {
+describe('the bin', () => {
   test('runs as a process with the documented exit codes', () => {
     const root = path.resolve(__dirname, '..');
     const bin = [path.join(root, 'node_modules/.bin/ts-node'), '--transpile-only', '--project', path.join(root, 'tsconfig.dev.json'), path.join(root, 'src/cli/bin.ts')];

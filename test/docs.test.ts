@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
-import { snapshotDir, sharedDir, synth, tempDir } from './util';
+import { snapshotDir, synth, tempDir } from './util';
 import { generateApiDocs } from '../scripts/docs';
 import { readmeRegions } from '../scripts/readme-regions';
 import { GitOpsApp, GitOpsSync, GitRepository, simulateEvent } from '../src';
@@ -10,9 +10,6 @@ import { runCli } from '../src/cli/main';
 import { buildApp } from '../src/main';
 
 const root = path.resolve(__dirname, '..');
-const shared = sharedDir();
-if (!shared && process.env.CI === 'true') throw new Error('CI=true but ../shared is missing');
-const withShared = shared ? describe : describe.skip;
 const DOCS = ['README.md', 'examples/README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 interface Block { file: string; lang: string; code: string; index: number }
@@ -46,7 +43,7 @@ describe('every code block in README and docs is compiled or run', () => {
     expect(diagnostics.map((d) => `${path.basename(d.file!.fileName)}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`)).toEqual([]);
   });
 
-  withShared('the README example', () => {
+  describe('the README example', () => {
     test('runs, and a new Git artifact makes it run the pipeline with the commit', () => {
       const example = all.find((b) => b.file === 'README.md' && b.lang === 'ts')!;
       const dir = path.join(root, '.docblocks');
@@ -63,7 +60,7 @@ describe('every code block in README and docs is compiled or run', () => {
         process.chdir(cwd);
       }
       const objects = parseAllDocuments(fs.readFileSync(path.join(out, 'dist/ci.k8s.yaml'), 'utf8')).map((d) => d.toJS());
-      const event = JSON.parse(fs.readFileSync(path.join(shared!, 'fixtures/flux-events/gitrepository-new-artifact.json'), 'utf8'));
+      const event = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/flux-events/gitrepository-new-artifact.json'), 'utf8'));
       const runs = simulateEvent(objects, event).runs;
       expect(runs.map((r) => r.object.spec.params)).toEqual([[{ name: 'commit', value: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' }]]);
 
@@ -86,7 +83,7 @@ describe('every code block in README and docs is compiled or run', () => {
     });
   });
 
-  withShared('shell blocks', () => {
+  describe('shell blocks', () => {
     const commands = all.filter((b) => b.lang === 'sh').flatMap((b) => b.code.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean));
     const scripts = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts;
 
@@ -106,7 +103,7 @@ describe('every code block in README and docs is compiled or run', () => {
       const cli = commands.filter((c) => c.startsWith('npx cdk8s-tekton-flux '));
       expect(cli.length).toBeGreaterThanOrEqual(2);
       for (const c of cli) {
-        const argv = c.split(/\s+/).slice(2).map((a) => (a === 'dist/' ? dist : a.replace(/^\.\.\/shared\//, `${shared}/`)));
+        const argv = c.split(/\s+/).slice(2).map((a) => (a === 'dist/' ? dist : a.replace(/^test\//, `${root}/test/`)));
         expect({ c, code: runCli(argv, { out: () => {}, err: () => {} }) }).toEqual({ c, code: 0 });
       }
     });
@@ -117,7 +114,7 @@ describe('every code block in README and docs is compiled or run', () => {
       const dist = tempDir();
       buildApp(new GitOpsApp({ outdir: dist })).synth();
       let created = '';
-      runCli(['simulate', '--event', path.join(shared!, 'fixtures/flux-events/gitrepository-new-artifact.json'), dist], { out: (t) => { created += t; }, err: () => {} });
+      runCli(['simulate', '--event', path.join(root, 'test/fixtures/flux-events/gitrepository-new-artifact.json'), dist], { out: (t) => { created += t; }, err: () => {} });
       const run = { ...parseAllDocuments(created)[0].toJS(), metadata: { name: 'node-service-ci-x7k2p', generateName: 'node-service-ci-', namespace: 'ci' } };
       let out = '';
       expect(runCli(['rerun'], { out: (t) => { out += t; }, err: () => {}, stdin: () => JSON.stringify(run) })).toBe(0);
@@ -143,7 +140,7 @@ describe('every code block in README and docs is compiled or run', () => {
     });
   });
 
-  withShared('generated blocks', () => {
+  describe('generated blocks', () => {
     test('the README simulate output and Mermaid graph are what the CLI prints now (npm run docs)', () => {
       const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
       for (const [name, content] of Object.entries(readmeRegions())) {

@@ -33,6 +33,7 @@ export function build(app: App): App {
   image.addStep({
     name: 'kaniko',
     image: 'gcr.io/kaniko-project/executor:v1.23.2',
+    command: ['/kaniko/executor'], // without it, Tekton's controller asks the registry for the entrypoint
     args: [`--context=${ws.path}/src`, `--destination=${repository}:${tag}`, `--digest-file=${digest.path}`],
   });
 

@@ -21,6 +21,7 @@ export function build(app: App): App {
   check.addStep({
     name: 'kubeconform',
     image: 'ghcr.io/yannh/kubeconform:v0.6.7',
+    command: ['/kubeconform'], // without it, Tekton's controller asks the registry for the entrypoint
     args: ['-strict', '-summary', '-ignore-missing-schemas', scratch.path],
   });
 

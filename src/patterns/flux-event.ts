@@ -13,7 +13,7 @@ export interface StagedOverlay extends CelOverlay {
 }
 
 /**
- * A field of the event Flux posts (see ../shared/fixtures/flux-events), as a pipeline param value.
+ * A field of the event Flux posts (see test/fixtures/flux-events in this repository), as a pipeline param value.
  * Fields derived from the revision are computed by CEL overlays in the listener, which accept both
  * metadata formats: `revision` (notification-controller ≥ v1.5) and the legacy `<api group>/revision`.
  */

@@ -1,0 +1,366 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"knative.dev/pkg/apis"
+
+	"cdk8s-tekton-flux/e2e/harness/internal/admission"
+	"cdk8s-tekton-flux/e2e/harness/internal/flux"
+	"cdk8s-tekton-flux/e2e/harness/internal/listener"
+	"cdk8s-tekton-flux/e2e/harness/internal/readback"
+)
+
+// inputSet is one app's output, as e2e/inputs.ts wrote it.
+type inputSet struct {
+	name      string
+	manifests []*unstructured.Unstructured
+	intended  map[string]map[string]any // by flux.Key
+	events    []fluxEvent
+}
+
+type fluxEvent struct {
+	Fixture string         `json:"fixture"`
+	Body    map[string]any `json:"body"`
+	Runs    []struct {
+		Listener string         `json:"listener"`
+		Object   map[string]any `json:"object"`
+	} `json:"runs"`
+}
+
+func loadSet(t *testing.T, name string) *inputSet {
+	t.Helper()
+	dir := filepath.Join(env.inputs, name)
+	objs, err := flux.ReadFolder(filepath.Join(dir, "manifests"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &inputSet{name: name, manifests: objs, intended: map[string]map[string]any{}}
+	var intended []map[string]any
+	readJSON(t, filepath.Join(dir, "intended.json"), &intended)
+	for _, o := range intended {
+		s.intended[flux.Key(&unstructured.Unstructured{Object: o})] = o
+	}
+	readJSON(t, filepath.Join(dir, "events.json"), &s.events)
+	return s
+}
+
+func readJSON(t *testing.T, path string, into any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, into); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// applySet checks every object with the webhooks' admission code, applies them as Flux does, reads
+// each back, and applies again: nothing may be rejected, differ or drift.
+func applySet(t *testing.T, s *inputSet) {
+	t.Helper()
+	var rejected []string
+	for _, o := range s.manifests {
+		if err := admission.Admit(o); err != nil {
+			rejected = append(rejected, err.Error())
+		}
+	}
+	if len(rejected) > 0 {
+		t.Fatalf("%s: the admission webhooks reject %d object(s):\n%s", s.name, len(rejected), strings.Join(rejected, "\n"))
+	}
+	if _, err := env.flux.Apply(env.ctx, s.manifests); err != nil {
+		t.Fatalf("%s: Flux's apply failed: %v", s.name, err)
+	}
+	var differences []string
+	for _, o := range s.manifests {
+		want, ok := s.intended[flux.Key(o)]
+		if !ok {
+			t.Fatalf("%s: %s is in the manifests but not in what the constructs rendered", s.name, flux.Key(o))
+		}
+		live, err := get(o)
+		if err != nil {
+			t.Fatalf("%s: reading back %s: %v", s.name, flux.Key(o), err)
+		}
+		for _, d := range readback.Diff(want, live.Object) {
+			differences = append(differences, flux.Key(o)+" "+d)
+		}
+	}
+	if len(differences) > 0 {
+		t.Errorf("%s: the API server holds other values than the constructs meant:\n%s", s.name, strings.Join(differences, "\n"))
+	}
+	again, err := env.flux.Apply(env.ctx, s.manifests)
+	if err != nil {
+		t.Fatalf("%s: second apply failed: %v", s.name, err)
+	}
+	drift := flux.Drift(again)
+	if len(drift) > 0 {
+		t.Errorf("%s: a second apply changed objects (drift):\n%s", s.name, strings.Join(drift, "\n"))
+	}
+	stage("apply "+s.name, "%d objects applied: 0 rejected, %d read-back differences, %d drift on re-apply", len(s.manifests), len(differences), len(drift))
+}
+
+func get(o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	gvk := o.GroupVersionKind()
+	mapping, err := env.flux.Client.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return nil, err
+	}
+	r := env.dynamic.Resource(mapping.Resource)
+	if mapping.Scope.Name() == "namespace" {
+		return r.Namespace(o.GetNamespace()).Get(env.ctx, o.GetName(), metav1.GetOptions{})
+	}
+	return r.Get(env.ctx, o.GetName(), metav1.GetOptions{})
+}
+
+// sinks are the running EventListener sinks, by namespace/name.
+var sinks = map[string]*listener.Sink{}
+
+func sinkFor(t *testing.T, s *inputSet, key string) *listener.Sink {
+	t.Helper()
+	if sink, ok := sinks[key]; ok {
+		return sink
+	}
+	ns, name, _ := strings.Cut(key, "/")
+	var sa string
+	for _, o := range s.manifests {
+		if o.GetKind() == "EventListener" && o.GetNamespace() == ns && o.GetName() == name {
+			sa, _, _ = unstructured.NestedString(o.Object, "spec", "serviceAccountName")
+		}
+	}
+	if sa == "" {
+		t.Fatalf("%s: no EventListener %s with a serviceAccountName in the manifests", s.name, key)
+	}
+	sink, err := listener.StartSink(env.ctx, env.cluster, env.bin, ns, name, sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sinks[key] = sink
+	return sink
+}
+
+// post sends an event to a listener and returns the PipelineRuns the listener created for it.
+func post(t *testing.T, sink *listener.Sink, body map[string]any, want int) []pipelinev1.PipelineRun {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	code, resp, err := sink.Post(b, nil)
+	if err != nil {
+		t.Fatalf("posting to %s/%s: %v", sink.Namespace, sink.Name, err)
+	}
+	var answer struct {
+		EventID string `json:"eventID"`
+	}
+	_ = json.Unmarshal([]byte(resp), &answer)
+	if code != 202 || answer.EventID == "" {
+		t.Fatalf("listener %s/%s answered %d %s; its log ends:\n%s", sink.Namespace, sink.Name, code, resp, sink.Log(2000))
+	}
+	selector := "triggers.tekton.dev/triggers-eventid=" + answer.EventID
+	var runs []pipelinev1.PipelineRun
+	// The sink creates the resources of each trigger before it answers; wait a little for
+	// anything slower (and, where none is expected, long enough to see none appear).
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		list, err := env.tekton.TektonV1().PipelineRuns(sink.Namespace).List(env.ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = list.Items
+		if want > 0 && len(runs) >= want {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return runs
+}
+
+// runDifferences compares the runs the listener created with those simulate predicted.
+func runDifferences(predicted []map[string]any, created []pipelinev1.PipelineRun) []string {
+	if len(predicted) != len(created) {
+		return []string{fmt.Sprintf("simulate predicted %d run(s), the listener created %d", len(predicted), len(created))}
+	}
+	var out []string
+	for i, p := range predicted {
+		raw, _ := json.Marshal(created[i])
+		var live map[string]any
+		_ = json.Unmarshal(raw, &live)
+		for _, d := range readback.Diff(p["spec"], live["spec"]) {
+			out = append(out, created[i].Name+" spec"+d)
+		}
+		meta, _ := p["metadata"].(map[string]any)
+		if gn, _ := meta["generateName"].(string); gn != "" && !strings.HasPrefix(created[i].Name, gn) {
+			out = append(out, fmt.Sprintf("%s: simulate predicted a name starting %q", created[i].Name, gn))
+		}
+	}
+	return out
+}
+
+// postEvents posts each of the set's events to the listener simulate names and compares the runs.
+func postEvents(t *testing.T, s *inputSet) []pipelinev1.PipelineRun {
+	t.Helper()
+	var all []pipelinev1.PipelineRun
+	for _, e := range s.events {
+		if len(e.Runs) == 0 {
+			t.Fatalf("%s: simulate predicts no run for %s", s.name, e.Fixture)
+		}
+		sink := sinkFor(t, s, e.Runs[0].Listener)
+		runs := post(t, sink, e.Body, len(e.Runs))
+		var predicted []map[string]any
+		for _, r := range e.Runs {
+			predicted = append(predicted, r.Object)
+		}
+		if d := runDifferences(predicted, runs); len(d) > 0 {
+			t.Errorf("%s: %s: the listener's runs differ from simulate's:\n%s\nlistener log:\n%s", s.name, e.Fixture, strings.Join(d, "\n"), sink.Log(2000))
+		}
+		names := make([]string, 0, len(runs))
+		for _, r := range runs {
+			names = append(names, r.Name+"("+paramString(r.Spec.Params)+")")
+		}
+		stage("event "+s.name, "%s → %s: %d run(s), equal to simulate: %s", e.Fixture, e.Runs[0].Listener, len(runs), strings.Join(names, ", "))
+		all = append(all, runs...)
+	}
+	return all
+}
+
+func paramString(ps pipelinev1.Params) string {
+	var parts []string
+	for _, p := range ps {
+		v := p.Value.StringVal
+		if len(v) > 16 {
+			v = v[:13] + "..."
+		}
+		parts = append(parts, p.Name+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+// waitDone waits until a PipelineRun has finished and returns it.
+func waitDone(t *testing.T, namespace, name string) *pipelinev1.PipelineRun {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		pr, err := env.tekton.TektonV1().PipelineRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := pr.Status.GetCondition(apis.ConditionSucceeded); c != nil && !c.IsUnknown() {
+			return pr
+		}
+		if log := env.cluster.LogTail("tekton-controller.log", 1<<20); strings.Contains(log, `"severity":"fatal"`) {
+			t.Fatalf("Tekton's controller stopped; its log ends:\n%s", env.cluster.LogTail("tekton-controller.log", 3000))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("PipelineRun %s/%s did not finish in 2 minutes; the controller's log ends:\n%s", namespace, name, env.cluster.LogTail("tekton-controller.log", 3000))
+	return nil
+}
+
+// taskRuns returns the TaskRuns of a PipelineRun by pipeline task name.
+func taskRuns(t *testing.T, pr *pipelinev1.PipelineRun) map[string]pipelinev1.TaskRun {
+	t.Helper()
+	list, err := env.tekton.TektonV1().TaskRuns(pr.Namespace).List(env.ctx, metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + pr.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]pipelinev1.TaskRun{}
+	for _, tr := range list.Items {
+		out[tr.Labels["tekton.dev/pipelineTask"]] = tr
+	}
+	return out
+}
+
+func describeRun(t *testing.T, pr *pipelinev1.PipelineRun) string {
+	c := pr.Status.GetCondition(apis.ConditionSucceeded)
+	trs := taskRuns(t, pr)
+	names := make([]string, 0, len(trs))
+	for n := range trs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, n := range names {
+		tr := trs[n]
+		reason := "?"
+		if tc := tr.Status.GetCondition(apis.ConditionSucceeded); tc != nil {
+			reason = tc.Reason
+		}
+		parts = append(parts, fmt.Sprintf("%s=%s", n, reason))
+	}
+	skipped := make([]string, 0, len(pr.Status.SkippedTasks))
+	for _, s := range pr.Status.SkippedTasks {
+		skipped = append(skipped, s.Name)
+	}
+	return fmt.Sprintf("%s %s [%s] skipped [%s]", pr.Name, c.Reason, strings.Join(parts, " "), strings.Join(skipped, " "))
+}
+
+func param(tr pipelinev1.TaskRun, name string) string {
+	for _, p := range tr.Spec.Params {
+		if p.Name == name {
+			return p.Value.StringVal
+		}
+	}
+	return "<unset>"
+}
+
+// deleteSet removes an app's objects and the runs its listeners created, so the next app starts clean.
+func deleteSet(t *testing.T, s *inputSet) {
+	t.Helper()
+	for key, sink := range sinks {
+		ns, name, _ := strings.Cut(key, "/")
+		for _, o := range s.manifests {
+			if o.GetKind() == "EventListener" && o.GetNamespace() == ns && o.GetName() == name {
+				_ = sink // the sink process lives until the suite ends; its listener is gone
+				delete(sinks, key)
+			}
+		}
+	}
+	for _, ns := range []string{"ci", "flux-system"} {
+		_ = env.tekton.TektonV1().PipelineRuns(ns).DeleteCollection(env.ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+	}
+	for _, o := range s.manifests {
+		gvk := o.GroupVersionKind()
+		mapping, err := env.flux.Client.RESTMapper().RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}, gvk.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := env.dynamic.Resource(mapping.Resource)
+		if mapping.Scope.Name() == "namespace" {
+			err = r.Namespace(o.GetNamespace()).Delete(env.ctx, o.GetName(), metav1.DeleteOptions{})
+		} else {
+			err = r.Delete(env.ctx, o.GetName(), metav1.DeleteOptions{})
+		}
+		if err != nil {
+			t.Errorf("deleting %s: %v", flux.Key(o), err)
+		}
+	}
+}
+
+// Every example: applied as Flux applies it, its Flux event posted to the real listener.
+func TestExamples(t *testing.T) {
+	for _, name := range []string{"node-service-ci", "oci-deploy-check", "staging-smoke-test"} {
+		t.Run(name, func(t *testing.T) {
+			s := loadSet(t, name)
+			applySet(t, s)
+			runs := postEvents(t, s)
+			for _, r := range runs {
+				pr := waitDone(t, r.Namespace, r.Name)
+				stage("reconcile "+name, "%s", describeRun(t, pr))
+				if !pr.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
+					t.Errorf("%s: run %s did not succeed: %s", name, pr.Name, describeRun(t, pr))
+				}
+			}
+			deleteSet(t, s)
+		})
+	}
+}

@@ -1,0 +1,175 @@
+// Package kubelet is a small fake kubelet: it finishes the Pods that Tekton's controller creates, as
+// the real kubelet and Tekton's entrypoint would report them, without running any container. Every
+// step container terminates; the last one carries the termination message in which Tekton's
+// entrypoint writes the task's results, so results flow between tasks as they do in a cluster.
+package kubelet
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	versioned "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	"github.com/tektoncd/pipeline/pkg/result"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// Kubelet finishes Tekton's Pods. Fail and ResultValue may be changed while it runs.
+type Kubelet struct {
+	kube   kubernetes.Interface
+	tekton versioned.Interface
+
+	mu   sync.Mutex
+	fail map[string]bool // pipeline task names whose Pods fail
+	// Started counts the Pods finished, by pipeline task name (a retried task counts each attempt).
+	started map[string]int
+}
+
+// New returns a kubelet for the cluster behind cfg.
+func New(cfg *rest.Config) *Kubelet {
+	return &Kubelet{
+		kube:    kubernetes.NewForConfigOrDie(cfg),
+		tekton:  versioned.NewForConfigOrDie(cfg),
+		fail:    map[string]bool{},
+		started: map[string]int{},
+	}
+}
+
+// FailTask makes every Pod of the pipeline task `name` fail (or succeed again, with fail=false).
+func (k *Kubelet) FailTask(name string, fail bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.fail[name] = fail
+}
+
+// Attempts is how many Pods of the pipeline task `name` of PipelineRun `run` were finished.
+func (k *Kubelet) Attempts(run, name string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.started[run+"/"+name]
+}
+
+// ResultValue is what a task writes for one of its results: deterministic, and naming its origin so
+// a test can see where a value came from.
+func ResultValue(pipelineTask, result string) string {
+	return fmt.Sprintf("%s-%s-value", pipelineTask, result)
+}
+
+// Run finishes Pods until ctx ends.
+func (k *Kubelet) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		w, err := k.kube.CoreV1().Pods("").Watch(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=tekton-pipelines"})
+		if err != nil {
+			time.Sleep(time.Second)
+			continue
+		}
+		for ev := range w.ResultChan() {
+			if ev.Type != watch.Added && ev.Type != watch.Modified {
+				continue
+			}
+			pod, ok := ev.Object.(*corev1.Pod)
+			if !ok || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed || pod.DeletionTimestamp != nil {
+				continue
+			}
+			if err := k.finish(ctx, pod); err != nil {
+				fmt.Printf("fake kubelet: %s/%s: %v\n", pod.Namespace, pod.Name, err)
+			}
+		}
+	}
+}
+
+func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
+	taskName := pod.Labels["tekton.dev/pipelineTask"]
+	run := pod.Labels["tekton.dev/pipelineRun"]
+	k.mu.Lock()
+	fail := k.fail[taskName]
+	k.started[run+"/"+taskName]++
+	k.mu.Unlock()
+
+	var results []result.RunResult
+	if tr := pod.Labels["tekton.dev/taskRun"]; tr != "" {
+		// The controller may create the Pod before it has written the resolved spec into the TaskRun.
+		for i := 0; i < 100; i++ {
+			taskRun, err := k.tekton.TektonV1().TaskRuns(pod.Namespace).Get(ctx, tr, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if taskRun.Status.TaskSpec != nil {
+				results = taskResults(taskRun, taskName)
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	now := metav1.Now()
+	terminated := func(exit int32, message string) corev1.ContainerState {
+		reason := "Completed"
+		if exit != 0 {
+			reason = "Error"
+		}
+		return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			ExitCode: exit, Reason: reason, Message: message, StartedAt: now, FinishedAt: now, ContainerID: "fake://" + pod.Name,
+		}}
+	}
+	status := pod.Status.DeepCopy()
+	status.StartTime = &now
+	status.InitContainerStatuses = nil
+	for _, c := range pod.Spec.InitContainers {
+		status.InitContainerStatuses = append(status.InitContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image, ImageID: c.Image, State: terminated(0, ""),
+		})
+	}
+	status.ContainerStatuses = nil
+	var steps []string
+	for _, c := range pod.Spec.Containers {
+		if strings.HasPrefix(c.Name, "step-") {
+			steps = append(steps, c.Name)
+		}
+	}
+	for _, c := range pod.Spec.Containers {
+		exit, message := int32(0), ""
+		last := len(steps) > 0 && c.Name == steps[len(steps)-1]
+		switch {
+		case fail && len(steps) > 0 && c.Name == steps[0]:
+			exit = 1
+		case fail && strings.HasPrefix(c.Name, "step-"):
+			// Steps after a failed one are skipped by Tekton's entrypoint, which reports exit 1.
+			exit = 1
+		case last && len(results) > 0:
+			b, _ := json.Marshal(results)
+			message = string(b)
+		}
+		status.ContainerStatuses = append(status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image, ImageID: c.Image, State: terminated(exit, message),
+		})
+	}
+	if fail {
+		status.Phase = corev1.PodFailed
+	} else {
+		status.Phase = corev1.PodSucceeded
+	}
+	updated := pod.DeepCopy()
+	updated.Status = *status
+	_, err := k.kube.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	return err
+}
+
+// taskResults are the results the TaskRun's task declares, with their values.
+func taskResults(tr *pipelinev1.TaskRun, pipelineTask string) []result.RunResult {
+	if tr.Status.TaskSpec == nil {
+		return nil
+	}
+	var out []result.RunResult
+	for _, r := range tr.Status.TaskSpec.Results {
+		out = append(out, result.RunResult{Key: r.Name, Value: ResultValue(pipelineTask, r.Name), ResultType: result.TaskRunResultType})
+	}
+	return out
+}

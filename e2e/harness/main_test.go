@@ -1,0 +1,180 @@
+// The control-plane suite: a real kube-apiserver, the pinned upstream CRDs, the manifests applied as
+// Flux applies them, Tekton Triggers' listener code turning Flux events into runs under the
+// listener's own ServiceAccount, and Tekton Pipelines' controller reconciling the runs.
+//
+// Run it with `npm run e2e` (e2e/run.sh builds the binaries and writes the inputs); the environment
+// names what it needs: E2E_BIN (etcd, kube-apiserver, controller, eventlistenersink), E2E_INPUTS (the
+// folder e2e/inputs.ts wrote) and E2E_WORK (a scratch folder).
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	tektonclient "github.com/tektoncd/pipeline/pkg/client/clientset/versioned"
+	triggersclient "github.com/tektoncd/triggers/pkg/client/clientset/versioned"
+
+	"cdk8s-tekton-flux/e2e/harness/internal/cluster"
+	"cdk8s-tekton-flux/e2e/harness/internal/flux"
+	"cdk8s-tekton-flux/e2e/harness/internal/kubelet"
+	"cdk8s-tekton-flux/e2e/harness/internal/listener"
+	"cdk8s-tekton-flux/e2e/harness/internal/upstream"
+)
+
+// env is the running control plane, shared by every test of the suite.
+var env struct {
+	ctx      context.Context
+	cluster  *cluster.Cluster
+	bin      string
+	inputs   string
+	flux     *flux.Manager
+	kube     kubernetes.Interface
+	dynamic  dynamic.Interface
+	tekton   tektonclient.Interface
+	triggers triggersclient.Interface
+	kubelet  *kubelet.Kubelet
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	env.bin, env.inputs = os.Getenv("E2E_BIN"), os.Getenv("E2E_INPUTS")
+	work := os.Getenv("E2E_WORK")
+	if env.bin == "" || env.inputs == "" || work == "" {
+		fmt.Fprintln(os.Stderr, "E2E_BIN, E2E_INPUTS and E2E_WORK must be set: run the suite with `npm run e2e`")
+		return 2
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env.ctx = ctx
+	started := time.Now()
+	c, err := cluster.Start(ctx, env.bin, filepath.Join(work, "cluster"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer c.Stop()
+	env.cluster = c
+	stage("control plane", "etcd and kube-apiserver ready on %s in %s", c.URL, time.Since(started).Round(100*time.Millisecond))
+	if err := setUp(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "set-up failed:", err)
+		fmt.Fprintln(os.Stderr, "logs are in", c.Dir)
+		return 1
+	}
+	code := m.Run()
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "logs of the control plane, listeners and controller are in", c.Dir)
+	}
+	return code
+}
+
+func stage(name, format string, args ...any) {
+	fmt.Printf("[e2e] %-22s %s\n", name, fmt.Sprintf(format, args...))
+}
+
+func setUp(ctx context.Context) error {
+	c := env.cluster
+	env.kube = kubernetes.NewForConfigOrDie(c.Admin)
+	env.dynamic = dynamic.NewForConfigOrDie(c.Admin)
+	env.tekton = tektonclient.NewForConfigOrDie(c.Admin)
+	env.triggers = triggersclient.NewForConfigOrDie(c.Admin)
+	var err error
+	if env.flux, err = flux.NewManager(c.Admin); err != nil {
+		return err
+	}
+	mods, err := upstream.Load(filepath.Join("..", "upstream"))
+	if err != nil {
+		return err
+	}
+	crds, err := mods.CRDs()
+	if err != nil {
+		return err
+	}
+	release, err := mods.Release()
+	if err != nil {
+		return err
+	}
+	cs, err := env.flux.Apply(ctx, append(crds, release...))
+	if err != nil {
+		return fmt.Errorf("installing the upstream CRDs and release objects: %w", err)
+	}
+	stage("upstream", "%d CRDs of Tekton Pipelines, Tekton Triggers and Flux, %d release objects installed (%d entries)", len(crds), len(release), len(cs.Entries))
+
+	// The namespaces a cluster running Flux and CI has, each with its default ServiceAccount (no
+	// controller-manager runs here to create it).
+	for _, ns := range []string{"flux-system", "ci"} {
+		if err := ensureNamespace(ctx, ns); err != nil {
+			return err
+		}
+	}
+	logger := zap.NewNop().Sugar()
+	if err := listener.StartInterceptors(ctx, c, logger); err != nil {
+		return fmt.Errorf("core interceptors: %w", err)
+	}
+	if err := startTektonController(ctx); err != nil {
+		return err
+	}
+	env.kubelet = kubelet.New(c.Admin)
+	go env.kubelet.Run(ctx)
+	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller and the fake kubelet running")
+	return nil
+}
+
+func ensureNamespace(ctx context.Context, name string) error {
+	_, err := env.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	_, err = env.kube.CoreV1().ServiceAccounts(name).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
+}
+
+// startTektonController runs Tekton Pipelines' controller binary with the environment and arguments
+// of its release Deployment (config/controller.yaml). It runs as the admin: its own RBAC is not
+// what this suite tests.
+func startTektonController(ctx context.Context) error {
+	c := env.cluster
+	kubeconfig, err := c.WriteKubeconfig("admin", c.Admin)
+	if err != nil {
+		return err
+	}
+	_, err = c.Spawn([]string{
+		"KUBECONFIG=" + kubeconfig,
+		"SYSTEM_NAMESPACE=tekton-pipelines",
+		"KUBERNETES_MIN_VERSION=v1.28.0",
+		"CONFIG_DEFAULTS_NAME=config-defaults",
+		"CONFIG_LOGGING_NAME=config-logging",
+		"CONFIG_OBSERVABILITY_NAME=config-observability",
+		"CONFIG_FEATURE_FLAGS_NAME=feature-flags",
+		"CONFIG_LEADERELECTION_NAME=config-leader-election-controller",
+		"CONFIG_SPIRE=config-spire",
+		"METRICS_DOMAIN=tekton.dev/pipeline",
+		"PROBES_PORT=" + strconv.Itoa(cluster.FreePort()),
+	}, "tekton-controller.log", filepath.Join(env.bin, "controller"),
+		"-entrypoint-image", "ghcr.io/tektoncd/pipeline/entrypoint:v1.15.0",
+		"-nop-image", "ghcr.io/tektoncd/pipeline/nop:v1.15.0",
+		"-sidecarlogresults-image", "ghcr.io/tektoncd/pipeline/sidecarlogresults:v1.15.0",
+		"-workingdirinit-image", "ghcr.io/tektoncd/pipeline/workingdirinit:v1.15.0",
+		"-shell-image", "cgr.dev/chainguard/busybox@sha256:19f02276bf8dbdd62f069b922f10c65262cc34b710eea26ff928129a736be791",
+		"-shell-image-win", "mcr.microsoft.com/powershell:nanoserver@sha256:b6d5ff841b78bdf2dfed7550000fd4f3437385b8fa686ec0f010be24777654d6",
+		"-disable-ha",
+	)
+	return err
+}

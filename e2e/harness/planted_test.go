@@ -1,0 +1,201 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"cdk8s-tekton-flux/e2e/harness/internal/admission"
+)
+
+// The suite catches what it claims: each fault is planted into a copy of dist/ (or into the cluster)
+// and must make the check that guards against it fail. Each test restores dist/ as Flux would.
+func TestPlantedFaults(t *testing.T) {
+	s := loadSet(t, "dist")
+	applySet(t, s)
+	defer func() {
+		if _, err := env.flux.Apply(env.ctx, s.manifests); err != nil {
+			t.Fatalf("restoring dist/: %v", err)
+		}
+	}()
+
+	t.Run("an unknown field in a Tekton object is rejected by the API server and the webhook code", func(t *testing.T) {
+		task := planted(s, "Task", "git-clone", func(o *unstructured.Unstructured) {
+			_ = unstructured.SetNestedField(o.Object, "x", "spec", "stepz")
+		})
+		if err := admission.Admit(task); err == nil || !strings.Contains(err.Error(), "unknown field") {
+			t.Errorf("admission accepted a Task with an unknown field: %v", err)
+		}
+		if _, err := env.flux.Apply(env.ctx, []*unstructured.Unstructured{task}); err == nil || !strings.Contains(err.Error(), "stepz") {
+			t.Errorf("Flux's apply accepted a Task with an unknown field: %v", err)
+		}
+	})
+
+	t.Run("an unknown field in a Triggers object passes the API server and is caught by the webhook code", func(t *testing.T) {
+		binding := planted(s, "TriggerBinding", "on-push", func(o *unstructured.Unstructured) {
+			_ = unstructured.SetNestedField(o.Object, []any{}, "spec", "paramz")
+		})
+		if err := admission.Admit(binding); err == nil || !strings.Contains(err.Error(), "unknown field") {
+			t.Errorf("admission accepted a TriggerBinding with an unknown field: %v", err)
+		}
+		if _, err := env.flux.Apply(env.ctx, []*unstructured.Unstructured{binding}); err != nil {
+			t.Logf("the API server rejected it too: %v", err)
+		}
+	})
+
+	t.Run("a verb removed from the listener's role stops the listener", func(t *testing.T) {
+		restore := removeVerb(t, "ci", "on-push-listener", "pipelineruns", "create")
+		defer restore()
+		sink := sinkFor(t, s, "ci/on-push")
+		runs := post(t, sink, s.events[0].Body, 0)
+		if len(runs) != 0 {
+			t.Fatalf("the listener created %d run(s) without the create verb", len(runs))
+		}
+		if log := sink.Log(20000); !strings.Contains(log, "forbidden") {
+			t.Errorf("the listener's log does not say it was forbidden:\n%s", sink.Log(2000))
+		}
+	})
+
+	t.Run("a wrong binding makes the runs differ from simulate", func(t *testing.T) {
+		binding := planted(s, "TriggerBinding", "on-push", func(o *unstructured.Unstructured) {
+			params, _, _ := unstructured.NestedSlice(o.Object, "spec", "params")
+			for _, p := range params {
+				if p.(map[string]any)["name"] == "commit" {
+					p.(map[string]any)["value"] = "$(extensions.ref)"
+				}
+			}
+			_ = unstructured.SetNestedSlice(o.Object, params, "spec", "params")
+		})
+		if _, err := env.flux.Apply(env.ctx, []*unstructured.Unstructured{binding}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _, _ = env.flux.Apply(env.ctx, s.manifests) }()
+		e := s.events[0]
+		runs := post(t, sinkFor(t, s, e.Runs[0].Listener), e.Body, 1)
+		var predicted []map[string]any
+		for _, r := range e.Runs {
+			predicted = append(predicted, r.Object)
+		}
+		d := runDifferences(predicted, runs)
+		if len(d) == 0 {
+			t.Fatal("the runs of a wrong binding equal simulate's prediction")
+		}
+		stage("planted faults", "wrong binding caught: %s", d[0])
+	})
+}
+
+// planted returns a copy of one object of the set, changed by plant.
+func planted(s *inputSet, kind, name string, plant func(*unstructured.Unstructured)) *unstructured.Unstructured {
+	for _, o := range s.manifests {
+		if o.GetKind() == kind && o.GetName() == name {
+			c := o.DeepCopy()
+			plant(c)
+			return c
+		}
+	}
+	panic("no " + kind + " " + name + " in the set")
+}
+
+// removeVerb removes verb on resource from every role bound to the ServiceAccount in its namespace
+// (Roles and ClusterRoles through RoleBindings) and returns a function that puts it back.
+func removeVerb(t *testing.T, namespace, serviceAccount, resource, verb string) func() {
+	t.Helper()
+	rbs, err := env.kube.RbacV1().RoleBindings(namespace).List(env.ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restores []func()
+	for _, rb := range rbs.Items {
+		bound := false
+		for _, s := range rb.Subjects {
+			bound = bound || (s.Kind == "ServiceAccount" && s.Name == serviceAccount && s.Namespace == namespace)
+		}
+		if !bound {
+			continue
+		}
+		strip := func(rules []rbacv1.PolicyRule) ([]rbacv1.PolicyRule, bool) {
+			changed := false
+			out := make([]rbacv1.PolicyRule, 0, len(rules))
+			for _, r := range rules {
+				r = *r.DeepCopy()
+				if contains(r.Resources, resource) && contains(r.Verbs, verb) {
+					r.Verbs = without(r.Verbs, verb)
+					changed = true
+				}
+				if len(r.Verbs) > 0 {
+					out = append(out, r)
+				}
+			}
+			return out, changed
+		}
+		switch rb.RoleRef.Kind {
+		case "Role":
+			role, err := env.kube.RbacV1().Roles(namespace).Get(env.ctx, rb.RoleRef.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig := role.DeepCopy()
+			if rules, changed := strip(role.Rules); changed {
+				role.Rules = rules
+				if _, err := env.kube.RbacV1().Roles(namespace).Update(env.ctx, role, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				restores = append(restores, func() {
+					cur, _ := env.kube.RbacV1().Roles(namespace).Get(env.ctx, orig.Name, metav1.GetOptions{})
+					cur.Rules = orig.Rules
+					_, _ = env.kube.RbacV1().Roles(namespace).Update(env.ctx, cur, metav1.UpdateOptions{})
+				})
+			}
+		case "ClusterRole":
+			role, err := env.kube.RbacV1().ClusterRoles().Get(env.ctx, rb.RoleRef.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig := role.DeepCopy()
+			if rules, changed := strip(role.Rules); changed {
+				role.Rules = rules
+				if _, err := env.kube.RbacV1().ClusterRoles().Update(env.ctx, role, metav1.UpdateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				restores = append(restores, func() {
+					cur, _ := env.kube.RbacV1().ClusterRoles().Get(env.ctx, orig.Name, metav1.GetOptions{})
+					cur.Rules = orig.Rules
+					_, _ = env.kube.RbacV1().ClusterRoles().Update(env.ctx, cur, metav1.UpdateOptions{})
+				})
+			}
+		}
+	}
+	if len(restores) == 0 {
+		t.Fatalf("no role bound to %s/%s grants %s on %s", namespace, serviceAccount, verb, resource)
+	}
+	time.Sleep(time.Second) // the API server's RBAC cache follows within moments
+	return func() {
+		for _, r := range restores {
+			r()
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s || x == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func without(list []string, s string) []string {
+	var out []string
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}

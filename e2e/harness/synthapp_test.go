@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	"knative.dev/pkg/apis"
+
+	"cdk8s-tekton-flux/e2e/harness/internal/kubelet"
+)
+
+// The synth app's dist/: applied as Flux applies it; a new revision of app-repo runs the CI pipeline
+// through the real listener, and Tekton's controller reconciles it to the end.
+func TestSynthApp(t *testing.T) {
+	s := loadSet(t, "dist")
+	applySet(t, s)
+	runs := postEvents(t, s)
+
+	var ci *pipelinev1.PipelineRun
+	for _, r := range runs {
+		pr := waitDone(t, r.Namespace, r.Name)
+		stage("reconcile dist", "%s", describeRun(t, pr))
+		if !pr.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
+			t.Fatalf("run %s did not succeed: %s", pr.Name, describeRun(t, pr))
+		}
+		if pr.Spec.PipelineRef != nil && pr.Spec.PipelineRef.Name == "node-service-ci" {
+			ci = pr
+		}
+	}
+	if ci == nil {
+		t.Fatal("no run of node-service-ci was created")
+	}
+	trs := taskRuns(t, ci)
+	t.Run("results pass between tasks", func(t *testing.T) {
+		commit := kubelet.ResultValue("clone", "commit")
+		if got := param(trs["build"], "commit"); got != commit {
+			t.Errorf("build got commit %q, want clone's result %q", got, commit)
+		}
+		if got := param(trs["deploy"], "digest"); got != kubelet.ResultValue("build", "digest") {
+			t.Errorf("deploy got digest %q, want build's result", got)
+		}
+		if got := param(trs["notify"], "commit"); got != commit {
+			t.Errorf("finally task notify got commit %q, want clone's result %q", got, commit)
+		}
+		if len(ci.Status.Results) != 1 || ci.Status.Results[0].Value.StringVal != kubelet.ResultValue("build", "digest") {
+			t.Errorf("pipeline result digest: %+v", ci.Status.Results)
+		}
+	})
+	t.Run("when and finally run as declared", func(t *testing.T) {
+		for _, name := range []string{"clone", "lint", "unit-test", "build", "deploy", "notify"} {
+			if _, ok := trs[name]; !ok {
+				t.Errorf("task %s did not run: %s", name, describeRun(t, ci))
+			}
+		}
+		if got := param(trs["notify"], "status"); got != "Succeeded" {
+			t.Errorf("notify got status %q, want Succeeded", got)
+		}
+	})
+
+	t.Run("a failing task is retried as declared, then finally runs", func(t *testing.T) {
+		env.kubelet.FailTask("unit-test", true)
+		defer env.kubelet.FailTask("unit-test", false)
+		event := withRevision(s.events[0].Body, "main@sha1:1111111111111111111111111111111111111111")
+		sink := sinkFor(t, s, s.events[0].Runs[0].Listener)
+		created := post(t, sink, event, 1)
+		if len(created) != 1 {
+			t.Fatalf("want one run, the listener created %d", len(created))
+		}
+		pr := waitDone(t, created[0].Namespace, created[0].Name)
+		stage("reconcile dist", "with unit-test failing: %s (unit-test attempts: %d)", describeRun(t, pr), env.kubelet.Attempts(pr.Name, "unit-test"))
+		if pr.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
+			t.Fatalf("run succeeded although unit-test failed: %s", describeRun(t, pr))
+		}
+		// retries: 1 on unit-test → two attempts.
+		if got := env.kubelet.Attempts(pr.Name, "unit-test"); got != 2 {
+			t.Errorf("unit-test ran %d times, want 2 (retries: 1)", got)
+		}
+		trs := taskRuns(t, pr)
+		if _, ok := trs["build"]; ok {
+			t.Error("build ran although unit-test, which it runs after, failed")
+		}
+		if _, ok := trs["notify"]; !ok {
+			t.Errorf("finally task notify did not run: %s", describeRun(t, pr))
+		} else if got := param(trs["notify"], "status"); got != "Failed" {
+			t.Errorf("notify got status %q, want Failed", got)
+		}
+	})
+}
+
+// withRevision returns a copy of a Flux event for another revision (both metadata formats).
+func withRevision(body map[string]any, revision string) map[string]any {
+	out := map[string]any{}
+	for k, v := range body {
+		out[k] = v
+	}
+	meta := map[string]any{}
+	if m, ok := body["metadata"].(map[string]any); ok {
+		for k, v := range m {
+			if strings.HasSuffix(k, "revision") {
+				v = revision
+			}
+			meta[k] = v
+		}
+	}
+	out["metadata"] = meta
+	return out
+}

@@ -1,0 +1,88 @@
+/**
+ * Writes the e2e suite's inputs into the folder given as the first argument, one folder per app:
+ * - `manifests/`: what Flux applies (for the synth app, the committed dist/; for each example, its synth);
+ * - `intended.json`: the same objects as the constructs rendered them, before any YAML was written, so the
+ *   suite can tell a value that YAML parsing changed on the way to the API server;
+ * - `events.json`: the Flux events the suite posts, each with the runs `simulate` predicts for it.
+ */
+import * as fs from 'fs';
+import * as nodeModule from 'module';
+import * as path from 'path';
+import { App } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { GitOpsApp, simulateEvent } from '../src';
+import { buildApp } from '../src/main';
+
+// The examples import the package by name, as users do: resolve it to this checkout's source.
+const Module = (nodeModule as any).Module;
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request: string, ...rest: any[]) {
+  return resolve.call(this, request === 'cdk8s-tekton-flux' ? path.resolve(__dirname, '../src/index.ts') : request, ...rest);
+};
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { build: nodeServiceCi } = require('../examples/node-service-ci/app');
+const { build: ociDeployCheck } = require('../examples/oci-deploy-check/app');
+const { build: stagingSmokeTest } = require('../examples/staging-smoke-test/app');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const root = path.resolve(__dirname, '..');
+const fixtures = path.join(root, 'test/fixtures/flux-events');
+
+interface InputSet {
+  readonly name: string;
+  readonly build: (app: App) => App;
+  /** Use the committed dist/ as the manifests (the synth app); else synthesize. */
+  readonly committed?: string;
+  readonly events: Array<{ fixture: string; patch?: (e: any) => void }>;
+}
+
+const SETS: InputSet[] = [
+  {
+    name: 'dist',
+    build: buildApp,
+    committed: path.join(root, 'dist'),
+    events: [{ fixture: 'gitrepository-new-artifact.json' }, { fixture: 'kustomization-reconciliation-succeeded.json' }],
+  },
+  {
+    name: 'node-service-ci',
+    build: nodeServiceCi,
+    events: [{ fixture: 'gitrepository-new-artifact.json', patch: (e) => { e.involvedObject.name = 'web-app'; } }],
+  },
+  { name: 'oci-deploy-check', build: ociDeployCheck, events: [{ fixture: 'ocirepository-new-artifact.json' }] },
+  { name: 'staging-smoke-test', build: stagingSmokeTest, events: [{ fixture: 'kustomization-reconciliation-succeeded.json' }] },
+];
+
+function readYamlFolder(dir: string): any[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()))
+    .filter((o) => o);
+}
+
+function main(out: string) {
+  fs.rmSync(out, { recursive: true, force: true });
+  for (const set of SETS) {
+    const dir = path.join(out, set.name);
+    const manifests = path.join(dir, 'manifests');
+    fs.mkdirSync(dir, { recursive: true });
+    if (set.committed) {
+      fs.cpSync(set.committed, manifests, { recursive: true });
+    } else {
+      set.build(new GitOpsApp({ outdir: manifests })).synth();
+    }
+    const app = set.build(new App({ outdir: path.join(dir, 'unused') }));
+    const intended = app.charts.flatMap((c) => c.toJson());
+    fs.writeFileSync(path.join(dir, 'intended.json'), JSON.stringify(intended, null, 1));
+    const objects = readYamlFolder(manifests);
+    const events = set.events.map(({ fixture, patch }) => {
+      const body = JSON.parse(fs.readFileSync(path.join(fixtures, fixture), 'utf8'));
+      patch?.(body);
+      const result = simulateEvent(objects, body);
+      if (result.broken.length) throw new Error(`${set.name}/${fixture}: simulate reports a broken chain: ${result.broken.join('; ')}`);
+      return { fixture, body, runs: result.runs.map((r) => ({ listener: r.listener, object: r.object })) };
+    });
+    fs.writeFileSync(path.join(dir, 'events.json'), JSON.stringify(events, null, 1));
+    console.log(`e2e inputs: ${set.name}: ${objects.length} objects, ${events.length} event(s)`);
+  }
+}
+
+main(path.resolve(process.argv[2] ?? path.join(root, 'e2e/.work/inputs')));
