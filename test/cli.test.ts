@@ -97,9 +97,11 @@ describe('simulate: a hand-written YAML set', () => {
     expect(ok.code).toBe(0);
     const wrong = cli('simulate', '--event', event, '--secret', 'flux-system/flux-headers:headers=X-Flux-Token: nope', '--secret', 'ci/flux-token:token=abc', dir);
     expect(wrong.code).toBe(1);
-    const missing = cli('simulate', '--event', event, dir);
-    expect(missing.code).toBe(1);
-    expect(missing.err).toContain("reads Secret 'flux-headers': give its keys with --secret flux-system/flux-headers:headers=");
+    // Secrets not given are assumed to match, and the output says so
+    const assumed = cli('simulate', '--event', event, dir);
+    expect(assumed.code).toBe(0);
+    expect(assumed.err).toContain("assumed: Provider flux-system/on-push's Secret 'flux-headers' holds the header the listener checks");
+    expect(assumed.err).toContain("assumed: Secret ci/flux-token key 'token' holds the token the Provider sends");
   });
 });
 

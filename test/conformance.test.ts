@@ -3,7 +3,7 @@ import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { GitOpsApp } from '../src';
 import { buildApp } from '../src/main';
-import { alphaFeatureUses, checkConformance } from './support/conformance';
+import { alphaFeatureUses, checkConformance, securityProblems } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { nameErrors } from './support/k8s-names';
 import { kplusTypeErrors } from './support/kplus-types';
@@ -58,11 +58,43 @@ describe.each([
 
 test('the synth app uses no Tekton feature a default install rejects', () => {
   expect(alphaFeatureUses(appObjects())).toEqual([]);
+  // the synth app is safe by default (README "Security")
+  expect(securityProblems(appObjects())).toEqual([]);
   // the check itself: the construct matrix uses both on purpose
   expect(alphaFeatureUses(matrixObjects())).toEqual(expect.arrayContaining([
     "Pipeline/full: param 'deploy' has an enum (enable-param-enum)",
     "Pipeline/full: task 'scan' has a CEL when (enable-cel-in-whenexpression)",
   ]));
+});
+
+test('the security check catches each unsafe pattern', () => {
+  const unsafe = [
+    {
+      kind: 'Task',
+      metadata: { namespace: 'ci', name: 't' },
+      spec: {
+        steps: [
+          { name: 'a', image: 'x', script: 'git checkout $(params.commit)' },
+          { name: 'b', image: 'x', command: ['bash', '-c', 'echo $(context.taskRun.name)'] },
+          { name: 'c', image: 'x', args: ['--x'] },
+        ],
+      },
+    },
+    { kind: 'EventListener', metadata: { namespace: 'ci', name: 'el' }, spec: { triggers: [{ name: 'open', interceptors: [] }] } },
+    { kind: 'RoleBinding', metadata: { namespace: 'ci', name: 'rb' }, roleRef: { name: 'tekton-triggers-eventlistener-roles' } },
+    { kind: 'ClusterRole', metadata: { name: 'cr' }, rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }, { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] }, { apiGroups: ['*'], resources: ['pods'], verbs: ['get'] }] },
+  ];
+  expect(securityProblems(unsafe)).toEqual([
+    "Task/ci/t: step 'a' script substitutes $(params.… as text",
+    "Task/ci/t: step 'b' shell -c argument substitutes as text",
+    "Task/ci/t: step 'c' has neither command nor script",
+    "EventListener/ci/el: trigger 'open' is unauthenticated",
+    'EventListener/ci/el: no NetworkPolicy admits only its clients',
+    'RoleBinding/ci/rb: binds tekton-triggers-eventlistener-roles',
+    'ClusterRole//cr: reads Secrets without resourceNames',
+    'ClusterRole//cr: may impersonate',
+    "ClusterRole//cr: a rule with '*'",
+  ]);
 });
 
 describe('each checker really runs: a deliberately broken object is caught', () => {

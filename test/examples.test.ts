@@ -6,7 +6,7 @@ import { build as nodeServiceCi } from '../examples/node-service-ci/app';
 import { build as ociDeployCheck } from '../examples/oci-deploy-check/app';
 import { build as stagingSmokeTest } from '../examples/staging-smoke-test/app';
 import { GitOpsApp, simulateEvent } from '../src';
-import { alphaFeatureUses, checkConformance } from './support/conformance';
+import { alphaFeatureUses, checkConformance, securityProblems } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { crdsDir, fluxEvent, tempDir } from './util';
 
@@ -40,6 +40,8 @@ describe.each([
   });
 
   test('uses no Tekton feature a default install rejects', () => expect(alphaFeatureUses(objects)).toEqual([]));
+
+  test('is safe by default: no param as shell text, authenticated triggers, narrow listener roles', () => expect(securityProblems(objects)).toEqual([]));
 
   test('its Flux event creates the expected PipelineRun', () => {
     const result = simulateEvent(objects, flux());

@@ -1,7 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitRepository, Kustomization, OCIRepository, ParamType,
+  FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitRepository, Kustomization, ListenerAuthentication, OCIRepository, ParamType,
   Pipeline, Task, WorkspaceBinding, simulateEvent,
 } from '../src';
 import { errorsOf, find, fluxEvent, synth } from './util';
@@ -43,7 +43,8 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
       apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
       kind: 'Provider',
       metadata: { name: 'on-push', namespace: 'flux-system' },
-      spec: { type: 'generic', address: 'http://el-on-push.ci.svc.cluster.local:8080' },
+      // authenticated by default: the Provider sends the header in Secret on-push-flux-token
+      spec: { type: 'generic', address: 'http://el-on-push.ci.svc.cluster.local:8080', secretRef: { name: 'on-push-flux-token' } },
     });
   });
 
@@ -59,7 +60,8 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
           {
             name: 'filter',
             value: "body.involvedObject.kind == 'GitRepository' && body.involvedObject.name == 'app-repo' && body.involvedObject.namespace == 'flux-system' && body.reason == 'NewArtifact' && " +
-              "has(body.metadata) && ('revision' in body.metadata || 'source.toolkit.fluxcd.io/revision' in body.metadata)",
+              "has(body.metadata) && ('revision' in body.metadata || 'source.toolkit.fluxcd.io/revision' in body.metadata) && " +
+              "header.canonical('X-Flux-Token').compareSecret('token', 'on-push-flux-token')",
           },
           { name: 'overlays', value: [{ key: 'revision', expression: "'revision' in body.metadata ? body.metadata['revision'] : body.metadata['source.toolkit.fluxcd.io/revision']" }] },
         ],
@@ -83,6 +85,10 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
             { key: 'tag', expression: "''" },
           ],
         }],
+      },
+      {
+        ...cel,
+        params: [{ name: 'filter', value: expect.stringContaining("extensions.commit.matches('^([0-9a-f]{40}|[0-9a-f]{64})$')") }],
       },
     ]);
     const binding = find(objects, 'TriggerBinding', trigger.bindings[0].ref);
@@ -111,8 +117,9 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
 
   test('the listener has its own ServiceAccount and RBAC, and admits only the notification-controller', () => {
     expect(find(objects, 'EventListener').spec.serviceAccountName).toBe('on-push-listener');
-    expect(find(objects, 'RoleBinding').roleRef.name).toBe('tekton-triggers-eventlistener-roles');
-    expect(find(objects, 'ClusterRoleBinding').roleRef.name).toBe('tekton-triggers-eventlistener-clusterroles');
+    expect(find(objects, 'RoleBinding').roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'on-push-listener' });
+    expect(find(objects, 'Role').rules.find((r: any) => r.verbs.includes('create'))).toEqual({ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['create'] });
+    expect(find(objects, 'ClusterRoleBinding').roleRef.name).toBe('ci:on-push-listener');
     expect(find(objects, 'NetworkPolicy').spec.ingress[0].from).toEqual([{
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'flux-system' } },
       podSelector: { matchLabels: { app: 'notification-controller' } },
@@ -215,7 +222,7 @@ describe('FluxTriggeredPipeline: the Flux events Flux really sends', () => {
         source: gitRepo(s),
         pipeline: ciPipeline(s),
         params: { image: 'x' },
-        authentication: { providerSecretName: 'flux-token-headers', listenerSecretName: 'flux-token' },
+        authentication: ListenerAuthentication.sharedToken({ providerSecretName: 'flux-token-headers', listenerSecretName: 'flux-token' }),
       });
     });
     expect(find(authed, 'Provider').spec.secretRef).toEqual({ name: 'flux-token-headers' });

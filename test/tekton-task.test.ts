@@ -37,7 +37,9 @@ describe('Task', () => {
           {
             name: 'build',
             image: 'alpine:3.20',
-            script: 'cd $(workspaces.source.path) && git checkout $(params.revision) && echo $(params.repo.url) > $(results.digest.path)',
+            // params reach the script through the environment (never as shell text); Tekton's own paths stay
+            env: [{ name: 'PARAMS_REVISION', value: '$(params.revision)' }, { name: 'PARAMS_REPO_URL', value: '$(params.repo.url)' }],
+            script: 'cd $(workspaces.source.path) && git checkout "${PARAMS_REVISION}" && echo "${PARAMS_REPO_URL}" > $(results.digest.path)',
           },
           { name: 'flags', image: 'alpine:3.20', command: ['echo'], args: ['$(params.flags[*])', '$(params.flags[0])'] },
         ],

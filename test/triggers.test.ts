@@ -10,7 +10,7 @@ function pair(s: any) {
 }
 
 describe('EventListener', () => {
-  test('gets its own ServiceAccount bound to the Triggers roles, and a NetworkPolicy for its clients', () => {
+  test('gets its own ServiceAccount and roles with only the verbs its code uses, and a NetworkPolicy for its clients', () => {
     const objects = synth((s) => {
       const { binding, template } = pair(s);
       new EventListener(s, 'on-push', {
@@ -33,14 +33,31 @@ describe('EventListener', () => {
       },
     });
     expect(find(objects, 'ServiceAccount')).toEqual({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'on-push-listener', namespace: 'ci' }, automountServiceAccountToken: true });
+    expect(find(objects, 'Role')).toEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'on-push-listener', namespace: 'ci' },
+      rules: [
+        { apiGroups: ['triggers.tekton.dev'], resources: ['eventlisteners', 'interceptors', 'triggerbindings', 'triggers', 'triggertemplates'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['create'] },
+      ],
+    });
     expect(find(objects, 'RoleBinding')).toMatchObject({
       metadata: { name: 'on-push-listener', namespace: 'ci' },
-      roleRef: { kind: 'ClusterRole', name: 'tekton-triggers-eventlistener-roles' },
+      roleRef: { kind: 'Role', name: 'on-push-listener' },
       subjects: [{ kind: 'ServiceAccount', name: 'on-push-listener', namespace: 'ci' }],
     });
+    expect(find(objects, 'ClusterRole')).toEqual({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'ci:on-push-listener' },
+      rules: [{ apiGroups: ['triggers.tekton.dev'], resources: ['clusterinterceptors', 'clustertriggerbindings'], verbs: ['get', 'list', 'watch'] }],
+    });
     const crb = find(objects, 'ClusterRoleBinding');
-    expect(crb.metadata).toEqual({ name: 'ci-on-push-listener' });
-    expect(crb).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'tekton-triggers-eventlistener-clusterroles' }, subjects: [{ kind: 'ServiceAccount', name: 'on-push-listener', namespace: 'ci' }] });
+    expect(crb.metadata).toEqual({ name: 'ci:on-push-listener' });
+    expect(crb).toMatchObject({ roleRef: { kind: 'ClusterRole', name: 'ci:on-push-listener' }, subjects: [{ kind: 'ServiceAccount', name: 'on-push-listener', namespace: 'ci' }] });
+    // nothing of Triggers' release roles (cluster-wide Secret reads, impersonate), no wildcard
+    expect(JSON.stringify(objects)).not.toMatch(/tekton-triggers-eventlistener|impersonate|"secrets"|"\*"/);
     expect(find(objects, 'NetworkPolicy').spec).toEqual({
       podSelector: { matchLabels: { eventlistener: 'on-push' } },
       policyTypes: ['Ingress'],
@@ -88,8 +105,12 @@ describe('EventListener', () => {
       bindings: [{ ref: 'github-push', kind: 'ClusterTriggerBinding' }, { ref: 'extra-params', kind: 'TriggerBinding' }],
       template: { ref: 'build-run' },
     }]);
-    // nothing is created for the existing ones: only the listener and its identity
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRoleBinding', 'EventListener', 'RoleBinding', 'ServiceAccount']);
+    // nothing is created for the existing ones: only the listener, its identity and its NetworkPolicy
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'EventListener', 'NetworkPolicy', 'Role', 'RoleBinding', 'ServiceAccount']);
+    // an existing template's kinds are not known: the listener may create Tekton's run kinds
+    expect(find(objects, 'Role').rules[1]).toEqual({ apiGroups: ['tekton.dev'], resources: ['pipelineruns', 'taskruns'], verbs: ['create'] });
+    // with no allowedClients, pods of the listener's own namespace only
+    expect(find(objects, 'NetworkPolicy').spec.ingress[0].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ci' } }, podSelector: { matchLabels: {} } }]);
   });
 
   test.each([

@@ -51,7 +51,7 @@ func TestPlantedFaults(t *testing.T) {
 		restore := removeVerb(t, "ci", "on-push-listener", "pipelineruns", "create")
 		defer restore()
 		sink := sinkFor(t, s, "ci/on-push")
-		runs := post(t, sink, s.events[0].Body, 0)
+		runs := post(t, sink, s.events[0].Body, fluxHeaders(t, s, sink), 0)
 		if len(runs) != 0 {
 			t.Fatalf("the listener created %d run(s) without the create verb", len(runs))
 		}
@@ -75,7 +75,8 @@ func TestPlantedFaults(t *testing.T) {
 		}
 		defer func() { _, _ = env.flux.Apply(env.ctx, s.manifests) }()
 		e := s.events[0]
-		runs := post(t, sinkFor(t, s, e.Runs[0].Listener), e.Body, 1)
+		sink := sinkFor(t, s, e.Listener)
+		runs := post(t, sink, e.Body, fluxHeaders(t, s, sink), 1)
 		var predicted []map[string]any
 		for _, r := range e.Runs {
 			predicted = append(predicted, r.Object)

@@ -62,8 +62,8 @@ func TestSynthApp(t *testing.T) {
 		env.kubelet.FailTask("unit-test", true)
 		defer env.kubelet.FailTask("unit-test", false)
 		event := withRevision(s.events[0].Body, "main@sha1:1111111111111111111111111111111111111111")
-		sink := sinkFor(t, s, s.events[0].Runs[0].Listener)
-		created := post(t, sink, event, 1)
+		sink := sinkFor(t, s, s.events[0].Listener)
+		created := post(t, sink, event, fluxHeaders(t, s, sink), 1)
 		if len(created) != 1 {
 			t.Fatalf("want one run, the listener created %d", len(created))
 		}

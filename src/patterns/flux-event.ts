@@ -140,6 +140,54 @@ export class FluxEventValue {
   }
 }
 
+/*
+ * What a well-formed Flux event carries (RE2 patterns, as Tekton's CEL `matches` reads them). A listener
+ * admits an event only when every field its bindings use has this shape, so a value that cannot be a
+ * Git ref, a commit or a digest never reaches a run. Ref names follow git-check-ref-format, narrowed
+ * to a conservative charset: letters, digits and `._/+-`, no `..`, no `//`, not ending in `/` or `.lock`.
+ */
+const REF = '[A-Za-z0-9_+-][A-Za-z0-9._/+-]{0,254}';
+const HASH = '(sha1:[0-9a-f]{40}|sha256:[0-9a-f]{64})';
+/** Revision forms: `<ref>@sha1:<40 hex>`, `<ref>@sha256:<64 hex>`, `sha1:…`/`sha256:…`; legacy `<ref>/<hex>` and bare hex. */
+const REVISION = `^((${REF})@)?${HASH}$|^${REF}/([0-9a-f]{40}|[0-9a-f]{64})$|^([0-9a-f]{40}|[0-9a-f]{64})$`;
+
+/** The CEL conditions that a ref-like field is well formed (or empty, where `emptyOk`). */
+function refConditions(field: string, emptyOk: boolean): string[] {
+  const shape = `${field}.matches(${celString(`^${REF}$`)}) && !${field}.contains('..') && !${field}.contains('//') && ` +
+    `!${field}.endsWith('/') && !${field}.endsWith('.lock')`;
+  return [emptyOk ? `(${field} == '' || (${shape}))` : `(${shape})`];
+}
+
+function hashConditions(field: string, pattern: string, emptyOk: boolean): string[] {
+  const shape = `${field}.matches(${celString(pattern)})`;
+  return [emptyOk ? `(${field} == '' || ${shape})` : shape];
+}
+
+/** The validation of each derived field, by overlay key; `required`: a binding uses it, so it may not be empty. */
+const VALIDATIONS: { [key: string]: (required: boolean) => string[] } = {
+  revision: () => [`extensions.revision.matches(${celString(REVISION)})`, "!extensions.revision.contains('..')"],
+  commit: (required) => hashConditions('extensions.commit', '^([0-9a-f]{40}|[0-9a-f]{64})$', !required),
+  digest: (required) => hashConditions('extensions.digest', `^${HASH}$`, !required),
+  // a branch is empty for a tag's revision and a tag for a branch's: empty is well formed
+  ref: () => refConditions('extensions.ref', true),
+  branch: () => refConditions('extensions.branch', true),
+  tag: () => refConditions('extensions.tag', true),
+};
+
+/**
+ * The CEL conditions a listener checks before it runs anything: each derived field (overlay key) has
+ * the shape Flux writes, those in `required` are not empty, and free-text fields are bounded.
+ * @internal
+ */
+export function validationConditions(keys: string[], required: string[]): string[] {
+  const out: string[] = [];
+  for (const key of keys) {
+    if (VALIDATIONS[key]) out.push(...VALIDATIONS[key](required.includes(key)));
+    else if (key.startsWith('metadata-')) out.push(`size(extensions[${celString(key)}]) <= 4096`);
+  }
+  return [...new Set(out)];
+}
+
 /** `ref`: the part of the revision before '@' (a branch, a tag, or `refs/…`). */
 const REF_OVERLAY: StagedOverlay = {
   stage: 1, key: 'ref', expression: "extensions.revision.contains('@') ? extensions.revision.split('@')[0] : ''",

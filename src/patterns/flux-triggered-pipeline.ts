@@ -5,7 +5,8 @@ import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { addCachedValidation, cachedPerGeneration } from '../generation';
 import { crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
-import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr } from './flux-event';
+import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
+import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
@@ -17,27 +18,6 @@ import { TriggerTemplate } from '../triggers/trigger-template';
 
 /** A pipeline param value: a field of the Flux event, or a literal. */
 export type TriggerParamValue = FluxEventValue | ParamValue;
-
-/** Shared-token authentication between the Flux Provider and the listener. */
-export interface SharedTokenAuthentication {
-  /**
-   * An existing Secret in the Flux namespace whose `headers` key holds the header Flux adds, e.g.
-   * `X-Flux-Token: <token>` (Flux's generic provider sends every header listed there).
-   */
-  readonly providerSecretName: string;
-  /** An existing Secret in the listener's namespace holding the same token. */
-  readonly listenerSecretName: string;
-  /**
-   * The key of the token in the listener's Secret.
-   * @default 'token'
-   */
-  readonly listenerSecretKey?: string;
-  /**
-   * The header that carries the token.
-   * @default 'X-Flux-Token'
-   */
-  readonly header?: string;
-}
 
 /** One pipeline run by a FluxTriggeredPipeline. */
 export interface TriggeredRunOptions extends PipelineRunOptions {
@@ -83,10 +63,16 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
    */
   readonly allowedClients?: ListenerClient[];
   /**
-   * Shared-token authentication of Flux's requests.
-   * @default - none: the NetworkPolicy is the only guard
+   * How the listener authenticates Flux's requests (`ListenerAuthentication.unauthenticated()` to opt out).
+   * @default ListenerAuthentication.sharedToken(): Secrets `<name>-flux-token` in the source's and the listener's namespaces
    */
-  readonly authentication?: SharedTokenAuthentication;
+  readonly authentication?: ListenerAuthentication;
+  /**
+   * Mount the token of the runs' ServiceAccount (the one created when `serviceAccountName` is not given)
+   * into every step. Steps run third-party code (`npm ci`): give them no API credentials unless they need them.
+   * @default false
+   */
+  readonly automountRunServiceAccountToken?: boolean;
 }
 
 /**
@@ -134,7 +120,7 @@ export class FluxTriggeredPipeline extends Construct {
       name: this.name,
       namespace: this.source.namespace,
       address: this.listener.url,
-      secretName: props.authentication?.providerSecretName,
+      secretName: this.sharedToken?.providerSecretName,
     });
     this.alert = new Alert(this, 'Alert', {
       name: this.name,
@@ -145,7 +131,7 @@ export class FluxTriggeredPipeline extends Construct {
     if (!props.serviceAccountName) {
       this.runServiceAccount = new kplus.ServiceAccount(this, 'RunServiceAccount', {
         metadata: { name: toDnsLabel(`${this.name}-run`), namespace: this.namespace },
-        automountToken: true,
+        automountToken: props.automountRunServiceAccountToken ?? false,
       });
     }
     // An unknown source kind is reported once, by the Alert.
@@ -155,6 +141,18 @@ export class FluxTriggeredPipeline extends Construct {
   /** Runs one more pipeline on the same events, through the same listener (a second trigger). */
   public addPipeline(id: string, options: TriggeredRunOptions): void {
     this.addRun(new Construct(this, id), toDnsLabel(`${this.name}-${id}`), options);
+  }
+
+  /** The shared-token settings with their defaults, or undefined when the listener is unauthenticated. */
+  public get sharedToken(): Required<SharedTokenAuthentication> | undefined {
+    const options = (this.props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
+    if (!options) return undefined;
+    return {
+      providerSecretName: options.providerSecretName ?? `${this.name}-flux-token`,
+      listenerSecretName: options.listenerSecretName ?? `${this.name}-flux-token`,
+      listenerSecretKey: options.listenerSecretKey ?? 'token',
+      header: options.header ?? 'X-Flux-Token',
+    };
   }
 
   /** The reasons that run the pipelines. */
@@ -171,8 +169,8 @@ export class FluxTriggeredPipeline extends Construct {
     template.addResourceTemplate(() => this.renderRun(options, values()));
     this.listener.addTrigger({
       name: toDnsLabel(options.pipeline.pipelineName),
-      // one CEL interceptor per overlay stage (see StagedOverlay); there are always three
-      interceptors: [0, 1, 2].map((i) => Interceptor.celFrom(() => cel()[i])),
+      // one CEL interceptor per overlay stage (see StagedOverlay), then one that validates what they derived
+      interceptors: [0, 1, 2, 3].map((i) => Interceptor.celFrom(() => cel()[i])),
       bindings: [binding],
       template,
     });
@@ -214,16 +212,23 @@ export class FluxTriggeredPipeline extends Construct {
       reasons.length === 1 ? `body.reason == ${celString(reasons[0])}` : `body.reason in [${reasons.map(celString).join(', ')}]`,
       hasRevisionExpr(s),
     ];
-    const auth = this.props.authentication;
+    const auth = this.sharedToken;
     if (auth) {
-      conditions.push(`header.canonical(${celString(auth.header ?? 'X-Flux-Token')}).compareSecret(${celString(auth.listenerSecretKey ?? 'token')}, ${celString(auth.listenerSecretName)})`);
+      conditions.push(`header.canonical(${celString(auth.header)}).compareSecret(${celString(auth.listenerSecretKey)}, ${celString(auth.listenerSecretName)})`);
     }
     const overlays = new Map<string, StagedOverlay>();
     for (const v of events) for (const o of v.overlays(s)) overlays.set(o.key, o);
     const stages = [0, 1, 2].map((stage) => [...overlays.values()]
       .filter((o) => o.stage === stage)
       .map(({ key, expression }) => ({ key, expression })));
-    return stages.map((stageOverlays, i) => ({ filter: i === 0 ? conditions.join(' && ') : undefined, overlays: stageOverlays }));
+    const filters = [conditions.join(' && '), undefined, undefined];
+    // Every derived field is checked, bound or not (hand-written bindings may use any); body fields the
+    // bindings use (name, namespace, kind, reason) are fixed by the first filter, the message is bounded.
+    const bound = this.eventValues(values).map(([, v]) => /^\$\(extensions\.([^)]+)\)$/.exec(v.binding)?.[1] ?? '');
+    const validation = validationConditions([...overlays.keys()], bound);
+    if (this.eventValues(values).some(([, v]) => v.label === 'message()')) validation.push('size(body.message) <= 4096');
+    return [...stages.map((stageOverlays, i) => ({ filter: filters[i], overlays: stageOverlays })),
+      { filter: validation.join(' && '), overlays: [] }];
   }
 
   private renderRun(options: TriggeredRunOptions, values: Map<string, TriggerParamValue>) {

@@ -1,3 +1,4 @@
 export * from './flux-event';
 export * from './flux-triggered-pipeline';
 export * from './gitops-sync';
+export * from './listener-authentication';

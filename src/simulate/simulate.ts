@@ -9,6 +9,13 @@ export interface SimulateOptions {
    * @default - none
    */
   readonly secrets?: SecretStore;
+  /**
+   * A Secret the chain reads that `secrets` does not give is assumed to hold what the other side expects
+   * (the Provider's header token equals the listener's), and the trace says so. Set false to report it as
+   * broken instead.
+   * @default true
+   */
+  readonly assumeUnknownSecretsMatch?: boolean;
 }
 
 /** A run the event would create. */
@@ -40,6 +47,7 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespa
  */
 export function simulateEvent(objects: any[], event: any, options: SimulateOptions = {}): SimulationResult {
   const secrets = options.secrets ?? new Map();
+  const assume = options.assumeUnknownSecretsMatch ?? true;
   const trace: string[] = [];
   const broken: string[] = [];
   const runs: SimulatedRun[] = [];
@@ -80,19 +88,28 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
     trace.push(`Alert ${ns}/${alert.metadata.name} → Provider ${ns}/${provider.metadata.name} → EventListener ${target.namespace}/${target.name}`);
     let header: { [name: string]: string[] };
     try {
-      header = providerHeaders(provider, event, secrets);
+      header = providerHeaders(provider, event, secrets, assume, trace);
     } catch (e: any) {
       broken.push(e.message);
       continue;
     }
     for (const trigger of listenerTriggers(listener, find, broken)) {
-      const result = fireTrigger(trigger, listener, event, header, secrets, find);
+      if (!authenticates(trigger)) {
+        trace.push(`WARNING: trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name} is unauthenticated: ` +
+          'anyone who can reach the listener can start runs (no compareSecret or signature check in its interceptors)');
+      }
+      const unknownSecret = (id: string, key: string) => {
+        if (!assume) return undefined;
+        trace.push(`assumed: Secret ${id} key '${key}' holds the token the Provider sends (give --secret ${id}:${key}=<value> to check)`);
+        return true;
+      };
+      const result = fireTrigger(trigger, listener, event, header, secrets, find, unknownSecret);
       trace.push(`trigger '${trigger.name}': ${result.note}`);
       if (result.error) broken.push(`trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name}: ${result.error}`);
       for (const object of result.objects) runs.push({ listener: `${target.namespace}/${target.name}`, trigger: trigger.name, object });
     }
   }
-  return { runs, trace, broken };
+  return { runs, trace: [...new Set(trace)], broken };
 }
 
 function alertMatches(alert: Obj, event: any, trace: string[]): boolean {
@@ -135,7 +152,16 @@ export function listenerOf(address: string, providerNamespace: string): { name: 
   return { name: parts[0].slice(3), namespace: parts[1] ?? providerNamespace };
 }
 
-function providerHeaders(provider: Obj, event: any, secrets: SecretStore): { [name: string]: string[] } {
+/** Whether a trigger checks who sent the request: a CEL `compareSecret`, or a signature-checking interceptor. */
+function authenticates(trigger: TriggerSpec): boolean {
+  return (trigger.interceptors ?? []).some((i: any) => {
+    const name = i.ref?.name ?? i.name;
+    if (['github', 'gitlab', 'bitbucket', 'slack'].includes(name)) return (i.params ?? []).some((p: any) => /secret/i.test(p.name));
+    return JSON.stringify(i.params ?? []).includes('compareSecret(');
+  });
+}
+
+function providerHeaders(provider: Obj, event: any, secrets: SecretStore, assume: boolean, trace: string[]): { [name: string]: string[] } {
   const header: { [name: string]: string[] } = {
     'Content-Type': ['application/json'],
     'Gotk-Component': [String(event?.reportingController ?? '')],
@@ -144,6 +170,11 @@ function providerHeaders(provider: Obj, event: any, secrets: SecretStore): { [na
   if (!ref) return header;
   const id = `${provider.metadata.namespace ?? 'default'}/${ref}`;
   const secret = secrets.get(id);
+  if (!secret && assume) {
+    trace.push(`assumed: Provider ${provider.metadata.namespace}/${provider.metadata.name}'s Secret '${ref}' holds the header the listener checks ` +
+      `(give --secret ${id}:headers='X-Flux-Token: <token>' to check)`);
+    return header;
+  }
   if (!secret) {
     throw new Error(`Provider ${provider.metadata.namespace}/${provider.metadata.name} reads Secret '${ref}': give its keys with --secret ${id}:headers='X-Flux-Token: <token>' (or :token=… for generic-hmac)`);
   }
@@ -175,7 +206,8 @@ function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: strin
 }
 
 function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { [name: string]: string[] }, secrets: SecretStore,
-  find: (k: string, n: string, ns?: string) => Obj | undefined): { note: string; objects: any[]; error?: string } {
+  find: (k: string, n: string, ns?: string) => Obj | undefined,
+  unknownSecret: (id: string, key: string) => boolean | undefined): { note: string; objects: any[]; error?: string } {
   const ns = listener.metadata.namespace ?? 'default';
   const extensions: { [key: string]: unknown } = {};
   for (const interceptor of trigger.interceptors ?? []) {
@@ -187,14 +219,14 @@ function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { 
     const request = { body: event, header, extensions };
     try {
       if (params.filter !== undefined) {
-        const pass = evaluateCel(params.filter, request, secrets, ns);
+        const pass = evaluateCel(params.filter, request, secrets, ns, unknownSecret);
         if (pass !== true) {
-          const failing = conjuncts(params.filter).find((c) => evaluateCel(c, request, secrets, ns) !== true) ?? params.filter;
+          const failing = conjuncts(params.filter).find((c) => evaluateCel(c, request, secrets, ns, unknownSecret) !== true) ?? params.filter;
           return { note: `CEL filter is false at: ${failing}`, objects: [] };
         }
       }
       // Tekton evaluates one interceptor's overlays side by side; later interceptors see their results.
-      const results = (params.overlays ?? []).map((o: any) => [o.key, evaluateCel(o.expression, request, secrets, ns)] as const);
+      const results = (params.overlays ?? []).map((o: any) => [o.key, evaluateCel(o.expression, request, secrets, ns, unknownSecret)] as const);
       for (const [key, value] of results) setPath(extensions, key, value);
     } catch (e: any) {
       return { note: 'CEL interceptor failed', objects: [], error: e.message };

@@ -45,10 +45,13 @@ export function canonicalHeader(name: string): string {
  * The functions Tekton Triggers adds to CEL (https://tekton.dev/docs/triggers/cel_expressions/) that
  * listeners commonly use, on top of cel-go's string extensions.
  */
-export function tektonFunctions(secrets: SecretStore, namespace: string): CelFunc[] {
+export function tektonFunctions(secrets: SecretStore, namespace: string,
+  unknownSecret?: (id: string, key: string) => boolean | undefined): CelFunc[] {
   const compare = function (this: string, key: string, name: string, ns?: string): boolean {
     const secret = secrets.get(`${ns ?? namespace}/${name}`);
     if (!secret || !(key in secret)) {
+      const assumed = unknownSecret?.(`${ns ?? namespace}/${name}`, key);
+      if (assumed !== undefined) return assumed;
       throw new Error(`compareSecret: secret '${ns ?? namespace}/${name}' key '${key}' is not known: give it with --secret ${ns ?? namespace}/${name}:${key}=<value>`);
     }
     return secret[key] === this;
@@ -91,14 +94,15 @@ export function tektonFunctions(secrets: SecretStore, namespace: string): CelFun
 }
 
 /** Evaluates one expression; throws with the expression and CEL's message on error. */
-export function evaluateCel(expression: string, request: CelRequest, secrets: SecretStore, namespace: string): unknown {
+export function evaluateCel(expression: string, request: CelRequest, secrets: SecretStore, namespace: string,
+  unknownSecret?: (id: string, key: string) => boolean | undefined): unknown {
   const header = new Map(Object.entries(request.header).map(([k, v]) => [canonicalHeader(k), v]));
   const result = run(expression, {
     body: toCel(request.body),
     header: header as any,
     extensions: toCel(request.extensions),
     requestURL: request.requestURL ?? '',
-  }, { funcs: tektonFunctions(secrets, namespace) });
+  }, { funcs: tektonFunctions(secrets, namespace, unknownSecret) });
   if (isCelError(result)) {
     throw new Error(`CEL error in \`${expression}\`: ${(result as any).message ?? String(result)}`);
   }

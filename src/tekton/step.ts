@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../duration';
 import { DNS_LABEL } from '../names';
+import { moveReferencesToEnv } from './script-env';
 
 /** What a step does when it fails. */
 export enum OnError {
@@ -78,6 +79,14 @@ export interface ContainerProps {
    * @default - none
    */
   readonly volumeMounts?: VolumeMount[];
+  /**
+   * Params to substitute into the script as text (Tekton's plain substitution). Every other `$(params.…)`
+   * and `$(context.…)` in a shell script (or `sh -c` argument) is passed as an environment variable and
+   * read from there, so no value can run as code; name a param here only when its value is yours alone
+   * (never an event's) and you need it as text, e.g. in a quoted heredoc.
+   * @default - none: every value reaches the script through the environment
+   */
+  readonly substituteParamsAsText?: string[];
 }
 
 /** A step of a Task. */
@@ -143,15 +152,21 @@ export function renderEnv(env?: { [name: string]: EnvValue }): any[] | undefined
     typeof value === 'string' ? { name, value } : { name, valueFrom: value });
 }
 
-/** @internal */
-export function renderStep(step: StepProps): l1.TaskSpecSteps {
+/**
+ * Renders a step; `asWritten` keeps its script as the author wrote it (validation reports references
+ * where they were written), otherwise params are moved into the environment (see script-env.ts).
+ * @internal
+ */
+export function renderStep(step: StepProps, asWritten = false): l1.TaskSpecSteps {
+  const fields = { ...step, env: renderEnv(step.env) };
+  const moved = asWritten ? fields : moveReferencesToEnv(fields, step.substituteParamsAsText);
   return {
     name: step.name,
     image: step.image,
-    script: step.script,
-    command: step.command,
-    args: step.args,
-    env: renderEnv(step.env),
+    script: moved.script,
+    command: moved.command,
+    args: moved.args,
+    env: moved.env as any,
     volumeMounts: renderMounts(step.volumeMounts),
     workingDir: step.workingDir,
     computeResources: step.computeResources && {
@@ -179,14 +194,16 @@ export function renderStepTemplate(t?: StepTemplate): l1.TaskSpecStepTemplate | 
 }
 
 /** @internal */
-export function renderSidecar(s: SidecarProps): l1.TaskSpecSidecars {
+export function renderSidecar(s: SidecarProps, asWritten = false): l1.TaskSpecSidecars {
+  const fields = { ...s, env: renderEnv(s.env) };
+  const moved = asWritten ? fields : moveReferencesToEnv(fields, s.substituteParamsAsText);
   return {
     name: s.name,
     image: s.image,
-    script: s.script,
-    command: s.command,
-    args: s.args,
-    env: renderEnv(s.env),
+    script: moved.script,
+    command: moved.command,
+    args: moved.args,
+    env: moved.env as any,
     volumeMounts: renderMounts(s.volumeMounts),
   };
 }
@@ -207,6 +224,7 @@ export function containerProblems(kind: 'step' | 'sidecar', c: ContainerProps, v
     ...(c.image ? [] : [`${what} has no image: set 'image'`]),
     ...(c.script && c.command ? [`${what} sets both 'script' and 'command': keep one (put the command in the script)`] : []),
     ...mountProblems(what, c.volumeMounts, volumes),
+    ...moveReferencesToEnv({ ...c, env: renderEnv(c.env) }, c.substituteParamsAsText).problems.map((p) => p.replace(/^step '/, `${kind} '`)),
   ];
 }
 

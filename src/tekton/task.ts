@@ -281,8 +281,8 @@ export class Task extends Construct implements ITask {
       })) : undefined,
       results: this._results.length ? this._results.map((r) => resultSpec(r.name, r.options) as any) : undefined,
       stepTemplate: renderStepTemplate(this.props.stepTemplate),
-      steps: this._steps.map(renderStep),
-      sidecars: this._sidecars.length ? this._sidecars.map(renderSidecar) : undefined,
+      steps: this._steps.map((s) => renderStep(s)),
+      sidecars: this._sidecars.length ? this._sidecars.map((s) => renderSidecar(s)) : undefined,
       // the L1 leaves volumes untyped (Tekton's CRD keeps them open); Kubernetes' own converter renders them
       volumes: this.props.volumes?.map((v) => k8s.toJson_Volume(v)) as any,
     };
@@ -327,8 +327,11 @@ export class Task extends Construct implements ITask {
     const workspaces = new Set(this._workspaces.map((w) => w.name));
     const results = new Set(this._results.map((r) => r.name));
     const spec = this.renderSpec();
-    errors.push(...wholeParamProblems(spec.steps ?? [], this._params));
-    for (const ref of referencesInValue({ steps: spec.steps, stepTemplate: spec.stepTemplate, sidecars: spec.sidecars, volumes: spec.volumes })) {
+    // references are reported where the author wrote them (the rendered spec moved script params to env)
+    const steps = this._steps.map((s) => renderStep(s, true));
+    const sidecars = this._sidecars.length ? this._sidecars.map((s) => renderSidecar(s, true)) : undefined;
+    errors.push(...wholeParamProblems(steps, this._params));
+    for (const ref of referencesInValue({ steps, stepTemplate: spec.stepTemplate, sidecars, volumes: spec.volumes })) {
       const [first] = ref.path;
       if (ref.root === 'params' && !params.has(first)) {
         errors.push(`${ref.location} references ${ref.text}, but the Task has no param '${first}': ${suggest(first, [...params.keys()], 'addParam')}`);

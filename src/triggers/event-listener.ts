@@ -11,11 +11,6 @@ import { duplicates } from '../tekton/task';
 /** The longest EventListener name: its Service is `el-<name>`, a DNS label of at most 63 characters. */
 export const MAX_LISTENER_NAME = 60;
 
-/** The ClusterRoles Tekton Triggers ships for listeners (namespace role, and cluster role for ClusterInterceptors). */
-export const LISTENER_ROLES = {
-  namespaced: 'tekton-triggers-eventlistener-roles',
-  cluster: 'tekton-triggers-eventlistener-clusterroles',
-};
 
 /** Pods allowed to call a listener. */
 export interface ListenerClient {
@@ -38,8 +33,8 @@ export interface EventListenerProps {
    */
   readonly namespace?: string;
   /**
-   * An existing ServiceAccount for the listener pod.
-   * @default - a new ServiceAccount `<name>-listener`, bound to Tekton Triggers' listener roles only
+   * An existing ServiceAccount for the listener pod (you then grant it what the listener needs).
+   * @default - a new ServiceAccount `<name>-listener` with roles of its own (see the class doc)
    */
   readonly serviceAccountName?: string;
   /**
@@ -48,16 +43,28 @@ export interface EventListenerProps {
    */
   readonly triggers?: EventListenerTriggerOptions[];
   /**
-   * When set, a NetworkPolicy admits only these pods to the listener's port.
-   * @default - no NetworkPolicy
+   * The pods a NetworkPolicy admits to the listener's port (at least one; see `allowAnyClient`).
+   * @default - pods of the listener's own namespace only
    */
   readonly allowedClients?: ListenerClient[];
+  /**
+   * Create no NetworkPolicy: any pod that can reach the Service may post (explicit opt-out).
+   * @default false
+   */
+  readonly allowAnyClient?: boolean;
 }
 
 /**
- * A Tekton Triggers `EventListener`, with least privilege by default: its own ServiceAccount, bound by a
- * RoleBinding to `tekton-triggers-eventlistener-roles` and by a ClusterRoleBinding to
- * `tekton-triggers-eventlistener-clusterroles` (needed to call ClusterInterceptors such as `cel`).
+ * A Tekton Triggers `EventListener`, with least privilege by default: its own ServiceAccount with
+ * - a Role of its own: read (`get`/`list`/`watch`) of the Triggers objects in its namespace (EventListeners,
+ *   Triggers, TriggerBindings, TriggerTemplates, Interceptors), and `create` of exactly the kinds its
+ *   templates create (PipelineRuns, usually); no Secrets, no `impersonate`, no Pods;
+ * - a ClusterRole of its own: read of ClusterInterceptors and ClusterTriggerBindings (the listener's code
+ *   watches both cluster-wide).
+ * Tekton Triggers' release ClusterRoles (`tekton-triggers-eventlistener-roles`/`-clusterroles`) are not
+ * bound: they grant Secret reads in every namespace and `impersonate`. CEL's `compareSecret` is evaluated
+ * by Triggers' core interceptors with their own ServiceAccount, so the listener never reads a Secret.
+ * A NetworkPolicy admits only `allowedClients` (default: pods of its own namespace).
  */
 export class EventListener extends Construct {
   /** The port of the listener Service. */
@@ -72,6 +79,7 @@ export class EventListener extends Construct {
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
   private readonly triggers: EventListenerTriggerOptions[] = [];
+  private readonly allowedClients?: ListenerClient[];
   private readonly triggerRefs: Trigger[] = [];
 
   constructor(scope: Construct, id: string, props: EventListenerProps = {}) {
@@ -86,7 +94,10 @@ export class EventListener extends Construct {
     if (!props.serviceAccountName) {
       this.serviceAccount = this.createServiceAccount(accountName, props.namespace);
     }
-    if (props.allowedClients?.length) this.createNetworkPolicy(props.allowedClients, props.namespace);
+    this.allowedClients = props.allowedClients;
+    if (!props.allowAnyClient) {
+      this.createNetworkPolicy(props.allowedClients ?? [{ namespace: this.namespace ?? 'default', podLabels: {} }], props.namespace);
+    }
 
     this.resource = new TriggersResource(this, 'Resource', 'EventListener', { name: this.listenerName, namespace: props.namespace },
       Lazy.any({
@@ -131,19 +142,57 @@ export class EventListener extends Construct {
     // The listener pod reads triggers, bindings and templates through the API: it needs its token.
     const sa = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name, namespace }, automountToken: true });
     const subjects = [{ kind: 'ServiceAccount', name, namespace: this.namespace }];
+    const rbac = 'rbac.authorization.k8s.io';
+    new kplus.k8s.KubeRole(this, 'Role', {
+      metadata: { name, namespace },
+      rules: Lazy.any({ produce: () => this.namespacedRules() }) as any,
+    });
     new kplus.k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata: { name, namespace },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: LISTENER_ROLES.namespaced },
+      roleRef: { apiGroup: rbac, kind: 'Role', name },
       subjects,
     });
-    const clusterRoles = new kplus.k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
-      metadata: { name: toDnsLabel(`${this.namespace ?? 'default'}-${name}`, 253) },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: LISTENER_ROLES.cluster },
+    // Cluster-scoped names must not collide between listeners: a namespace and a listener name are DNS
+    // labels (no ':'), so '<namespace>:<account>' is unique.
+    const clusterName = `${this.namespace ?? 'default'}:${name}`;
+    const clusterRole = new kplus.k8s.KubeClusterRole(this, 'ClusterRole', {
+      metadata: { name: clusterName },
+      rules: [{ apiGroups: ['triggers.tekton.dev'], resources: ['clusterinterceptors', 'clustertriggerbindings'], verbs: ['get', 'list', 'watch'] }],
+    });
+    const clusterBinding = new kplus.k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+      metadata: { name: clusterName },
+      roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: clusterName },
       subjects,
     });
-    // cluster-scoped: the chart's namespace must not be written on it
-    clusterRoles.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    // cluster-scoped: the chart's namespace must not be written on them
+    for (const o of [clusterRole, clusterBinding]) o.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
     return sa;
+  }
+
+  /** What the listener's code does in its namespace: read Triggers objects, create what its templates create. */
+  private namespacedRules() {
+    const creates = new Map<string, Set<string>>();
+    const templates = [...this.triggers.map((t) => t.template)];
+    for (const template of templates) {
+      const kinds = template.createdKinds ?? [{ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun' }, { apiVersion: 'tekton.dev/v1', kind: 'TaskRun' }];
+      for (const { apiVersion, kind } of kinds) {
+        const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+        if (!creates.has(group)) creates.set(group, new Set());
+        creates.get(group)!.add(`${kind.toLowerCase()}s`);
+      }
+    }
+    if (this.triggerRefs.length) {
+      // a standalone Trigger's template is not known here: Tekton's run kinds
+      creates.set('tekton.dev', new Set([...(creates.get('tekton.dev') ?? []), 'pipelineruns', 'taskruns']));
+    }
+    return [
+      {
+        apiGroups: ['triggers.tekton.dev'],
+        resources: ['eventlisteners', 'interceptors', 'triggerbindings', 'triggers', 'triggertemplates'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      ...[...creates.keys()].sort().map((group) => ({ apiGroups: [group], resources: [...creates.get(group)!].sort(), verbs: ['create'] })),
+    ];
   }
 
   private createNetworkPolicy(clients: ListenerClient[], namespace?: string) {
@@ -172,6 +221,10 @@ export class EventListener extends Construct {
       errors.push(`EventListener name '${this.listenerName}' is not a DNS label: use lower case letters, digits and '-'`);
     }
     if (this.triggers.length + this.triggerRefs.length === 0) errors.push('the EventListener has no triggers: add one with addTrigger');
+    if (this.allowedClients && this.allowedClients.length === 0) {
+      errors.push('allowedClients is empty, which would admit no client and leave the listener unreachable: name the pods that may post ' +
+        "(e.g. [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }]), or set allowAnyClient: true to admit any");
+    }
     errors.push(...duplicates('trigger', this.triggers.map((t) => t.name)));
     for (const t of this.triggers) {
       if (!DNS_LABEL.test(t.name)) errors.push(`trigger name '${t.name}' is not a DNS label`);

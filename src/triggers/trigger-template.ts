@@ -17,6 +17,12 @@ export interface ITriggerTemplate extends IConstruct {
    * @default - not known (not checked)
    */
   readonly namespace?: string;
+  /**
+   * The kinds of object it creates (`apiVersion` and `kind` of each resource template): the listener's
+   * role grants `create` on these only.
+   * @default - not known: Tekton's run kinds (PipelineRun, TaskRun)
+   */
+  readonly createdKinds?: Array<{ apiVersion: string; kind: string }>;
 }
 
 /** Options of a TriggerTemplate param. */
@@ -110,6 +116,13 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
   public addResourceTemplate(template: any | (() => any)): void {
     touch();
     this.templates.push(typeof template === 'function' ? template : () => template);
+  }
+
+  /** The kinds of object it creates, from its resource templates. */
+  public get createdKinds(): Array<{ apiVersion: string; kind: string }> {
+    return this.renderSpec().resourcetemplates
+      .filter((t: any) => typeof t?.apiVersion === 'string' && typeof t?.kind === 'string')
+      .map((t: any) => ({ apiVersion: t.apiVersion, kind: t.kind }));
   }
 
   /** The declared param names. */

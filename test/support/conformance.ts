@@ -94,3 +94,48 @@ export function alphaFeatureUses(objects: any[]): string[] {
   }
   return problems;
 }
+
+/**
+ * What "safe by default" promises of an app's output (docs: README "Security"):
+ * - no `$(params.`/`$(tasks.`/`$(context.` text inside a step's script or a shell's `-c` argument;
+ * - every EventListener trigger authenticates (a CEL `compareSecret`), unless `unauthenticated` lists it;
+ * - no listener ServiceAccount bound to Triggers' release roles or cluster-admin; no rule with `*`,
+ *   Secrets without `resourceNames`, or `impersonate`;
+ * - a NetworkPolicy for every listener; every step that runs a step's container without `command` or `script`
+ *   is reported too (Tekton's controller would ask the image registry for its entrypoint).
+ */
+export function securityProblems(objects: any[], unauthenticated: string[] = []): string[] {
+  const problems: string[] = [];
+  const SHELLS = /(^|\/)(sh|bash|ash|dash|ksh|zsh)$/;
+  const TEXT = /\$\((params|tasks|context)[.[]/;
+  for (const o of objects) {
+    const where = `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+    for (const s of o.kind === 'Task' ? [...(o.spec.steps ?? []), ...(o.spec.sidecars ?? [])] : []) {
+      if (s.script && TEXT.test(s.script)) problems.push(`${where}: step '${s.name}' script substitutes ${TEXT.exec(s.script)![0]}… as text`);
+      const argv = [...(s.command ?? []), ...(s.args ?? [])];
+      const c = argv.findIndex((a: string) => /^-[a-z]*c[a-z]*$/.test(a));
+      if (argv.length && SHELLS.test(argv[0]) && c > 0 && TEXT.test(argv[c + 1] ?? '')) problems.push(`${where}: step '${s.name}' shell -c argument substitutes as text`);
+      if (!s.script && !s.command) problems.push(`${where}: step '${s.name}' has neither command nor script`);
+    }
+    if (o.kind === 'EventListener') {
+      for (const t of o.spec.triggers ?? []) {
+        const authed = JSON.stringify(t.interceptors ?? []).includes('compareSecret(');
+        if (!authed && !unauthenticated.includes(`${o.metadata.namespace}/${o.metadata.name}`)) problems.push(`${where}: trigger '${t.name}' is unauthenticated`);
+      }
+      const policy = objects.some((p) => p.kind === 'NetworkPolicy' && p.metadata.namespace === o.metadata.namespace &&
+        p.spec?.podSelector?.matchLabels?.eventlistener === o.metadata.name);
+      if (!policy) problems.push(`${where}: no NetworkPolicy admits only its clients`);
+    }
+    if (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') {
+      if (/^(tekton-triggers-eventlistener-(cluster)?roles|cluster-admin|admin|edit)$/.test(o.roleRef.name)) problems.push(`${where}: binds ${o.roleRef.name}`);
+    }
+    if (o.kind === 'Role' || o.kind === 'ClusterRole') {
+      for (const r of o.rules ?? []) {
+        if ([...r.verbs, ...(r.resources ?? []), ...(r.apiGroups ?? [])].includes('*')) problems.push(`${where}: a rule with '*'`);
+        if (r.resources?.includes('secrets') && !r.resourceNames?.length) problems.push(`${where}: reads Secrets without resourceNames`);
+        if (r.verbs.includes('impersonate')) problems.push(`${where}: may impersonate`);
+      }
+    }
+  }
+  return problems;
+}

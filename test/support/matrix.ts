@@ -1,7 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
   Alert, EventListener, FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitOpsSync, GitRepository, Interceptor,
-  Kustomization, OCIRepository, OnError, ParamType, Pipeline, PipelineRun, Provider, ProviderType, Receiver, ReceiverType,
+  Kustomization, ListenerAuthentication, OCIRepository, OnError, ParamType, Pipeline, PipelineRun, Provider, ProviderType, Receiver, ReceiverType,
   ResultType, Task, TaskResolver, Trigger, TriggerBinding, TriggerTemplate, When, WorkspaceBinding,
 } from '../../src';
 
@@ -155,7 +155,7 @@ export function matrixObjects(): any[] {
     params: { url: repo.url, image: 'ghcr.io/acme/app', revision: FluxEvent.commit(), suites: ['unit', 'e2e'] },
     workspaces: { checkout: WorkspaceBinding.volumeClaimTemplate({ storage: '2Gi' }), cache: WorkspaceBinding.persistentVolumeClaim('cache') },
     timeouts: { pipeline: Duration.minutes(45) },
-    authentication: { providerSecretName: 'flux-token-headers', listenerSecretName: 'flux-token', listenerSecretKey: 'value', header: 'X-Token' },
+    authentication: ListenerAuthentication.sharedToken({ providerSecretName: 'flux-token-headers', listenerSecretName: 'flux-token', listenerSecretKey: 'value', header: 'X-Token' }),
   });
   const info = new Task(ci, 'info');
   for (const p of ['branch', 'tag', 'digest', 'source-name', 'source-namespace', 'source-kind', 'message', 'reason', 'artifact']) info.addParam(p);

@@ -96,6 +96,9 @@ func StartSink(ctx context.Context, c *cluster.Cluster, binDir, namespace, name,
 		"KUBECONFIG=" + kubeconfig, "SYSTEM_NAMESPACE=tekton-pipelines",
 		"NAMESPACE=" + namespace, "NAME=" + name, "EL_EVENT=disable", "K_SINK_TIMEOUT=5",
 		"METRICS_PROMETHEUS_PORT=" + strconv.Itoa(cluster.FreePort()),
+		// `loglevel.eventlistener: debug` in config-logging-triggers: the sink then logs why an
+		// interceptor dropped an event (at info it logs only the events that fire).
+		`K_LOGGING_CONFIG={"loglevel.eventlistener":"debug"}`,
 	}, log, binDir+"/eventlistenersink",
 		"--el-name="+name, "--el-namespace="+namespace, "--port="+strconv.Itoa(port),
 		"--readtimeout=5", "--writetimeout=40", "--idletimeout=30", "--timeouthandler=5",

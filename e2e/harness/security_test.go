@@ -1,0 +1,81 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Safe by default: only Flux (holding the token) starts runs, and the listener, acting as its own
+// ServiceAccount, can do what its code needs and nothing else.
+func TestSecurity(t *testing.T) {
+	s := loadSet(t, "dist")
+	applySet(t, s)
+	e := s.events[0]
+	sink := sinkFor(t, s, e.Listener)
+
+	t.Run("a request without the token, or with another, starts nothing", func(t *testing.T) {
+		if runs := post(t, sink, e.Body, nil, 0); len(runs) != 0 {
+			t.Errorf("an unauthenticated request created %d run(s)", len(runs))
+		}
+		if runs := post(t, sink, e.Body, map[string]string{"X-Flux-Token": "guess"}, 0); len(runs) != 0 {
+			t.Errorf("a request with a wrong token created %d run(s)", len(runs))
+		}
+		if runs := post(t, sink, e.Body, fluxHeaders(t, s, sink), 1); len(runs) != 1 {
+			t.Errorf("the request with Flux's token created %d run(s), want 1", len(runs))
+		}
+		stage("security", "unauthenticated and wrong-token requests: no run; Flux's token: one run")
+	})
+
+	t.Run("the listener's ServiceAccount is Forbidden beyond what the listener does", func(t *testing.T) {
+		cfg, err := env.cluster.ServiceAccountConfig(env.ctx, "ci", "on-push-listener")
+		if err != nil {
+			t.Fatal(err)
+		}
+		as := kubernetes.NewForConfigOrDie(cfg)
+		forbidden := map[string]error{}
+		_, forbidden["get Secret ci/on-push-flux-token"] = as.CoreV1().Secrets("ci").Get(env.ctx, "on-push-flux-token", metav1.GetOptions{})
+		_, forbidden["list Secrets in flux-system"] = as.CoreV1().Secrets("flux-system").List(env.ctx, metav1.ListOptions{})
+		_, forbidden["create a Pod in ci"] = as.CoreV1().Pods("ci").Create(env.ctx, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "escape"},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "x", Image: "busybox"}}},
+		}, metav1.CreateOptions{})
+		_, forbidden["list Pods in ci"] = as.CoreV1().Pods("ci").List(env.ctx, metav1.ListOptions{})
+		var names []string
+		for what, err := range forbidden {
+			if !apierrors.IsForbidden(err) {
+				t.Errorf("%s: want Forbidden, got %v", what, err)
+			}
+			names = append(names, what)
+		}
+		for _, attr := range []authorizationv1.ResourceAttributes{
+			{Verb: "impersonate", Resource: "serviceaccounts", Namespace: "ci"},
+			{Verb: "create", Group: "tekton.dev", Resource: "taskruns", Namespace: "ci"},
+			{Verb: "delete", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "ci"},
+		} {
+			if allowed(t, as, attr) {
+				t.Errorf("the listener may %s %s", attr.Verb, attr.Resource)
+			}
+		}
+		if !allowed(t, as, authorizationv1.ResourceAttributes{Verb: "create", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "ci"}) {
+			t.Error("the listener may not create PipelineRuns")
+		}
+		stage("security", "as ci/on-push-listener: Forbidden to %s; no impersonate, no TaskRuns; PipelineRuns allowed", strings.Join(names, ", "))
+	})
+}
+
+func allowed(t *testing.T, as kubernetes.Interface, attr authorizationv1.ResourceAttributes) bool {
+	t.Helper()
+	r, err := as.AuthorizationV1().SelfSubjectAccessReviews().Create(env.ctx, &authorizationv1.SelfSubjectAccessReview{
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &attr},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Status.Allowed
+}
