@@ -237,6 +237,41 @@ describe('FluxTriggeredPipeline: the Flux events Flux really sends', () => {
   });
 });
 
+describe('FluxTriggeredPipeline: HTTPS between Flux and the listener', () => {
+  test('the listener serves the TLS Secret on 8443; the Provider posts to https and verifies with the CA Secret', () => {
+    const objects = synth((s) => {
+      new FluxTriggeredPipeline(s, 'on-push', {
+        source: gitRepo(s),
+        pipeline: ciPipeline(s),
+        params: { image: 'x' },
+        tls: { listenerSecretName: 'el-tls', providerCaSecretName: 'el-ca' },
+      });
+    });
+    expect(find(objects, 'Provider').spec).toMatchObject({
+      address: 'https://el-on-push.ci.svc.cluster.local:8443', certSecretRef: { name: 'el-ca' },
+    });
+    expect(find(objects, 'EventListener').spec.resources).toEqual({
+      kubernetesResource: {
+        spec: {
+          template: {
+            spec: {
+              containers: [{
+                env: [
+                  { name: 'TLS_CERT', valueFrom: { secretKeyRef: { name: 'el-tls', key: 'tls.crt' } } },
+                  { name: 'TLS_KEY', valueFrom: { secretKeyRef: { name: 'el-tls', key: 'tls.key' } } },
+                ],
+              }],
+            },
+          },
+        },
+      },
+    });
+    // the pod still listens on 8080 (the Service maps 8443 to it): the NetworkPolicy admits that port
+    expect(find(objects, 'NetworkPolicy').spec.ingress[0].ports).toEqual([{ port: 8080, protocol: 'TCP' }]);
+    expect(simulateEvent(objects, fixture('gitrepository-new-artifact.json')).runs).toHaveLength(1);
+  });
+});
+
 describe('FluxTriggeredPipeline: options', () => {
   test('workspaces from a PVC, a Secret and a ConfigMap; timeouts; a given ServiceAccount', () => {
     const objects = synth((s) => {

@@ -142,6 +142,20 @@ func createTokenSecrets(t *testing.T, s *inputSet) {
 		if name, _, _ := unstructured.NestedString(o.Object, "spec", "secretRef", "name"); o.GetKind() == "Provider" && name != "" {
 			ensureSecret(t, o.GetNamespace(), name, map[string]string{"headers": header + ": " + e2eToken})
 		}
+		if name, _, _ := unstructured.NestedString(o.Object, "spec", "certSecretRef", "name"); o.GetKind() == "Provider" && name != "" {
+			ensureSecret(t, o.GetNamespace(), name, map[string]string{"ca.crt": string(env.cluster.CAPEM())})
+		}
+		containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "resources", "kubernetesResource", "spec", "template", "spec", "containers")
+		if o.GetKind() == "EventListener" && len(containers) > 0 {
+			cert, key, err := env.cluster.ServingCertPEM("el-" + o.GetName())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range containers[0].(map[string]any)["env"].([]any) {
+				ref := e.(map[string]any)["valueFrom"].(map[string]any)["secretKeyRef"].(map[string]any)
+				ensureSecret(t, o.GetNamespace(), ref["name"].(string), map[string]string{"tls.crt": string(cert), "tls.key": string(key)})
+			}
+		}
 	}
 }
 
@@ -209,12 +223,47 @@ func sinkFor(t *testing.T, s *inputSet, key string) *listener.Sink {
 	if sa == "" {
 		t.Fatalf("%s: no EventListener %s with a serviceAccountName in the manifests", s.name, key)
 	}
-	sink, err := listener.StartSink(env.ctx, env.cluster, env.bin, ns, name, sa)
+	sink, err := listener.StartSink(env.ctx, env.cluster, env.bin, ns, name, sa, listenerTLS(t, s, ns, name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sinks[key] = sink
 	return sink
+}
+
+// listenerTLS reads the TLS Secret an EventListener names (TLS_CERT/TLS_KEY in its pod template) and
+// writes its keys where the sink reads them, as Triggers mounts them; nil for a plain HTTP listener.
+func listenerTLS(t *testing.T, s *inputSet, ns, name string) *listener.TLS {
+	t.Helper()
+	for _, o := range s.manifests {
+		if o.GetKind() != "EventListener" || o.GetNamespace() != ns || o.GetName() != name {
+			continue
+		}
+		containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "resources", "kubernetesResource", "spec", "template", "spec", "containers")
+		if len(containers) == 0 {
+			return nil
+		}
+		files := &listener.TLS{}
+		for _, e := range containers[0].(map[string]any)["env"].([]any) {
+			ref := e.(map[string]any)["valueFrom"].(map[string]any)["secretKeyRef"].(map[string]any)
+			secret, err := env.kube.CoreV1().Secrets(ns).Get(env.ctx, ref["name"].(string), metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(env.cluster.Dir, ns+"-"+name+"-"+ref["key"].(string))
+			if err := os.WriteFile(path, secret.Data[ref["key"].(string)], 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if e.(map[string]any)["name"] == "TLS_CERT" {
+				files.CertFile = path
+			} else {
+				files.KeyFile = path
+			}
+		}
+		files.CA = env.cluster.CAPEM()
+		return files
+	}
+	return nil
 }
 
 // post sends an event to a listener and returns the PipelineRuns the listener created for it.
@@ -304,7 +353,8 @@ func postEvents(t *testing.T, s *inputSet) []pipelinev1.PipelineRun {
 		if m, ok := e.Body["metadata"].(map[string]any); ok {
 			revision, _ = m["revision"].(string)
 		}
-		stage("event "+s.name, "%s (revision %q) → %s: %d run(s), equal to simulate %s", e.Fixture, revision, e.Listener, len(runs), strings.Join(names, ", "))
+		scheme, _, _ := strings.Cut(sink.URL, ":")
+		stage("event "+s.name, "%s (revision %q) → %s (%s): %d run(s), equal to simulate %s", e.Fixture, revision, e.Listener, scheme, len(runs), strings.Join(names, ", "))
 		all = append(all, runs...)
 	}
 	return all

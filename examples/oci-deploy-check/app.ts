@@ -34,6 +34,8 @@ export function build(app: App): App {
     // `tag` is bound by its name; `digest` explicitly; the URL is a literal from the source.
     // `scratch` is not bound: it gets a fresh volume per run.
     params: { url: manifests.url, digest: FluxEvent.digest() },
+    // HTTPS from Flux to the listener: the listener's certificate, and the CA Flux verifies it with.
+    tls: { listenerSecretName: 'manifests-artifact-tls', providerCaSecretName: 'manifests-artifact-ca' },
   });
   return app;
 }

@@ -28,6 +28,11 @@ export interface ProviderProps extends FluxObjectProps {
    * @default - none
    */
   readonly secretName?: string;
+  /**
+   * An existing Secret (by name) whose `ca.crt` key holds the CA that signed the address's TLS certificate.
+   * @default - the system's CAs
+   */
+  readonly certSecretName?: string;
 }
 
 /** A Flux notification `Provider` (`notification.toolkit.fluxcd.io/v1beta3`). */
@@ -53,6 +58,7 @@ export class Provider extends Construct implements IProvider {
         type: props.type ?? l1.ProviderSpecType.GENERIC,
         address: props.address,
         secretRef: props.secretName ? { name: props.secretName } : undefined,
+        certSecretRef: props.certSecretName ? { name: props.certSecretName } : undefined,
       },
     });
   }

@@ -12,6 +12,14 @@ import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
 import { WorkspaceBinding } from '../tekton/workspace-binding';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
+
+/** HTTPS between Flux's notification-controller and the listener. */
+export interface FluxListenerTls {
+  /** An existing `kubernetes.io/tls` Secret in the listener's namespace: the listener's certificate and key. */
+  readonly listenerSecretName: string;
+  /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
+  readonly providerCaSecretName: string;
+}
 import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
 import { TriggerTemplate } from '../triggers/trigger-template';
@@ -73,6 +81,11 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
    * @default false
    */
   readonly automountRunServiceAccountToken?: boolean;
+  /**
+   * HTTPS between Flux and the listener (the Provider then verifies the listener's certificate).
+   * @default - plain HTTP inside the cluster
+   */
+  readonly tls?: FluxListenerTls;
 }
 
 /**
@@ -115,12 +128,14 @@ export class FluxTriggeredPipeline extends Construct {
       name: this.name,
       namespace: this.namespace,
       allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
+      tls: props.tls && { secretName: props.tls.listenerSecretName },
     });
     this.provider = new Provider(this, 'Provider', {
       name: this.name,
       namespace: this.source.namespace,
       address: this.listener.url,
       secretName: this.sharedToken?.providerSecretName,
+      certSecretName: props.tls?.providerCaSecretName,
     });
     this.alert = new Alert(this, 'Alert', {
       name: this.name,

@@ -136,7 +136,7 @@ function alertMatches(alert: Obj, event: any, trace: string[]): boolean {
   return true;
 }
 
-/** `http://el-<name>.<ns>.svc.cluster.local:8080` → { name, namespace }. */
+/** `http://el-<name>.<ns>.svc.cluster.local:8080` (or `https://…:8443`) → { name, namespace }. */
 export function listenerOf(address: string, providerNamespace: string): { name: string; namespace: string } | undefined {
   let url: URL;
   try {
@@ -144,7 +144,7 @@ export function listenerOf(address: string, providerNamespace: string): { name: 
   } catch {
     return undefined;
   }
-  if (url.port && url.port !== '8080') return undefined;
+  if (url.protocol === 'https:' ? url.port !== '8443' : url.port && url.port !== '8080') return undefined;
   const parts = url.hostname.split('.');
   if (!parts[0].startsWith('el-')) return undefined;
   const rest = parts.slice(1).join('.');

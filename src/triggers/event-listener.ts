@@ -12,6 +12,22 @@ import { duplicates } from '../tekton/task';
 export const MAX_LISTENER_NAME = 60;
 
 
+/** A TLS certificate for the listener: an existing Secret of type `kubernetes.io/tls`. */
+export interface ListenerTls {
+  /** The Secret's name (in the listener's namespace). */
+  readonly secretName: string;
+  /**
+   * The key of the certificate.
+   * @default 'tls.crt'
+   */
+  readonly certKey?: string;
+  /**
+   * The key of the private key.
+   * @default 'tls.key'
+   */
+  readonly keyKey?: string;
+}
+
 /** Pods allowed to call a listener. */
 export interface ListenerClient {
   /** Their namespace. */
@@ -52,6 +68,11 @@ export interface EventListenerProps {
    * @default false
    */
   readonly allowAnyClient?: boolean;
+  /**
+   * Serve HTTPS with this certificate (Triggers' `TLS_CERT`/`TLS_KEY`; the Service then listens on 8443).
+   * @default - plain HTTP on 8080
+   */
+  readonly tls?: ListenerTls;
 }
 
 /**
@@ -67,8 +88,10 @@ export interface EventListenerProps {
  * A NetworkPolicy admits only `allowedClients` (default: pods of its own namespace).
  */
 export class EventListener extends Construct {
-  /** The port of the listener Service. */
+  /** The port of the listener Service (and of its pod). */
   public static readonly PORT = 8080;
+  /** The port of the listener Service when it serves TLS (Triggers' default). */
+  public static readonly TLS_PORT = 8443;
 
   public readonly listenerName: string;
   public readonly namespace?: string;
@@ -80,6 +103,7 @@ export class EventListener extends Construct {
   public readonly resource: TriggersResource;
   private readonly triggers: EventListenerTriggerOptions[] = [];
   private readonly allowedClients?: ListenerClient[];
+  private readonly tls?: ListenerTls;
   private readonly triggerRefs: Trigger[] = [];
 
   constructor(scope: Construct, id: string, props: EventListenerProps = {}) {
@@ -95,6 +119,7 @@ export class EventListener extends Construct {
       this.serviceAccount = this.createServiceAccount(accountName, props.namespace);
     }
     this.allowedClients = props.allowedClients;
+    this.tls = props.tls;
     if (!props.allowAnyClient) {
       this.createNetworkPolicy(props.allowedClients ?? [{ namespace: this.namespace ?? 'default', podLabels: {} }], props.namespace);
     }
@@ -103,6 +128,22 @@ export class EventListener extends Construct {
       Lazy.any({
         produce: () => ({
           serviceAccountName: this.serviceAccountName,
+          resources: this.tls ? {
+            kubernetesResource: {
+              spec: {
+                template: {
+                  spec: {
+                    containers: [{
+                      env: [
+                        { name: 'TLS_CERT', valueFrom: { secretKeyRef: { name: this.tls.secretName, key: this.tls.certKey ?? 'tls.crt' } } },
+                        { name: 'TLS_KEY', valueFrom: { secretKeyRef: { name: this.tls.secretName, key: this.tls.keyKey ?? 'tls.key' } } },
+                      ],
+                    }],
+                  },
+                },
+              },
+            },
+          } : undefined,
           triggers: [
             ...this.triggers.map((t) => ({ name: t.name, ...renderTriggerSpec(t) })),
             ...this.triggerRefs.map((t) => ({ triggerRef: t.triggerName })),
@@ -117,10 +158,15 @@ export class EventListener extends Construct {
     return `el-${this.listenerName}`;
   }
 
-  /** The in-cluster URL of the listener, `http://el-<name>.<namespace>.svc.cluster.local:8080`. */
+  /**
+   * The in-cluster URL of the listener, `http://el-<name>.<namespace>.svc.cluster.local:8080`
+   * (`https://…:8443` with `tls`).
+   */
   public get url(): string {
     if (!this.namespace) throw new Error(`EventListener '${this.listenerName}' has no namespace: set 'namespace' or the chart's namespace to get its URL`);
-    return `http://${this.serviceName}.${this.namespace}.svc.cluster.local:${EventListener.PORT}`;
+    return this.tls
+      ? `https://${this.serviceName}.${this.namespace}.svc.cluster.local:${EventListener.TLS_PORT}`
+      : `http://${this.serviceName}.${this.namespace}.svc.cluster.local:${EventListener.PORT}`;
   }
 
   /** Adds an inline trigger. */

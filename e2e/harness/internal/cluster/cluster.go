@@ -265,6 +265,19 @@ func (c *Cluster) writeCredentials() error {
 // CAPEM is the cluster CA's certificate: it signs the API server's and ServingCert's certificates.
 func (c *Cluster) CAPEM() []byte { return c.caPEM }
 
+// ServingCertPEM issues a serving certificate for 127.0.0.1 signed by the cluster CA, as PEM.
+func (c *Cluster) ServingCertPEM(name string) (certPEM, keyPEM []byte, err error) {
+	der, key, err := c.issue(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
+}
+
 // ServingCert issues a TLS serving certificate for 127.0.0.1, signed by the cluster CA.
 func (c *Cluster) ServingCert(name string) (tls.Certificate, error) {
 	der, key, err := c.issue(name)

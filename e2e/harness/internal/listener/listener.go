@@ -7,6 +7,7 @@ package listener
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
@@ -72,14 +73,21 @@ func StartInterceptors(ctx context.Context, c *cluster.Cluster, logger *zap.Suga
 // Sink is one running EventListener sink.
 type Sink struct {
 	Namespace, Name string
-	URL             string // http://127.0.0.1:<port>
+	URL             string // http://127.0.0.1:<port>, or https:// when it serves TLS
 	log             string
 	c               *cluster.Cluster
+	client          *http.Client
+}
+
+// TLS is the certificate a sink serves (as Triggers mounts the EventListener's TLS Secret).
+type TLS struct {
+	CertFile, KeyFile string
+	CA                []byte // what clients trust
 }
 
 // StartSink runs the EventListener sink for namespace/name as the ServiceAccount serviceAccount and
 // waits until it answers.
-func StartSink(ctx context.Context, c *cluster.Cluster, binDir, namespace, name, serviceAccount string) (*Sink, error) {
+func StartSink(ctx context.Context, c *cluster.Cluster, binDir, namespace, name, serviceAccount string, tlsFiles *TLS) (*Sink, error) {
 	cfg, err := c.ServiceAccountConfig(ctx, namespace, serviceAccount)
 	if err != nil {
 		return nil, err
@@ -92,6 +100,14 @@ func StartSink(ctx context.Context, c *cluster.Cluster, binDir, namespace, name,
 	log := fmt.Sprintf("sink-%s-%s.log", namespace, name)
 	// The arguments and environment of the container Triggers' reconciler generates for an
 	// EventListener (pkg/reconciler/eventlistener/resources/container.go), with release defaults.
+	scheme, tlsArgs, client := "http", []string{}, &http.Client{Timeout: 30 * time.Second}
+	if tlsFiles != nil {
+		// Triggers' reconciler adds these arguments when the EventListener names TLS_CERT and TLS_KEY.
+		scheme, tlsArgs = "https", []string{"--tls-cert=" + tlsFiles.CertFile, "--tls-key=" + tlsFiles.KeyFile}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(tlsFiles.CA)
+		client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	}
 	_, err = c.Spawn([]string{
 		"KUBECONFIG=" + kubeconfig, "SYSTEM_NAMESPACE=tekton-pipelines",
 		"NAMESPACE=" + namespace, "NAME=" + name, "EL_EVENT=disable", "K_SINK_TIMEOUT=5",
@@ -99,20 +115,20 @@ func StartSink(ctx context.Context, c *cluster.Cluster, binDir, namespace, name,
 		// `loglevel.eventlistener: debug` in config-logging-triggers: the sink then logs why an
 		// interceptor dropped an event (at info it logs only the events that fire).
 		`K_LOGGING_CONFIG={"loglevel.eventlistener":"debug"}`,
-	}, log, binDir+"/eventlistenersink",
-		"--el-name="+name, "--el-namespace="+namespace, "--port="+strconv.Itoa(port),
+	}, log, binDir+"/eventlistenersink", append([]string{
+		"--el-name=" + name, "--el-namespace=" + namespace, "--port=" + strconv.Itoa(port),
 		"--readtimeout=5", "--writetimeout=40", "--idletimeout=30", "--timeouthandler=5",
 		"--httpclient-readtimeout=30", "--httpclient-keep-alive=30", "--httpclient-tlshandshaketimeout=10",
 		"--httpclient-responseheadertimeout=10", "--httpclient-expectcontinuetimeout=1",
 		"--is-multi-ns=false", "--payload-validation=true", "--cloudevent-uri=",
-	)
+	}, tlsArgs...)...)
 	if err != nil {
 		return nil, err
 	}
-	s := &Sink{Namespace: namespace, Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", port), log: log, c: c}
+	s := &Sink{Namespace: namespace, Name: name, URL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, port), log: log, c: c, client: client}
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(s.URL + "/live"); err == nil {
+		if resp, err := client.Get(s.URL + "/live"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return s, nil
@@ -134,7 +150,7 @@ func (s *Sink) Post(body []byte, headers map[string]string) (int, string, error)
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
