@@ -11,6 +11,7 @@ import * as path from 'path';
 import { App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { GitOpsApp, simulateEvent } from '../src';
+import { writeYamlCorpus } from './yaml-corpus';
 import { buildApp } from '../src/main';
 
 // The examples import the package by name, as users do: resolve it to this checkout's source.
@@ -102,6 +103,7 @@ function main(out: string) {
     fs.writeFileSync(path.join(dir, 'events.json'), JSON.stringify(events, null, 1));
     console.log(`e2e inputs: ${set.name}: ${objects.length} objects, ${events.length} event(s)`);
   }
+  console.log(`e2e inputs: yaml corpus: ${writeYamlCorpus(path.join(out, 'yaml-corpus.json'))} entries`);
 }
 
 main(path.resolve(process.argv[2] ?? path.join(root, 'e2e/.work/inputs')));

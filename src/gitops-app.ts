@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, AppProps, YamlOutputType } from 'cdk8s';
+import { App, AppProps, Yaml, YamlOutputType } from 'cdk8s';
+import { Files, ownershipProblem, publish } from './publish';
+import { toKubernetesYaml } from './yaml';
 
 /**
  * Props for `GitOpsApp`.
@@ -9,23 +11,22 @@ import { App, AppProps, YamlOutputType } from 'cdk8s';
 export interface GitOpsAppProps extends Omit<AppProps, 'outdir'> {
   /**
    * The folder that Flux reconciles. It is owned by the synth: files of charts that no longer exist
-   * are removed, and nothing else should be kept there.
+   * are removed, and a folder holding anything but `*.yaml` files is refused.
    *
    * @default 'dist'
    */
   readonly outdir?: string;
 }
 
-let stagingCounter = 0;
-
 /**
- * A cdk8s `App` that publishes its output atomically.
+ * A cdk8s `App` that publishes its output so that Flux's folder is never lost or half-written.
  *
- * `synth()` writes every chart to a fresh staging folder and, only when the whole synth (validation
- * included) succeeded, swaps it into `outdir`. A failed synth leaves `outdir` byte for byte as it was;
- * a successful one leaves no stale file behind. Under `cdk8s synth`, the staged manifests are also
- * left in `$CDK8S_OUTDIR` so the CLI can list them (keep that folder away from `outdir`: the CLI
- * deletes it before every run).
+ * `synth()` validates and renders every chart in memory and, only when all of it succeeded, writes the
+ * files into `outdir` one atomic rename each (see `publish.ts`): a failed synth leaves `outdir` byte for
+ * byte as it was, a killed one leaves every file complete (old or new) and the next synth finishes the job.
+ * The YAML is written so that Kubernetes (sigs.k8s.io/yaml) reads back exactly what the constructs meant.
+ * Under `cdk8s synth`, the files are also copied into cdk8s-cli's output folder for its listing; that
+ * folder must not be `outdir` (the CLI empties it before the app runs), and the app refuses to run if it is.
  */
 export class GitOpsApp extends App {
   /** The folder that receives the published manifests. */
@@ -33,33 +34,45 @@ export class GitOpsApp extends App {
 
   constructor(props: GitOpsAppProps = {}) {
     const publishDir = path.resolve(props.outdir ?? 'dist');
-    const cliOutdir = process.env.CDK8S_OUTDIR ? path.resolve(process.env.CDK8S_OUTDIR) : undefined;
-    const staging = cliOutdir && cliOutdir !== publishDir
-      ? cliOutdir
-      : path.join(os.tmpdir(), `cdk8s-tekton-flux-${process.pid}-${stagingCounter++}`);
-    super({ yamlOutputType: YamlOutputType.FILE_PER_CHART, ...props, outdir: staging });
+    // cdk8s writes nothing here (synth captures the output in memory); App needs a folder to name.
+    super({ yamlOutputType: YamlOutputType.FILE_PER_CHART, ...props, outdir: path.join(os.tmpdir(), `cdk8s-tekton-flux-${process.pid}`) });
     this.publishDir = publishDir;
   }
 
   public synth(): void {
-    fs.rmSync(this.outdir, { recursive: true, force: true });
-    super.synth();
-    publishFolder(this.outdir, this.publishDir);
-    if (this.outdir !== (process.env.CDK8S_OUTDIR && path.resolve(process.env.CDK8S_OUTDIR))) {
-      fs.rmSync(this.outdir, { recursive: true, force: true });
+    const cliOutdir = process.env.CDK8S_OUTDIR ? path.resolve(process.env.CDK8S_OUTDIR) : undefined;
+    if (cliOutdir === this.publishDir) {
+      throw new Error(`cdk8s-cli's output folder is '${this.publishDir}', the folder this app publishes: cdk8s synth empties it before ` +
+        'the app runs, so a failed synth would leave it empty. In cdk8s.yaml set `output: .cdk8s-staging/cli` ' +
+        `(and keep \`outdir: '${path.relative(process.cwd(), this.publishDir) || '.'}'\` in GitOpsApp), then restore what cdk8s synth ` +
+        `deleted with: git checkout -- ${path.relative(process.cwd(), this.publishDir) || '.'}`);
+    }
+    const problem = ownershipProblem(this.publishDir);
+    if (problem) throw new Error(problem);
+
+    const files = this.render();
+    publish(this.publishDir, files);
+    if (cliOutdir) {
+      // for cdk8s-cli's listing of what was synthesized
+      fs.mkdirSync(cliOutdir, { recursive: true });
+      for (const [name, content] of files) fs.writeFileSync(path.join(cliOutdir, name), content);
     }
   }
-}
 
-/** Replaces `target` with a copy of `source`, through a sibling folder and two renames. */
-function publishFolder(source: string, target: string) {
-  const next = `${target}.next-${process.pid}`;
-  const previous = `${target}.previous-${process.pid}`;
-  fs.rmSync(next, { recursive: true, force: true });
-  fs.cpSync(source, next, { recursive: true });
-  if (fs.existsSync(target)) {
-    fs.renameSync(target, previous);
+  /**
+   * Validates and renders every chart as cdk8s does (its validation, dependency order and file names),
+   * capturing the documents instead of letting cdk8s write them, and serializes them with `toKubernetesYaml`.
+   */
+  private render(): Files {
+    const captured: Array<{ file: string; docs: any[] }> = [];
+    const save = Yaml.save;
+    Yaml.save = (file: string, docs: any[]) => { captured.push({ file: path.basename(file), docs }); };
+    try {
+      super.synth();
+    } finally {
+      Yaml.save = save;
+      fs.rmSync(this.outdir, { recursive: true, force: true });
+    }
+    return new Map(captured.map(({ file, docs }) => [file, toKubernetesYaml(docs)]));
   }
-  fs.renameSync(next, target);
-  fs.rmSync(previous, { recursive: true, force: true });
 }
