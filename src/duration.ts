@@ -19,11 +19,16 @@ export function goDuration(duration: Duration): string {
   return `${seconds}s`;
 }
 
+/** The longest Go `time.Duration`, in whole milliseconds. */
+const MAX_GO_DURATION_MS = 9_223_372_036_854;
+
 /** Problems of a duration used as `what` (empty when fine): it must be a positive whole number of milliseconds. */
 export function durationProblems(what: string, duration: Duration | undefined): string[] {
   if (duration === undefined) return [];
   const ms = duration.toMilliseconds({ integral: false });
   if (!Number.isFinite(ms) || ms <= 0) return [`${what} must be longer than 0 (got ${ms}ms): use e.g. Duration.minutes(1)`];
   if (!Number.isInteger(ms)) return [`${what} must be a whole number of milliseconds (got ${ms}ms)`];
+  // Kubernetes and Tekton parse durations as Go's time.Duration: at most 2^63-1 ns (about 292 years)
+  if (ms > MAX_GO_DURATION_MS) return [`${what} is longer than a Go duration can be (at most ${goDuration(Duration.millis(MAX_GO_DURATION_MS))}): use a shorter one`];
   return [];
 }

@@ -64,15 +64,16 @@ export class GitOpsApp extends App {
    * capturing the documents instead of letting cdk8s write them, and serializes them with `toKubernetesYaml`.
    */
   private render(): Files {
-    const captured: Array<{ file: string; docs: any[] }> = [];
+    const files: Files = new Map();
     const save = Yaml.save;
-    Yaml.save = (file: string, docs: any[]) => { captured.push({ file: path.basename(file), docs }); };
+    // serialized as each chart is rendered, so that the documents of one chart can be freed before the next
+    Yaml.save = (file: string, docs: any[]) => { files.set(path.basename(file), toKubernetesYaml(docs)); };
     try {
       super.synth();
     } finally {
       Yaml.save = save;
       fs.rmSync(this.outdir, { recursive: true, force: true });
     }
-    return new Map(captured.map(({ file, docs }) => [file, toKubernetesYaml(docs)]));
+    return files;
   }
 }

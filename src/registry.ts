@@ -1,4 +1,12 @@
 import { IConstruct } from 'constructs';
+import { objectNameProblems } from './validation';
+
+/**
+ * The longest name of each kind where it is not a DNS subdomain's 253: Tekton's webhook limits its
+ * objects to 63; an EventListener's Service `el-<name>` must fit 63 (it checks that itself, with its own message).
+ */
+const MAX_NAME: { [kind: string]: number } = { Task: 63, Pipeline: 63 };
+const SELF_CHECKED = new Set(['EventListener']);
 
 /**
  * Two objects of the same kind with the same name in one namespace would overwrite each other in the
@@ -6,8 +14,14 @@ import { IConstruct } from 'constructs';
  */
 const claims = new WeakMap<IConstruct, Map<string, string>>();
 
-/** Claims `kind/namespace/name` for `construct`; a clash becomes a validation error on it. */
+/**
+ * Claims `kind/namespace/name` for `construct`; a clash, or a name or namespace the API server would
+ * reject, becomes a validation error on it.
+ */
 export function claimName(construct: IConstruct, kind: string, namespace: string | undefined, name: string) {
+  if (!SELF_CHECKED.has(kind)) {
+    construct.node.addValidation({ validate: () => objectNameProblems(kind, name, namespace, MAX_NAME[kind] ?? 253) });
+  }
   const root = construct.node.root;
   let names = claims.get(root);
   if (!names) {

@@ -3,7 +3,7 @@ import { App, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   Alert, EventListener, FluxEvent, FluxSource, FluxTriggeredPipeline, GitOpsApp, GitRepository, Kustomization, OCIRepository, OnError,
-  ParamType, Pipeline, PipelineRun, Provider, Task, TriggerTemplate, When,
+  ParamType, Pipeline, PipelineRun, Provider, Task, TriggerTemplate, When, WorkspaceBinding,
 } from '../src';
 import { snapshotDir, tempDir } from './util';
 import { buildApp } from '../src/main';
@@ -50,14 +50,14 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
     "[bad/t] param 'a' is declared more than once: param names must be unique, rename or remove one"],
   ['two Tasks with one object name', (s) => { task(s, 'a'); const b = new Task(s, 'b', { name: 'a' }); b.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
     "[bad/b] Task 'a' in namespace 'ci' is also defined by bad/a: give one of them another name (the `name` prop, or another construct id)"],
-  ['a Task name over 253 characters', (s) => { const t = new Task(s, 't', { name: 'a'.repeat(254) }); t.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
-    `[bad/t] Task name '${'a'.repeat(254)}' is not a valid Kubernetes name: use lower case letters, digits and '-' (at most 253)`],
+  ['a Task name over 63 characters (Tekton\'s limit)', (s) => { const t = new Task(s, 't', { name: 'a'.repeat(64) }); t.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
+    `[bad/t] Task name '${'a'.repeat(64)}' is not a valid Kubernetes name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 63)`],
   ['a listener name too long for el-<name>', (s) => {
     const p = new Pipeline(s, 'p');
     p.addTask('a', { task: task(s, 'ta') });
     new FluxTriggeredPipeline(s, 'fp', { name: `on-push-${'x'.repeat(53)}`, source: repo(s), pipeline: p });
   }, `[bad/fp/Listener] EventListener name 'on-push-${'x'.repeat(53)}' is 61 characters: its Service 'el-on-push-${'x'.repeat(53)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
-  ['a zero Flux interval', (s) => new GitRepository(s, 'r', { url: 'https://x/y.git', interval: Duration.seconds(0) }),
+  ['a zero Flux interval', (s) => new GitRepository(s, 'r', { url: 'https://x/y.git', branch: 'main', interval: Duration.seconds(0) }),
     '[bad/r] interval must be longer than 0 (got 0ms): use e.g. Duration.minutes(1)'],
   ['a step timeout of a fraction of a millisecond', (s) => { const t = new Task(s, 't'); t.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue', timeout: Duration.millis(0.5) }); },
     "[bad/t] step 's' timeout must be a whole number of milliseconds (got 0.5ms)"],
@@ -103,7 +103,7 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
     "[bad/p] tasks.a.when[0].input references $(params.deplyo), but the Pipeline has no param 'deplyo': declare it with addParam('deplyo')"],
   ['onError continue with retries', (s) => new Pipeline(s, 'p').addTask('a', { task: task(s, 'ta'), retries: 3, onError: OnError.CONTINUE }),
     "[bad/p] task 'a' sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one"],
-  ['a git URL without a scheme', (s) => new GitRepository(s, 'r', { url: 'github.com/acme/app' }),
+  ['a git URL without a scheme', (s) => new GitRepository(s, 'r', { url: 'github.com/acme/app', branch: 'main' }),
     "[bad/r] url 'github.com/acme/app' must start with http://, https:// or ssh://"],
   ['an OCI URL without oci://', (s) => new OCIRepository(s, 'r', { url: 'ghcr.io/acme/app' }), "[bad/r] url 'ghcr.io/acme/app' must start with oci://"],
   ['an Alert away from its Provider', (s) => new Alert(s, 'a', { provider: Provider.fromProviderName('p', 'other'), eventSources: [GitRepository.fromGitRepositoryName('r')], namespace: 'flux-system' }),
@@ -142,6 +142,58 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
   }, "[bad/run] param 'image' of Pipeline 'p' is a string param, but the value is an array: give a string"],
   ['a default of the wrong type', (s) => { const t = task(s, 't'); t.addParam('flags', { type: ParamType.ARRAY, default: '-v' }); },
     "[bad/t] param 'flags' is of type array but its default is a string: give a default of type array, or change the type"],
+  // what the cluster would reject
+  ['a Flux object name with an underscore', (s) => new GitRepository(s, 'r', { name: 'App_Repo', url: 'https://x/y.git', branch: 'main' }),
+    "[bad/r] GitRepository name 'App_Repo' is not a valid Kubernetes name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253)"],
+  ['a namespace with a space', (s) => new OCIRepository(s, 'r', { url: 'oci://ghcr.io/acme/app', namespace: 'Flux System' }),
+    "[bad/r] OCIRepository namespace 'Flux System' is not a valid namespace: use lower case letters, digits and '-' (at most 63)"],
+  ['a Provider address that is not a URL', (s) => new Provider(s, 'p', { address: 'not a url' }),
+    "[bad/p] address 'not a url' is not an http(s) URL: write e.g. 'https://hooks.example.com/flux'"],
+  ['storage that is not a quantity', (s) => {
+    const t = task(s, 't');
+    t.addWorkspace('src');
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: t });
+    new PipelineRun(s, 'run', { pipeline: p, workspaces: { src: WorkspaceBinding.volumeClaimTemplate({ storage: 'lots' }) } });
+  }, "[bad/run] workspace 'src' storage 'lots' is not a Kubernetes quantity: write e.g. '512Mi', '2Gi', '500m' or '2'"],
+  ['a cpu request that is not a quantity', (s) => new Task(s, 't').addStep({ name: 'run', image: 'busybox:1.36', script: 'true', computeResources: { requests: { cpu: 'abc' } } }),
+    "[bad/t] step 'run' requests.cpu 'abc' is not a Kubernetes quantity: write e.g. '512Mi', '2Gi', '500m' or '2'"],
+  ['an env name with =', (s) => new Task(s, 't').addStep({ name: 'run', image: 'busybox:1.36', script: 'true', env: { 'A=B': 'x' } }),
+    "[bad/t] step 'run' environment variable name 'A=B' is invalid: use printable characters without '=' (e.g. MY_VAR)"],
+  ['a Pipeline name over 63 characters', (s) => { const p = new Pipeline(s, 'p', { name: 'p'.repeat(64) }); p.addTask('a', { task: task(s, 'ta') }); },
+    `[bad/p] Pipeline name '${'p'.repeat(64)}' is not a valid Kubernetes name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 63)`],
+  ['an image with capitals and a space', (s) => new Task(s, 't').addStep({ name: 'run', image: 'Golang:1.22 ', script: 'true' }),
+    "[bad/t] step 'run' image 'Golang:1.22 ' is not a valid image reference: lower-case repository, then ':tag' and/or '@sha256:…', no spaces (e.g. 'golang:1.22' or 'ghcr.io/acme/app@sha256:…')"],
+  ['an image with two colons', (s) => new Task(s, 't').addStep({ name: 'run', image: 'golang::1.22', script: 'true' }),
+    "[bad/t] step 'run' image 'golang::1.22' is not a valid image reference: lower-case repository, then ':tag' and/or '@sha256:…', no spaces (e.g. 'golang:1.22' or 'ghcr.io/acme/app@sha256:…')"],
+  ['a misspelled context variable', (s) => task(s, 't', { script: 'echo $(context.pipelinerun.name)' }),
+    '[bad/t] steps[0].script references $(context.pipelinerun.name), which Tekton does not substitute in a Task: use one of $(context.taskRun.name), ' +
+    '$(context.taskRun.namespace), $(context.taskRun.uid), $(context.taskRun.retry-count), $(context.task.name), $(context.task.retry-count)'],
+  ['a Task too large for etcd', (s) => task(s, 't', {
+    script: `#!/bin/sh
+# ${'x'.repeat(2 * 1024 * 1024)}`,
+  }),
+  "[bad/t] Task 't' is 2.0 MiB, more than the 1.5 MiB etcd stores per object: move large scripts into the image or a ConfigMap mounted as a volume"],
+  ['a timeout longer than Go can hold', (s) => {
+    const p = new Pipeline(s, 'p', { timeouts: { pipeline: Duration.days(365 * 300) } });
+    p.addTask('a', { task: task(s, 'ta') });
+  }, '[bad/p] timeouts.pipeline is longer than a Go duration can be (at most 2562047h47m16.854s): use a shorter one'],
+  ['a GitRepository with no ref (Flux would follow master)', (s) => new GitRepository(s, 'r', { url: 'https://x/y.git' }),
+    "[bad/r] no git reference: Flux would silently follow the 'master' branch. Set 'branch' (e.g. 'main'), or 'ref' with one of branch, tag, semver, commit or name"],
+  ['a GitRepository with an empty ref', (s) => new GitRepository(s, 'r', { url: 'https://x/y.git', ref: {} }),
+    "[bad/r] no git reference: Flux would silently follow the 'master' branch. Set 'branch' (e.g. 'main'), or 'ref' with one of branch, tag, semver, commit or name"],
+  // what would synthesize wrong output
+  ['events: [] (a filter that never fires)', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: task(s, 'ta') });
+    new FluxTriggeredPipeline(s, 'fp', { source: repo(s), pipeline: p, events: [] });
+  }, "[bad/fp] events is empty, so the listener's filter could never admit an event: list the reasons that run the pipeline, or leave events out for GitRepository's default (NewArtifact)"],
+  ['commit() of a Kustomization that applies an OCI artifact', (s) => {
+    const p = new Pipeline(s, 'p');
+    p.addTask('a', { task: task(s, 'ta', { params: ['sha'] }) });
+    const k = new Kustomization(s, 'k', { source: OCIRepository.fromOCIRepositoryName('m') });
+    new FluxTriggeredPipeline(s, 'fp', { source: k, pipeline: p, params: { sha: FluxEvent.commit() } });
+  }, "[bad/fp] param 'sha': FluxEvent.commit() needs a Git revision, but Kustomization 'k' applies a OCIRepository, whose revisions have none: use FluxEvent.digest() or FluxEvent.tag()"],
 ];
 
 describe('bad input: one clear error with the construct path and the fix, and dist/ untouched', () => {

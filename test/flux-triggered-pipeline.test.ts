@@ -371,3 +371,45 @@ describe('FluxTriggeredPipeline: options', () => {
     })).toEqual([expect.stringContaining("param 'commit' gets no value")]);
   });
 });
+
+describe('user strings are keys, never code: prototype names and look-alike metadata keys', () => {
+  test("a param named 'constructor' and a workspace named 'toString' are derived and bound like any other", () => {
+    const objects = synth((s) => {
+      const t = new Task(s, 't');
+      const c = t.addParam('constructor');
+      const w = t.addWorkspace('toString');
+      t.addStep({ name: 's', image: 'busybox:1.36', script: `echo ${c} ${w.path}` });
+      const p = new Pipeline(s, 'p');
+      p.addTask('a', { task: t });
+      new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: p, params: JSON.parse('{"constructor": "x"}') });
+    });
+    expect(JSON.stringify(objects)).not.toContain('function');
+    expect(find(objects, 'Pipeline').spec.params).toEqual([{ name: 'constructor', type: 'string' }]);
+    expect(find(objects, 'Pipeline').spec.workspaces).toEqual([{ name: 'toString' }]);
+    const run = find(objects, 'TriggerTemplate').spec.resourcetemplates[0];
+    expect(run.spec.params).toEqual([{ name: 'constructor', value: 'x' }]);
+    expect(run.spec.workspaces.map((w: any) => w.name)).toEqual(['toString']);
+  });
+
+  test("metadata('a.b'), ('a_b') and two non-ASCII keys get overlays of their own", () => {
+    const objects = synth((s) => {
+      const t = new Task(s, 't');
+      const names = ['dot', 'underscore', 'ae', 'oe'];
+      for (const n of names) t.addParam(n);
+      t.addStep({ name: 's', image: 'busybox:1.36', script: names.map((n) => `echo $(params.${n})`).join('\n') });
+      const p = new Pipeline(s, 'p');
+      p.addTask('a', { task: t });
+      new FluxTriggeredPipeline(s, 'fp', {
+        source: gitRepo(s),
+        pipeline: p,
+        params: { dot: FluxEvent.metadata('a.b'), underscore: FluxEvent.metadata('a_b'), ae: FluxEvent.metadata('ä'), oe: FluxEvent.metadata('ö') },
+      });
+    });
+    const bindings = find(objects, 'TriggerBinding').spec.params.map((p: any) => p.value);
+    expect(new Set(bindings).size).toBe(4);
+    const event = { ...fixture('gitrepository-new-artifact.json') };
+    event.metadata = { ...event.metadata, 'a.b': 'dot', 'a_b': 'underscore', 'ä': 'ae', 'ö': 'oe' };
+    const [run] = simulateEvent(objects, event).runs;
+    expect(Object.fromEntries(run.object.spec.params.map((p: any) => [p.name, p.value]))).toEqual({ dot: 'dot', underscore: 'underscore', ae: 'ae', oe: 'oe' });
+  });
+});

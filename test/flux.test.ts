@@ -42,12 +42,12 @@ describe('Flux sources', () => {
 
   test('objects outside a namespaced chart go to flux-system', () => {
     const chart = new Chart(Testing.app(), 'no-namespace');
-    new GitRepository(chart, 'r', { url: 'https://x/y.git' });
+    new GitRepository(chart, 'r', { url: 'https://x/y.git', branch: 'main' });
     expect(find(Testing.synth(chart), 'GitRepository').metadata.namespace).toBe('flux-system');
   });
 
   test.each([
-    ['bad git url', (s: any) => new GitRepository(s, 'r', { url: 'github.com/acme/app' }), "[test/r] url 'github.com/acme/app' must start with http://, https:// or ssh://"],
+    ['bad git url', (s: any) => new GitRepository(s, 'r', { url: 'github.com/acme/app', branch: 'main' }), "[test/r] url 'github.com/acme/app' must start with http://, https:// or ssh://"],
     ['bad oci url', (s: any) => new OCIRepository(s, 'r', { url: 'ghcr.io/acme/x' }), "[test/r] url 'ghcr.io/acme/x' must start with oci://"],
     ['branch and ref', (s: any) => new GitRepository(s, 'r', { url: 'https://x/y.git', branch: 'main', ref: { tag: 'v1' } }), "[test/r] set either 'branch' or 'ref', not both"],
   ])('%s', (_t, build, message) => expect(errorsOf(build)).toEqual([message]));

@@ -167,7 +167,7 @@ describe('Task validation', () => {
     ['pipeline variable in a Task', (s: any) => withStep(s, 't', 'echo $(tasks.a.results.b)'),
       '[test/t] steps[0].script references $(tasks.a.results.b), which is not available inside a Task: pass it in as a param'],
     ['name too long', (s: any) => { const t = new Task(s, 't', { name: 'x'.repeat(254) }); t.addStep({ name: 's', image: 'b', script: 'true' }); },
-      `[test/t] Task name '${'x'.repeat(254)}' is not a valid Kubernetes name: use lower case letters, digits and '-' (at most 253)`],
+      `[test/t] Task name '${'x'.repeat(254)}' is not a valid Kubernetes name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 63)`],
     ['two Tasks with one name', (s: any) => { withStep(s, 'a', 'true'); const b = new Task(s, 'b', { name: 'a' }); b.addStep({ name: 's', image: 'b', script: 'true' }); },
       "[test/b] Task 'a' in namespace 'ci' is also defined by test/a: give one of them another name (the `name` prop, or another construct id)"],
   ])('%s', (_title, build, message) => {

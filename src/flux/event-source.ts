@@ -45,6 +45,12 @@ export interface IFluxEventSource {
   readonly namespace: string;
   /** What its revisions point at (drives `FluxEvent.branch()` / `tag()`). */
   readonly refKind: RefKind;
+  /**
+   * The kind of the source whose revisions its events carry: a Kustomization reports its source's
+   * revision (a Git commit, an OCI digest).
+   * @default - its own kind
+   */
+  readonly artifactKind?: string;
 }
 
 /** A Flux source a Kustomization can apply (`sourceRef`). */
@@ -93,7 +99,7 @@ export class FluxSource {
 
 /** Problems of an event source reference (unknown kind, bad name). */
 export function eventSourceProblems(source: IFluxEventSource): string[] {
-  if (!(source.kind in FLUX_KINDS)) {
+  if (!Object.prototype.hasOwnProperty.call(FLUX_KINDS, source.kind)) {
     return [`unknown Flux kind '${source.kind}' for source '${source.name}': use one of ${Object.keys(FLUX_KINDS).join(', ')}`];
   }
   return [];

@@ -10,7 +10,7 @@ import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSourc
 export interface GitRef {
   /**
    * A branch.
-   * @default - 'master' when nothing is set (Flux's default); prefer setting it
+   * @default - none; one of branch, tag, semver, commit or name must be set
    */
   readonly branch?: string;
   /**
@@ -112,6 +112,10 @@ export class GitRepository extends Construct implements IFluxSource {
       validate: () => {
         const errors = durationProblems('interval', props.interval);
         if (props.branch && props.ref) errors.push("set either 'branch' or 'ref', not both");
+        if (!ref || Object.values(ref).every((v) => v === undefined || v === '')) {
+          errors.push("no git reference: Flux would silently follow the 'master' branch. Set 'branch' (e.g. 'main'), or 'ref' " +
+            'with one of branch, tag, semver, commit or name');
+        }
         if (!/^(https?|ssh):\/\//.test(props.url)) errors.push(`url '${props.url}' must start with http://, https:// or ssh://`);
         for (const i of props.include ?? []) {
           if (i.repository.kind !== FluxKind.GIT_REPOSITORY) errors.push(`include '${i.repository.name}' is a ${i.repository.kind}: only GitRepositories can be included`);

@@ -76,6 +76,8 @@ export class Kustomization extends Construct implements IKustomization {
   public readonly name: string;
   public readonly namespace: string;
   public readonly refKind: RefKind;
+  /** The kind of the source it applies, whose revisions its events carry. */
+  public readonly artifactKind: string;
   /** The L1 object (escape hatch). */
   public readonly resource: l1.Kustomization;
 
@@ -84,6 +86,7 @@ export class Kustomization extends Construct implements IKustomization {
     this.name = props.name ?? defaultName(this);
     this.namespace = fluxNamespace(this, props.namespace);
     this.refKind = props.source.refKind;
+    this.artifactKind = props.source.artifactKind ?? props.source.kind;
     claimName(this, 'Kustomization', this.namespace, this.name);
     const source = props.source;
     const postBuild = props.substitute || props.substituteFrom

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
 import { defaultName } from '../names';
 import { claimName } from '../registry';
+import { urlProblem } from '../validation';
 import { FluxObjectProps, IFluxEventSource, eventSourceProblems, fluxNamespace } from './event-source';
 
 /** A Flux notification Provider an Alert can send to. */
@@ -61,6 +62,7 @@ export class Provider extends Construct implements IProvider {
         certSecretRef: props.certSecretName ? { name: props.certSecretName } : undefined,
       },
     });
+    this.node.addValidation({ validate: () => [urlProblem('address', props.address)].filter((p): p is string => !!p) });
   }
 }
 

@@ -27,8 +27,12 @@ export class FluxEvent {
   public static commit(): FluxEventValue {
     return new FluxEventValue('commit()', '$(extensions.commit)', (s) => [revisionOverlay(s),
       { stage: 1, key: 'commit', expression: "extensions.revision.contains('sha1:') ? extensions.revision.split('sha1:')[1] : ''" }],
-    (s) => (s.kind === FluxKind.OCI_REPOSITORY || s.kind === FluxKind.BUCKET
-      ? `FluxEvent.commit() needs a Git revision, but ${s.kind} revisions have none: use FluxEvent.digest() or FluxEvent.tag()` : undefined));
+    (s) => {
+      const artifact = s.artifactKind ?? s.kind;
+      if (artifact !== FluxKind.OCI_REPOSITORY && artifact !== FluxKind.BUCKET) return undefined;
+      const of = artifact === s.kind ? `${s.kind} revisions have none` : `${s.kind} '${s.name}' applies a ${artifact}, whose revisions have none`;
+      return `FluxEvent.commit() needs a Git revision, but ${of}: use FluxEvent.digest() or FluxEvent.tag()`;
+    });
   }
 
   /** The branch of a Git revision (`main` in `main@sha1:…`, `refs/heads/` stripped); empty for tags. */
@@ -61,7 +65,9 @@ export class FluxEvent {
 
   /** A metadata entry of the event, e.g. `metadata('digest')` (the artifact digest); empty when absent. */
   public static metadata(key: string): FluxEventValue {
-    const overlayKey = `metadata-${key.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
+    // one overlay per key, and never the same for two keys: every character but [a-z0-9] is written as
+    // '_' and its code point in hex ('a.b' → metadata-a_2eb, 'a_b' → metadata-a_5fb)
+    const overlayKey = `metadata-${[...key].map((c) => (/[a-z0-9]/.test(c) ? c : `_${c.codePointAt(0)!.toString(16)}`)).join('')}`;
     return new FluxEventValue(`metadata('${key}')`, `$(extensions.${overlayKey})`, () => [{
       stage: 0,
       key: overlayKey,

@@ -1,17 +1,11 @@
 import { Chart } from 'cdk8s';
+import { hasOwn } from '../validation';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { addCachedValidation, cachedPerGeneration } from '../generation';
 import { crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
-import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
-import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
-import { ParamType, ParamValue } from '../tekton/params';
-import { IPipeline } from '../tekton/pipeline';
-import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
-import { WorkspaceBinding } from '../tekton/workspace-binding';
-import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 
 /** HTTPS between Flux's notification-controller and the listener. */
 export interface FluxListenerTls {
@@ -20,6 +14,13 @@ export interface FluxListenerTls {
   /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
   readonly providerCaSecretName: string;
 }
+import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
+import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
+import { ParamType, ParamValue } from '../tekton/params';
+import { IPipeline } from '../tekton/pipeline';
+import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
+import { WorkspaceBinding } from '../tekton/workspace-binding';
+import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
 import { TriggerTemplate } from '../triggers/trigger-template';
@@ -43,6 +44,12 @@ export interface TriggeredRunOptions extends PipelineRunOptions {
    * @default true
    */
   readonly autoBind?: boolean;
+  /**
+   * What backs each pipeline workspace in every run.
+   * @default - a required workspace left out gets a fresh volume per run: `WorkspaceBinding.volumeClaimTemplate()`
+   * (1Gi, ReadWriteOnce); an optional one stays unbound
+   */
+  readonly workspaces?: { [name: string]: WorkspaceBinding };
 }
 
 /** Props for `FluxTriggeredPipeline`. */
@@ -192,13 +199,20 @@ export class FluxTriggeredPipeline extends Construct {
     binding.addParamsFrom(() => Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, v.binding])));
     template.addParamsFrom(() => Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, { description: `FluxEvent.${v.label}` }])));
     addCachedValidation(scope, () => this.runProblems(options, values()));
+    if (scope === this) {
+      this.node.addValidation({
+        validate: () => (this.props.events && this.props.events.length === 0
+          ? [`events is empty, so the listener's filter could never admit an event: list the reasons that run the pipeline, or leave events out for ${this.source.kind}'s default (${(FLUX_KINDS[this.source.kind]?.reasons ?? []).join(', ') || 'none'})`]
+          : []),
+      });
+    }
   }
 
   /** Every pipeline param and where its value comes from. */
   private paramValues(options: TriggeredRunOptions): Map<string, TriggerParamValue> {
     const values = new Map<string, TriggerParamValue>();
     for (const spec of options.pipeline.paramSpecs) {
-      const given = options.params?.[spec.name];
+      const given = hasOwn(options.params, spec.name) ? options.params![spec.name] : undefined;
       if (given !== undefined) {values.set(spec.name, given);} else if (spec.default === undefined && (options.autoBind ?? true)) {
         const auto = FluxEvent.forParamName(spec.name);
         if (auto) values.set(spec.name, auto);
@@ -253,7 +267,7 @@ export class FluxTriggeredPipeline extends Construct {
     }
     const workspaces: { [name: string]: WorkspaceBinding } = {};
     for (const w of options.pipeline.workspaceSpecs) {
-      const given = options.workspaces?.[w.name];
+      const given = hasOwn(options.workspaces, w.name) ? options.workspaces![w.name] : undefined;
       if (given) workspaces[w.name] = given;
       else if (!w.options.optional) workspaces[w.name] = WorkspaceBinding.volumeClaimTemplate();
     }

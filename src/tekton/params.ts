@@ -161,7 +161,7 @@ export class Param implements IStringable {
     if (this.spec.type !== ParamType.OBJECT) {
       throw new Error(`param '${this.name}' is a ${this.spec.type}, not an object: key('${key}') needs type object`);
     }
-    if (!this.spec.properties || !(key in this.spec.properties)) {
+    if (!this.spec.properties || !Object.prototype.hasOwnProperty.call(this.spec.properties, key)) {
       throw new Error(`object param '${this.name}' has no key '${key}' (keys: ${Object.keys(this.spec.properties ?? {}).join(', ')})`);
     }
     return `$(${this.prefix}.${this.name}.${key})`;

@@ -5,6 +5,7 @@ import { goDuration } from '../duration';
 import { addCachedValidation } from '../generation';
 import { crossNamespaceProblems, namespaceOf, shortHash, toDnsLabel } from '../names';
 import { claimName } from '../registry';
+import { quantityProblem } from '../validation';
 import { ParamValue, renderParamValue, valueTypeProblem } from './params';
 import { IPipeline, PipelineTimeouts } from './pipeline';
 import { WorkspaceBinding } from './workspace-binding';
@@ -140,6 +141,11 @@ export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, gi
     if (!ws.some((w) => w.name === b)) {
       errors.push(`workspaces binds '${b}', but Pipeline '${pipeline.pipelineName}' has no such workspace (workspaces: ${ws.map((w) => w.name).join(', ') || 'none'})`);
     }
+  }
+  for (const [name, binding] of Object.entries(options.workspaces ?? {})) {
+    const storage = binding.render(name).volumeClaimTemplate?.spec?.resources?.requests?.storage;
+    const problem = storage !== undefined && quantityProblem(`workspace '${name}' storage`, String(storage));
+    if (problem) errors.push(problem);
   }
   errors.push(...timeoutProblems(options.timeouts ?? pipeline.timeouts));
   return errors;

@@ -3,8 +3,9 @@ import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems, goDuration } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, namespaceOf } from '../names';
+import { DNS_LABEL, crossNamespaceProblems, defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
+import { CONTEXT_VARIABLES, hasOwn } from '../validation';
 import { Param, ParamOptions, ParamSpec, ParamType, ParamValue, paramSpec, paramSpecProblems, renderParamValue, valueTypeProblem } from './params';
 import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
 import { VariableReference, referencesInValue } from './references';
@@ -258,7 +259,7 @@ export class Pipeline extends Construct implements IPipeline {
       const bound = t.options.params ?? {};
       const rendered: Array<{ name: string; value: any }> = [];
       for (const p of task.paramSpecs) {
-        if (p.name in bound) {
+        if (hasOwn(bound, p.name)) {
           const value = renderParamValue(bound[p.name]);
           const problem = valueTypeProblem(p.type, value);
           if (problem) errors.push(`task '${t.name}' binds param '${p.name}' of Task '${task.displayName}', which ${problem}`);
@@ -296,7 +297,8 @@ export class Pipeline extends Construct implements IPipeline {
       const wsRendered: Array<{ name: string; workspace: string }> = [];
       const taskWs = new Set(task.workspaceSpecs.map((w) => w.name));
       for (const w of task.workspaceSpecs) {
-        const target = wsBound[w.name] === undefined ? w.name : typeof wsBound[w.name] === 'string' ? wsBound[w.name] as string : (wsBound[w.name] as Workspace).name;
+        const given = hasOwn(wsBound, w.name) ? wsBound[w.name] : undefined;
+        const target = given === undefined ? w.name : typeof given === 'string' ? given : (given as Workspace).name;
         if (!workspaces.has(target)) {
           workspaces.set(target, new Workspace(target, { description: w.options.description, optional: w.options.optional }));
         } else if (workspaces.get(target)!.options.optional && !w.options.optional && !this.explicitWorkspaces.includes(workspaces.get(target)!)) {
@@ -348,9 +350,7 @@ export class Pipeline extends Construct implements IPipeline {
   private validatePipeline(): string[] {
     const r = this.resolve();
     const errors = [...r.errors];
-    if (!DNS_SUBDOMAIN.test(this.pipelineName) || this.pipelineName.length > 253) {
-      errors.push(`Pipeline name '${this.pipelineName}' is not a valid Kubernetes name: use lower case letters, digits and '-'`);
-    }
+    for (const k of ['pipeline', 'tasks', 'finally'] as const) errors.push(...durationProblems(`timeouts.${k}`, this.timeouts?.[k]));
     if (this.regularTasks.length === 0) {
       errors.push(`Pipeline '${this.pipelineName}' has no tasks: add one with addTask(name, { task })`);
     }
@@ -417,8 +417,13 @@ export class Pipeline extends Construct implements IPipeline {
         return paramNames.has(first) ? [] : [`${at}, but the Pipeline has no param '${first}': ${suggest(first, [...paramNames], 'addParam')}`];
       case 'workspaces':
         return wsNames.has(first) ? [] : [`${at}, but the Pipeline has no workspace '${first}': ${suggest(first, [...wsNames], 'addWorkspace')}`];
-      case 'context':
-        return [];
+      case 'context': {
+        const name = ['context', ...ref.path].join('.');
+        if (CONTEXT_VARIABLES.pipeline.includes(name) || CONTEXT_VARIABLES.task.includes(name)) return [];
+        const close = suggest(name, CONTEXT_VARIABLES.pipeline, '');
+        return [`${at}, which Tekton does not substitute in a Pipeline: ` +
+          (close.startsWith('did you mean') ? close.replace(/'([^']*)'/, '$($1)') : `use one of ${CONTEXT_VARIABLES.pipeline.map((v) => `$(${v})`).join(', ')}`)];
+      }
       case 'tasks': {
         if (first === 'status' && second === undefined) {
           return inFinally ? [] : [`${at}: $(tasks.status) is only available in finally tasks`];

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../duration';
 import { DNS_LABEL } from '../names';
+import { envNameProblem, imageProblem, quantityProblem } from '../validation';
 import { moveReferencesToEnv } from './script-env';
 
 /** What a step does when it fails. */
@@ -221,7 +222,8 @@ export function containerProblems(kind: 'step' | 'sidecar', c: ContainerProps, v
   const what = `${kind} '${c.name}'`;
   return [
     ...(DNS_LABEL.test(c.name) && c.name.length <= 63 ? [] : [`${kind} name '${c.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`]),
-    ...(c.image ? [] : [`${what} has no image: set 'image'`]),
+    ...(c.image ? [imageProblem(what, c.image)].filter((p): p is string => !!p) : [`${what} has no image: set 'image'`]),
+    ...Object.keys(c.env ?? {}).map((n) => envNameProblem(what, n)).filter((p): p is string => !!p),
     ...(c.script && c.command ? [`${what} sets both 'script' and 'command': keep one (put the command in the script)`] : []),
     ...mountProblems(what, c.volumeMounts, volumes),
     ...moveReferencesToEnv({ ...c, env: renderEnv(c.env) }, c.substituteParamsAsText).problems.map((p) => p.replace(/^step '/, `${kind} '`)),
@@ -240,4 +242,13 @@ function mountProblems(what: string, mounts: VolumeMount[] | undefined, volumes:
 
 function quantities<T>(values: { [k: string]: string } | undefined, make: (v: string) => T) {
   return values && Object.fromEntries(Object.entries(values).map(([k, v]) => [k, make(v)]));
+}
+
+/**
+ * Problems of compute resources: every request and limit must be a Kubernetes quantity.
+ * @internal
+ */
+export function resourceProblems(what: string, resources?: ComputeResources): string[] {
+  return (['requests', 'limits'] as const).flatMap((kind) => Object.entries(resources?.[kind] ?? {})
+    .map(([name, value]) => quantityProblem(`${what} ${kind}.${name}`, value)).filter((p): p is string => !!p));
 }

@@ -4,12 +4,13 @@ import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { DNS_SUBDOMAIN, defaultName, namespaceOf } from '../names';
+import { defaultName, namespaceOf } from '../names';
 import { claimName } from '../registry';
+import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../validation';
 import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
 import { ResultOptions, TaskResult, resultSpec } from './results';
-import { SidecarProps, StepProps, StepTemplate, containerProblems, renderSidecar, renderStep, renderStepTemplate } from './step';
+import { SidecarProps, StepProps, StepTemplate, containerProblems, renderSidecar, renderStep, renderStepTemplate, resourceProblems } from './step';
 import { TaskResolver } from './task-resolver';
 import { WorkspaceOptions, Workspace } from './workspaces';
 
@@ -290,9 +291,8 @@ export class Task extends Construct implements ITask {
 
   private validateTask(): string[] {
     const errors: string[] = [];
-    if (!DNS_SUBDOMAIN.test(this.name) || this.name.length > 253) {
-      errors.push(`Task name '${this.name}' is not a valid Kubernetes name: use lower case letters, digits and '-' (at most 253)`);
-    }
+    const size = sizeProblem(`Task '${this.name}'`, this.renderSpec());
+    if (size) errors.push(size);
     if (this._steps.length === 0) {
       errors.push(`Task '${this.name}' has no steps: add one with addStep({ name, image, script })`);
     }
@@ -302,8 +302,11 @@ export class Task extends Construct implements ITask {
     errors.push(...duplicates('result', this._results.map((r) => r.name)));
     errors.push(...duplicates('sidecar', this._sidecars.map((s) => s.name)));
     const volumes = (this.props.volumes ?? []).map((v) => v.name);
+    errors.push(...resourceProblems('stepTemplate', this.props.stepTemplate?.computeResources));
+    errors.push(...Object.keys(this.props.stepTemplate?.env ?? {}).map((n) => envNameProblem('stepTemplate', n)).filter((p): p is string => !!p));
     for (const step of this._steps) {
       errors.push(...containerProblems('step', step, volumes));
+      errors.push(...resourceProblems(`step '${step.name}'`, step.computeResources));
       errors.push(...durationProblems(`step '${step.name}' timeout`, step.timeout));
       if (!step.script && !step.command && !step.args) {
         errors.push(`step '${step.name}' does nothing: set 'script', or 'command'/'args'`);
@@ -337,13 +340,18 @@ export class Task extends Construct implements ITask {
         errors.push(`${ref.location} references ${ref.text}, but the Task has no param '${first}': ${suggest(first, [...params.keys()], 'addParam')}`);
       } else if (ref.root === 'params' && ref.path.length > 1) {
         const spec2 = params.get(first)!;
-        if (spec2.type === 'object' && !(ref.path[1] in (spec2.properties ?? {}))) {
+        if (spec2.type === 'object' && !hasOwn(spec2.properties, ref.path[1])) {
           errors.push(`${ref.location} references ${ref.text}, but object param '${first}' has no key '${ref.path[1]}' (keys: ${Object.keys(spec2.properties ?? {}).join(', ')})`);
         }
       } else if (ref.root === 'workspaces' && !workspaces.has(first)) {
         errors.push(`${ref.location} references ${ref.text}, but the Task has no workspace '${first}': ${suggest(first, [...workspaces], 'addWorkspace')}`);
       } else if (ref.root === 'results' && !results.has(first)) {
         errors.push(`${ref.location} references ${ref.text}, but the Task has no result '${first}': ${suggest(first, [...results], 'addResult')}`);
+      } else if (ref.root === 'context' && !CONTEXT_VARIABLES.task.includes(['context', ...ref.path].join('.'))) {
+        const name = ['context', ...ref.path].join('.');
+        const close = suggest(name, CONTEXT_VARIABLES.task, '');
+        errors.push(`${ref.location} references ${ref.text}, which Tekton does not substitute in a Task: ` +
+          (close.startsWith('did you mean') ? close.replace(/'([^']*)'/, '$($1)') : `use one of ${CONTEXT_VARIABLES.task.map((v) => `$(${v})`).join(', ')}`));
       } else if (ref.root === 'tasks' || ref.root === 'tt') {
         errors.push(`${ref.location} references ${ref.text}, which is not available inside a Task: pass it in as a param`);
       }
