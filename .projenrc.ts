@@ -99,6 +99,8 @@ project.gitignore.include('/dist/');
 project.npmignore?.exclude('/dist/', '/imports/**/*.ts', '!/imports/**/*.d.ts', '/bench/', '/.ci/', '/e2e/');
 
 // `cdk8s synth` runs the compiled app (no ts-node at synth time).
+// The version the changelog describes (no release automation here: bump it with the changelog).
+project.package.addVersion('0.2.0');
 project.addFields({
   files: ['lib/**/*.js', 'lib/**/*.d.ts', 'README.md', 'docs/'],
 });

@@ -6,6 +6,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { apiReport } from './api-report';
 import { readmeRegions } from './readme-regions';
 
 const root = path.resolve(__dirname, '..');
@@ -21,6 +22,7 @@ export function generateApiDocs(outdir: string) {
 
 if (require.main === module) {
   generateApiDocs(path.join(root, 'docs/api'));
+  fs.writeFileSync(path.join(root, 'docs/api-report.md'), apiReport());
   const readme = path.join(root, 'README.md');
   let text = fs.readFileSync(readme, 'utf8');
   for (const [name, content] of Object.entries(readmeRegions())) {

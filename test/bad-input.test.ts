@@ -74,7 +74,7 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
     p.addTask('a', { task: task(s, 'ta', { params: ['image'] }) });
     new PipelineRun(s, 'run', { pipeline: p });
   }, "[bad/run] Pipeline 'p' param 'image' has no value: give it in params (or a default where it is declared)"],
-  ['an unknown Flux source kind', (s) => new Kustomization(s, 'k', { source: FluxSource.fromName('GitRepo', 'x') }),
+  ['an unknown Flux source kind', (s) => new Kustomization(s, 'k', { source: FluxSource.fromName(s, 'x', 'GitRepo', 'x') }),
     "[bad/k] unknown Flux kind 'GitRepo' for source 'x': use one of GitRepository, OCIRepository, Bucket, HelmRepository, HelmChart, ExternalArtifact, Kustomization, HelmRelease"],
   ['one param name with two types', (s) => {
     const a = new Task(s, 'ta');
@@ -106,12 +106,12 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
   ['a git URL without a scheme', (s) => new GitRepository(s, 'r', { url: 'github.com/acme/app', branch: 'main' }),
     "[bad/r] url 'github.com/acme/app' must start with http://, https:// or ssh://"],
   ['an OCI URL without oci://', (s) => new OCIRepository(s, 'r', { url: 'ghcr.io/acme/app' }), "[bad/r] url 'ghcr.io/acme/app' must start with oci://"],
-  ['an Alert away from its Provider', (s) => new Alert(s, 'a', { provider: Provider.fromProviderName('p', 'other'), eventSources: [GitRepository.fromGitRepositoryName('r')], namespace: 'flux-system' }),
+  ['an Alert away from its Provider', (s) => new Alert(s, 'a', { provider: Provider.fromProviderName(s, 'p', 'p', { namespace: 'other' }), eventSources: [GitRepository.fromGitRepositoryName(s, 'r', 'r')], namespace: 'flux-system' }),
     "[bad/a] provider 'p' is in namespace 'other': an Alert must be in its Provider's namespace"],
   ['commit() of an OCI artifact', (s) => {
     const p = new Pipeline(s, 'p');
     p.addTask('a', { task: task(s, 'ta', { params: ['sha'] }) });
-    new FluxTriggeredPipeline(s, 'fp', { source: OCIRepository.fromOCIRepositoryName('m'), pipeline: p, params: { sha: FluxEvent.commit() } });
+    new FluxTriggeredPipeline(s, 'fp', { source: OCIRepository.fromOCIRepositoryName(s, 'm', 'm'), pipeline: p, params: { sha: FluxEvent.commit() } });
   }, "[bad/fp] param 'sha': FluxEvent.commit() needs a Git revision, but OCIRepository revisions have none: use FluxEvent.digest() or FluxEvent.tag()"],
   ['a run template with a fixed name', (s) => new TriggerTemplate(s, 't').addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'run' }, spec: {} }),
     '[bad/t] resourcetemplates[0] (PipelineRun) has a fixed name: the second event would fail to create it, use metadata.generateName'],
@@ -191,7 +191,7 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
   ['commit() of a Kustomization that applies an OCI artifact', (s) => {
     const p = new Pipeline(s, 'p');
     p.addTask('a', { task: task(s, 'ta', { params: ['sha'] }) });
-    const k = new Kustomization(s, 'k', { source: OCIRepository.fromOCIRepositoryName('m') });
+    const k = new Kustomization(s, 'k', { source: OCIRepository.fromOCIRepositoryName(s, 'm', 'm') });
     new FluxTriggeredPipeline(s, 'fp', { source: k, pipeline: p, params: { sha: FluxEvent.commit() } });
   }, "[bad/fp] param 'sha': FluxEvent.commit() needs a Git revision, but Kustomization 'k' applies a OCIRepository, whose revisions have none: use FluxEvent.digest() or FluxEvent.tag()"],
 ];

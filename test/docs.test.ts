@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
 import { snapshotDir, synth, tempDir } from './util';
+import { apiReport } from '../scripts/api-report';
 import { generateApiDocs } from '../scripts/docs';
 import { readmeRegions } from '../scripts/readme-regions';
 import { GitOpsApp, GitOpsSync, GitRepository, simulateEvent } from '../src';
@@ -128,7 +129,7 @@ describe('every code block in README and docs is compiled or run', () => {
       const [, , , name, ...flags] = flux.split(/\s+/);
       const opts = Object.fromEntries(flags.map((f) => f.replace(/^--/, '').split('=')));
       const [kind, source] = opts.source.split('/');
-      const objects = synth((s) => new GitOpsSync(s, 'sync', { name, source: GitRepository.fromGitRepositoryName(source), path: opts.path }), 'flux-system');
+      const objects = synth((s) => new GitOpsSync(s, 'sync', { name, source: GitRepository.fromGitRepositoryName(s, 'source', source), path: opts.path }), 'flux-system');
       expect(objects[0].spec).toEqual({
         interval: opts.interval.replace(/^(\d+)m$/, '$1m0s'), path: opts.path, prune: opts.prune === 'true', sourceRef: { kind, name: source },
       });
@@ -148,6 +149,47 @@ describe('every code block in README and docs is compiled or run', () => {
         expect(m?.[1]).toBe(content);
       }
     });
+  });
+});
+
+describe('API report: the public surface is what docs/api-report.md says', () => {
+  test('docs/api-report.md is the current export list (npm run docs): an accidental export fails here', () => {
+    expect(apiReport()).toEqual(fs.readFileSync(path.join(root, 'docs/api-report.md'), 'utf8'));
+  });
+
+  test('no internal helper is exported', () => {
+    const internal = ['duplicates', 'suggest', 'TEKTON_NAME', 'findCycle', 'runProblems', 'renderRunSpec', 'eventSourceProblems', 'fluxNamespace',
+      'FLUX_KINDS', 'paramSpec', 'paramSpecProblems', 'renderParamValue', 'celString', 'hasRevisionExpr', 'conjuncts', 'listenerOf',
+      'declareParam', 'declareWorkspace', 'validationConditions', 'containerProblems', 'renderStep', 'ImportedFluxObject'];
+    const report = apiReport();
+    expect(internal.filter((name) => report.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  test('cdk8s-plus conventions: every L2 is a Resource with `name`, takes `metadata`, and imports by fromXName(scope, id, name, …)', () => {
+    const program = ts.createProgram([path.join(root, 'src/index.ts')], { skipLibCheck: true });
+    const checker = program.getTypeChecker();
+    const index = program.getSourceFile(path.join(root, 'src/index.ts'))!;
+    const problems: string[] = [];
+    for (const symbol of checker.getExportsOfModule(checker.getSymbolAtLocation(index)!)) {
+      // eslint-disable-next-line no-bitwise
+      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      const decl = target.declarations?.[0];
+      if (!decl || !ts.isClassDeclaration(decl)) continue;
+      for (const m of decl.members) {
+        if (!ts.isMethodDeclaration(m) || !/^from\w*Name$/.test(m.name.getText())) continue;
+        const params = m.parameters.map((p) => `${p.name.getText()}: ${p.type?.getText()}`);
+        if (params[0] !== 'scope: Construct' || params[1] !== 'id: string' || !/^\w*: string$/.test(params[m.name.getText() === 'fromName' ? 3 : 2] ?? '')) {
+          problems.push(`${symbol.name}.${m.name.getText()}(${params.join(', ')}): want (scope, id, name, options?)`);
+        }
+      }
+      const extendsResource = decl.heritageClauses?.some((h) => h.types.some((t) => t.expression.getText() === 'Resource'));
+      if (!extendsResource) continue;
+      const ctor = decl.members.find(ts.isConstructorDeclaration);
+      const propsType = ctor?.parameters[2] && checker.getTypeAtLocation(ctor.parameters[2]);
+      if (!propsType?.getProperty('metadata')) problems.push(`${symbol.name}: its props take no \`metadata\``);
+      if (!propsType?.getProperty('name')) problems.push(`${symbol.name}: its props take no \`name\``);
+    }
+    expect(problems).toEqual([]);
   });
 });
 

@@ -158,7 +158,7 @@ describe('FluxTriggeredPipeline: the Flux events Flux really sends', () => {
     dc.addTask('check', { task: deployCheck });
     new FluxTriggeredPipeline(s, 'on-artifact', { source: oci, pipeline: dc });
 
-    const staging = Kustomization.fromKustomizationName('app-staging');
+    const staging = Kustomization.fromKustomizationName(s, 'app-staging', 'app-staging');
     const smoke = new Task(s, 'smoke-task');
     smoke.addParam('revision');
     smoke.addParam('commit');
@@ -320,7 +320,7 @@ describe('FluxTriggeredPipeline: options', () => {
 
   test('names are derived from the construct id and stable across synths', () => {
     const names = () => synth((s) => {
-      new FluxTriggeredPipeline(s, 'On_Push', { source: FluxSource.fromName(FluxKind.GIT_REPOSITORY, 'app'), pipeline: ciPipeline(s), params: { image: 'x' } });
+      new FluxTriggeredPipeline(s, 'On_Push', { source: FluxSource.fromName(s, 'app', FluxKind.GIT_REPOSITORY, 'app'), pipeline: ciPipeline(s), params: { image: 'x' } });
     }).map((o) => `${o.kind}/${o.metadata.name}`);
     expect(names()).toEqual(names());
     expect(names()).toContain('EventListener/on-push');
@@ -334,7 +334,7 @@ describe('FluxTriggeredPipeline: options', () => {
       new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x', imgae: 'y' } });
     }, "[test/fp] params gives 'imgae', but Pipeline 'ci' has no such param (params: commit, image, mode)"],
     ['commit() of an OCI source', (s: Construct) => {
-      new FluxTriggeredPipeline(s, 'fp', { source: OCIRepository.fromOCIRepositoryName('m'), pipeline: ciPipeline(s), params: { image: 'x' } });
+      new FluxTriggeredPipeline(s, 'fp', { source: OCIRepository.fromOCIRepositoryName(s, 'm', 'm'), pipeline: ciPipeline(s), params: { image: 'x' } });
     }, "[test/fp] param 'commit': FluxEvent.commit() needs a Git revision, but OCIRepository revisions have none: use FluxEvent.digest() or FluxEvent.tag()"],
     ['an event value for an array param', (s: Construct) => {
       const t = new Task(s, 't');
@@ -345,7 +345,7 @@ describe('FluxTriggeredPipeline: options', () => {
       new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: p, params: { tags: FluxEvent.tag() } });
     }, "[test/fp] param 'tags' is an array, but FluxEvent.tag() is a string: give a literal array"],
     ['an unknown source kind', (s: Construct) => {
-      new FluxTriggeredPipeline(s, 'fp', { source: FluxSource.fromName('GitRepo', 'x'), pipeline: ciPipeline(s), params: { image: 'x' } });
+      new FluxTriggeredPipeline(s, 'fp', { source: FluxSource.fromName(s, 'x', 'GitRepo', 'x'), pipeline: ciPipeline(s), params: { image: 'x' } });
     }, "[test/fp/Alert] unknown Flux kind 'GitRepo' for source 'x': use one of GitRepository, OCIRepository, Bucket, HelmRepository, HelmChart, ExternalArtifact, Kustomization, HelmRelease"],
     ['a name too long for the listener Service', (s: Construct) => {
       new FluxTriggeredPipeline(s, 'fp', { name: 'n'.repeat(61), source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x' } });
@@ -361,7 +361,7 @@ describe('FluxTriggeredPipeline: options', () => {
   test('a listener without a namespace fails at once, with the path', () => {
     const chart = new Chart(Testing.app(), 'no-namespace');
     const p = Pipeline.fromPipelineName(chart, 'p', 'ci');
-    expect(() => new FluxTriggeredPipeline(chart, 'fp', { source: GitRepository.fromGitRepositoryName('r'), pipeline: p }))
+    expect(() => new FluxTriggeredPipeline(chart, 'fp', { source: GitRepository.fromGitRepositoryName(chart, 'r', 'r'), pipeline: p }))
       .toThrow('[no-namespace/fp] the listener needs a namespace: set `namespace`, or give the chart or the pipeline one');
   });
 

@@ -56,8 +56,8 @@ describe('Flux sources', () => {
 describe('Kustomization', () => {
   test('renders path, source, prune, wait, timeout, dependsOn, targetNamespace, serviceAccountName and postBuild', () => {
     const objects = synth((s) => {
-      const repo = GitRepository.fromGitRepositoryName('app-repo');
-      const infra = Kustomization.fromKustomizationName('infra', { namespace: 'platform' });
+      const repo = GitRepository.fromGitRepositoryName(s, 'app-repo', 'app-repo');
+      const infra = Kustomization.fromKustomizationName(s, 'infra', 'infra', { namespace: 'platform' });
       new Kustomization(s, 'app', {
         source: repo,
         path: './deploy/staging',
@@ -86,10 +86,10 @@ describe('Kustomization', () => {
   });
 
   test('a source of an unknown kind, or one a Kustomization cannot apply, is an error', () => {
-    expect(errorsOf((s) => new Kustomization(s, 'k', { source: FluxSource.fromName('GitRepo', 'x') }))).toEqual([
+    expect(errorsOf((s) => new Kustomization(s, 'k', { source: FluxSource.fromName(s, 'x', 'GitRepo', 'x') }))).toEqual([
       "[test/k] unknown Flux kind 'GitRepo' for source 'x': use one of GitRepository, OCIRepository, Bucket, HelmRepository, HelmChart, ExternalArtifact, Kustomization, HelmRelease",
     ]);
-    expect(errorsOf((s) => new Kustomization(s, 'k', { source: FluxSource.fromName(FluxKind.HELM_CHART, 'x') }))).toEqual([
+    expect(errorsOf((s) => new Kustomization(s, 'k', { source: FluxSource.fromName(s, 'x', FluxKind.HELM_CHART, 'x') }))).toEqual([
       '[test/k] sourceRef \'x\' is a HelmChart: a Kustomization applies a GitRepository, OCIRepository, Bucket, ExternalArtifact',
     ]);
   });
@@ -98,7 +98,7 @@ describe('Kustomization', () => {
 describe('notifications', () => {
   test('Provider, Alert and Receiver', () => {
     const objects = synth((s) => {
-      const repo = GitRepository.fromGitRepositoryName('app-repo');
+      const repo = GitRepository.fromGitRepositoryName(s, 'app-repo', 'app-repo');
       const provider = new Provider(s, 'hook', { address: 'http://el-x.ci.svc.cluster.local:8080', secretName: 'hook-headers' });
       new Alert(s, 'alert', { provider, eventSources: [repo], inclusionList: ['^stored artifact'] });
       new Receiver(s, 'github', { type: ReceiverType.GITHUB, events: ['push'], resources: [repo], secretName: 'webhook-token' });
@@ -123,7 +123,7 @@ describe('notifications', () => {
   });
 
   test('an Alert must live with its Provider', () => {
-    expect(errorsOf((s) => new Alert(s, 'a', { provider: Provider.fromProviderName('p', 'other'), eventSources: [GitRepository.fromGitRepositoryName('r')], namespace: 'flux-system' })))
+    expect(errorsOf((s) => new Alert(s, 'a', { provider: Provider.fromProviderName(s, 'p', 'p', { namespace: 'other' }), eventSources: [GitRepository.fromGitRepositoryName(s, 'r', 'r')], namespace: 'flux-system' })))
       .toEqual(["[test/a] provider 'p' is in namespace 'other': an Alert must be in its Provider's namespace"]);
   });
 });

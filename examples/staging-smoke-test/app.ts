@@ -6,7 +6,7 @@ import { FluxTriggeredPipeline, GitOpsApp, Kustomization, OnError, Pipeline, Tas
 export function build(app: App): App {
   const ci = new Chart(app, 'ci', { namespace: 'ci' });
   // The Kustomization exists already (made by `flux bootstrap` or another repo).
-  const staging = Kustomization.fromKustomizationName('app-staging', { namespace: 'flux-system' });
+  const staging = Kustomization.fromKustomizationName(ci, 'app-staging', 'app-staging', { namespace: 'flux-system' });
 
   const probe = new Task(ci, 'probe');
   const url = probe.addParam('url', { default: 'http://app.staging.svc.cluster.local' });

@@ -1,5 +1,6 @@
 import { Chart } from 'cdk8s';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { ResourceProps } from '../resource';
 
 /** Kinds of Flux objects whose events can trigger a pipeline. */
 export enum FluxKind {
@@ -36,7 +37,7 @@ export enum RefKind {
 }
 
 /** A Flux object whose events can trigger a pipeline: a source, a Kustomization or a HelmRelease. */
-export interface IFluxEventSource {
+export interface IFluxEventSource extends IConstruct {
   /** Its kind, e.g. `GitRepository`. */
   readonly kind: string;
   /** Its `metadata.name`. */
@@ -56,19 +57,8 @@ export interface IFluxEventSource {
 /** A Flux source a Kustomization can apply (`sourceRef`). */
 export interface IFluxSource extends IFluxEventSource {}
 
-/** Name and namespace of a Flux object defined here. */
-export interface FluxObjectProps {
-  /**
-   * The object name.
-   * @default - the construct ids below the chart, joined by '-'
-   */
-  readonly name?: string;
-  /**
-   * The namespace.
-   * @default - the chart's namespace, else 'flux-system'
-   */
-  readonly namespace?: string;
-}
+/** Name, namespace and metadata of a Flux object defined here (the namespace defaults to the chart's, else `flux-system`). */
+export interface FluxObjectProps extends ResourceProps {}
 
 /** Options of `FluxSource.fromName`. */
 export interface FluxObjectRefOptions {
@@ -87,13 +77,20 @@ export interface FluxObjectRefOptions {
 /** References to Flux objects that exist already (made by `flux bootstrap`, another repo, …). */
 export class FluxSource {
   /** Any Flux source or Kustomization/HelmRelease, by kind, name and namespace. */
-  public static fromName(kind: FluxKind | string, name: string, options: FluxObjectRefOptions = {}): IFluxSource {
-    return {
-      kind,
-      name,
-      namespace: options.namespace ?? 'flux-system',
-      refKind: options.refKind ?? (kind === FluxKind.OCI_REPOSITORY ? RefKind.TAG : RefKind.UNKNOWN),
-    };
+  public static fromName(scope: Construct, id: string, kind: FluxKind | string, name: string, options: FluxObjectRefOptions = {}): IFluxSource {
+    return new ImportedFluxObject(scope, id, kind, name, options);
+  }
+}
+
+/** A Flux object defined outside this app. @internal */
+export class ImportedFluxObject extends Construct implements IFluxSource {
+  public readonly namespace: string;
+  public readonly refKind: RefKind;
+
+  constructor(scope: Construct, id: string, public readonly kind: string, public readonly name: string, options: FluxObjectRefOptions = {}) {
+    super(scope, id);
+    this.namespace = options.namespace ?? 'flux-system';
+    this.refKind = options.refKind ?? (kind === FluxKind.OCI_REPOSITORY ? RefKind.TAG : RefKind.UNKNOWN);
   }
 }
 

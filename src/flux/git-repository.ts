@@ -2,9 +2,8 @@ import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../duration';
-import { defaultName } from '../names';
-import { claimName } from '../registry';
-import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
+import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
+import { Resource } from '../resource';
 
 /** The git reference a GitRepository follows (set one). */
 export interface GitRef {
@@ -72,15 +71,14 @@ export interface GitRepositoryProps extends FluxObjectProps {
 }
 
 /** A Flux `GitRepository` (`source.toolkit.fluxcd.io/v1`). */
-export class GitRepository extends Construct implements IFluxSource {
+export class GitRepository extends Resource implements IFluxSource {
   /** A GitRepository that exists already. */
-  public static fromGitRepositoryName(name: string, options: FluxObjectRefOptions = {}): IFluxSource {
-    return FluxSource.fromName(FluxKind.GIT_REPOSITORY, name, options);
+  public static fromGitRepositoryName(scope: Construct, id: string, name: string, options: FluxObjectRefOptions = {}): IFluxSource {
+    return FluxSource.fromName(scope, id, FluxKind.GIT_REPOSITORY, name, options);
   }
 
   public readonly kind = FluxKind.GIT_REPOSITORY;
-  public readonly name: string;
-  public readonly namespace: string;
+  declare public readonly namespace: string;
   public readonly refKind: RefKind;
   /** The repository URL (use it as a param value for a clone task). */
   public readonly url: string;
@@ -88,15 +86,12 @@ export class GitRepository extends Construct implements IFluxSource {
   public readonly resource: l1.GitRepository;
 
   constructor(scope: Construct, id: string, props: GitRepositoryProps) {
-    super(scope, id);
-    this.name = props.name ?? defaultName(this);
-    this.namespace = fluxNamespace(this, props.namespace);
+    super(scope, id, { kind: 'GitRepository', flux: true }, props);
     this.url = props.url;
     const ref = props.ref ?? (props.branch ? { branch: props.branch } : undefined);
     this.refKind = ref?.tag || ref?.semver ? RefKind.TAG : ref?.branch ? RefKind.BRANCH : RefKind.UNKNOWN;
-    claimName(this, 'GitRepository', this.namespace, this.name);
     this.resource = new l1.GitRepository(this, 'Resource', {
-      metadata: { name: this.name, namespace: this.namespace },
+      metadata: this.resourceMetadata,
       spec: Lazy.any({
         produce: (): l1.GitRepositorySpec => ({
           url: props.url,

@@ -1,5 +1,11 @@
-export * from './event-source';
-export * from './git-repository';
-export * from './oci-repository';
-export * from './kustomization';
-export * from './notification';
+// The public API of the Flux layer; helpers stay internal (see docs/api-report.md).
+export { FluxKind, FluxSource, RefKind } from './event-source';
+export type { FluxObjectProps, FluxObjectRefOptions, IFluxEventSource, IFluxSource } from './event-source';
+export { GitRepository } from './git-repository';
+export type { GitRef, GitRepositoryProps } from './git-repository';
+export { OCIRepository } from './oci-repository';
+export type { OCIRepositoryProps, OciRef } from './oci-repository';
+export { Kustomization } from './kustomization';
+export type { IKustomization, KustomizationProps } from './kustomization';
+export { Alert, Provider, ProviderType, Receiver, ReceiverType } from './notification';
+export type { AlertProps, IProvider, ProviderProps, ProviderRefOptions, ReceiverProps } from './notification';

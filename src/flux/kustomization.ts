@@ -2,9 +2,8 @@ import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../duration';
-import { defaultName } from '../names';
-import { claimName } from '../registry';
-import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems, fluxNamespace } from './event-source';
+import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems } from './event-source';
+import { Resource } from '../resource';
 
 /** A Kustomization another one waits for. */
 export interface IKustomization extends IFluxEventSource {}
@@ -66,15 +65,14 @@ export interface KustomizationProps extends FluxObjectProps {
 }
 
 /** A Flux `Kustomization` (`kustomize.toolkit.fluxcd.io/v1`). */
-export class Kustomization extends Construct implements IKustomization {
-  /** A Kustomization that exists already. */
-  public static fromKustomizationName(name: string, options: FluxObjectRefOptions = {}): IKustomization {
-    return FluxSource.fromName(FluxKind.KUSTOMIZATION, name, options);
+export class Kustomization extends Resource implements IKustomization {
+  /** A Kustomization that exists already (made by `flux bootstrap` or another repo). */
+  public static fromKustomizationName(scope: Construct, id: string, name: string, options: FluxObjectRefOptions = {}): IKustomization {
+    return FluxSource.fromName(scope, id, FluxKind.KUSTOMIZATION, name, options);
   }
 
   public readonly kind = FluxKind.KUSTOMIZATION;
-  public readonly name: string;
-  public readonly namespace: string;
+  declare public readonly namespace: string;
   public readonly refKind: RefKind;
   /** The kind of the source it applies, whose revisions its events carry. */
   public readonly artifactKind: string;
@@ -82,18 +80,15 @@ export class Kustomization extends Construct implements IKustomization {
   public readonly resource: l1.Kustomization;
 
   constructor(scope: Construct, id: string, props: KustomizationProps) {
-    super(scope, id);
-    this.name = props.name ?? defaultName(this);
-    this.namespace = fluxNamespace(this, props.namespace);
+    super(scope, id, { kind: 'Kustomization', flux: true }, props);
     this.refKind = props.source.refKind;
     this.artifactKind = props.source.artifactKind ?? props.source.kind;
-    claimName(this, 'Kustomization', this.namespace, this.name);
     const source = props.source;
     const postBuild = props.substitute || props.substituteFrom
       ? { substitute: props.substitute, substituteFrom: props.substituteFrom as l1.KustomizationSpecPostBuildSubstituteFrom[] | undefined }
       : undefined;
     this.resource = new l1.Kustomization(this, 'Resource', {
-      metadata: { name: this.name, namespace: this.namespace },
+      metadata: this.resourceMetadata,
       spec: Lazy.any({
         produce: (): l1.KustomizationSpec => ({
           interval: goDuration(props.interval ?? Duration.minutes(10)),

@@ -1,13 +1,12 @@
 import { Lazy } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
-import { defaultName } from '../names';
-import { claimName } from '../registry';
 import { urlProblem } from '../validation';
-import { FluxObjectProps, IFluxEventSource, eventSourceProblems, fluxNamespace } from './event-source';
+import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-source';
+import { Resource } from '../resource';
 
 /** A Flux notification Provider an Alert can send to. */
-export interface IProvider {
+export interface IProvider extends IConstruct {
   /** Its name. */
   readonly name: string;
   /** Its namespace. */
@@ -36,25 +35,36 @@ export interface ProviderProps extends FluxObjectProps {
   readonly certSecretName?: string;
 }
 
+/** Options of `Provider.fromProviderName`. */
+export interface ProviderRefOptions {
+  /**
+   * Its namespace.
+   * @default 'flux-system'
+   */
+  readonly namespace?: string;
+}
+
+class ImportedProvider extends Construct implements IProvider {
+  constructor(scope: Construct, id: string, public readonly name: string, public readonly namespace: string) {
+    super(scope, id);
+  }
+}
+
 /** A Flux notification `Provider` (`notification.toolkit.fluxcd.io/v1beta3`). */
-export class Provider extends Construct implements IProvider {
+export class Provider extends Resource implements IProvider {
   /** A Provider that exists already. */
-  public static fromProviderName(name: string, namespace = 'flux-system'): IProvider {
-    return { name, namespace };
+  public static fromProviderName(scope: Construct, id: string, name: string, options: ProviderRefOptions = {}): IProvider {
+    return new ImportedProvider(scope, id, name, options.namespace ?? 'flux-system');
   }
 
-  public readonly name: string;
-  public readonly namespace: string;
+  declare public readonly namespace: string;
   /** The L1 object (escape hatch). */
   public readonly resource: l1.Provider;
 
   constructor(scope: Construct, id: string, props: ProviderProps) {
-    super(scope, id);
-    this.name = props.name ?? defaultName(this);
-    this.namespace = fluxNamespace(this, props.namespace);
-    claimName(this, 'Provider', this.namespace, this.name);
+    super(scope, id, { kind: 'Provider', flux: true }, props);
     this.resource = new l1.Provider(this, 'Resource', {
-      metadata: { name: this.name, namespace: this.namespace },
+      metadata: this.resourceMetadata,
       spec: {
         type: props.type ?? l1.ProviderSpecType.GENERIC,
         address: props.address,
@@ -67,7 +77,7 @@ export class Provider extends Construct implements IProvider {
 }
 
 /** Props for `Alert`. */
-export interface AlertProps {
+export interface AlertProps extends FluxObjectProps {
   /** Where to send. */
   readonly provider: IProvider;
   /** The objects whose events are sent. */
@@ -100,19 +110,15 @@ export interface AlertProps {
 }
 
 /** A Flux notification `Alert` (`notification.toolkit.fluxcd.io/v1beta3`). */
-export class Alert extends Construct {
-  public readonly name: string;
-  public readonly namespace: string;
+export class Alert extends Resource {
+  declare public readonly namespace: string;
   /** The L1 object (escape hatch). */
   public readonly resource: l1.Alert;
 
   constructor(scope: Construct, id: string, props: AlertProps) {
-    super(scope, id);
-    this.name = props.name ?? defaultName(this);
-    this.namespace = props.namespace ?? props.provider.namespace;
-    claimName(this, 'Alert', this.namespace, this.name);
+    super(scope, id, { kind: 'Alert', flux: true }, { ...props, namespace: props.namespace ?? props.provider.namespace });
     this.resource = new l1.Alert(this, 'Resource', {
-      metadata: { name: this.name, namespace: this.namespace },
+      metadata: this.resourceMetadata,
       spec: Lazy.any({
         produce: (): l1.AlertSpec => ({
           providerRef: { name: props.provider.name },
@@ -154,19 +160,15 @@ export interface ReceiverProps extends FluxObjectProps {
 }
 
 /** A Flux notification `Receiver` (`notification.toolkit.fluxcd.io/v1`): a webhook that makes Flux fetch now. */
-export class Receiver extends Construct {
-  public readonly name: string;
-  public readonly namespace: string;
+export class Receiver extends Resource {
+  declare public readonly namespace: string;
   /** The L1 object (escape hatch). */
   public readonly resource: l1.Receiver;
 
   constructor(scope: Construct, id: string, props: ReceiverProps) {
-    super(scope, id);
-    this.name = props.name ?? defaultName(this);
-    this.namespace = fluxNamespace(this, props.namespace);
-    claimName(this, 'Receiver', this.namespace, this.name);
+    super(scope, id, { kind: 'Receiver', flux: true }, props);
     this.resource = new l1.Receiver(this, 'Resource', {
-      metadata: { name: this.name, namespace: this.namespace },
+      metadata: this.resourceMetadata,
       spec: {
         type: props.type,
         events: props.events,

@@ -2,9 +2,8 @@ import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../duration';
-import { defaultName } from '../names';
-import { claimName } from '../registry';
-import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind, fluxNamespace } from './event-source';
+import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
+import { Resource } from '../resource';
 
 /** The OCI reference an OCIRepository follows (set one). */
 export interface OciRef {
@@ -52,15 +51,14 @@ export interface OCIRepositoryProps extends FluxObjectProps {
 }
 
 /** A Flux `OCIRepository` (`source.toolkit.fluxcd.io/v1`). */
-export class OCIRepository extends Construct implements IFluxSource {
+export class OCIRepository extends Resource implements IFluxSource {
   /** An OCIRepository that exists already. */
-  public static fromOCIRepositoryName(name: string, options: FluxObjectRefOptions = {}): IFluxSource {
-    return FluxSource.fromName(FluxKind.OCI_REPOSITORY, name, options);
+  public static fromOCIRepositoryName(scope: Construct, id: string, name: string, options: FluxObjectRefOptions = {}): IFluxSource {
+    return FluxSource.fromName(scope, id, FluxKind.OCI_REPOSITORY, name, options);
   }
 
   public readonly kind = FluxKind.OCI_REPOSITORY;
-  public readonly name: string;
-  public readonly namespace: string;
+  declare public readonly namespace: string;
   public readonly refKind = RefKind.TAG;
   /** The artifact URL. */
   public readonly url: string;
@@ -68,13 +66,10 @@ export class OCIRepository extends Construct implements IFluxSource {
   public readonly resource: l1.OciRepository;
 
   constructor(scope: Construct, id: string, props: OCIRepositoryProps) {
-    super(scope, id);
-    this.name = props.name ?? defaultName(this);
-    this.namespace = fluxNamespace(this, props.namespace);
+    super(scope, id, { kind: 'OCIRepository', flux: true }, props);
     this.url = props.url;
-    claimName(this, 'OCIRepository', this.namespace, this.name);
     this.resource = new l1.OciRepository(this, 'Resource', {
-      metadata: { name: this.name, namespace: this.namespace },
+      metadata: this.resourceMetadata,
       spec: Lazy.any({
         produce: (): l1.OciRepositorySpec => ({
           url: props.url,

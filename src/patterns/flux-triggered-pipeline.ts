@@ -186,11 +186,11 @@ export class FluxTriggeredPipeline extends Construct {
     const binding = new TriggerBinding(scope, 'Binding', { name, namespace: this.namespace });
     const template = new TriggerTemplate(scope, 'Template', { name, namespace: this.namespace });
     // Read when the objects render (so params added to Tasks later are bound too), once per change.
-    const values = cachedPerGeneration(() => this.paramValues(options));
-    const cel = cachedPerGeneration(() => this.celOptions(values()));
+    const values = cachedPerGeneration(this, () => this.paramValues(options));
+    const cel = cachedPerGeneration(this, () => this.celOptions(values()));
     template.addResourceTemplate(() => this.renderRun(options, values()));
     this.listener.addTrigger({
-      name: toDnsLabel(options.pipeline.pipelineName),
+      name: toDnsLabel(options.pipeline.name),
       // one CEL interceptor per overlay stage (see StagedOverlay), then one that validates what they derived
       interceptors: [0, 1, 2, 3].map((i) => Interceptor.celFrom(() => cel()[i])),
       bindings: [binding],
@@ -213,7 +213,9 @@ export class FluxTriggeredPipeline extends Construct {
     const values = new Map<string, TriggerParamValue>();
     for (const spec of options.pipeline.paramSpecs) {
       const given = hasOwn(options.params, spec.name) ? options.params![spec.name] : undefined;
-      if (given !== undefined) {values.set(spec.name, given);} else if (spec.default === undefined && (options.autoBind ?? true)) {
+      if (given !== undefined) {
+        values.set(spec.name, given);
+      } else if (spec.default === undefined && (options.autoBind ?? true)) {
         const auto = FluxEvent.forParamName(spec.name);
         if (auto) values.set(spec.name, auto);
       }
@@ -271,7 +273,7 @@ export class FluxTriggeredPipeline extends Construct {
       if (given) workspaces[w.name] = given;
       else if (!w.options.optional) workspaces[w.name] = WorkspaceBinding.volumeClaimTemplate();
     }
-    const prefix = toDnsLabel(options.pipeline.pipelineName, 57);
+    const prefix = toDnsLabel(options.pipeline.name, 57);
     return {
       apiVersion: 'tekton.dev/v1',
       kind: 'PipelineRun',
@@ -290,7 +292,7 @@ export class FluxTriggeredPipeline extends Construct {
     const specs = new Map(pipeline.paramSpecs.map((p) => [p.name, p]));
     for (const [name, spec] of specs) {
       if (!values.has(name) && spec.default === undefined) {
-        errors.push(`pipeline '${pipeline.pipelineName}' param '${name}' gets no value: give it in params, ` +
+        errors.push(`pipeline '${pipeline.name}' param '${name}' gets no value: give it in params, ` +
           `e.g. params: { '${name}': FluxEvent.revision() } or a literal, or give the param a default where it is declared`);
       }
     }
@@ -308,9 +310,8 @@ export class FluxTriggeredPipeline extends Construct {
     errors.push(...runParamTypeProblems(pipeline, literals));
     // unknown params, workspaces and timeouts are checked like a PipelineRun's
     const given = [...new Set([...values.keys(), ...Object.keys(options.params ?? {})])];
-    errors.push(...runProblems(pipeline, { ...options, workspaces: options.workspaces }, given, 'params')
-      .filter((e) => !/has no value|is not bound/.test(e)));
-    errors.push(...crossNamespaceProblems('the listener', 'Pipeline', pipeline.pipelineName, pipeline.namespace, this.namespace,
+    errors.push(...runProblems(pipeline, { ...options, workspaces: options.workspaces }, given, 'params', { unboundParams: false, unboundWorkspaces: false }));
+    errors.push(...crossNamespaceProblems('the listener', 'Pipeline', pipeline.name, pipeline.namespace, this.namespace,
       `set \`namespace\` to '${pipeline.namespace}' (the listener creates the runs in its own namespace)`));
     return errors;
   }

@@ -1,4 +1,8 @@
-export * from './flux-event';
-export * from './flux-triggered-pipeline';
-export * from './gitops-sync';
-export * from './listener-authentication';
+// The public API of the patterns; helpers stay internal (see docs/api-report.md).
+export { FluxEvent, FluxEventValue } from './flux-event';
+export { FluxTriggeredPipeline } from './flux-triggered-pipeline';
+export type { FluxListenerTls, FluxTriggeredPipelineProps, TriggerParamValue, TriggeredRunOptions } from './flux-triggered-pipeline';
+export { GitOpsSync } from './gitops-sync';
+export type { GitOpsSyncProps } from './gitops-sync';
+export { ListenerAuthentication } from './listener-authentication';
+export type { SharedTokenAuthentication } from './listener-authentication';

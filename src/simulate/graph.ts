@@ -1,4 +1,5 @@
 import { listenerOf } from './simulate';
+import { referencesInValue } from '../tekton/references';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 
@@ -57,8 +58,9 @@ export function mermaidGraph(objects: any[]): string {
     const consumed = new Set<string>();
     for (const t of [...tasks, ...fin]) {
       const resultEdges = new Map<string, string>();
-      const text = JSON.stringify([t.params ?? [], t.when ?? []]);
-      for (const m of text.matchAll(/\$\(tasks\.([a-z0-9-]+)\.results\.([A-Za-z0-9_.-]+)/g)) resultEdges.set(m[1], m[2]);
+      for (const ref of referencesInValue([t.params ?? [], t.when ?? []])) {
+        if (ref.root === 'tasks' && ref.path[1] === 'results' && ref.path[2]) resultEdges.set(ref.path[0], ref.path[2]);
+      }
       for (const [from, result] of resultEdges) {
         lines.push(`    ${id(from)} -.->|${result}| ${id(t.name)}`);
         if (tasks.includes(t)) consumed.add(from);

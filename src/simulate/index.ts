@@ -1,5 +1,6 @@
-export * from './simulate';
-export { evaluateCel, canonicalHeader } from './tekton-cel';
-export type { SecretStore, CelRequest } from './tekton-cel';
+// The public API of the simulation; helpers stay internal (see docs/api-report.md).
+export { simulateEvent } from './simulate';
+export type { SimulateOptions, SimulatedRun, SimulationResult } from './simulate';
+export type { SecretStore } from './tekton-cel';
 export { mermaidGraph } from './graph';
-export * from './rerun';
+export { RERUN_OF_ANNOTATION, rerunOf } from './rerun';

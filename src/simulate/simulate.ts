@@ -58,7 +58,9 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
   const involved = event?.involvedObject ?? {};
   const alerts = all.filter((o) => o.kind === 'Alert' && o.apiVersion.startsWith('notification.toolkit.fluxcd.io/'));
   const matching = alerts.filter((a) => alertMatches(a, event, trace));
-  if (alerts.length === 0) {trace.push('no Flux Alert in the input');} else if (matching.length === 0) {
+  if (alerts.length === 0) {
+    trace.push('no Flux Alert in the input');
+  } else if (matching.length === 0) {
     trace.push(`no Alert watches ${involved.kind}/${involved.namespace}/${involved.name} for this event`);
   }
 
@@ -282,7 +284,11 @@ function substituteBinding(value: string, ctx: { body: any; header: { [name: str
   return value.replace(/\$\(([^()]*)\)/g, (whole, expr: string) => {
     const [root, ...rest] = splitPath(expr.trim());
     let current: any;
-    if (root === 'body') {current = ctx.body;} else if (root === 'extensions') {current = ctx.extensions;} else if (root === 'header') {
+    if (root === 'body') {
+      current = ctx.body;
+    } else if (root === 'extensions') {
+      current = ctx.extensions;
+    } else if (root === 'header') {
       if (rest.length === 0) return JSON.stringify(ctx.header);
       const values = ctx.header[canonicalHeader(rest[0])];
       if (!values) throw new Error(`${whole}: the request has no header '${rest[0]}'`);
@@ -323,7 +329,13 @@ export function conjuncts(expression: string): string[] {
     if (quote) {
       if (c === '\\') i++;
       else if (c === quote) quote = undefined;
-    } else if (c === '\'' || c === '"') {quote = c;} else if (c === '(' || c === '[') {depth++;} else if (c === ')' || c === ']') {depth--;} else if (depth === 0 && expression.startsWith('&&', i)) {
+    } else if (c === '\'' || c === '"') {
+      quote = c;
+    } else if (c === '(' || c === '[') {
+      depth++;
+    } else if (c === ')' || c === ']') {
+      depth--;
+    } else if (depth === 0 && expression.startsWith('&&', i)) {
       parts.push(expression.slice(start, i).trim());
       start = i + 2;
       i++;

@@ -1,3 +1,5 @@
+import { IConstruct } from 'constructs';
+import { touch } from '../generation';
 /** The type of a Tekton param. */
 export enum ParamType {
   /** A single string (Tekton's default). */
@@ -76,6 +78,17 @@ export interface ParamSpec {
 }
 
 /** Builds the stored form of a param: type inferred like Tekton's defaulting webhook does. */
+/**
+ * Declares a param on a Task or Pipeline (`into` is its list): the one `addParam` of both.
+ * @internal
+ */
+export function declareParam(owner: IConstruct, into: ParamSpec[], name: string, options: ParamOptions = {}): Param {
+  touch(owner);
+  const spec = paramSpec(name, options);
+  into.push(spec);
+  return new Param(name, spec);
+}
+
 export function paramSpec(name: string, options: ParamOptions = {}): ParamSpec {
   const type = options.type ?? inferType(options.default, options.properties);
   const keys = options.properties

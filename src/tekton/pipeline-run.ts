@@ -67,7 +67,7 @@ export class PipelineRun extends Construct {
     // Flux applies this run: write the pipeline timeout Tekton would default, so git and cluster agree.
     const options: PipelineRunOptions = { ...props, timeouts: withDefaultTimeout(props.timeouts ?? props.pipeline.timeouts) };
     const spec = renderRunSpec(props.pipeline, options, props.params ?? {});
-    this.name = `${toDnsLabel(props.pipeline.pipelineName, 63 - 9)}-${shortHash(JSON.stringify(spec))}`;
+    this.name = `${toDnsLabel(props.pipeline.name, 63 - 9)}-${shortHash(JSON.stringify(spec))}`;
     const namespace = namespaceOf(this, props.namespace);
     claimName(this, 'PipelineRun', namespace, this.name);
     this.resource = new l1.PipelineRun(this, 'Resource', {
@@ -77,7 +77,7 @@ export class PipelineRun extends Construct {
     addCachedValidation(this, () => [
       ...runProblems(props.pipeline, options, Object.keys(props.params ?? {})),
       ...runParamTypeProblems(props.pipeline, props.params ?? {}),
-      ...crossNamespaceProblems('the run', 'Pipeline', props.pipeline.pipelineName, props.pipeline.namespace, namespace,
+      ...crossNamespaceProblems('the run', 'Pipeline', props.pipeline.name, props.pipeline.namespace, namespace,
         `put the run in '${props.pipeline.namespace}' (its \`namespace\` prop or chart)`),
     ]);
   }
@@ -90,7 +90,7 @@ export function renderRunSpec(pipeline: IPipeline, options: PipelineRunOptions, 
   const wsEntries = Object.entries(options.workspaces ?? {}).sort(([a], [b]) => a.localeCompare(b));
   const paramEntries = Object.entries(params).sort(([a], [b]) => a.localeCompare(b));
   return {
-    pipelineRef: { name: pipeline.pipelineName },
+    pipelineRef: { name: pipeline.name },
     params: paramEntries.length ? paramEntries.map(([name, value]) => ({ name, value: renderParamValue(value) })) : undefined,
     workspaces: wsEntries.length ? wsEntries.map(([name, binding]) => binding.render(name)) : undefined,
     taskRunTemplate: { serviceAccountName: options.serviceAccountName ?? 'default' },
@@ -111,35 +111,43 @@ export function runParamTypeProblems(pipeline: IPipeline, params: { [name: strin
   return Object.entries(params).flatMap(([name, value]) => {
     const spec = specs.get(name);
     const problem = spec && valueTypeProblem(spec.type, renderParamValue(value));
-    return problem ? [`param '${name}' of Pipeline '${pipeline.pipelineName}' ${problem}`] : [];
+    return problem ? [`param '${name}' of Pipeline '${pipeline.name}' ${problem}`] : [];
   });
 }
 
+/** Which of a run's problems to report: a FluxTriggeredPipeline reports unbound params its own way and binds workspaces itself. */
+export interface RunChecks {
+  /** Report params that get no value. @default true */
+  readonly unboundParams?: boolean;
+  /** Report required workspaces left unbound. @default true */
+  readonly unboundWorkspaces?: boolean;
+}
+
 /** Problems of a run: params without a value, unknown params and workspaces, unbound workspaces, bad timeouts. */
-export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, given: string[], how = 'params'): string[] {
+export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, given: string[], how = 'params', checks: RunChecks = {}): string[] {
   const errors: string[] = [];
   const specs = pipeline.paramSpecs;
   const names = new Set(specs.map((p) => p.name));
   for (const p of specs) {
-    if (p.default === undefined && !given.includes(p.name)) {
-      errors.push(`Pipeline '${pipeline.pipelineName}' param '${p.name}' has no value: give it in ${how} (or a default where it is declared)`);
+    if (checks.unboundParams !== false && p.default === undefined && !given.includes(p.name)) {
+      errors.push(`Pipeline '${pipeline.name}' param '${p.name}' has no value: give it in ${how} (or a default where it is declared)`);
     }
   }
   for (const g of given) {
     if (!names.has(g)) {
-      errors.push(`${how} gives '${g}', but Pipeline '${pipeline.pipelineName}' has no such param (params: ${[...names].join(', ') || 'none'})`);
+      errors.push(`${how} gives '${g}', but Pipeline '${pipeline.name}' has no such param (params: ${[...names].join(', ') || 'none'})`);
     }
   }
   const ws = pipeline.workspaceSpecs;
   const bound = Object.keys(options.workspaces ?? {});
   for (const w of ws) {
-    if (!w.options.optional && !bound.includes(w.name)) {
-      errors.push(`Pipeline '${pipeline.pipelineName}' workspace '${w.name}' is not bound: give it in workspaces, e.g. { '${w.name}': WorkspaceBinding.volumeClaimTemplate() }`);
+    if (checks.unboundWorkspaces !== false && !w.options.optional && !bound.includes(w.name)) {
+      errors.push(`Pipeline '${pipeline.name}' workspace '${w.name}' is not bound: give it in workspaces, e.g. { '${w.name}': WorkspaceBinding.volumeClaimTemplate() }`);
     }
   }
   for (const b of bound) {
     if (!ws.some((w) => w.name === b)) {
-      errors.push(`workspaces binds '${b}', but Pipeline '${pipeline.pipelineName}' has no such workspace (workspaces: ${ws.map((w) => w.name).join(', ') || 'none'})`);
+      errors.push(`workspaces binds '${b}', but Pipeline '${pipeline.name}' has no such workspace (workspaces: ${ws.map((w) => w.name).join(', ') || 'none'})`);
     }
   }
   for (const [name, binding] of Object.entries(options.workspaces ?? {})) {

@@ -3,16 +3,17 @@ import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems, goDuration } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { DNS_LABEL, crossNamespaceProblems, defaultName, namespaceOf } from '../names';
-import { claimName } from '../registry';
+import { DNS_LABEL, crossNamespaceProblems, namespaceOf } from '../names';
+import { Resource, ResourceProps } from '../resource';
 import { CONTEXT_VARIABLES, hasOwn } from '../validation';
-import { Param, ParamOptions, ParamSpec, ParamType, ParamValue, paramSpec, paramSpecProblems, renderParamValue, valueTypeProblem } from './params';
+import { Param, ParamOptions, ParamSpec, ParamType, declareParam, ParamValue, paramSpec, paramSpecProblems, renderParamValue, valueTypeProblem } from './params';
 import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
 import { VariableReference, referencesInValue } from './references';
 import { ResultType } from './results';
 import { OnError } from './step';
-import { TEKTON_NAME, duplicates, suggest } from './task';
-import { Workspace, WorkspaceOptions } from './workspaces';
+import { duplicates, suggest } from '../problems';
+import { TEKTON_NAME } from './task';
+import { Workspace, WorkspaceOptions, declareWorkspace } from './workspaces';
 
 /** Default timeouts for runs of a Pipeline (Tekton v1 `PipelineRun.spec.timeouts`). */
 export interface PipelineTimeouts {
@@ -36,7 +37,7 @@ export interface PipelineTimeouts {
 /** A Pipeline that runs can refer to: one defined here or one that exists already. */
 export interface IPipeline extends IConstruct {
   /** The Pipeline's `metadata.name`. */
-  readonly pipelineName: string;
+  readonly name: string;
   /**
    * Its namespace, when known.
    * @default - the chart's namespace
@@ -54,7 +55,7 @@ export interface IPipeline extends IConstruct {
 }
 
 /** Props for `Pipeline`. */
-export interface PipelineProps {
+export interface PipelineProps extends ResourceProps {
   /**
    * The Pipeline's `metadata.name`.
    * @default - the construct ids below the chart, joined by '-'
@@ -116,14 +117,12 @@ interface Resolution {
  * Pipeline params and workspaces (type, default and description carried over); result references order
  * the tasks.
  */
-export class Pipeline extends Construct implements IPipeline {
+export class Pipeline extends Resource implements IPipeline {
   /** A Pipeline that exists already; declare its params and workspaces so runs and triggers can be checked. */
-  public static fromPipelineName(scope: Construct, id: string, pipelineName: string, options: ImportedPipelineOptions = {}): IPipeline {
-    return new ImportedPipeline(scope, id, pipelineName, options);
+  public static fromPipelineName(scope: Construct, id: string, name: string, options: ImportedPipelineOptions = {}): IPipeline {
+    return new ImportedPipeline(scope, id, name, options);
   }
 
-  public readonly pipelineName: string;
-  public readonly namespace?: string;
   public readonly timeouts?: PipelineTimeouts;
   /** The L1 object (escape hatch). */
   public readonly resource: l1.Pipeline;
@@ -134,20 +133,17 @@ export class Pipeline extends Construct implements IPipeline {
   private readonly results: Array<{ name: string; value: string | string[] | { [k: string]: string }; options: PipelineResultOptions }> = [];
   private readonly props: PipelineProps;
 
-  private readonly renderSpec = cachedPerGeneration(() => this.computeSpec());
+  private readonly renderSpec = cachedPerGeneration(this, () => this.computeSpec());
 
   /** Derives params, workspaces, bindings and edges from the tasks (declare once), once per change. */
-  private readonly resolve = cachedPerGeneration(() => this.computeResolution());
+  private readonly resolve = cachedPerGeneration(this, () => this.computeResolution());
 
   constructor(scope: Construct, id: string, props: PipelineProps = {}) {
-    super(scope, id);
+    super(scope, id, { kind: 'Pipeline' }, props);
     this.props = props;
-    this.pipelineName = props.name ?? defaultName(this);
-    this.namespace = namespaceOf(this, props.namespace);
     this.timeouts = props.timeouts;
-    claimName(this, 'Pipeline', this.namespace, this.pipelineName);
     this.resource = new l1.Pipeline(this, 'Resource', {
-      metadata: { ...props.metadata, name: this.pipelineName, namespace: props.namespace },
+      metadata: this.resourceMetadata,
       spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
     });
     addCachedValidation(this, () => this.validatePipeline());
@@ -155,23 +151,17 @@ export class Pipeline extends Construct implements IPipeline {
 
   /** Declares a Pipeline param explicitly; the reference renders `$(params.<name>)`. */
   public addParam(name: string, options: ParamOptions = {}): Param {
-    touch();
-    const spec = paramSpec(name, options);
-    this.explicitParams.push(spec);
-    return new Param(name, spec);
+    return declareParam(this, this.explicitParams, name, options);
   }
 
   /** Declares a Pipeline workspace explicitly (to bind it to Task workspaces of other names). */
   public addWorkspace(name: string, options: WorkspaceOptions = {}): Workspace {
-    touch();
-    const ws = new Workspace(name, options);
-    this.explicitWorkspaces.push(ws);
-    return ws;
+    return declareWorkspace(this, this.explicitWorkspaces, name, options);
   }
 
   /** Adds a task to the DAG. */
   public addTask(name: string, options: PipelineTaskOptions): PipelineTask {
-    touch();
+    touch(this);
     const task = new PipelineTask(name, options, false, this.node.path);
     this.tasks.push(task);
     return task;
@@ -179,7 +169,7 @@ export class Pipeline extends Construct implements IPipeline {
 
   /** Adds a task to `finally`: it runs after all others, whatever their outcome. */
   public addFinally(name: string, options: PipelineTaskOptions): PipelineTask {
-    touch();
+    touch(this);
     const task = new PipelineTask(name, options, true, this.node.path);
     this.tasks.push(task);
     return task;
@@ -187,7 +177,7 @@ export class Pipeline extends Construct implements IPipeline {
 
   /** Declares a Pipeline result, e.g. `addResult('digest', build.result('digest'))`. */
   public addResult(name: string, value: ParamValue, options: PipelineResultOptions = {}): void {
-    touch();
+    touch(this);
     this.results.push({ name, value: renderParamValue(value), options });
   }
 
@@ -352,7 +342,7 @@ export class Pipeline extends Construct implements IPipeline {
     const errors = [...r.errors];
     for (const k of ['pipeline', 'tasks', 'finally'] as const) errors.push(...durationProblems(`timeouts.${k}`, this.timeouts?.[k]));
     if (this.regularTasks.length === 0) {
-      errors.push(`Pipeline '${this.pipelineName}' has no tasks: add one with addTask(name, { task })`);
+      errors.push(`Pipeline '${this.name}' has no tasks: add one with addTask(name, { task })`);
     }
     errors.push(...duplicates('pipeline task', this.tasks.map((t) => t.name)));
     errors.push(...duplicates('pipeline param', this.explicitParams.map((p) => p.name)));
@@ -483,7 +473,7 @@ class ImportedPipeline extends Construct implements IPipeline {
   public readonly workspaceSpecs: Workspace[];
   public readonly namespace?: string;
   public readonly timeouts?: PipelineTimeouts;
-  constructor(scope: Construct, id: string, public readonly pipelineName: string, options: ImportedPipelineOptions) {
+  constructor(scope: Construct, id: string, public readonly name: string, options: ImportedPipelineOptions) {
     super(scope, id);
     this.paramSpecs = Object.entries(options.params ?? {}).map(([n, o]) => paramSpec(n, o));
     this.workspaceSpecs = Object.entries(options.workspaces ?? {}).map(([n, o]) => new Workspace(n, o));

@@ -153,22 +153,29 @@ export function renderEnv(env?: { [name: string]: EnvValue }): any[] | undefined
     typeof value === 'string' ? { name, value } : { name, valueFrom: value });
 }
 
+/** What steps and sidecars render alike: name, image, script or entrypoint (params moved to env), env, mounts. */
+function renderContainer(c: ContainerProps, asWritten: boolean) {
+  const fields = { ...c, env: renderEnv(c.env) };
+  const moved = asWritten ? fields : moveReferencesToEnv(fields, c.substituteParamsAsText);
+  return {
+    name: c.name,
+    image: c.image,
+    script: moved.script,
+    command: moved.command,
+    args: moved.args,
+    env: moved.env as any,
+    volumeMounts: renderMounts(c.volumeMounts),
+  };
+}
+
 /**
  * Renders a step; `asWritten` keeps its script as the author wrote it (validation reports references
  * where they were written), otherwise params are moved into the environment (see script-env.ts).
  * @internal
  */
 export function renderStep(step: StepProps, asWritten = false): l1.TaskSpecSteps {
-  const fields = { ...step, env: renderEnv(step.env) };
-  const moved = asWritten ? fields : moveReferencesToEnv(fields, step.substituteParamsAsText);
   return {
-    name: step.name,
-    image: step.image,
-    script: moved.script,
-    command: moved.command,
-    args: moved.args,
-    env: moved.env as any,
-    volumeMounts: renderMounts(step.volumeMounts),
+    ...renderContainer(step, asWritten),
     workingDir: step.workingDir,
     computeResources: step.computeResources && {
       requests: quantities(step.computeResources.requests, l1.TaskSpecStepsComputeResourcesRequests.fromString),
@@ -196,17 +203,7 @@ export function renderStepTemplate(t?: StepTemplate): l1.TaskSpecStepTemplate | 
 
 /** @internal */
 export function renderSidecar(s: SidecarProps, asWritten = false): l1.TaskSpecSidecars {
-  const fields = { ...s, env: renderEnv(s.env) };
-  const moved = asWritten ? fields : moveReferencesToEnv(fields, s.substituteParamsAsText);
-  return {
-    name: s.name,
-    image: s.image,
-    script: moved.script,
-    command: moved.command,
-    args: moved.args,
-    env: moved.env as any,
-    volumeMounts: renderMounts(s.volumeMounts),
-  };
+  return renderContainer(s, asWritten);
 }
 
 function renderMounts(mounts?: VolumeMount[]) {

@@ -1,4 +1,27 @@
-import { TaskRefSpec } from './task';
+
+/** How a Pipeline refers to a Task (`taskRef`). */
+export interface TaskRefSpec {
+  /**
+   * Name of a Task in the Pipeline's namespace.
+   * @default - none (a resolver reference)
+   */
+  readonly name?: string;
+  /**
+   * `Task` (written out: it is Tekton's admission default).
+   * @default - none (a resolver reference)
+   */
+  readonly kind?: string;
+  /**
+   * Remote resolution: `cluster`, `git`, `bundles` or `hub`.
+   * @default - none (a Task in the namespace)
+   */
+  readonly resolver?: string;
+  /**
+   * Resolver params.
+   * @default - none
+   */
+  readonly params?: Array<{ name: string; value: string }>;
+}
 
 /** Options of the git resolver. */
 export interface GitResolverOptions {

@@ -4,15 +4,15 @@ import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { defaultName, namespaceOf } from '../names';
-import { claimName } from '../registry';
+import { duplicates, suggest } from '../problems';
+import { Resource, ResourceProps } from '../resource';
 import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../validation';
-import { Param, ParamOptions, ParamSpec, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
+import { Param, ParamOptions, ParamSpec, declareParam, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
 import { ResultOptions, TaskResult, resultSpec } from './results';
 import { SidecarProps, StepProps, StepTemplate, containerProblems, renderSidecar, renderStep, renderStepTemplate, resourceProblems } from './step';
-import { TaskResolver } from './task-resolver';
-import { WorkspaceOptions, Workspace } from './workspaces';
+import { TaskRefSpec, TaskResolver } from './task-resolver';
+import { WorkspaceOptions, Workspace, declareWorkspace } from './workspaces';
 
 /** Tekton's rule for param, workspace and result names. */
 export const TEKTON_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]*$/;
@@ -34,30 +34,6 @@ export interface TaskInterface {
    * @default - none
    */
   readonly results?: { [name: string]: ResultOptions };
-}
-
-/** How a Pipeline refers to a Task (`taskRef`). */
-export interface TaskRefSpec {
-  /**
-   * Name of a Task in the Pipeline's namespace.
-   * @default - none (a resolver reference)
-   */
-  readonly name?: string;
-  /**
-   * `Task` (written out: it is Tekton's admission default).
-   * @default - none (a resolver reference)
-   */
-  readonly kind?: string;
-  /**
-   * Remote resolution: `cluster`, `git`, `bundles` or `hub`.
-   * @default - none (a Task in the namespace)
-   */
-  readonly resolver?: string;
-  /**
-   * Resolver params.
-   * @default - none
-   */
-  readonly params?: Array<{ name: string; value: string }>;
 }
 
 /** A Task a Pipeline can run: one defined here, one that exists already, or one fetched by a resolver. */
@@ -98,7 +74,7 @@ export interface ImportedTaskOptions extends TaskInterface {
 }
 
 /** Props for `Task`. */
-export interface TaskProps {
+export interface TaskProps extends ResourceProps {
   /**
    * The Task's `metadata.name`.
    * @default - the construct ids below the chart, joined by '-'
@@ -158,7 +134,7 @@ export interface TaskProps {
  * test.addStep({ name: 'test', image: 'node:20', script: `cd ${source.path} && git checkout ${revision} && npm test` });
  * ```
  */
-export class Task extends Construct implements ITask {
+export class Task extends Resource implements ITask {
   /**
    * A Task that exists in the cluster already, by name; declare its interface so Pipelines can bind it
    * (an imported Task given no params, workspaces or results has its bindings passed through unchecked).
@@ -176,10 +152,6 @@ export class Task extends Construct implements ITask {
     return new ImportedTask(scope, id, resolver.taskRef, resolver.displayName, taskInterface);
   }
 
-  /** The Task's `metadata.name`. */
-  public readonly name: string;
-  /** The Task's namespace. */
-  public readonly namespace?: string;
   /** The L1 object (escape hatch: `ApiObject.of(task.resource)`). */
   public readonly resource: l1.Task;
 
@@ -191,19 +163,16 @@ export class Task extends Construct implements ITask {
   private readonly props: TaskProps;
 
   /** The spec, rendered once per change (validation and synthesis both read it). */
-  private readonly renderSpec = cachedPerGeneration(() => this.computeSpec());
+  private readonly renderSpec = cachedPerGeneration(this, () => this.computeSpec());
 
   constructor(scope: Construct, id: string, props: TaskProps = {}) {
-    super(scope, id);
+    super(scope, id, { kind: 'Task' }, props);
     this.props = props;
-    this.name = props.name ?? defaultName(this);
-    this.namespace = namespaceOf(this, props.namespace);
     this._sidecars = [...(props.sidecars ?? [])];
     for (const step of props.steps ?? []) this.addStep(step);
-    claimName(this, 'Task', this.namespace, this.name);
 
     this.resource = new l1.Task(this, 'Resource', {
-      metadata: { ...props.metadata, name: this.name, namespace: props.namespace },
+      metadata: this.resourceMetadata,
       spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
     });
     addCachedValidation(this, () => this.validateTask());
@@ -235,36 +204,30 @@ export class Task extends Construct implements ITask {
 
   /** Declares a param; the returned reference renders `$(params.<name>)`. */
   public addParam(name: string, options: ParamOptions = {}): Param {
-    touch();
-    const spec = paramSpec(name, options);
-    this._params.push(spec);
-    return new Param(name, spec);
+    return declareParam(this, this._params, name, options);
   }
 
   /** Declares a workspace; the returned reference renders `$(workspaces.<name>.path)`. */
   public addWorkspace(name: string, options: WorkspaceOptions = {}): Workspace {
-    touch();
-    const ws = new Workspace(name, options);
-    this._workspaces.push(ws);
-    return ws;
+    return declareWorkspace(this, this._workspaces, name, options);
   }
 
   /** Declares a result; the returned reference renders `$(results.<name>.path)` (the file to write it to). */
   public addResult(name: string, options: ResultOptions = {}): TaskResult {
-    touch();
+    touch(this);
     this._results.push({ name, options });
     return new TaskResult(name, options);
   }
 
   /** Appends a step. */
   public addStep(step: StepProps): void {
-    touch();
+    touch(this);
     this._steps.push(step);
   }
 
   /** Appends a sidecar. */
   public addSidecar(sidecar: SidecarProps): void {
-    touch();
+    touch(this);
     this._sidecars.push(sidecar);
   }
 
@@ -375,33 +338,4 @@ class ImportedTask extends Construct implements ITask {
     this.workspaceSpecs = Object.entries(iface?.workspaces ?? {}).map(([n, o]) => new Workspace(n, o));
     this.resultNames = Object.keys(iface?.results ?? {});
   }
-}
-
-/** "x is declared twice" errors. */
-export function duplicates(what: string, names: string[]): string[] {
-  const seen = new Set<string>();
-  const errors: string[] = [];
-  for (const n of names) {
-    if (seen.has(n)) errors.push(`${what} '${n}' is declared more than once: ${what} names must be unique, rename or remove one`);
-    seen.add(n);
-  }
-  return errors;
-}
-
-/** "did you mean" help for an unknown name. */
-export function suggest(name: string, known: string[], how: string): string {
-  const close = known.find((k) => distance(k, name) <= 2);
-  if (close) return `did you mean '${close}'?`;
-  return known.length ? `declare it with ${how}('${name}') (declared: ${known.join(', ')})` : `declare it with ${how}('${name}')`;
-}
-
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) dp[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return dp[a.length][b.length];
 }

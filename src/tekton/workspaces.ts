@@ -1,3 +1,5 @@
+import { IConstruct } from 'constructs';
+import { touch } from '../generation';
 import { IStringable } from './params';
 
 /** Options of a Task or Pipeline workspace. */
@@ -47,4 +49,15 @@ export class Workspace implements IStringable {
   public toString(): string {
     return this.path;
   }
+}
+
+/**
+ * Declares a workspace on a Task or Pipeline (`into` is its list): the one `addWorkspace` of both.
+ * @internal
+ */
+export function declareWorkspace(owner: IConstruct, into: Workspace[], name: string, options: WorkspaceOptions = {}): Workspace {
+  touch(owner);
+  const ws = new Workspace(name, options);
+  into.push(ws);
+  return ws;
 }

@@ -2,11 +2,11 @@ import { JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { addCachedValidation, touch } from '../generation';
-import { DNS_LABEL, crossNamespaceProblems, defaultName, namespaceOf, toDnsLabel } from '../names';
-import { claimName } from '../registry';
+import { DNS_LABEL, crossNamespaceProblems, toDnsLabel } from '../names';
+import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
 import { EventListenerTriggerOptions, Trigger, renderTriggerSpec, triggerNamespaceProblems } from './trigger';
-import { duplicates } from '../tekton/task';
+import { duplicates } from '../problems';
 
 /** The longest EventListener name: its Service is `el-<name>`, a DNS label of at most 63 characters. */
 export const MAX_LISTENER_NAME = 60;
@@ -37,7 +37,7 @@ export interface ListenerClient {
 }
 
 /** Props for `EventListener`. */
-export interface EventListenerProps {
+export interface EventListenerProps extends ResourceProps {
   /**
    * The object name (at most 60 characters: the Service is `el-<name>`).
    * @default - the construct ids below the chart, joined by '-'
@@ -87,14 +87,12 @@ export interface EventListenerProps {
  * by Triggers' core interceptors with their own ServiceAccount, so the listener never reads a Secret.
  * A NetworkPolicy admits only `allowedClients` (default: pods of its own namespace).
  */
-export class EventListener extends Construct {
+export class EventListener extends Resource {
   /** The port of the listener Service (and of its pod). */
   public static readonly PORT = 8080;
   /** The port of the listener Service when it serves TLS (Triggers' default). */
   public static readonly TLS_PORT = 8443;
 
-  public readonly listenerName: string;
-  public readonly namespace?: string;
   /** The ServiceAccount the listener runs as. */
   public readonly serviceAccountName: string;
   /** The ServiceAccount created for it (when none was given). */
@@ -107,13 +105,10 @@ export class EventListener extends Construct {
   private readonly triggerRefs: Trigger[] = [];
 
   constructor(scope: Construct, id: string, props: EventListenerProps = {}) {
-    super(scope, id);
-    this.listenerName = props.name ?? defaultName(this, MAX_LISTENER_NAME);
-    this.namespace = namespaceOf(this, props.namespace);
-    claimName(this, 'EventListener', this.namespace, this.listenerName);
+    super(scope, id, { kind: 'EventListener', maxNameLength: MAX_LISTENER_NAME }, props);
     for (const t of props.triggers ?? []) this.addTrigger(t);
 
-    const accountName = toDnsLabel(`${this.listenerName}-listener`);
+    const accountName = toDnsLabel(`${this.name}-listener`);
     this.serviceAccountName = props.serviceAccountName ?? accountName;
     if (!props.serviceAccountName) {
       this.serviceAccount = this.createServiceAccount(accountName, props.namespace);
@@ -124,7 +119,7 @@ export class EventListener extends Construct {
       this.createNetworkPolicy(props.allowedClients ?? [{ namespace: this.namespace ?? 'default', podLabels: {} }], props.namespace);
     }
 
-    this.resource = new TriggersResource(this, 'Resource', 'EventListener', { name: this.listenerName, namespace: props.namespace },
+    this.resource = new TriggersResource(this, 'Resource', 'EventListener', this.resourceMetadata,
       Lazy.any({
         produce: () => ({
           serviceAccountName: this.serviceAccountName,
@@ -146,7 +141,7 @@ export class EventListener extends Construct {
           } : undefined,
           triggers: [
             ...this.triggers.map((t) => ({ name: t.name, ...renderTriggerSpec(t) })),
-            ...this.triggerRefs.map((t) => ({ triggerRef: t.triggerName })),
+            ...this.triggerRefs.map((t) => ({ triggerRef: t.name })),
           ],
         }),
       }));
@@ -155,7 +150,7 @@ export class EventListener extends Construct {
 
   /** The listener's Service name, `el-<name>`. */
   public get serviceName(): string {
-    return `el-${this.listenerName}`;
+    return `el-${this.name}`;
   }
 
   /**
@@ -163,7 +158,7 @@ export class EventListener extends Construct {
    * (`https://…:8443` with `tls`).
    */
   public get url(): string {
-    if (!this.namespace) throw new Error(`EventListener '${this.listenerName}' has no namespace: set 'namespace' or the chart's namespace to get its URL`);
+    if (!this.namespace) throw new Error(`EventListener '${this.name}' has no namespace: set 'namespace' or the chart's namespace to get its URL`);
     return this.tls
       ? `https://${this.serviceName}.${this.namespace}.svc.cluster.local:${EventListener.TLS_PORT}`
       : `http://${this.serviceName}.${this.namespace}.svc.cluster.local:${EventListener.PORT}`;
@@ -171,13 +166,13 @@ export class EventListener extends Construct {
 
   /** Adds an inline trigger. */
   public addTrigger(trigger: EventListenerTriggerOptions): void {
-    touch();
+    touch(this);
     this.triggers.push(trigger);
   }
 
   /** Adds a reference to a standalone `Trigger`. */
   public addTriggerRef(trigger: Trigger): void {
-    touch();
+    touch(this);
     this.triggerRefs.push(trigger);
   }
 
@@ -243,9 +238,9 @@ export class EventListener extends Construct {
 
   private createNetworkPolicy(clients: ListenerClient[], namespace?: string) {
     new kplus.k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name: toDnsLabel(`${this.listenerName}-listener`), namespace },
+      metadata: { name: toDnsLabel(`${this.name}-listener`), namespace },
       spec: {
-        podSelector: { matchLabels: { eventlistener: this.listenerName } },
+        podSelector: { matchLabels: { eventlistener: this.name } },
         policyTypes: ['Ingress'],
         ingress: [{
           from: clients.map((c) => ({
@@ -260,11 +255,11 @@ export class EventListener extends Construct {
 
   private validateListener(): string[] {
     const errors: string[] = [];
-    if (this.listenerName.length > MAX_LISTENER_NAME) {
-      errors.push(`EventListener name '${this.listenerName}' is ${this.listenerName.length} characters: its Service 'el-${this.listenerName}' must fit 63, ` +
+    if (this.name.length > MAX_LISTENER_NAME) {
+      errors.push(`EventListener name '${this.name}' is ${this.name.length} characters: its Service 'el-${this.name}' must fit 63, ` +
         `so use at most ${MAX_LISTENER_NAME} (set 'name', or a shorter construct id)`);
-    } else if (!DNS_LABEL.test(this.listenerName)) {
-      errors.push(`EventListener name '${this.listenerName}' is not a DNS label: use lower case letters, digits and '-'`);
+    } else if (!DNS_LABEL.test(this.name)) {
+      errors.push(`EventListener name '${this.name}' is not a DNS label: use lower case letters, digits and '-'`);
     }
     if (this.triggers.length + this.triggerRefs.length === 0) errors.push('the EventListener has no triggers: add one with addTrigger');
     if (this.allowedClients && this.allowedClients.length === 0) {
@@ -277,7 +272,7 @@ export class EventListener extends Construct {
       errors.push(...triggerNamespaceProblems(t, this.namespace, `trigger '${t.name}'`));
     }
     for (const t of this.triggerRefs) {
-      errors.push(...crossNamespaceProblems('the listener', 'Trigger', t.triggerName, t.namespace, this.namespace, `define the Trigger in '${this.namespace}'`));
+      errors.push(...crossNamespaceProblems('the listener', 'Trigger', t.name, t.namespace, this.namespace, `define the Trigger in '${this.namespace}'`));
     }
     return errors;
   }

@@ -1,10 +1,9 @@
 import { Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { addCachedValidation, touch } from '../generation';
-import { defaultName, namespaceOf } from '../names';
-import { claimName } from '../registry';
+import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
-import { duplicates } from '../tekton/task';
+import { duplicates } from '../problems';
 
 /** The kinds of binding a trigger can refer to. */
 export type TriggerBindingKind = 'TriggerBinding' | 'ClusterTriggerBinding';
@@ -12,7 +11,7 @@ export type TriggerBindingKind = 'TriggerBinding' | 'ClusterTriggerBinding';
 /** A TriggerBinding (or ClusterTriggerBinding) a trigger can use. */
 export interface ITriggerBinding extends IConstruct {
   /** Its name. */
-  readonly bindingName: string;
+  readonly name: string;
   /**
    * `TriggerBinding`, or `ClusterTriggerBinding` for a cluster-scoped one.
    * @default 'TriggerBinding'
@@ -26,7 +25,7 @@ export interface ITriggerBinding extends IConstruct {
 }
 
 /** Props for `TriggerBinding`. */
-export interface TriggerBindingProps {
+export interface TriggerBindingProps extends ResourceProps {
   /**
    * Params and where their values come from: `$(body.…)`, `$(header.…)`, `$(extensions.…)` or literals.
    * @default - none (add with `addParam`)
@@ -45,7 +44,7 @@ export interface TriggerBindingProps {
 }
 
 /** A Tekton Triggers `TriggerBinding`: maps fields of the event to params. */
-export class TriggerBinding extends Construct implements ITriggerBinding {
+export class TriggerBinding extends Resource implements ITriggerBinding {
   /** A TriggerBinding that exists already, in the listener's namespace. */
   public static fromTriggerBindingName(scope: Construct, id: string, name: string): ITriggerBinding {
     return new ImportedBinding(scope, id, name, 'TriggerBinding');
@@ -56,22 +55,17 @@ export class TriggerBinding extends Construct implements ITriggerBinding {
     return new ImportedBinding(scope, id, name, 'ClusterTriggerBinding');
   }
 
-  public readonly bindingName: string;
   public readonly bindingKind: TriggerBindingKind = 'TriggerBinding';
-  public readonly namespace?: string;
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
   private readonly staticParams: Array<{ name: string; value: string }> = [];
   private readonly producers: Array<() => { [name: string]: string }> = [];
 
   constructor(scope: Construct, id: string, props: TriggerBindingProps = {}) {
-    super(scope, id);
-    this.bindingName = props.name ?? defaultName(this);
-    this.namespace = namespaceOf(this, props.namespace);
-    claimName(this, 'TriggerBinding', this.namespace, this.bindingName);
+    super(scope, id, { kind: 'TriggerBinding' }, props);
     for (const [name, value] of Object.entries(props.params ?? {})) this.addParam(name, value);
     this.resource = new TriggersResource(this, 'Resource', 'TriggerBinding',
-      { name: this.bindingName, namespace: props.namespace },
+      this.resourceMetadata,
       Lazy.any({ produce: () => ({ params: this.params }) }));
     addCachedValidation(this, () => [
       ...duplicates('binding param', this.params.map((p) => p.name)),
@@ -82,13 +76,13 @@ export class TriggerBinding extends Construct implements ITriggerBinding {
 
   /** Adds a param: `addParam('commit', '$(extensions.commit)')`. */
   public addParam(name: string, value: string): void {
-    touch();
+    touch(this);
     this.staticParams.push({ name, value });
   }
 
   /** Adds params computed at synth time (e.g. from a Pipeline's derived params). */
   public addParamsFrom(produce: () => { [name: string]: string }): void {
-    touch();
+    touch(this);
     this.producers.push(produce);
   }
 
@@ -103,7 +97,7 @@ export class TriggerBinding extends Construct implements ITriggerBinding {
 }
 
 class ImportedBinding extends Construct implements ITriggerBinding {
-  constructor(scope: Construct, id: string, public readonly bindingName: string, public readonly bindingKind: TriggerBindingKind) {
+  constructor(scope: Construct, id: string, public readonly name: string, public readonly bindingKind: TriggerBindingKind) {
     super(scope, id);
   }
 }

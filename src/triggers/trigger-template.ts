@@ -1,17 +1,16 @@
 import { Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { defaultName, namespaceOf } from '../names';
-import { claimName } from '../registry';
+import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
+import { duplicates, suggest } from '../problems';
 import { IStringable } from '../tekton/params';
 import { referencesInValue } from '../tekton/references';
-import { duplicates, suggest } from '../tekton/task';
 
 /** A TriggerTemplate a trigger can use. */
 export interface ITriggerTemplate extends IConstruct {
   /** Its name. */
-  readonly templateName: string;
+  readonly name: string;
   /**
    * Its namespace (a trigger finds its template only in its listener's namespace).
    * @default - not known (not checked)
@@ -49,7 +48,7 @@ export class TemplateParam implements IStringable {
 }
 
 /** Props for `TriggerTemplate`. */
-export interface TriggerTemplateProps {
+export interface TriggerTemplateProps extends ResourceProps {
   /**
    * The object name.
    * @default - the construct ids below the chart, joined by '-'
@@ -66,14 +65,12 @@ export interface TriggerTemplateProps {
  * A Tekton Triggers `TriggerTemplate`: the objects (usually one PipelineRun) created for each event.
  * Runs here use `generateName`: Triggers creates them, so every event makes a new one.
  */
-export class TriggerTemplate extends Construct implements ITriggerTemplate {
+export class TriggerTemplate extends Resource implements ITriggerTemplate {
   /** A TriggerTemplate that exists already, in the listener's namespace. */
   public static fromTriggerTemplateName(scope: Construct, id: string, name: string): ITriggerTemplate {
     return new ImportedTemplate(scope, id, name);
   }
 
-  public readonly templateName: string;
-  public readonly namespace?: string;
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
   private readonly staticParams: TemplateParam[] = [];
@@ -81,22 +78,19 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
   private readonly templates: Array<() => any> = [];
 
   /** Rendered once per change: validation and synthesis both read it. */
-  private readonly renderSpec = cachedPerGeneration(() => this.computeSpec());
+  private readonly renderSpec = cachedPerGeneration(this, () => this.computeSpec());
 
   constructor(scope: Construct, id: string, props: TriggerTemplateProps = {}) {
-    super(scope, id);
-    this.templateName = props.name ?? defaultName(this);
-    this.namespace = namespaceOf(this, props.namespace);
-    claimName(this, 'TriggerTemplate', this.namespace, this.templateName);
+    super(scope, id, { kind: 'TriggerTemplate' }, props);
     this.resource = new TriggersResource(this, 'Resource', 'TriggerTemplate',
-      { name: this.templateName, namespace: props.namespace },
+      this.resourceMetadata,
       Lazy.any({ produce: () => this.renderSpec() }));
     addCachedValidation(this, () => this.validateTemplate());
   }
 
   /** Declares a param; the reference renders `$(tt.params.<name>)`. */
   public addParam(name: string, options: TemplateParamOptions = {}): TemplateParam {
-    touch();
+    touch(this);
     const p = new TemplateParam(name, options);
     this.staticParams.push(p);
     return p;
@@ -104,7 +98,7 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
 
   /** Adds params computed at synth time (e.g. from a Pipeline's derived params). */
   public addParamsFrom(produce: () => { [name: string]: TemplateParamOptions }): void {
-    touch();
+    touch(this);
     this.producers.push(produce);
   }
 
@@ -114,7 +108,7 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
 
   /** Adds an object to create per event (rendered at synth time, so it may read late additions). */
   public addResourceTemplate(template: any | (() => any)): void {
-    touch();
+    touch(this);
     this.templates.push(typeof template === 'function' ? template : () => template);
   }
 
@@ -159,7 +153,7 @@ export class TriggerTemplate extends Construct implements ITriggerTemplate {
 }
 
 class ImportedTemplate extends Construct implements ITriggerTemplate {
-  constructor(scope: Construct, id: string, public readonly templateName: string) {
+  constructor(scope: Construct, id: string, public readonly name: string) {
     super(scope, id);
   }
 }

@@ -1,7 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DNS_LABEL, crossNamespaceProblems, defaultName, namespaceOf } from '../names';
-import { claimName } from '../registry';
+import { DNS_LABEL, crossNamespaceProblems } from '../names';
+import { Resource, ResourceProps } from '../resource';
 import { Interceptor } from './interceptor';
 import { TriggersResource } from './resource';
 import { ITriggerBinding } from './trigger-binding';
@@ -37,9 +37,9 @@ export interface EventListenerTriggerOptions extends TriggerSpecOptions {
 export function triggerNamespaceProblems(options: TriggerSpecOptions, namespace: string | undefined, what: string): string[] {
   // (a ClusterTriggerBinding has no namespace, so it is never reported)
   return [
-    ...(options.bindings ?? []).flatMap((b) => crossNamespaceProblems(what, 'TriggerBinding', b.bindingName, b.namespace, namespace,
+    ...(options.bindings ?? []).flatMap((b) => crossNamespaceProblems(what, 'TriggerBinding', b.name, b.namespace, namespace,
       `define the TriggerBinding in '${namespace}'`)),
-    ...crossNamespaceProblems(what, 'TriggerTemplate', options.template.templateName, options.template.namespace, namespace,
+    ...crossNamespaceProblems(what, 'TriggerTemplate', options.template.name, options.template.namespace, namespace,
       `define the TriggerTemplate in '${namespace}'`),
   ];
 }
@@ -48,13 +48,13 @@ export function triggerNamespaceProblems(options: TriggerSpecOptions, namespace:
 export function renderTriggerSpec(options: TriggerSpecOptions) {
   return {
     interceptors: options.interceptors?.length ? options.interceptors.map((i) => i.render()) : undefined,
-    bindings: options.bindings?.length ? options.bindings.map((b) => ({ ref: b.bindingName, kind: b.bindingKind ?? 'TriggerBinding' })) : undefined,
-    template: { ref: options.template.templateName },
+    bindings: options.bindings?.length ? options.bindings.map((b) => ({ ref: b.name, kind: b.bindingKind ?? 'TriggerBinding' })) : undefined,
+    template: { ref: options.template.name },
   };
 }
 
 /** Props for `Trigger`. */
-export interface TriggerProps extends TriggerSpecOptions {
+export interface TriggerProps extends TriggerSpecOptions, ResourceProps {
   /**
    * The object name.
    * @default - the construct ids below the chart, joined by '-'
@@ -68,24 +68,18 @@ export interface TriggerProps extends TriggerSpecOptions {
 }
 
 /** A standalone Tekton Triggers `Trigger`, shared by listeners through `EventListener.addTriggerRef`. */
-export class Trigger extends Construct {
-  public readonly triggerName: string;
-  /** Its namespace (a listener finds Triggers by name only in its own namespace). */
-  public readonly namespace?: string;
+export class Trigger extends Resource {
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
 
   constructor(scope: Construct, id: string, props: TriggerProps) {
-    super(scope, id);
-    this.triggerName = props.name ?? defaultName(this);
-    this.namespace = namespaceOf(this, props.namespace);
-    claimName(this, 'Trigger', this.namespace, this.triggerName);
-    this.resource = new TriggersResource(this, 'Resource', 'Trigger', { name: this.triggerName, namespace: props.namespace },
+    super(scope, id, { kind: 'Trigger' }, props);
+    this.resource = new TriggersResource(this, 'Resource', 'Trigger', this.resourceMetadata,
       Lazy.any({ produce: () => renderTriggerSpec(props) }));
     this.node.addValidation({
       validate: () => [
-        ...(DNS_LABEL.test(this.triggerName) ? [] : [`trigger name '${this.triggerName}' is not a DNS label`]),
-        ...triggerNamespaceProblems(props, this.namespace, `Trigger '${this.triggerName}'`),
+        ...(DNS_LABEL.test(this.name) ? [] : [`trigger name '${this.name}' is not a DNS label`]),
+        ...triggerNamespaceProblems(props, this.namespace, `Trigger '${this.name}'`),
       ],
     });
   }

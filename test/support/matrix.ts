@@ -37,7 +37,7 @@ export function matrixObjects(): any[] {
     prune: false,
     wait: true,
     timeout: Duration.minutes(3),
-    dependsOn: [infra, Kustomization.fromKustomizationName('crds', { namespace: 'platform' })],
+    dependsOn: [infra, Kustomization.fromKustomizationName(flux, 'crds', 'crds', { namespace: 'platform' })],
     targetNamespace: 'staging',
     serviceAccountName: 'tenant',
     substitute: { cluster: 'staging' },
@@ -165,7 +165,7 @@ export function matrixObjects(): any[] {
   fp.addPipeline('info', { pipeline: infoPipeline, params: { reason: FluxEvent.reason(), artifact: FluxEvent.metadata('digest') } });
   new FluxTriggeredPipeline(ci, 'on-artifact', { source: oci, pipeline: infoPipeline, params: { reason: 'literal', artifact: FluxEvent.digest() }, events: ['NewArtifact', 'ArtifactUpToDate'] });
   new FluxTriggeredPipeline(ci, 'on-deploy', {
-    source: FluxSource.fromName(FluxKind.HELM_RELEASE, 'app', { namespace: 'apps' }),
+    source: FluxSource.fromName(ci, 'helm-app', FluxKind.HELM_RELEASE, 'app', { namespace: 'apps' }),
     pipeline: infoPipeline,
     autoBind: false,
     params: { 'branch': 'main', 'tag': FluxEvent.tag(), 'digest': 'x', 'source-name': FluxEvent.sourceName(), 'source-namespace': 'apps', 'source-kind': 'HelmRelease', 'message': FluxEvent.message(), 'reason': 'r', 'artifact': 'a' },
