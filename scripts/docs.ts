@@ -16,7 +16,10 @@ export function generateApiDocs(outdir: string) {
   execFileSync(path.join(root, 'node_modules/.bin/typedoc'), [
     '--plugin', 'typedoc-plugin-markdown', '--out', outdir, '--outputFileStrategy', 'modules', '--readme', 'none',
     '--excludePrivate', '--excludeInternal', '--excludeExternals', '--disableSources', '--logLevel', 'Error',
-    '--tsconfig', path.join(root, 'tsconfig.json'), path.join(root, 'src/index.ts'),
+    '--tsconfig', path.join(root, 'tsconfig.json'),
+    // one page per layer (the package exports all of them from its index)
+    ...['gitops-app.ts', 'resource.ts', 'tekton/index.ts', 'triggers/index.ts', 'flux/index.ts', 'patterns/index.ts', 'simulate/index.ts']
+      .map((f) => path.join(root, 'src', f)),
   ], { cwd: root, stdio: 'inherit' });
 }
 

@@ -70,7 +70,10 @@ export interface GitRepositoryProps extends FluxObjectProps {
   readonly include?: Array<{ repository: IFluxSource; fromPath?: string; toPath?: string }>;
 }
 
-/** A Flux `GitRepository` (`source.toolkit.fluxcd.io/v1`). */
+/** A Flux `GitRepository` (`source.toolkit.fluxcd.io/v1`).
+ *
+ * @see https://fluxcd.io/flux/components/source/gitrepositories/
+ */
 export class GitRepository extends Resource implements IFluxSource {
   /** A GitRepository that exists already. */
   public static fromGitRepositoryName(scope: Construct, id: string, name: string, options: FluxObjectRefOptions = {}): IFluxSource {

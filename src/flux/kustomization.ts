@@ -64,7 +64,10 @@ export interface KustomizationProps extends FluxObjectProps {
   readonly substituteFrom?: Array<{ kind: 'ConfigMap' | 'Secret'; name: string; optional?: boolean }>;
 }
 
-/** A Flux `Kustomization` (`kustomize.toolkit.fluxcd.io/v1`). */
+/** A Flux `Kustomization` (`kustomize.toolkit.fluxcd.io/v1`).
+ *
+ * @see https://fluxcd.io/flux/components/kustomize/kustomizations/
+ */
 export class Kustomization extends Resource implements IKustomization {
   /** A Kustomization that exists already (made by `flux bootstrap` or another repo). */
   public static fromKustomizationName(scope: Construct, id: string, name: string, options: FluxObjectRefOptions = {}): IKustomization {

@@ -50,7 +50,10 @@ class ImportedProvider extends Construct implements IProvider {
   }
 }
 
-/** A Flux notification `Provider` (`notification.toolkit.fluxcd.io/v1beta3`). */
+/** A Flux notification `Provider` (`notification.toolkit.fluxcd.io/v1beta3`).
+ *
+ * @see https://fluxcd.io/flux/components/notification/providers/
+ */
 export class Provider extends Resource implements IProvider {
   /** A Provider that exists already. */
   public static fromProviderName(scope: Construct, id: string, name: string, options: ProviderRefOptions = {}): IProvider {
@@ -109,7 +112,10 @@ export interface AlertProps extends FluxObjectProps {
   readonly namespace?: string;
 }
 
-/** A Flux notification `Alert` (`notification.toolkit.fluxcd.io/v1beta3`). */
+/** A Flux notification `Alert` (`notification.toolkit.fluxcd.io/v1beta3`).
+ *
+ * @see https://fluxcd.io/flux/components/notification/alerts/
+ */
 export class Alert extends Resource {
   declare public readonly namespace: string;
   /** The L1 object (escape hatch). */
@@ -159,7 +165,10 @@ export interface ReceiverProps extends FluxObjectProps {
   readonly events?: string[];
 }
 
-/** A Flux notification `Receiver` (`notification.toolkit.fluxcd.io/v1`): a webhook that makes Flux fetch now. */
+/** A Flux notification `Receiver` (`notification.toolkit.fluxcd.io/v1`): a webhook that makes Flux fetch now.
+ *
+ * @see https://fluxcd.io/flux/components/notification/receivers/
+ */
 export class Receiver extends Resource {
   declare public readonly namespace: string;
   /** The L1 object (escape hatch). */

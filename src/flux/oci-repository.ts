@@ -50,7 +50,10 @@ export interface OCIRepositoryProps extends FluxObjectProps {
   readonly secretName?: string;
 }
 
-/** A Flux `OCIRepository` (`source.toolkit.fluxcd.io/v1`). */
+/** A Flux `OCIRepository` (`source.toolkit.fluxcd.io/v1`).
+ *
+ * @see https://fluxcd.io/flux/components/source/ocirepositories/
+ */
 export class OCIRepository extends Resource implements IFluxSource {
   /** An OCIRepository that exists already. */
   public static fromOCIRepositoryName(scope: Construct, id: string, name: string, options: FluxObjectRefOptions = {}): IFluxSource {

@@ -55,6 +55,8 @@ export interface PipelineRunProps extends PipelineRunOptions {
  * A one-off run kept in git. Flux applies it with server-side apply, which cannot create an object that
  * has only `generateName`, so its name is derived from its content: `<pipeline>-<hash>`. The same run
  * gets the same name on every synth; change a param and it becomes a new run.
+ *
+ * @see https://tekton.dev/docs/pipelines/pipelineruns/
  */
 export class PipelineRun extends Construct {
   /** The run's `metadata.name`. */

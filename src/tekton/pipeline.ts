@@ -116,6 +116,8 @@ interface Resolution {
  * A Tekton `Pipeline` (`tekton.dev/v1`). Task params and workspaces that `addTask` does not bind become
  * Pipeline params and workspaces (type, default and description carried over); result references order
  * the tasks.
+ *
+ * @see https://tekton.dev/docs/pipelines/pipelines/
  */
 export class Pipeline extends Resource implements IPipeline {
   /** A Pipeline that exists already; declare its params and workspaces so runs and triggers can be checked. */

@@ -133,6 +133,8 @@ export interface TaskProps extends ResourceProps {
  * const source = test.addWorkspace('source');
  * test.addStep({ name: 'test', image: 'node:20', script: `cd ${source.path} && git checkout ${revision} && npm test` });
  * ```
+ *
+ * @see https://tekton.dev/docs/pipelines/tasks/
  */
 export class Task extends Resource implements ITask {
   /**

@@ -86,6 +86,8 @@ export interface EventListenerProps extends ResourceProps {
  * bound: they grant Secret reads in every namespace and `impersonate`. CEL's `compareSecret` is evaluated
  * by Triggers' core interceptors with their own ServiceAccount, so the listener never reads a Secret.
  * A NetworkPolicy admits only `allowedClients` (default: pods of its own namespace).
+ *
+ * @see https://tekton.dev/docs/triggers/eventlisteners/
  */
 export class EventListener extends Resource {
   /** The port of the listener Service (and of its pod). */

@@ -44,7 +44,10 @@ export interface InterceptorSpec {
   readonly params?: Array<{ name: string; value: any }>;
 }
 
-/** An interceptor: filters or enriches requests before the bindings run. */
+/** An interceptor: filters or enriches requests before the bindings run.
+ *
+ * @see https://tekton.dev/docs/triggers/interceptors/
+ */
 export class Interceptor {
   /** Tekton's CEL ClusterInterceptor. */
   public static cel(options: CelInterceptorOptions): Interceptor {

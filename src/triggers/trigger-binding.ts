@@ -43,7 +43,10 @@ export interface TriggerBindingProps extends ResourceProps {
   readonly namespace?: string;
 }
 
-/** A Tekton Triggers `TriggerBinding`: maps fields of the event to params. */
+/** A Tekton Triggers `TriggerBinding`: maps fields of the event to params.
+ *
+ * @see https://tekton.dev/docs/triggers/triggerbindings/
+ */
 export class TriggerBinding extends Resource implements ITriggerBinding {
   /** A TriggerBinding that exists already, in the listener's namespace. */
   public static fromTriggerBindingName(scope: Construct, id: string, name: string): ITriggerBinding {

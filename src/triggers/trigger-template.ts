@@ -64,6 +64,8 @@ export interface TriggerTemplateProps extends ResourceProps {
 /**
  * A Tekton Triggers `TriggerTemplate`: the objects (usually one PipelineRun) created for each event.
  * Runs here use `generateName`: Triggers creates them, so every event makes a new one.
+ *
+ * @see https://tekton.dev/docs/triggers/triggertemplates/
  */
 export class TriggerTemplate extends Resource implements ITriggerTemplate {
   /** A TriggerTemplate that exists already, in the listener's namespace. */

@@ -67,7 +67,10 @@ export interface TriggerProps extends TriggerSpecOptions, ResourceProps {
   readonly namespace?: string;
 }
 
-/** A standalone Tekton Triggers `Trigger`, shared by listeners through `EventListener.addTriggerRef`. */
+/** A standalone Tekton Triggers `Trigger`, shared by listeners through `EventListener.addTriggerRef`.
+ *
+ * @see https://tekton.dev/docs/triggers/triggers/
+ */
 export class Trigger extends Resource {
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
