@@ -114,7 +114,8 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
     new FluxTriggeredPipeline(s, 'fp', { source: OCIRepository.fromOCIRepositoryName(s, 'm', 'm'), pipeline: p, params: { sha: FluxEvent.commit() } });
   }, "[bad/fp] param 'sha': FluxEvent.commit() needs a Git revision, but OCIRepository revisions have none: use FluxEvent.digest() or FluxEvent.tag()"],
   ['a run template with a fixed name', (s) => new TriggerTemplate(s, 't').addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'run' }, spec: {} }),
-    '[bad/t] resourcetemplates[0] (PipelineRun) has a fixed name: the second event would fail to create it, use metadata.generateName'],
+    '[bad/t] resourcetemplates[0] (PipelineRun) has a fixed name: the second event would fail to create it, ' +
+      'use metadata.generateName, or a name from the event ($(tt.params.…)) to create one run per event value'],
   ['a listener with no triggers', (s) => new EventListener(s, 'el'), '[bad/el] the EventListener has no triggers: add one with addTrigger'],
   ['a step name with capitals', (s) => { const t = new Task(s, 't'); t.addStep({ name: 'Build', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' }); },
     "[bad/t] step name 'Build' is not a DNS label: use lower case letters, digits and '-' (at most 63)"],

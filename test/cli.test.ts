@@ -30,7 +30,7 @@ describe('simulate: the synth app', () => {
     const r = cli('simulate', '--event', path.join(events, event), dist);
     expect(r.code).toBe(0);
     expect(r.runs).toHaveLength(1);
-    expect(r.runs[0]).toMatchObject({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: `${pipeline}-` }, spec: { pipelineRef: { name: pipeline } } });
+    expect(r.runs[0]).toMatchObject({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: `${pipeline}-4b825dc642cb` }, spec: { pipelineRef: { name: pipeline } } });
     expect(params(r.runs[0])).toEqual(expected);
   });
 

@@ -73,6 +73,11 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
           value: [
             { key: 'commit', expression: "extensions.revision.contains('sha1:') ? extensions.revision.split('sha1:')[1] : ''" },
             { key: 'ref', expression: "extensions.revision.contains('@') ? extensions.revision.split('@')[0] : ''" },
+            {
+              key: 'flux-revision-id',
+              expression: "(extensions.revision.contains(':') ? extensions.revision.split(':')[1] : extensions.revision.contains('/') ? " +
+                "extensions.revision.split('/')[size(extensions.revision.split('/')) - 1] : extensions.revision).truncate(12)",
+            },
           ],
         }],
       },
@@ -92,14 +97,17 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
       },
     ]);
     const binding = find(objects, 'TriggerBinding', trigger.bindings[0].ref);
-    expect(binding.spec.params).toEqual([{ name: 'commit', value: '$(extensions.commit)' }]);
+    expect(binding.spec.params).toEqual([{ name: 'commit', value: '$(extensions.commit)' }, { name: 'flux-revision-id', value: '$(extensions.flux-revision-id)' }]);
     const template = find(objects, 'TriggerTemplate', trigger.template.ref);
-    expect(template.spec.params).toEqual([{ name: 'commit', description: 'FluxEvent.commit()' }]);
+    expect(template.spec.params).toEqual([
+      { name: 'commit', description: 'FluxEvent.commit()' },
+      { name: 'flux-revision-id', description: "the revision's hash, shortened: the run's name, so that one revision makes one run" },
+    ]);
     const run = template.spec.resourcetemplates[0];
     expect(run).toEqual({
       apiVersion: 'tekton.dev/v1',
       kind: 'PipelineRun',
-      metadata: { generateName: 'ci-' },
+      metadata: { name: 'ci-$(tt.params.flux-revision-id)' },
       spec: {
         pipelineRef: { name: 'ci' },
         params: [{ name: 'commit', value: '$(tt.params.commit)' }, { name: 'image', value: 'ghcr.io/acme/app' }],
@@ -126,9 +134,12 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
     }]);
   });
 
-  test('nothing Flux applies has generateName; only the template run does', () => {
-    expect(objects.filter((o) => o.metadata.generateName)).toEqual([]);
-    expect(JSON.stringify(objects).match(/generateName/g)).toHaveLength(1);
+  test('nothing has generateName: Flux applies fixed names, and the run is named after its revision (one run per revision)', () => {
+    expect(JSON.stringify(objects)).not.toContain('generateName');
+    const binding = find(objects, 'TriggerBinding');
+    expect(binding.spec.params).toContainEqual({ name: 'flux-revision-id', value: '$(extensions.flux-revision-id)' });
+    const [run] = simulateEvent(objects, fixture('gitrepository-new-artifact.json')).runs;
+    expect(run.object.metadata).toEqual({ name: 'ci-4b825dc642cb' });
   });
 });
 
@@ -314,6 +325,7 @@ describe('FluxTriggeredPipeline: options', () => {
     expect(find(objects, 'Pipeline').spec.params.map((p: any) => p.name)).toContain('branch');
     expect(find(objects, 'TriggerBinding').spec.params).toEqual([
       { name: 'branch', value: '$(extensions.branch)' }, { name: 'commit', value: '$(extensions.commit)' },
+      { name: 'flux-revision-id', value: '$(extensions.flux-revision-id)' },
     ]);
     expect(find(objects, 'TriggerTemplate').spec.resourcetemplates[0].spec.params.map((p: any) => p.name)).toEqual(['branch', 'commit', 'image']);
   });
@@ -406,7 +418,7 @@ describe('user strings are keys, never code: prototype names and look-alike meta
       });
     });
     const bindings = find(objects, 'TriggerBinding').spec.params.map((p: any) => p.value);
-    expect(new Set(bindings).size).toBe(4);
+    expect(new Set(bindings).size).toBe(5); // four metadata keys, and the revision id
     const event = { ...fixture('gitrepository-new-artifact.json') };
     event.metadata = { ...event.metadata, 'a.b': 'dot', 'a_b': 'underscore', 'ä': 'ae', 'ö': 'oe' };
     const [run] = simulateEvent(objects, event).runs;

@@ -139,7 +139,8 @@ describe('EventListener', () => {
     ['a run template with a fixed name', (s: any) => {
       const t = new TriggerTemplate(s, 't');
       t.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'run' }, spec: {} });
-    }, '[test/t] resourcetemplates[0] (PipelineRun) has a fixed name: the second event would fail to create it, use metadata.generateName'],
+    }, '[test/t] resourcetemplates[0] (PipelineRun) has a fixed name: the second event would fail to create it, ' +
+      'use metadata.generateName, or a name from the event ($(tt.params.…)) to create one run per event value'],
     ['a template param used but not declared', (s: any) => {
       const t = new TriggerTemplate(s, 't');
       t.addParam('revision');

@@ -51,7 +51,7 @@ func TestPlantedFaults(t *testing.T) {
 		restore := removeVerb(t, "ci", "on-push-listener", "pipelineruns", "create")
 		defer restore()
 		sink := sinkFor(t, s, "ci/on-push")
-		runs := post(t, sink, s.events[0].Body, fluxHeaders(t, s, sink), 0)
+		runs := post(t, sink, withRevision(s.events[0].Body, "main@sha1:3333333333333333333333333333333333333333"), fluxHeaders(t, s, sink), 0)
 		if len(runs) != 0 {
 			t.Fatalf("the listener created %d run(s) without the create verb", len(runs))
 		}
@@ -76,7 +76,7 @@ func TestPlantedFaults(t *testing.T) {
 		defer func() { _, _ = env.flux.Apply(env.ctx, s.manifests) }()
 		e := s.events[0]
 		sink := sinkFor(t, s, e.Listener)
-		runs := post(t, sink, e.Body, fluxHeaders(t, s, sink), 1)
+		runs := post(t, sink, withRevision(e.Body, "main@sha1:4444444444444444444444444444444444444444"), fluxHeaders(t, s, sink), 1)
 		var predicted []map[string]any
 		for _, r := range e.Runs {
 			predicted = append(predicted, r.Object)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"knative.dev/pkg/apis"
 
@@ -56,6 +58,29 @@ func TestSynthApp(t *testing.T) {
 		if got := param(trs["notify"], "status"); got != "Succeeded" {
 			t.Errorf("notify got status %q, want Succeeded", got)
 		}
+	})
+
+	t.Run("the same event delivered twice makes one run", func(t *testing.T) {
+		e := s.events[0]
+		sink := sinkFor(t, s, e.Listener)
+		again := post(t, sink, e.Body, fluxHeaders(t, s, sink), 0)
+		list, err := env.tekton.TektonV1().PipelineRuns("ci").List(env.ctx, metav1.ListOptions{LabelSelector: "tekton.dev/pipeline=node-service-ci"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := 0
+		for _, r := range list.Items {
+			if r.Name == ci.Name {
+				same++
+			}
+		}
+		if len(again) != 0 || same != 1 {
+			t.Fatalf("a second delivery of the same revision: %d new run(s), %d run(s) named %s, want 0 and 1", len(again), same, ci.Name)
+		}
+		if !strings.Contains(sink.Log(1<<20), "already exists") {
+			t.Errorf("the listener's log does not say the run already exists:\n%s", sink.Log(2000))
+		}
+		stage("reconcile dist", "the same event again: no new run (%s already exists)", ci.Name)
 	})
 
 	t.Run("a failing task is retried as declared, then finally runs", func(t *testing.T) {

@@ -171,13 +171,14 @@ function hashConditions(field: string, pattern: string, emptyOk: boolean): strin
 
 /** The validation of each derived field, by overlay key; `required`: a binding uses it, so it may not be empty. */
 const VALIDATIONS: { [key: string]: (required: boolean) => string[] } = {
-  revision: () => [`extensions.revision.matches(${celString(REVISION)})`, "!extensions.revision.contains('..')"],
-  commit: (required) => hashConditions('extensions.commit', '^([0-9a-f]{40}|[0-9a-f]{64})$', !required),
-  digest: (required) => hashConditions('extensions.digest', `^${HASH}$`, !required),
+  'revision': () => [`extensions.revision.matches(${celString(REVISION)})`, "!extensions.revision.contains('..')"],
+  'commit': (required) => hashConditions('extensions.commit', '^([0-9a-f]{40}|[0-9a-f]{64})$', !required),
+  'digest': (required) => hashConditions('extensions.digest', `^${HASH}$`, !required),
   // a branch is empty for a tag's revision and a tag for a branch's: empty is well formed
-  ref: () => refConditions('extensions.ref', true),
-  branch: () => refConditions('extensions.branch', true),
-  tag: () => refConditions('extensions.tag', true),
+  'ref': () => refConditions('extensions.ref', true),
+  'branch': () => refConditions('extensions.branch', true),
+  'tag': () => refConditions('extensions.tag', true),
+  'flux-revision-id': () => [`extensions['flux-revision-id'].matches(${celString('^[0-9a-f]{12}$')})`],
 };
 
 /**

@@ -25,6 +25,20 @@ import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
 import { TriggerTemplate } from '../triggers/trigger-template';
 
+/** The template param (and overlay) that names a run after its revision. */
+const REVISION_ID_PARAM = 'flux-revision-id';
+const REVISION_ID_LENGTH = 12;
+/**
+ * The revision's hash (a commit or digest, after the last ':' or, legacy, '/'), first 12 hex digits: a
+ * DNS-label-safe run name suffix. Well-formed revisions always have one (the validation filter checks).
+ */
+const REVISION_ID_OVERLAY: StagedOverlay = {
+  stage: 1,
+  key: REVISION_ID_PARAM,
+  expression: "(extensions.revision.contains(':') ? extensions.revision.split(':')[1] : extensions.revision.contains('/') ? " +
+    `extensions.revision.split('/')[size(extensions.revision.split('/')) - 1] : extensions.revision).truncate(${REVISION_ID_LENGTH})`,
+};
+
 /** A pipeline param value: a field of the Flux event, or a literal. */
 export type TriggerParamValue = FluxEventValue | ParamValue;
 
@@ -196,8 +210,14 @@ export class FluxTriggeredPipeline extends Construct {
       bindings: [binding],
       template,
     });
-    binding.addParamsFrom(() => Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, v.binding])));
-    template.addParamsFrom(() => Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, { description: `FluxEvent.${v.label}` }])));
+    binding.addParamsFrom(() => ({
+      ...Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, v.binding])),
+      [REVISION_ID_PARAM]: `$(extensions.${REVISION_ID_OVERLAY.key})`,
+    }));
+    template.addParamsFrom(() => ({
+      ...Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, { description: `FluxEvent.${v.label}` }])),
+      [REVISION_ID_PARAM]: { description: 'the revision\'s hash, shortened: the run\'s name, so that one revision makes one run' },
+    }));
     addCachedValidation(scope, () => this.runProblems(options, values()));
     if (scope === this) {
       this.node.addValidation({
@@ -236,6 +256,7 @@ export class FluxTriggeredPipeline extends Construct {
       ? [FluxEvent.revision(), FluxEvent.tag(), FluxEvent.digest()]
       : [FluxEvent.revision(), FluxEvent.commit(), FluxEvent.branch(), FluxEvent.tag()];
     const events = [...standard, ...this.eventValues(values).map(([, v]) => v)];
+    const revisionId = [REVISION_ID_OVERLAY];
     const conditions = [
       `body.involvedObject.kind == ${celString(s.kind)}`,
       `body.involvedObject.name == ${celString(s.name)}`,
@@ -249,6 +270,7 @@ export class FluxTriggeredPipeline extends Construct {
     }
     const overlays = new Map<string, StagedOverlay>();
     for (const v of events) for (const o of v.overlays(s)) overlays.set(o.key, o);
+    for (const o of revisionId) overlays.set(o.key, o);
     const stages = [0, 1, 2].map((stage) => [...overlays.values()]
       .filter((o) => o.stage === stage)
       .map(({ key, expression }) => ({ key, expression })));
@@ -273,11 +295,13 @@ export class FluxTriggeredPipeline extends Construct {
       if (given) workspaces[w.name] = given;
       else if (!w.options.optional) workspaces[w.name] = WorkspaceBinding.volumeClaimTemplate();
     }
-    const prefix = toDnsLabel(options.pipeline.name, 57);
+    // One run per revision: the name is the pipeline's and the revision's hash (Triggers' create of a second
+    // run of the same revision fails as "already exists"); rerun/resume make fresh names on purpose.
+    const prefix = toDnsLabel(options.pipeline.name, 63 - 1 - REVISION_ID_LENGTH);
     return {
       apiVersion: 'tekton.dev/v1',
       kind: 'PipelineRun',
-      metadata: { generateName: `${prefix}-` },
+      metadata: { name: `${prefix}-$(tt.params.${REVISION_ID_PARAM})` },
       spec: renderRunSpec(options.pipeline, {
         ...options,
         workspaces,
