@@ -51,9 +51,11 @@ cleanup() { if [ -z "$keep" ]; then rm -rf "$work"; else echo "e2e: work folder 
 trap cleanup EXIT
 
 npx ts-node --transpile-only --project tsconfig.dev.json e2e/inputs.ts "$work/inputs"
+# the CLI as users run it (resume, rerun), compiled
+npx tsc -p tsconfig.json --outDir e2e/.work/lib  # inside the repo, so that it finds node_modules
 
 cd e2e/harness
-E2E_BIN=$bin E2E_INPUTS=$work/inputs E2E_WORK=$work go test -count=1 -v -timeout 30m ${E2E_RUN:+-run "$E2E_RUN"} . || {
+E2E_BIN=$bin E2E_INPUTS=$work/inputs E2E_WORK=$work E2E_CLI=$root/e2e/.work/lib/src/cli/bin.js go test -count=1 -v -timeout 30m ${E2E_RUN:+-run "$E2E_RUN"} . || {
   status=$?
   keep=1
   exit $status

@@ -1,14 +1,22 @@
 package e2e
 
 import (
+	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	"knative.dev/pkg/apis"
 
+	"cdk8s-tekton-flux/e2e/harness/internal/admission"
 	"cdk8s-tekton-flux/e2e/harness/internal/kubelet"
 )
 
@@ -83,6 +91,7 @@ func TestSynthApp(t *testing.T) {
 		stage("reconcile dist", "the same event again: no new run (%s already exists)", ci.Name)
 	})
 
+	var failed *pipelinev1.PipelineRun
 	t.Run("a failing task is retried as declared, then finally runs", func(t *testing.T) {
 		env.kubelet.FailTask("unit-test", true)
 		defer env.kubelet.FailTask("unit-test", false)
@@ -110,6 +119,40 @@ func TestSynthApp(t *testing.T) {
 		} else if got := param(trs["notify"], "status"); got != "Failed" {
 			t.Errorf("notify got status %q, want Failed", got)
 		}
+		failed = pr
+	})
+
+	t.Run("resume runs only what failed and what follows, fed the earlier results, and succeeds", func(t *testing.T) {
+		if failed == nil {
+			t.Fatal("no failed run to resume (see the test above)")
+		}
+		resumed := resume(t, failed)
+		if err := admission.Admit(resumed); err != nil {
+			t.Fatal(err)
+		}
+		created, err := env.dynamic.Resource(pipelineRunsGVR).Namespace("ci").Create(env.ctx, resumed, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("creating the resumed run: %v", err)
+		}
+		pr := waitDone(t, "ci", created.GetName())
+		stage("resume", "%s resumes %s: %s", pr.Name, failed.Name, describeRun(t, pr))
+		if !pr.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
+			t.Fatalf("the resumed run did not succeed: %s", describeRun(t, pr))
+		}
+		trs := taskRuns(t, pr)
+		for _, done := range []string{"clone", "lint"} {
+			if _, ok := trs[done]; ok {
+				t.Errorf("%s ran again although it had succeeded", done)
+			}
+		}
+		for _, again := range []string{"unit-test", "build", "deploy", "notify"} {
+			if _, ok := trs[again]; !ok {
+				t.Errorf("%s did not run in the resumed run: %s", again, describeRun(t, pr))
+			}
+		}
+		if got := param(trs["build"], "commit"); got != kubelet.ResultValue("clone", "commit") {
+			t.Errorf("build got commit %q, want the failed run's clone result %q", got, kubelet.ResultValue("clone", "commit"))
+		}
 	})
 }
 
@@ -130,4 +173,40 @@ func withRevision(body map[string]any, revision string) map[string]any {
 	}
 	out["metadata"] = meta
 	return out
+}
+
+var pipelineRunsGVR = schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "pipelineruns"}
+
+// resume runs `cdk8s-tekton-flux resume` (the compiled CLI) on a run and its TaskRuns, as a user pipes
+// them from kubectl, and returns the new run.
+func resume(t *testing.T, run *pipelinev1.PipelineRun) *unstructured.Unstructured {
+	t.Helper()
+	runObj, err := env.dynamic.Resource(pipelineRunsGVR).Namespace(run.Namespace).Get(env.ctx, run.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trs, err := env.dynamic.Resource(schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "taskruns"}).Namespace(run.Namespace).
+		List(env.ctx, metav1.ListOptions{LabelSelector: "tekton.dev/pipelineRun=" + run.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []any{}
+	for _, i := range trs.Items {
+		items = append(items, i.Object)
+	}
+	input, _ := json.Marshal(runObj.Object)
+	list, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+	cmd := exec.Command("node", os.Getenv("E2E_CLI"), "resume")
+	cmd.Stdin = strings.NewReader(string(input) + "\n---\n" + string(list))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("cdk8s-tekton-flux resume: %v\n%s", err, stderr.String())
+	}
+	var obj map[string]any
+	if err := yaml.Unmarshal(out, &obj); err != nil {
+		t.Fatalf("resume printed something that is not YAML: %v\n%s", err, out)
+	}
+	return &unstructured.Unstructured{Object: obj}
 }

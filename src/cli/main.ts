@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { loadObjects, parseObjects } from './load';
 import { mermaidGraph } from '../simulate/graph';
 import { rerunOf } from '../simulate/rerun';
+import { resumeOf } from '../simulate/resume';
 import { simulateEvent } from '../simulate/simulate';
 import { SecretStore } from '../simulate/tekton-cel';
 
@@ -12,6 +13,13 @@ const USAGE = `usage:
       Follows a Flux event through the objects (default: dist/) and prints the runs it creates as YAML.
   cdk8s-tekton-flux graph [dir|file]
       Prints the trigger chain and each pipeline's task DAG as Mermaid.
+  cdk8s-tekton-flux resume [--from <task>] [file...|-]
+      Reads a failed or cancelled PipelineRun and its TaskRuns (default: standard input) and prints a new run
+      that runs only what did not succeed (or <task> and what follows it), fed the earlier tasks' results, on
+      the volumes the failed run used, for:
+      kubectl get pipelinerun <run> -o yaml > run.yaml
+      kubectl get taskruns -l tekton.dev/pipelineRun=<run> -o yaml > taskruns.yaml
+      cdk8s-tekton-flux resume run.yaml taskruns.yaml | kubectl create -f -
   cdk8s-tekton-flux rerun [file|-]
       Reads PipelineRuns as the cluster returns them (default: standard input) and prints new runs with the
       same inputs, for: kubectl get pipelinerun <run> -o yaml | cdk8s-tekton-flux rerun | kubectl create -f -
@@ -42,6 +50,7 @@ export function runCli(argv: string[], io: CliIO): number {
     if (command === 'simulate') return simulate(rest, io);
     if (command === 'graph') return graph(rest, io);
     if (command === 'rerun') return rerun(rest, io);
+    if (command === 'resume') return resume(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (e: any) {
     io.err(`cdk8s-tekton-flux: ${e.message}\n`);
@@ -96,6 +105,18 @@ function rerun(argv: string[], io: CliIO): number {
   const runs = objects.filter((o) => o?.kind === 'PipelineRun');
   if (runs.length === 0) throw new Error(`${source === '-' ? 'standard input' : source} holds no PipelineRun`);
   io.out(runs.map((r) => stringify(rerunOf(r))).join('---\n'));
+  return 0;
+}
+
+function resume(argv: string[], io: CliIO): number {
+  const { values, positionals } = args(argv, { from: { type: 'string' } });
+  const sources = positionals.length ? positionals : ['-'];
+  const objects = sources.flatMap((source) => (source === '-'
+    ? parseObjects((io.stdin ?? (() => fs.readFileSync(0, 'utf8')))(), 'standard input')
+    : loadObjects(source)));
+  const runs = objects.filter((o) => o?.kind === 'PipelineRun');
+  if (runs.length !== 1) throw new Error(`resume needs exactly one PipelineRun (and its TaskRuns); the input holds ${runs.length}`);
+  io.out(stringify(resumeOf(runs[0], objects.filter((o) => o?.kind === 'TaskRun'), { from: values.from as string | undefined })));
   return 0;
 }
 

@@ -4,3 +4,5 @@ export type { SimulateOptions, SimulatedRun, SimulationResult } from './simulate
 export type { SecretStore } from './tekton-cel';
 export { mermaidGraph } from './graph';
 export { RERUN_OF_ANNOTATION, rerunOf } from './rerun';
+export { RESUME_OF_ANNOTATION, resumeOf } from './resume';
+export type { ResumeOptions } from './resume';

@@ -8,7 +8,7 @@
 export const RERUN_OF_ANNOTATION = 'cdk8s-tekton-flux/rerun-of';
 
 /** Label and annotation prefixes the Tekton controllers and Triggers own: they describe the old run only. */
-const OWNED_PREFIXES = ['tekton.dev/', 'triggers.tekton.dev/', 'kubectl.kubernetes.io/'];
+const OWNED_PREFIXES = ['tekton.dev/', 'triggers.tekton.dev/', 'kubectl.kubernetes.io/', 'chains.tekton.dev/', 'results.tekton.dev/'];
 
 /**
  * A new PipelineRun that repeats `run`: the same pipeline, params, workspaces, identity and timeouts, under

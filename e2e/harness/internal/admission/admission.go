@@ -62,6 +62,11 @@ func Admit(o *unstructured.Unstructured) error {
 	if !ok {
 		return nil
 	}
+	if o.GetName() == "" && o.GetGenerateName() != "" {
+		// the API server names the object before its webhooks see it
+		o = o.DeepCopy()
+		o.SetName(o.GetGenerateName() + "x7k2p")
+	}
 	raw, err := json.Marshal(o.Object)
 	if err != nil {
 		return err
