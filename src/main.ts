@@ -33,6 +33,8 @@ export function buildApp(app: App): App {
     workspaces: { source: WorkspaceBinding.volumeClaimTemplate({ storage: '2Gi' }) },
     // The deploy task runs kubectl with the runs' ServiceAccount (grant it what deploying needs).
     automountRunServiceAccountToken: true,
+    // The last 10 successful and 10 failed runs stay (Tekton Pruner deletes older ones).
+    keepRuns: 10,
   });
   new FluxTriggeredPipeline(ci, 'on-staging-deploy', {
     source: staging,

@@ -425,3 +425,25 @@ describe('user strings are keys, never code: prototype names and look-alike meta
     expect(Object.fromEntries(run.object.spec.params.map((p: any) => [p.name, p.value]))).toEqual({ dot: 'dot', underscore: 'underscore', ae: 'ae', oe: 'oe' });
   });
 });
+
+describe('keepRuns: bounded history through Tekton Pruner', () => {
+  test('one namespace ConfigMap lists a history limit per pipeline, by name', () => {
+    const objects = synth((s) => {
+      const repo = gitRepo(s);
+      new FluxTriggeredPipeline(s, 'on-push', { source: repo, pipeline: ciPipeline(s, 'ci'), params: { image: 'x' }, keepRuns: 5 });
+      new FluxTriggeredPipeline(s, 'on-schedule', { source: repo, pipeline: ciPipeline(s, 'nightly'), params: { image: 'x' }, keepRuns: 2 });
+    });
+    const config = find(objects, 'ConfigMap', 'tekton-pruner-namespace-spec');
+    expect(config.metadata).toEqual({
+      name: 'tekton-pruner-namespace-spec',
+      namespace: 'ci',
+      labels: { 'app.kubernetes.io/part-of': 'tekton-pruner', 'pruner.tekton.dev/config-type': 'namespace' },
+    });
+    expect(config.data['ns-config']).toBe('pipelineRuns:\n  - name: ci\n    historyLimit: 5\n  - name: nightly\n    historyLimit: 2\n');
+  });
+
+  test('keepRuns below 1 is an error', () => {
+    expect(errorsOf((s) => new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x' }, keepRuns: 0 })))
+      .toEqual(['[test/fp] keepRuns must be a whole number of at least 1 (got 0): leave it out to keep every run']);
+  });
+});

@@ -15,7 +15,9 @@ export interface FluxListenerTls {
   readonly providerCaSecretName: string;
 }
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
+import { TriggerTemplate } from '../triggers/trigger-template';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
+import { PrunerConfig } from './pruner-config';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
@@ -23,7 +25,6 @@ import { WorkspaceBinding } from '../tekton/workspace-binding';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
-import { TriggerTemplate } from '../triggers/trigger-template';
 
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';
@@ -58,6 +59,13 @@ export interface TriggeredRunOptions extends PipelineRunOptions {
    * @default true
    */
   readonly autoBind?: boolean;
+  /**
+   * Keep the last N finished runs of the pipeline (N successful and N failed) and delete older ones, never a
+   * running one: Pipelines-as-Code's `max-keep-runs`. Done by Tekton Pruner, which this configures (its
+   * namespace ConfigMap `tekton-pruner-namespace-spec`); Tekton Pruner must be installed.
+   * @default - all runs are kept
+   */
+  readonly keepRuns?: number;
   /**
    * What backs each pipeline workspace in every run.
    * @default - a required workspace left out gets a fresh volume per run: `WorkspaceBinding.volumeClaimTemplate()`
@@ -219,6 +227,11 @@ export class FluxTriggeredPipeline extends Construct {
       [REVISION_ID_PARAM]: { description: 'the revision\'s hash, shortened: the run\'s name, so that one revision makes one run' },
     }));
     addCachedValidation(scope, () => this.runProblems(options, values()));
+    if (options.keepRuns !== undefined) {
+      PrunerConfig.of(this, this.namespace!).keep(options.pipeline.name, options.keepRuns);
+      addCachedValidation(scope, () => (Number.isInteger(options.keepRuns) && options.keepRuns! >= 1 ? []
+        : [`keepRuns must be a whole number of at least 1 (got ${options.keepRuns}): leave it out to keep every run`]));
+    }
     if (scope === this) {
       this.node.addValidation({
         validate: () => (this.props.events && this.props.events.length === 0

@@ -1,0 +1,56 @@
+import { ApiObject, Chart, Lazy } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { stringify } from 'yaml';
+
+/**
+ * Keep-N history through Tekton Pruner (tektoncd/pruner): one namespace-level ConfigMap per namespace,
+ * `tekton-pruner-namespace-spec`, whose `ns-config` lists a history limit per pipeline (by its name). The
+ * pruner deletes finished runs beyond the limit, never a running one. Needs Tekton Pruner installed with its
+ * global config's `enforcedConfigLevel: namespace` (see the README).
+ * @internal
+ */
+export class PrunerConfig extends Construct {
+  /** The ConfigMap of `namespace` in this app, created in `scope`'s chart on first use. */
+  public static of(scope: IConstruct, namespace: string): PrunerConfig {
+    const root = scope.node.root;
+    let perNamespace = PrunerConfig.configs.get(root);
+    if (!perNamespace) {
+      perNamespace = new Map();
+      PrunerConfig.configs.set(root, perNamespace);
+    }
+    let config = perNamespace.get(namespace);
+    if (!config) {
+      config = new PrunerConfig(Chart.of(scope), `TektonPrunerConfig-${namespace}`, namespace);
+      perNamespace.set(namespace, config);
+    }
+    return config;
+  }
+
+  private static readonly configs = new WeakMap<IConstruct, Map<string, PrunerConfig>>();
+  private readonly limits = new Map<string, number>();
+
+  private constructor(scope: Construct, id: string, namespace: string) {
+    super(scope, id);
+    new ApiObject(this, 'Resource', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'tekton-pruner-namespace-spec',
+        namespace,
+        labels: { 'app.kubernetes.io/part-of': 'tekton-pruner', 'pruner.tekton.dev/config-type': 'namespace' },
+      },
+      data: Lazy.any({
+        produce: () => ({
+          'ns-config': stringify({
+            pipelineRuns: [...this.limits.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, historyLimit]) => ({ name, historyLimit })),
+          }),
+        }),
+      }),
+    } as any);
+  }
+
+  /** Keeps the last `limit` finished runs of `pipeline` (successful and failed ones counted apart). */
+  public keep(pipeline: string, limit: number): void {
+    this.limits.set(pipeline, Math.min(limit, this.limits.get(pipeline) ?? limit));
+  }
+}
