@@ -23,6 +23,7 @@ Module._resolveFilename = function (request: string, ...rest: any[]) {
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { build: nodeServiceCi } = require('../examples/node-service-ci/app');
 const { build: ociDeployCheck } = require('../examples/oci-deploy-check/app');
+const { build: promotion } = require('../examples/promotion/app');
 const { build: stagingSmokeTest } = require('../examples/staging-smoke-test/app');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -69,6 +70,11 @@ const SETS: InputSet[] = [
   },
   { name: 'oci-deploy-check', build: ociDeployCheck, events: [{ fixture: 'ocirepository-new-artifact.json' }] },
   { name: 'staging-smoke-test', build: stagingSmokeTest, events: [{ fixture: 'kustomization-reconciliation-succeeded.json' }] },
+  {
+    name: 'promotion',
+    build: promotion,
+    events: [{ fixture: 'kustomization-reconciliation-succeeded.json', patch: (e) => { e.involvedObject.name = 'web-staging'; } }],
+  },
 ];
 
 function readYamlFolder(dir: string): any[] {

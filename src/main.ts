@@ -2,7 +2,7 @@ import { App, Chart, Duration } from 'cdk8s';
 import { nodeServicePipeline, smokeTestPipeline } from './example-pipeline';
 import { GitRepository, Kustomization } from './flux';
 import { GitOpsApp } from './gitops-app';
-import { FluxTriggeredPipeline, GitOpsSync } from './patterns';
+import { FluxTriggeredPipeline, GitOpsSync, Promotion, PromotionMode } from './patterns';
 import { WorkspaceBinding } from './tekton';
 
 /**
@@ -22,6 +22,9 @@ export function buildApp(app: App): App {
   const staging = new Kustomization(flux, 'app-staging', {
     source: appRepo, path: './deploy/staging', targetNamespace: 'staging', wait: true, timeout: Duration.minutes(5),
   });
+  const production = new Kustomization(flux, 'app-production', {
+    source: appRepo, path: './deploy/production', targetNamespace: 'production', wait: true, timeout: Duration.minutes(5),
+  });
 
   // CI runs in the ci namespace.
   const ci = new Chart(app, 'ci', { namespace: 'ci' });
@@ -40,6 +43,18 @@ export function buildApp(app: App): App {
     source: staging,
     pipeline: smokeTestPipeline(ci, 'staging-smoke-test'),
     params: { 'base-url': 'http://app.staging.svc.cluster.local' },
+  });
+  // What staging runs (the field marked `# {"$promotion": "app"}` under deploy/staging) goes to production
+  // by pull request once staging has applied it.
+  new Promotion(ci, 'app', {
+    app: 'app',
+    repositoryUrl: appRepo.url,
+    gitTokenSecretName: 'app-repo-push',
+    environments: [
+      { name: 'staging', kustomization: staging, path: 'deploy/staging' },
+      { name: 'production', kustomization: production, path: 'deploy/production', mode: PromotionMode.PULL_REQUEST },
+    ],
+    pullRequests: { provider: 'github', project: 'acme/app', tokenSecretName: 'app-repo-pull-requests' },
   });
   return app;
 }

@@ -4,6 +4,7 @@ import { App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { build as nodeServiceCi } from '../examples/node-service-ci/app';
 import { build as ociDeployCheck } from '../examples/oci-deploy-check/app';
+import { build as promotion } from '../examples/promotion/app';
 import { build as stagingSmokeTest } from '../examples/staging-smoke-test/app';
 import { GitOpsApp, simulateEvent } from '../src';
 import { alphaFeatureUses, checkConformance, securityProblems } from './support/conformance';
@@ -31,6 +32,8 @@ describe.each([
   ['oci-deploy-check', ociDeployCheck, event('ocirepository-new-artifact.json'),
     { url: 'oci://ghcr.io/acme/app-manifests', digest: 'sha256:3f1d0c9e5b7a2e4f6a8c0b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f', tag: 'v1.4.2' }],
   ['staging-smoke-test', stagingSmokeTest, event('kustomization-reconciliation-succeeded.json'), { commit: sha }],
+  ['promotion', promotion, event('kustomization-reconciliation-succeeded.json', (e) => { e.involvedObject.name = 'web-staging'; }),
+    { commit: sha, revision: `main@sha1:${sha}`, app: 'web', repository: 'https://github.com/acme/fleet.git', branch: 'main' }],
 ])('example %s', (_name, build, flux, params) => {
   const objects = synthesize(build);
 

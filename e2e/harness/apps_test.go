@@ -23,6 +23,7 @@ import (
 
 	"cdk8s-tekton-flux/e2e/harness/internal/admission"
 	"cdk8s-tekton-flux/e2e/harness/internal/flux"
+	"cdk8s-tekton-flux/e2e/harness/internal/kubelet"
 	"cdk8s-tekton-flux/e2e/harness/internal/listener"
 	"cdk8s-tekton-flux/e2e/harness/internal/readback"
 )
@@ -328,37 +329,54 @@ func runDifferences(predicted []map[string]any, created []pipelinev1.PipelineRun
 	return out
 }
 
+// postToListener posts one event to one listener and compares the runs with those simulate predicts there.
+func postToListener(t *testing.T, s *inputSet, e fluxEvent, listenerKey string) []pipelinev1.PipelineRun {
+	t.Helper()
+	var predicted []map[string]any
+	for _, r := range e.Runs {
+		if r.Listener == listenerKey {
+			predicted = append(predicted, r.Object)
+		}
+	}
+	sink := sinkFor(t, s, listenerKey)
+	runs := post(t, sink, e.Body, fluxHeaders(t, s, sink), len(predicted))
+	if len(predicted) == 0 {
+		// dropped: the listener's log must say by which condition (as simulate's trace does)
+		if log := sink.Log(1 << 20); !strings.Contains(log, "did not return true") {
+			t.Errorf("%s: the listener dropped %s without saying why; its log ends:\n%s", s.name, e.Fixture, sink.Log(2000))
+		}
+	}
+	if d := runDifferences(predicted, runs); len(d) > 0 {
+		t.Errorf("%s: %s: the listener's runs differ from simulate's:\n%s\nlistener log:\n%s", s.name, e.Fixture, strings.Join(d, "\n"), sink.Log(2000))
+	}
+	names := make([]string, 0, len(runs))
+	for _, r := range runs {
+		names = append(names, r.Name+"("+paramString(r.Spec.Params)+")")
+	}
+	revision := ""
+	if m, ok := e.Body["metadata"].(map[string]any); ok {
+		revision, _ = m["revision"].(string)
+	}
+	scheme, _, _ := strings.Cut(sink.URL, ":")
+	stage("event "+s.name, "%s (revision %q) → %s (%s): %d run(s), equal to simulate %s", e.Fixture, revision, listenerKey, scheme, len(runs), strings.Join(names, ", "))
+	return runs
+}
+
 // postEvents posts each of the set's events to the listener simulate names and compares the runs.
 func postEvents(t *testing.T, s *inputSet) []pipelinev1.PipelineRun {
 	t.Helper()
 	var all []pipelinev1.PipelineRun
 	for _, e := range s.events {
-		sink := sinkFor(t, s, e.Listener)
-		runs := post(t, sink, e.Body, fluxHeaders(t, s, sink), len(e.Runs))
-		var predicted []map[string]any
+		// Flux posts the event to every listener whose Alert matches it: one post per listener
+		listeners := []string{e.Listener}
 		for _, r := range e.Runs {
-			predicted = append(predicted, r.Object)
-		}
-		if len(e.Runs) == 0 {
-			// dropped: the listener's log must say by which condition (as simulate's trace does)
-			if log := sink.Log(1 << 20); !strings.Contains(log, "did not return true") {
-				t.Errorf("%s: the listener dropped %s without saying why; its log ends:\n%s", s.name, e.Fixture, sink.Log(2000))
+			if !contains(listeners, r.Listener) {
+				listeners = append(listeners, r.Listener)
 			}
 		}
-		if d := runDifferences(predicted, runs); len(d) > 0 {
-			t.Errorf("%s: %s: the listener's runs differ from simulate's:\n%s\nlistener log:\n%s", s.name, e.Fixture, strings.Join(d, "\n"), sink.Log(2000))
+		for _, l := range listeners {
+			all = append(all, postToListener(t, s, e, l)...)
 		}
-		names := make([]string, 0, len(runs))
-		for _, r := range runs {
-			names = append(names, r.Name+"("+paramString(r.Spec.Params)+")")
-		}
-		revision := ""
-		if m, ok := e.Body["metadata"].(map[string]any); ok {
-			revision, _ = m["revision"].(string)
-		}
-		scheme, _, _ := strings.Cut(sink.URL, ":")
-		stage("event "+s.name, "%s (revision %q) → %s (%s): %d run(s), equal to simulate %s", e.Fixture, revision, e.Listener, scheme, len(runs), strings.Join(names, ", "))
-		all = append(all, runs...)
 	}
 	return all
 }
@@ -510,7 +528,7 @@ func deleteSet(t *testing.T, s *inputSet) {
 
 // Every example: applied as Flux applies it, its Flux event posted to the real listener.
 func TestExamples(t *testing.T) {
-	for _, name := range []string{"node-service-ci", "oci-deploy-check", "staging-smoke-test"} {
+	for _, name := range []string{"node-service-ci", "oci-deploy-check", "staging-smoke-test", "promotion"} {
 		t.Run(name, func(t *testing.T) {
 			s := loadSet(t, name)
 			applySet(t, s)
@@ -521,8 +539,40 @@ func TestExamples(t *testing.T) {
 				if !pr.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
 					t.Errorf("%s: run %s did not succeed: %s", name, pr.Name, describeRun(t, pr))
 				}
+				if name == "promotion" {
+					checkPromotionRun(t, pr)
+				}
 			}
 			deleteSet(t, s)
 		})
 	}
+}
+
+// checkPromotionRun: staging's event ran read-version, then staging's verify with the version read, then
+// promote to production with it.
+func checkPromotionRun(t *testing.T, pr *pipelinev1.PipelineRun) {
+	t.Helper()
+	trs := taskRuns(t, pr)
+	order := []string{"read-version", "verify-staging", "promote"}
+	for i, name := range order {
+		tr, ok := trs[name]
+		if !ok {
+			t.Fatalf("promotion: %s did not run: %s", name, describeRun(t, pr))
+		}
+		if prev := trs[order[max(i-1, 0)]].CreationTimestamp; i > 0 && tr.CreationTimestamp.Before(&prev) {
+			t.Errorf("promotion: %s was created before %s", name, order[i-1])
+		}
+	}
+	version := kubelet.ResultValue("read-version", "version")
+	for _, check := range []struct{ task, param, want string }{
+		{"read-version", "environment", "staging"}, {"read-version", "path", "envs/staging"},
+		{"verify-staging", "version", version}, {"verify-staging", "environment", "staging"},
+		{"promote", "version", version}, {"promote", "from", "staging"}, {"promote", "to", "production"},
+		{"promote", "mode", "pull-request"}, {"promote", "to-path", "envs/production"},
+	} {
+		if got := param(trs[check.task], check.param); got != check.want {
+			t.Errorf("promotion: %s got %s=%q, want %q", check.task, check.param, got, check.want)
+		}
+	}
+	stage("promotion", "staging's event → read-version → verify-staging → promote (to production, by pull request, version %s)", version)
 }

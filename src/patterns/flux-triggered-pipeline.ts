@@ -14,8 +14,6 @@ export interface FluxListenerTls {
   /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
   readonly providerCaSecretName: string;
 }
-import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
-import { TriggerTemplate } from '../triggers/trigger-template';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
 import { PrunerConfig } from './pruner-config';
 import { ParamType, ParamValue } from '../tekton/params';
@@ -25,6 +23,8 @@ import { WorkspaceBinding } from '../tekton/workspace-binding';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
+import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
+import { TriggerTemplate } from '../triggers/trigger-template';
 
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';
@@ -66,6 +66,11 @@ export interface TriggeredRunOptions extends PipelineRunOptions {
    * @default - all runs are kept
    */
   readonly keepRuns?: number;
+  /**
+   * Labels of every run (to find them with `kubectl get pipelineruns -l …`).
+   * @default - Tekton's and Triggers' own only
+   */
+  readonly runLabels?: { [key: string]: string };
   /**
    * What backs each pipeline workspace in every run.
    * @default - a required workspace left out gets a fresh volume per run: `WorkspaceBinding.volumeClaimTemplate()`
@@ -314,7 +319,7 @@ export class FluxTriggeredPipeline extends Construct {
     return {
       apiVersion: 'tekton.dev/v1',
       kind: 'PipelineRun',
-      metadata: { name: `${prefix}-$(tt.params.${REVISION_ID_PARAM})` },
+      metadata: { name: `${prefix}-$(tt.params.${REVISION_ID_PARAM})`, labels: options.runLabels },
       spec: renderRunSpec(options.pipeline, {
         ...options,
         workspaces,

@@ -6,3 +6,5 @@ export { GitOpsSync } from './gitops-sync';
 export type { GitOpsSyncProps } from './gitops-sync';
 export { ListenerAuthentication } from './listener-authentication';
 export type { SharedTokenAuthentication } from './listener-authentication';
+export { Promotion, PromotionMode, promotionMarker } from './promotion';
+export type { PromotionEnvironment, PromotionProps, PullRequestOptions } from './promotion';

@@ -1,0 +1,37 @@
+// Example 4: promote an app dev → staging → production, the proof of concept's purpose. Each environment is a
+// Flux Kustomization over one config repo; the version is the field marked `# {"$promotion": "web"}` in each
+// environment's manifests, e.g. `newTag: 1.4.2 # {"$promotion": "web"}` in envs/<env>/kustomization.yaml.
+// When staging has applied a revision and its smoke test passed, production gets the version by pull request.
+import { App, Chart } from 'cdk8s';
+import { GitOpsApp, GitRepository, Kustomization, Promotion, PromotionMode, Task } from 'cdk8s-tekton-flux';
+
+export function build(app: App): App {
+  const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
+  const fleet = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
+  const env = (name: string) => new Kustomization(flux, `web-${name}`, { source: fleet, path: `./envs/${name}`, targetNamespace: `web-${name}`, wait: true });
+
+  const ci = new Chart(app, 'promotion', { namespace: 'ci' });
+  const smoke = new Task(ci, 'web-smoke-test', { description: 'Probe the environment that just applied a version' });
+  const environment = smoke.addParam('environment');
+  const version = smoke.addParam('version');
+  smoke.addStep({
+    name: 'probe',
+    image: 'curlimages/curl:8.10.1',
+    script: `#!/bin/sh\nset -eu\necho "checking ${version} in ${environment}"\ncurl -fsS --retry 5 --retry-all-errors "http://web.web-${environment}.svc.cluster.local/healthz"`,
+  });
+
+  new Promotion(ci, 'web', {
+    app: 'web',
+    repositoryUrl: 'https://github.com/acme/fleet.git',
+    gitTokenSecretName: 'fleet-git',
+    environments: [
+      { name: 'dev', kustomization: env('dev'), path: 'envs/dev' },
+      { name: 'staging', kustomization: env('staging'), path: 'envs/staging', verify: smoke },
+      { name: 'production', kustomization: env('production'), path: 'envs/production', mode: PromotionMode.PULL_REQUEST },
+    ],
+    pullRequests: { provider: 'github', project: 'acme/fleet', tokenSecretName: 'fleet-github' },
+  });
+  return app;
+}
+
+if (require.main === module) build(new GitOpsApp({ outdir: 'dist' })).synth();
