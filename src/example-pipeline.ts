@@ -3,8 +3,11 @@ import { Construct } from 'constructs';
 import { OnError, Pipeline, Task, When } from './tekton';
 
 /**
- * The example CI pipeline of the synth app: clone → lint ∥ unit-test → build → deploy, finally notify.
- * Only `clone` binds anything by hand; every other param and workspace is declared once, on its Task.
+ * The example CI pipeline of the synth app: clone → install → lint ∥ unit-test → build → deploy, finally notify.
+ * Only a few bindings are by hand; every other param and workspace is declared once, on its Task.
+ * `install` runs `npm ci` once, so that lint and unit-test, which run side by side in the same checkout,
+ * never race on node_modules; `notify` reads the pipeline's own `commit` param, which exists whatever failed
+ * (a finally task that reads a result of a task that failed before writing it is skipped by Tekton).
  */
 export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
   const clone = new Task(scope, 'git-clone', { description: 'Clone a repository at a commit' });
@@ -23,6 +26,7 @@ export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
     ].join('\n'),
   });
 
+  const install = nodeTask(scope, 'npm-install', 'npm ci');
   const lint = nodeTask(scope, 'lint', 'npm run lint');
   const unit = nodeTask(scope, 'unit-test', 'npm test');
 
@@ -72,8 +76,9 @@ export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
     timeouts: { pipeline: Duration.hours(1), tasks: Duration.minutes(45), finally: Duration.minutes(10) },
   });
   const cloneTask = pipeline.addTask('clone', { task: clone, retries: 2 });
-  const lintTask = pipeline.addTask('lint', { task: lint, runAfter: [cloneTask] });
-  const unitTask = pipeline.addTask('unit-test', { task: unit, runAfter: [cloneTask], retries: 1, timeout: Duration.minutes(15) });
+  const installTask = pipeline.addTask('install', { task: install, runAfter: [cloneTask], retries: 2 });
+  const lintTask = pipeline.addTask('lint', { task: lint, runAfter: [installTask] });
+  const unitTask = pipeline.addTask('unit-test', { task: unit, runAfter: [installTask], retries: 1, timeout: Duration.minutes(15) });
   const buildTask = pipeline.addTask('build', {
     task: build,
     runAfter: [lintTask, unitTask],
@@ -87,7 +92,8 @@ export function nodeServicePipeline(scope: Construct, id: string): Pipeline {
   });
   pipeline.addFinally('notify', {
     task: notify,
-    params: { status: pipeline.tasksStatus, commit: cloneTask.result('commit') },
+    // the run's commit param, not clone's result: it is there even when clone failed
+    params: { status: pipeline.tasksStatus },
     onError: OnError.CONTINUE,
   });
   pipeline.addResult('digest', buildTask.result('digest'), { description: 'digest of the image built' });
@@ -101,7 +107,7 @@ function nodeTask(scope: Construct, id: string, command: string): Task {
     name: 'run',
     image: 'node:20-bookworm-slim',
     workingDir: `${source.path}/repo`,
-    script: `#!/bin/sh\nset -eu\nnpm ci\n${command}`,
+    script: `#!/bin/sh\nset -eu\n${command}`,
     computeResources: { requests: { cpu: '250m', memory: '512Mi' } },
   });
   return task;

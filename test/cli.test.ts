@@ -60,7 +60,7 @@ describe('simulate: the synth app', () => {
       '  Provider_flux_system_on_push -->|POST| EventListener_ci_on_push',
       '  EventListener_ci_on_push --> trigger_ci_on_push_node_service_ci',
       '  trigger_ci_on_push_node_service_ci -->|PipelineRun| Pipeline_ci_node_service_ci',
-      '    ci_node_service_ci__clone --> ci_node_service_ci__lint',
+      '    ci_node_service_ci__install --> ci_node_service_ci__lint',
       '    ci_node_service_ci__clone -.->|commit| ci_node_service_ci__build',
       '    ci_node_service_ci__build -.->|digest| ci_node_service_ci__deploy',
       '    ci_node_service_ci__notify(["finally: notify"])',

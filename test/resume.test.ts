@@ -94,13 +94,12 @@ function conforms(run: any) {
 
 describe('resume: a failed run again, from where it failed', () => {
   test('a middle task failed: it and what follows run again, fed the earlier results, on the same PVC', () => {
-    const tasks: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Failed', 'notify': 'Succeeded' };
+    const tasks: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'install': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Failed', 'notify': 'Succeeded' };
     const resumed = resumeOf(pipelineRun('Failed', tasks), taskRunsOf(tasks));
     expect(tasksOf(resumed)).toEqual(['unit-test', 'build', 'deploy']);
-    expect(task(resumed, 'unit-test').runAfter).toBeUndefined(); // clone is done
+    expect(task(resumed, 'unit-test').runAfter).toBeUndefined(); // install is done
     expect(task(resumed, 'build').runAfter).toEqual(['unit-test']);
     expect(task(resumed, 'build').params).toContainEqual({ name: 'commit', value: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' });
-    expect(task(resumed, 'notify').params).toContainEqual({ name: 'commit', value: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' });
     expect(resumed.spec.workspaces).toEqual([{ name: 'source', persistentVolumeClaim: { claimName: PVC } }]);
     expect(resumed.spec.params).toEqual(pipelineRun('Failed', tasks).spec.params);
     expect(resumed.spec.taskRunTemplate).toEqual({ serviceAccountName: 'on-push-run' });
@@ -113,13 +112,13 @@ describe('resume: a failed run again, from where it failed', () => {
   test('a retried task that failed on its last attempt runs again with everything after it', () => {
     const tasks: { [t: string]: Outcome } = { clone: 'Failed', notify: 'Succeeded' };
     const resumed = resumeOf(pipelineRun('Failed', tasks), taskRunsOf(tasks, { clone: 2 }));
-    expect(tasksOf(resumed)).toEqual(['clone', 'lint', 'unit-test', 'build', 'deploy']);
+    expect(tasksOf(resumed)).toEqual(['clone', 'install', 'lint', 'unit-test', 'build', 'deploy']);
     expect(task(resumed, 'build').params).toContainEqual({ name: 'commit', value: '$(tasks.clone.results.commit)' });
     conforms(resumed);
   });
 
   test('a cancelled run: the cancelled task and those that never started run', () => {
-    const tasks: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Cancelled' };
+    const tasks: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'install': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Cancelled' };
     const resumed = resumeOf(pipelineRun('Cancelled', tasks), taskRunsOf(tasks));
     expect(tasksOf(resumed)).toEqual(['unit-test', 'build', 'deploy']);
     expect(resumed.spec.status).toBeUndefined(); // the new run is not cancelled
@@ -127,7 +126,7 @@ describe('resume: a failed run again, from where it failed', () => {
   });
 
   test('--from <task>: that task and everything after it run again, even after a success', () => {
-    const tasks: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Succeeded', 'build': 'Succeeded', 'deploy': 'Succeeded', 'notify': 'Succeeded' };
+    const tasks: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'install': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Succeeded', 'build': 'Succeeded', 'deploy': 'Succeeded', 'notify': 'Succeeded' };
     const resumed = resumeOf(pipelineRun('Succeeded', tasks), taskRunsOf(tasks), { from: 'build' });
     expect(tasksOf(resumed)).toEqual(['build', 'deploy']);
     expect(task(resumed, 'build').runAfter).toBeUndefined();
@@ -136,25 +135,25 @@ describe('resume: a failed run again, from where it failed', () => {
   });
 
   test('where resuming cannot be right, it says why', () => {
-    const all: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Succeeded', 'build': 'Succeeded', 'deploy': 'Succeeded', 'notify': 'Failed' };
+    const all: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'install': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Succeeded', 'build': 'Succeeded', 'deploy': 'Succeeded', 'notify': 'Failed' };
     expect(() => resumeOf(pipelineRun('Failed', all), taskRunsOf(all)))
       .toThrow(`PipelineRun ${RUN}: every task succeeded; only finally tasks failed. Use rerun, or --from <task>`);
     expect(() => resumeOf(pipelineRun('Succeeded', all), taskRunsOf(all))).toThrow('succeeded: there is nothing to resume');
     expect(() => resumeOf(pipelineRun('Failed', all), taskRunsOf(all), { from: 'biuld' })).toThrow("--from biuld: the pipeline has no task 'biuld'");
     // an emptyDir written by a finished task and read by one that runs again
-    const tasks: { [t: string]: Outcome } = { clone: 'Succeeded', lint: 'Failed' };
+    const tasks: { [t: string]: Outcome } = { clone: 'Succeeded', install: 'Failed' };
     const run = pipelineRun('Failed', tasks);
     run.spec.workspaces = [{ name: 'source', emptyDir: {} } as any];
     expect(() => resumeOf(run, taskRunsOf(tasks))).toThrow("workspace 'source' is an emptyDir: what 'clone' wrote there is gone");
     // a result the kept tasks need, which the TaskRun does not have
-    const noResult = taskRunsOf({ 'clone': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Failed' });
+    const noResult = taskRunsOf({ 'clone': 'Succeeded', 'install': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Failed' });
     delete (noResult[0].status as any).results;
     expect(() => resumeOf(pipelineRun('Failed', tasks), noResult))
       .toThrow("uses $(tasks.clone.results.commit), but the TaskRun of 'clone' has no result 'commit': resume from 'clone' (--from clone)");
   });
 
   test('the CLI reads the run and its TaskRuns as kubectl prints them (a List), and drops Chains and Results annotations', () => {
-    const tasks: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Failed' };
+    const tasks: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'install': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Failed' };
     const input = `${stringify(pipelineRun('Failed', tasks))}---\n${stringify({ apiVersion: 'v1', kind: 'List', items: taskRunsOf(tasks) })}`;
     let out = '';
     let err = '';

@@ -50,15 +50,15 @@ func TestSynthApp(t *testing.T) {
 		if got := param(trs["deploy"], "digest"); got != kubelet.ResultValue("build", "digest") {
 			t.Errorf("deploy got digest %q, want build's result", got)
 		}
-		if got := param(trs["notify"], "commit"); got != commit {
-			t.Errorf("finally task notify got commit %q, want clone's result %q", got, commit)
+		if got := param(trs["notify"], "commit"); got != "4b825dc642cb6eb9a060e54bf8d69288fbee4904" {
+			t.Errorf("finally task notify got commit %q, want the run's commit param", got)
 		}
 		if len(ci.Status.Results) != 1 || ci.Status.Results[0].Value.StringVal != kubelet.ResultValue("build", "digest") {
 			t.Errorf("pipeline result digest: %+v", ci.Status.Results)
 		}
 	})
 	t.Run("when and finally run as declared", func(t *testing.T) {
-		for _, name := range []string{"clone", "lint", "unit-test", "build", "deploy", "notify"} {
+		for _, name := range []string{"clone", "install", "lint", "unit-test", "build", "deploy", "notify"} {
 			if _, ok := trs[name]; !ok {
 				t.Errorf("task %s did not run: %s", name, describeRun(t, ci))
 			}
@@ -122,6 +122,28 @@ func TestSynthApp(t *testing.T) {
 		failed = pr
 	})
 
+	t.Run("when clone fails, the finally task still reports (it reads no result of clone)", func(t *testing.T) {
+		env.kubelet.FailTask("clone", true)
+		defer env.kubelet.FailTask("clone", false)
+		sink := sinkFor(t, s, s.events[0].Listener)
+		created := post(t, sink, withRevision(s.events[0].Body, "main@sha1:5555555555555555555555555555555555555555"), fluxHeaders(t, s, sink), 1)
+		if len(created) != 1 {
+			t.Fatalf("want one run, the listener created %d", len(created))
+		}
+		pr := waitDone(t, "ci", created[0].Name)
+		stage("reconcile dist", "with clone failing: %s (clone attempts: %d)", describeRun(t, pr), env.kubelet.Attempts(pr.Name, "clone"))
+		trs := taskRuns(t, pr)
+		if got := env.kubelet.Attempts(pr.Name, "clone"); got != 3 {
+			t.Errorf("clone ran %d times, want 3 (retries: 2)", got)
+		}
+		if _, ok := trs["notify"]; !ok {
+			t.Fatalf("finally task notify was skipped when clone failed: %s", describeRun(t, pr))
+		}
+		if got := param(trs["notify"], "status"); got != "Failed" {
+			t.Errorf("notify got status %q, want Failed", got)
+		}
+	})
+
 	t.Run("resume runs only what failed and what follows, fed the earlier results, and succeeds", func(t *testing.T) {
 		if failed == nil {
 			t.Fatal("no failed run to resume (see the test above)")
@@ -140,7 +162,7 @@ func TestSynthApp(t *testing.T) {
 			t.Fatalf("the resumed run did not succeed: %s", describeRun(t, pr))
 		}
 		trs := taskRuns(t, pr)
-		for _, done := range []string{"clone", "lint"} {
+		for _, done := range []string{"clone", "install", "lint"} {
 			if _, ok := trs[done]; ok {
 				t.Errorf("%s ran again although it had succeeded", done)
 			}

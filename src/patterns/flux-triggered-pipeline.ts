@@ -14,6 +14,7 @@ export interface FluxListenerTls {
   /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
   readonly providerCaSecretName: string;
 }
+import { TriggerTemplate } from '../triggers/trigger-template';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
 import { PrunerConfig } from './pruner-config';
 import { ParamType, ParamValue } from '../tekton/params';
@@ -22,9 +23,8 @@ import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } 
 import { WorkspaceBinding } from '../tekton/workspace-binding';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 import { Interceptor } from '../triggers/interceptor';
-import { TriggerBinding } from '../triggers/trigger-binding';
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
-import { TriggerTemplate } from '../triggers/trigger-template';
+import { TriggerBinding } from '../triggers/trigger-binding';
 
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';
