@@ -27,7 +27,7 @@ const project = new typescript.TypeScriptProject({
   entrypoint: 'lib/src/index.js',
   entrypointTypes: 'lib/src/index.d.ts',
   bin: { 'cdk8s-tekton-flux': 'lib/src/cli/bin.js' },
-  deps: ['@bufbuild/cel@0.6.1', '@bufbuild/protobuf@2.17.0', 'yaml@2.9.1', 'js-yaml@5.5.0'],
+  deps: ['@bufbuild/cel@0.6.1', '@bufbuild/protobuf@2.17.0', 'yaml@2.9.1', 'js-yaml@5.5.0', 're2js@2.10.0'],
   // The app that uses this library brings cdk8s, constructs and cdk8s-plus-28 (as cdk8s-plus does): a second
   // copy nested under this package makes the app's resolver miss this library's `Lazy` values (`instanceof`)
   // and synth fails, so they are peers. The ranges start at the oldest versions checked (see docs/design.md);

@@ -21,7 +21,8 @@ export function suggest(name: string, known: string[], how: string): string {
   return known.length ? `declare it with ${how}('${name}') (declared: ${known.join(', ')})` : `declare it with ${how}('${name}')`;
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance, for did-you-mean. */
+export function distance(a: string, b: string): number {
   const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) dp[0][j] = j;
   for (let i = 1; i <= a.length; i++) {

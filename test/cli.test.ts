@@ -234,3 +234,75 @@ describe('the bin', () => {
     expect(status).toBe(1);
   });
 });
+
+describe('CLI conventions and hostile input', () => {
+  const dist = tempDir();
+  buildApp(new GitOpsApp({ outdir: dist })).synth();
+
+  test('--help for every command, --version, did-you-mean, errors and usage on stderr', () => {
+    for (const command of ['simulate', 'graph', 'resume', 'rerun']) {
+      const r = cli(command, '--help');
+      expect({ command, code: r.code, err: r.err }).toEqual({ command, code: 0, err: '' });
+      expect(r.out).toContain(`cdk8s-tekton-flux ${command}`);
+    }
+    expect(cli('--version').out.trim()).toBe(JSON.parse(fs.readFileSync(path.join(__dirname, '../package.json'), 'utf8')).version);
+    const typo = cli('simulte');
+    expect({ code: typo.code, out: typo.out }).toEqual({ code: 2, out: '' });
+    expect(typo.err).toContain("unknown command 'simulte': did you mean 'simulate'?");
+    const none = cli();
+    expect({ code: none.code, out: none.out }).toEqual({ code: 2, out: '' });
+    expect(none.err).toContain('usage:');
+  });
+
+  test('--source builds the event Flux would send for your own source', () => {
+    const r = cli('simulate', '--source', 'GitRepository/flux-system/app-repo', '--revision', `main@sha1:${sha}`, dist);
+    expect(r.code).toBe(0);
+    expect(r.runs.map((x: any) => x.metadata.name)).toEqual([`node-service-ci-${sha.slice(0, 12)}`]);
+    expect(cli('simulate', '--source', 'GitRepository/app-repo', '--revision', 'x', dist).err).toContain('is not <Kind>/<namespace>/<name>');
+  });
+
+  test('a folder with a link loop, a FIFO and a link to a device finishes at once; an event file is never echoed', () => {
+    const dir = tempDir('hostile-');
+    fs.copyFileSync(path.join(dist, 'ci.k8s.yaml'), path.join(dir, 'ci.k8s.yaml'));
+    fs.copyFileSync(path.join(dist, 'flux-system.k8s.yaml'), path.join(dir, 'flux-system.k8s.yaml'));
+    fs.symlinkSync('.', path.join(dir, 'self'));
+    fs.symlinkSync('/dev/zero', path.join(dir, 'zero.yaml'));
+    execFileSync('mkfifo', [path.join(dir, 'pipe.yaml')]);
+    const r = cli('simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), dir);
+    expect(r.code).toBe(0);
+    expect(r.runs).toHaveLength(1); // the loop is not followed: one run, not one per path
+    const fifo = cli('simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), path.join(dir, 'pipe.yaml'));
+    expect(fifo.err).toContain('not a regular file');
+    const secret = path.join(dir, 'secret.json');
+    fs.writeFileSync(secret, 'root:$y$j9T$hunter2:19000:0:99999:7:::\n');
+    const leak = cli('simulate', '--event', secret, dist);
+    expect(leak.code).toBe(2);
+    expect(leak.err).not.toContain('hunter2');
+    expect(leak.err).toContain('is not JSON');
+  });
+
+  test("an Alert pattern is Go's regexp (linear time): ^(a+)+$ on a long message finishes at once", () => {
+    const dir = tempDir('regex-');
+    // the Alerts are in the ci chart's file (with namespace flux-system)
+    const text = fs.readFileSync(path.join(dist, 'ci.k8s.yaml'), 'utf8').split('eventSeverity: info').join('eventSeverity: info\n  inclusionList:\n    - "^(a+)+$"');
+    fs.writeFileSync(path.join(dir, 'ci.k8s.yaml'), text);
+    fs.copyFileSync(path.join(dist, 'flux-system.k8s.yaml'), path.join(dir, 'flux-system.k8s.yaml'));
+    const e = JSON.parse(fs.readFileSync(path.join(events, 'gitrepository-new-artifact.json'), 'utf8'));
+    e.message = `${'a'.repeat(5000)}!`;
+    const file = path.join(dir, 'event.json');
+    fs.writeFileSync(file, JSON.stringify(e));
+    const start = Date.now();
+    const r = cli('simulate', '--event', file, dir);
+    expect(Date.now() - start).toBeLessThan(5000);
+    expect(r.code).toBe(1); // the message does not match: nothing runs
+  });
+
+  test("an overlay key '__proto__.default' is a key, not a prototype", () => {
+    const dir = tempDir('proto-');
+    const text = fs.readFileSync(path.join(dist, 'ci.k8s.yaml'), 'utf8').replace('key: flux-revision-id', 'key: __proto__.default');
+    fs.writeFileSync(path.join(dir, 'ci.k8s.yaml'), text);
+    fs.copyFileSync(path.join(dist, 'flux-system.k8s.yaml'), path.join(dir, 'flux-system.k8s.yaml'));
+    cli('simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), dir);
+    expect(({} as any).default).toBeUndefined();
+  });
+});

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { stringify } from 'yaml';
 import { loadObjects, parseObjects } from './load';
+import { distance } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
 import { rerunOf } from '../simulate/rerun';
 import { resumeOf } from '../simulate/resume';
@@ -10,7 +11,9 @@ import { SecretStore } from '../simulate/tekton-cel';
 
 const USAGE = `usage:
   cdk8s-tekton-flux simulate --event <flux-event.json> [--secret <ns>/<name>:<key>=<value>]... [dir|file]
-      Follows a Flux event through the objects (default: dist/) and prints the runs it creates as YAML.
+  cdk8s-tekton-flux simulate --source <Kind>/<namespace>/<name> --revision <revision> [--reason <reason>] [dir|file]
+      Follows a Flux event through the objects (default: dist/) and prints the runs it creates as YAML;
+      --source builds the event Flux would post for that object's new revision.
   cdk8s-tekton-flux graph [dir|file]
       Prints the trigger chain and each pipeline's task DAG as Mermaid.
   cdk8s-tekton-flux resume [--from <task>] [file...|-]
@@ -23,6 +26,8 @@ const USAGE = `usage:
   cdk8s-tekton-flux rerun [file|-]
       Reads PipelineRuns as the cluster returns them (default: standard input) and prints new runs with the
       same inputs, for: kubectl get pipelinerun <run> -o yaml | cdk8s-tekton-flux rerun | kubectl create -f -
+
+  cdk8s-tekton-flux --version | --help
 
 exit codes: 0 ok, 1 nothing triggered or a broken chain, 2 usage or unreadable input`;
 
@@ -39,22 +44,63 @@ export interface CliIO {
 
 class UsageError extends Error {}
 
+const COMMANDS = ['simulate', 'graph', 'resume', 'rerun'];
+
+/** The usage of one command: its lines of USAGE. */
+function usageOf(command: string): string {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  cdk8s-tekton-flux ${command} `) || l === `  cdk8s-tekton-flux ${command}`);
+  let end = start + 1;
+  while (end < lines.length && (lines[end].startsWith('      ') || lines[end].startsWith(`  cdk8s-tekton-flux ${command} `))) end++;
+  return `usage:\n${lines.slice(start, end).join('\n')}\n\n${lines[lines.length - 1]}`;
+}
+
+function version(): string {
+  // lib/src/cli/main.js → the package's package.json
+  for (const candidate of ['../../../package.json', '../../package.json']) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(candidate).version;
+    } catch {
+      // try the next layout
+    }
+  }
+  return 'unknown';
+}
+
+function closest(word: string, known: string[]): string | undefined {
+  return known.map((k) => [k, distance(word, k)] as const).filter(([, n]) => n <= 2).sort((x, y) => x[1] - y[1])[0]?.[0];
+}
+
 /** Runs the CLI; returns the exit code. */
 export function runCli(argv: string[], io: CliIO): number {
   try {
     const [command, ...rest] = argv;
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === undefined) {
+      io.err(`${USAGE}\n`);
+      return 2;
+    }
+    if (command === '--help' || command === '-h' || command === 'help') {
       io.out(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+      return 0;
+    }
+    if (command === '--version' || command === '-v' || command === 'version') {
+      io.out(`${version()}\n`);
+      return 0;
+    }
+    if (COMMANDS.includes(command) && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(`${usageOf(command)}\n`);
+      return 0;
     }
     if (command === 'simulate') return simulate(rest, io);
     if (command === 'graph') return graph(rest, io);
     if (command === 'rerun') return rerun(rest, io);
     if (command === 'resume') return resume(rest, io);
-    throw new UsageError(`unknown command '${command}'`);
+    const guess = closest(command, COMMANDS);
+    throw new UsageError(`unknown command '${command}'${guess ? `: did you mean '${guess}'?` : ''}`);
   } catch (e: any) {
     io.err(`cdk8s-tekton-flux: ${e.message}\n`);
-    if (e instanceof UsageError) io.err(`${USAGE}\n`);
+    if (e instanceof UsageError) io.err(`${COMMANDS.includes(argv[0]) ? usageOf(argv[0]) : USAGE}\n`);
     return 2;
   }
 }
@@ -70,17 +116,17 @@ function args(argv: string[], options: any): { values: { [name: string]: any }; 
 function simulate(argv: string[], io: CliIO): number {
   const { values, positionals } = args(argv, {
     event: { type: 'string' },
+    source: { type: 'string' },
+    revision: { type: 'string' },
+    reason: { type: 'string' },
     secret: { type: 'string', multiple: true },
   });
-  if (!values.event) throw new UsageError('simulate needs --event <flux-event.json>');
+  if (!values.event && !values.source) throw new UsageError('simulate needs --event <flux-event.json>, or --source <Kind>/<namespace>/<name> --revision <revision>');
+  if (values.event && values.source) throw new UsageError('give either --event or --source, not both');
   if (positionals.length > 1) throw new UsageError('simulate takes one folder or file');
-  let event: any;
-  try {
-    event = JSON.parse(fs.readFileSync(values.event as string, 'utf8'));
-  } catch (e: any) {
-    throw new Error(`cannot read the event ${values.event}: ${e.message}`);
-  }
-  if (!event?.involvedObject?.kind) throw new Error(`${values.event} is not a Flux event (no involvedObject.kind)`);
+  const event = values.source
+    ? eventFor(values.source as string, values.revision as string | undefined, values.reason as string | undefined)
+    : readEvent(values.event as string);
   const objects = loadObjects(positionals[0] ?? 'dist');
   const result = simulateEvent(objects, event, { secrets: parseSecrets((values.secret as string[] | undefined) ?? []) });
   for (const line of result.trace) io.err(`# ${line}\n`);
@@ -118,6 +164,47 @@ function resume(argv: string[], io: CliIO): number {
   if (runs.length !== 1) throw new Error(`resume needs exactly one PipelineRun (and its TaskRuns); the input holds ${runs.length}`);
   io.out(stringify(resumeOf(runs[0], objects.filter((o) => o?.kind === 'TaskRun'), { from: values.from as string | undefined })));
   return 0;
+}
+
+/** Reads a Flux event file; never echoes its content (it may not be an event at all). */
+function readEvent(file: string): any {
+  let text: string;
+  try {
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw new Error('not a regular file');
+    if (stat.size > 1024 * 1024) throw new Error('larger than 1 MiB: Flux events are a few hundred bytes');
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e: any) {
+    throw new Error(`cannot read the event ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }
+  let event: any;
+  try {
+    event = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not JSON: give a Flux event as notification-controller posts it (see test/fixtures/flux-events), or use --source`);
+  }
+  if (!event?.involvedObject?.kind) throw new Error(`${file} is not a Flux event (no involvedObject.kind)`);
+  return event;
+}
+
+/** The event Flux would post for a source's new revision (both metadata formats), for `--source`. */
+function eventFor(source: string, revision: string | undefined, reason: string | undefined): any {
+  const m = /^([A-Za-z]+)\/([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(source);
+  if (!m) throw new UsageError(`--source '${source}' is not <Kind>/<namespace>/<name>, e.g. GitRepository/flux-system/app-repo`);
+  if (!revision) throw new UsageError('--source needs --revision, e.g. main@sha1:4b825dc642cb6eb9a060e54bf8d69288fbee4904');
+  const [, kind, namespace, name] = m;
+  const group = /Kustomization/.test(kind) ? 'kustomize.toolkit.fluxcd.io' : /HelmRelease/.test(kind) ? 'helm.toolkit.fluxcd.io' : 'source.toolkit.fluxcd.io';
+  const controller = group.split('.')[0];
+  return {
+    involvedObject: { apiVersion: `${group}/v1`, kind, name, namespace },
+    severity: 'info',
+    timestamp: '2026-01-01T00:00:00Z',
+    message: kind === 'Kustomization' ? 'Reconciliation finished' : `stored artifact for revision '${revision}'`,
+    reason: reason ?? (kind === 'Kustomization' ? 'ReconciliationSucceeded' : kind === 'HelmRelease' ? 'UpgradeSucceeded' : 'NewArtifact'),
+    metadata: { revision, [`${group}/revision`]: revision },
+    reportingController: `${controller}-controller`,
+    reportingInstance: `${controller}-controller-0`,
+  };
 }
 
 /** `ns/name:key=value` → store. */

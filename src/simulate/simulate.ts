@@ -1,4 +1,5 @@
 import { createHmac } from 'crypto';
+import { RE2JS } from 're2js';
 import { parse as parseYaml } from 'yaml';
 import { SecretStore, canonicalHeader, evaluateCel } from './tekton-cel';
 
@@ -127,15 +128,27 @@ function alertMatches(alert: Obj, event: any, trace: string[]): boolean {
     return false;
   }
   const message = String(event.message ?? '');
-  if (spec.inclusionList?.length && !spec.inclusionList.some((r: string) => new RegExp(r).test(message))) {
+  if (spec.inclusionList?.length && !spec.inclusionList.some((r: string) => goRegexpFind(r, message))) {
     trace.push(`Alert ${ns}/${alert.metadata.name}: the message matches no inclusionList entry`);
     return false;
   }
-  if (spec.exclusionList?.some((r: string) => new RegExp(r).test(message))) {
+  if (spec.exclusionList?.some((r: string) => goRegexpFind(r, message))) {
     trace.push(`Alert ${ns}/${alert.metadata.name}: the message matches an exclusionList entry`);
     return false;
   }
   return true;
+}
+
+/**
+ * Whether Go's `regexp.MatchString(pattern, text)` is true, as notification-controller tests an Alert's
+ * lists: RE2 syntax and linear-time matching (re2js), so a pattern like `^(a+)+$` cannot backtrack for ages.
+ */
+function goRegexpFind(pattern: string, text: string): boolean {
+  try {
+    return RE2JS.compile(pattern).matcher(text).find();
+  } catch (e: any) {
+    throw new Error(`the Alert pattern '${pattern}' is not a valid Go regular expression: ${e.message}`);
+  }
 }
 
 /** `http://el-<name>.<ns>.svc.cluster.local:8080` (or `https://…:8443`) → { name, namespace }. */
@@ -272,11 +285,16 @@ function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { 
   return { note: `fires: ${objects.map((o: any) => o.kind).join(', ')} from TriggerTemplate '${templateRef}'`, objects };
 }
 
+/** Sets `a.b.c` in `target`, as Triggers does for an overlay key; own properties only, so `__proto__` is a key like any other. */
 function setPath(target: { [key: string]: unknown }, key: string, value: unknown) {
   const parts = key.split('.');
   let node: any = target;
-  for (const p of parts.slice(0, -1)) node = node[p] ??= {};
-  node[parts[parts.length - 1]] = value;
+  const own = (o: any, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const p of parts.slice(0, -1)) {
+    if (!Object.prototype.hasOwnProperty.call(node, p) || typeof node[p] !== 'object' || node[p] === null) own(node, p, {});
+    node = node[p];
+  }
+  own(node, parts[parts.length - 1], value);
 }
 
 /** `$(body.a.b)`, `$(header.X)`, `$(extensions.k)` in a binding value. */
