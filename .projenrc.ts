@@ -102,7 +102,9 @@ project.npmignore?.exclude('/dist/', '/imports/**/*.ts', '!/imports/**/*.d.ts', 
 // The version the changelog describes (no release automation here: bump it with the changelog).
 project.package.addVersion('0.2.0');
 project.addFields({
-  files: ['lib/**/*.js', 'lib/**/*.d.ts', 'README.md', 'docs/'],
+  // The library alone (not this repo's synth app), and every file the README links to, so links work on npm.
+  files: ['lib/**/*.js', 'lib/**/*.d.ts', '!lib/src/main.*', '!lib/src/example-pipeline.*', 'README.md', 'CHANGELOG.md', 'docs/',
+    'examples/', 'bench/RESULTS.md', 'test/fixtures/flux-events/'],
 });
 
 new YamlFile(project, 'cdk8s.yaml', {

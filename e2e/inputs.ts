@@ -95,7 +95,10 @@ function main(out: string) {
       set.build(new GitOpsApp({ outdir: manifests })).synth();
     }
     const app = set.build(new App({ outdir: path.join(dir, 'unused') }));
-    const intended = app.charts.flatMap((c) => c.toJson());
+    // what GitOpsApp adds to the charts' objects (the Namespaces), as written
+    const written = fs.existsSync(path.join(manifests, '_namespaces.k8s.yaml'))
+      ? parseAllDocuments(fs.readFileSync(path.join(manifests, '_namespaces.k8s.yaml'), 'utf8')).map((d) => d.toJS()) : [];
+    const intended = [...app.charts.flatMap((c) => c.toJson()), ...written];
     fs.writeFileSync(path.join(dir, 'intended.json'), JSON.stringify(intended, null, 1));
     const objects = readYamlFolder(manifests);
     const events = set.events.map(({ fixture, patch, listener }) => {

@@ -16,7 +16,19 @@ export interface GitOpsAppProps extends Omit<AppProps, 'outdir'> {
    * @default 'dist'
    */
   readonly outdir?: string;
+  /**
+   * Write a Namespace for every namespace the app's objects are in (`_namespaces.k8s.yaml`), so that a
+   * fresh cluster accepts `dist/` (Flux applies Namespaces first). Namespaces a cluster has by itself or by
+   * its installs (`default`, `kube-*`, `flux-system`, `tekton-pipelines`) and those the app defines are left
+   * out; the Namespaces are marked `kustomize.toolkit.fluxcd.io/prune: disabled`, so that Flux never deletes
+   * a namespace (and everything in it) when the app stops using it.
+   * @default true
+   */
+  readonly namespaces?: boolean;
 }
+
+/** Namespaces a cluster running Flux and Tekton has without this app. */
+const CLUSTER_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', 'flux-system', 'tekton-pipelines']);
 
 /**
  * A cdk8s `App` that publishes its output so that Flux's folder is never lost or half-written.
@@ -31,12 +43,14 @@ export interface GitOpsAppProps extends Omit<AppProps, 'outdir'> {
 export class GitOpsApp extends App {
   /** The folder that receives the published manifests. */
   public readonly publishDir: string;
+  private readonly writeNamespaces: boolean;
 
   constructor(props: GitOpsAppProps = {}) {
     const publishDir = path.resolve(props.outdir ?? 'dist');
     // cdk8s writes nothing here (synth captures the output in memory); App needs a folder to name.
     super({ yamlOutputType: YamlOutputType.FILE_PER_CHART, ...props, outdir: path.join(os.tmpdir(), `cdk8s-tekton-flux-${process.pid}`) });
     this.publishDir = publishDir;
+    this.writeNamespaces = props.namespaces ?? true;
   }
 
   public synth(): void {
@@ -65,14 +79,30 @@ export class GitOpsApp extends App {
    */
   private render(): Files {
     const files: Files = new Map();
+    const used = new Set<string>();
+    const defined = new Set<string>();
     const save = Yaml.save;
     // serialized as each chart is rendered, so that the documents of one chart can be freed before the next
-    Yaml.save = (file: string, docs: any[]) => { files.set(path.basename(file), toKubernetesYaml(docs)); };
+    Yaml.save = (file: string, docs: any[]) => {
+      for (const d of docs) {
+        if (d?.metadata?.namespace) used.add(d.metadata.namespace);
+        if (d?.kind === 'Namespace' && d.apiVersion === 'v1') defined.add(d.metadata?.name);
+      }
+      files.set(path.basename(file), toKubernetesYaml(docs));
+    };
     try {
       super.synth();
     } finally {
       Yaml.save = save;
       fs.rmSync(this.outdir, { recursive: true, force: true });
+    }
+    const namespaces = [...used].filter((n) => !CLUSTER_NAMESPACES.has(n) && !defined.has(n)).sort();
+    if (this.writeNamespaces && namespaces.length) {
+      files.set('_namespaces.k8s.yaml', toKubernetesYaml(namespaces.map((name) => ({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
+      }))));
     }
     return files;
   }

@@ -19,7 +19,7 @@ describe('GitOpsApp: synth into dist/', () => {
   test('the synth app writes one file per chart, and nothing else', () => {
     const out = tempDir();
     buildApp(new GitOpsApp({ outdir: out })).synth();
-    expect(fs.readdirSync(out).sort()).toEqual(['ci.k8s.yaml', 'flux-system.k8s.yaml']);
+    expect(fs.readdirSync(out).sort()).toEqual(['_namespaces.k8s.yaml', 'ci.k8s.yaml', 'flux-system.k8s.yaml']);
     expect(fs.readFileSync(path.join(out, 'ci.k8s.yaml'), 'utf8')).toContain('kind: Pipeline');
   });
 
@@ -34,9 +34,9 @@ describe('GitOpsApp: synth into dist/', () => {
   test('a chart removed from the app removes its file', () => {
     const out = tempDir();
     appWithCharts(out, ['alpha', 'beta']).synth();
-    expect(fs.readdirSync(out).sort()).toEqual(['alpha.k8s.yaml', 'beta.k8s.yaml']);
+    expect(fs.readdirSync(out).sort()).toEqual(['_namespaces.k8s.yaml', 'alpha.k8s.yaml', 'beta.k8s.yaml']);
     appWithCharts(out, ['alpha']).synth();
-    expect(fs.readdirSync(out)).toEqual(['alpha.k8s.yaml']);
+    expect(fs.readdirSync(out).sort()).toEqual(['_namespaces.k8s.yaml', 'alpha.k8s.yaml']);
   });
 
   test('an app that fails validation leaves dist/ untouched (same bytes, same files)', () => {
@@ -64,7 +64,7 @@ describe('GitOpsApp: synth into dist/', () => {
   test('a synth into a missing folder creates it', () => {
     const out = path.join(tempDir(), 'nested', 'dist');
     appWithCharts(out, ['alpha']).synth();
-    expect(fs.readdirSync(out)).toEqual(['alpha.k8s.yaml']);
+    expect(fs.readdirSync(out).sort()).toEqual(['_namespaces.k8s.yaml', 'alpha.k8s.yaml']);
   });
 
   test('under `cdk8s synth`, the staged manifests are also left in $CDK8S_OUTDIR for the CLI', () => {
@@ -76,7 +76,22 @@ describe('GitOpsApp: synth into dist/', () => {
     } finally {
       delete process.env.CDK8S_OUTDIR;
     }
-    expect(fs.readdirSync(cli)).toEqual(['alpha.k8s.yaml']);
+    expect(fs.readdirSync(cli).sort()).toEqual(['_namespaces.k8s.yaml', 'alpha.k8s.yaml']);
     expect(snapshotDir(cli)).toEqual(snapshotDir(out));
+  });
+
+  test('Namespaces for the namespaces the objects use: not those a cluster has, not those the app defines; opt-out', () => {
+    const out = tempDir();
+    const app = appWithCharts(out, ['alpha', 'flux-system', 'default']);
+    new ApiObject(Chart.of(app.node.findChild('alpha') as Chart), 'ns', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'alpha' } });
+    new ApiObject(Chart.of(app.node.findChild('alpha') as Chart), 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'team-b' } });
+    app.synth();
+    expect(fs.readFileSync(path.join(out, '_namespaces.k8s.yaml'), 'utf8')).toBe(
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-b\n  annotations:\n    kustomize.toolkit.fluxcd.io/prune: disabled\n');
+    const off = tempDir();
+    const plain = new GitOpsApp({ outdir: off, namespaces: false });
+    new Task(new Chart(plain, 'ci', { namespace: 'ci' }), 't').addStep({ name: 's', image: 'busybox:1.36', script: 'true' });
+    plain.synth();
+    expect(fs.readdirSync(off)).toEqual(['ci.k8s.yaml']);
   });
 });

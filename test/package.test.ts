@@ -1,4 +1,6 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../package.json'), 'utf8'));
@@ -21,5 +23,36 @@ describe('the npm package', () => {
     expect(pkg.types).toBe('lib/src/index.d.ts');
     expect(pkg.bin).toEqual({ 'cdk8s-tekton-flux': 'lib/src/cli/bin.js' });
     expect(pkg.files).toEqual(expect.arrayContaining(['lib/**/*.js', 'lib/**/*.d.ts']));
+  });
+});
+
+describe('the packed tarball', () => {
+  const root = path.resolve(__dirname, '..');
+  // `npm pack --dry-run --json` lists what would be published, without building or writing anything
+  const listing = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }));
+  const files: string[] = listing[0].files.map((f: any) => f.path);
+
+  test("ships the library alone: not this repo's synth app", () => {
+    // lib/ may not be built yet: pack a copy of package.json over stub files of each kind
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-'));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
+    fs.mkdirSync(path.join(dir, 'lib/src/cli'), { recursive: true });
+    for (const f of ['index.js', 'index.d.ts', 'main.js', 'main.d.ts', 'example-pipeline.js', 'cli/bin.js']) fs.writeFileSync(path.join(dir, 'lib/src', f), '');
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8' }))[0].files
+      .map((f: any) => f.path).filter((f: string) => f.startsWith('lib/'));
+    expect(packed.sort()).toEqual(['lib/src/cli/bin.js', 'lib/src/index.d.ts', 'lib/src/index.js']);
+  });
+
+  test('every relative link of the README points to a file in the package', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/\]\(((?!https?:|#)[^)#]+)/g)].map((m) => m[1].replace(/^\.\//, ''));
+    expect(links.length).toBeGreaterThan(3);
+    const missing = links.filter((l) => !files.some((f) => f === l || f.startsWith(l.endsWith('/') ? l : `${l}/`)));
+    expect(missing).toEqual([]);
+  });
+
+  test('a real version, with a changelog entry', () => {
+    expect(pkg.version).not.toBe('0.0.0');
+    expect(fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8')).toContain(`## ${pkg.version}`);
   });
 });

@@ -19,12 +19,12 @@ import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
 import { WorkspaceBinding } from '../tekton/workspace-binding';
-import { Interceptor } from '../triggers/interceptor';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
+import { Interceptor } from '../triggers/interceptor';
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
-import { TriggerBinding } from '../triggers/trigger-binding';
 import { TriggerTemplate } from '../triggers/trigger-template';
+import { TriggerBinding } from '../triggers/trigger-binding';
 
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';
