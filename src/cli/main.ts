@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { stringify } from 'yaml';
+import { initProject } from './init';
 import { loadObjects, parseObjects } from './load';
 import { distance } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
@@ -10,6 +11,10 @@ import { simulateEvent } from '../simulate/simulate';
 import { SecretStore } from '../simulate/tekton-cel';
 
 const USAGE = `usage:
+  cdk8s-tekton-flux init [dir]
+      Writes a team's CI repository into an empty folder (default: the current one): main.ts with a pipeline
+      that a GitRepository triggers and a GitOpsSync, a safe cdk8s.yaml, a .gitignore that keeps dist/, and
+      ci.sh, which fails when dist/ is out of date. Then: npm install && npm run synth
   cdk8s-tekton-flux simulate --event <flux-event.json> [--secret <ns>/<name>:<key>=<value>]... [dir|file]
   cdk8s-tekton-flux simulate --source <Kind>/<namespace>/<name> --revision <revision> [--reason <reason>] [dir|file]
       Follows a Flux event through the objects (default: dist/) and prints the runs it creates as YAML;
@@ -44,7 +49,7 @@ export interface CliIO {
 
 class UsageError extends Error {}
 
-const COMMANDS = ['simulate', 'graph', 'resume', 'rerun'];
+const COMMANDS = ['init', 'simulate', 'graph', 'resume', 'rerun'];
 
 /** The usage of one command: its lines of USAGE. */
 function usageOf(command: string): string {
@@ -96,6 +101,7 @@ export function runCli(argv: string[], io: CliIO): number {
     if (command === 'graph') return graph(rest, io);
     if (command === 'rerun') return rerun(rest, io);
     if (command === 'resume') return resume(rest, io);
+    if (command === 'init') return init(rest, io);
     const guess = closest(command, COMMANDS);
     throw new UsageError(`unknown command '${command}'${guess ? `: did you mean '${guess}'?` : ''}`);
   } catch (e: any) {
@@ -151,6 +157,15 @@ function rerun(argv: string[], io: CliIO): number {
   const runs = objects.filter((o) => o?.kind === 'PipelineRun');
   if (runs.length === 0) throw new Error(`${source === '-' ? 'standard input' : source} holds no PipelineRun`);
   io.out(runs.map((r) => stringify(rerunOf(r))).join('---\n'));
+  return 0;
+}
+
+function init(argv: string[], io: CliIO): number {
+  const { positionals } = args(argv, {});
+  if (positionals.length > 1) throw new UsageError('init takes one folder');
+  const dir = positionals[0] ?? '.';
+  const files = initProject(dir, version());
+  io.out(`wrote ${files.join(', ')} into ${dir}\nnext: cd ${dir} && npm install && npm run synth\n`);
   return 0;
 }
 

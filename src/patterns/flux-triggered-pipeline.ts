@@ -14,17 +14,17 @@ export interface FluxListenerTls {
   /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
   readonly providerCaSecretName: string;
 }
-import { PrunerConfig } from './pruner-config';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
 import { WorkspaceBinding } from '../tekton/workspace-binding';
-import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 import { Interceptor } from '../triggers/interceptor';
+import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
-import { TriggerTemplate } from '../triggers/trigger-template';
+import { PrunerConfig } from './pruner-config';
 import { TriggerBinding } from '../triggers/trigger-binding';
+import { TriggerTemplate } from '../triggers/trigger-template';
 
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';

@@ -1,0 +1,107 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * `cdk8s-tekton-flux init [dir]`: a team's repository that works on its first synth. What cdk8s init would
+ * get wrong is right here: `cdk8s.yaml`'s output is not dist/ (cdk8s-cli empties its output folder first),
+ * `.gitignore` keeps dist/ (Flux reads it from git), and `ci.sh` fails when dist/ is out of date.
+ */
+export function initProject(dir: string, libraryVersion: string): string[] {
+  if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f !== '.git')) {
+    throw new Error(`${dir} is not empty: init writes a new project; run it in an empty folder`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const name = path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'ci';
+  const files: { [file: string]: string } = {
+    'package.json': `${JSON.stringify({
+      name,
+      private: true,
+      scripts: {
+        'synth': 'ts-node main.ts',
+        'check-dist': 'sh ci.sh',
+      },
+      dependencies: {
+        'cdk8s': '^2.70.0',
+        'cdk8s-plus-28': '^2.5.6',
+        'cdk8s-tekton-flux': `^${libraryVersion}`,
+        'constructs': '^10.3.0',
+      },
+      devDependencies: {
+        '@types/node': '^20.0.0',
+        'ts-node': '^10.9.0',
+        'typescript': '^5.0.0',
+      },
+    }, null, 2)}\n`,
+    'cdk8s.yaml': [
+      'language: typescript',
+      'app: npx ts-node main.ts',
+      '# For `cdk8s synth` (npm run synth runs the app directly). Never dist/: cdk8s synth empties its output',
+      '# folder before the app runs; the app publishes dist/ itself.',
+      'output: .cdk8s-staging/cli',
+      'imports: []',
+      '',
+    ].join('\n'),
+    '.gitignore': ['node_modules/', '.cdk8s-staging/', '# dist/ is committed: Flux reconciles it from git', ''].join('\n'),
+    'tsconfig.json': `${JSON.stringify({ compilerOptions: { target: 'ES2020', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true } }, null, 2)}\n`,
+    'main.ts': `import { Chart } from 'cdk8s';
+import { FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Pipeline, Task } from 'cdk8s-tekton-flux';
+
+// dist/ is what Flux applies: GitOpsApp writes it only when the whole synth succeeded.
+const app = new GitOpsApp({ outdir: 'dist' });
+
+// The repository whose new commits run the pipeline, and the one Flux syncs dist/ from (this repo).
+const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
+const source = new GitRepository(flux, 'app-repo', { url: 'https://github.com/acme/app.git', branch: 'main' });
+const self = new GitRepository(flux, '${name}', { url: 'https://github.com/acme/${name}.git', branch: 'main' });
+new GitOpsSync(flux, '${name}-sync', { source: self, path: './dist' });
+
+const ci = new Chart(app, 'ci', { namespace: 'ci' });
+const test = new Task(ci, 'unit-test');
+const commit = test.addParam('commit', { description: 'the commit to test' }); // bound to the event's commit by its name
+const checkout = test.addWorkspace('source');
+test.addStep({
+  name: 'test',
+  image: 'node:20-bookworm-slim',
+  script: \`#!/bin/sh
+set -eu
+git clone \${source.url} \${checkout.path}/src
+cd \${checkout.path}/src && git checkout \${commit} && npm ci && npm test\`,
+});
+const pipeline = new Pipeline(ci, 'ci');
+pipeline.addTask('test', { task: test, retries: 1 });
+
+// A new revision of app-repo runs the pipeline (Flux Alert + Provider → the listener → a PipelineRun).
+new FluxTriggeredPipeline(ci, 'on-push', { source, pipeline });
+
+app.synth();
+`,
+    'ci.sh': `#!/bin/sh
+# CI: dist/ must be what the app synthesizes (Flux applies what is committed).
+set -eu
+npm run synth
+if ! git diff --exit-code --stat -- dist/ || [ -n "$(git ls-files --others --exclude-standard dist/)" ]; then
+  echo "dist/ is out of date: run 'npm run synth' and commit dist/" >&2
+  exit 1
+fi
+`,
+    'README.md': `# ${name}
+
+This repository declares our CI with [cdk8s-tekton-flux](https://www.npmjs.com/package/cdk8s-tekton-flux):
+Tekton pipelines that Flux runs when our sources change. \`main.ts\` is the source of truth; \`dist/\` is what
+Flux applies, and it is committed.
+
+\`\`\`sh
+npm install        # once
+npm run synth      # writes dist/ (only when the whole app is valid; a mistake names the construct and the fix)
+sh ci.sh           # what CI runs: fails when dist/ is not what main.ts synthesizes
+\`\`\`
+
+Before the first sync, create the shared token the listener checks (see the library's README, "Security"), and
+point Flux at this repository once (\`GitOpsSync\` in \`main.ts\` then keeps it in sync).
+`,
+  };
+  for (const [file, content] of Object.entries(files)) {
+    fs.writeFileSync(path.join(dir, file), content, { mode: file.endsWith('.sh') ? 0o755 : 0o644 });
+  }
+  return Object.keys(files);
+}

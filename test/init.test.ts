@@ -1,0 +1,55 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { checkConformance } from './support/conformance';
+import { CrdSchemas } from './support/crd-schemas';
+import { crdsDir, snapshotDir, tempDir } from './util';
+
+/**
+ * A new team repository, as a team makes it: pack this library, `cdk8s-tekton-flux init` in an empty folder,
+ * install the tarball (from npm's cache: offline once this repo's own install ran), `npm run synth`.
+ */
+const root = path.resolve(__dirname, '..');
+
+describe('init: a team repo that works on its first synth', () => {
+  const work = tempDir('team-');
+  const team = path.join(work, 'team-ci');
+  let tarball = '';
+
+  beforeAll(() => {
+    execFileSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe' });
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8' }));
+    tarball = path.join(work, packed[0].filename);
+    execFileSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', team], { stdio: 'pipe' });
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: team, stdio: 'pipe', timeout: 300_000 });
+  }, 360_000);
+
+  test('npm run synth writes a dist/ that conforms', () => {
+    execFileSync('npm', ['run', 'synth'], { cwd: team, stdio: 'pipe' });
+    const objects = fs.readdirSync(path.join(team, 'dist')).flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(team, 'dist', f), 'utf8')).map((d) => d.toJS()));
+    expect(objects.map((o) => o.kind)).toEqual(expect.arrayContaining(['Namespace', 'GitRepository', 'Kustomization', 'Task', 'Pipeline', 'EventListener']));
+    const report = checkConformance(objects, CrdSchemas.load(crdsDir()));
+    expect({ schema: report.schema, unknownKinds: report.unknownKinds, names: report.names }).toEqual({ schema: [], unknownKinds: [], names: [] });
+  });
+
+  test('a typo fails the synth with the path and leaves dist/ as it was; git keeps dist/', () => {
+    const before = snapshotDir(path.join(team, 'dist'));
+    const main = fs.readFileSync(path.join(team, 'main.ts'), 'utf8');
+    fs.writeFileSync(path.join(team, 'main.ts'), main.replace('git checkout ${commit}', 'git checkout $(params.comit)'));
+    const r = spawnSync('npm', ['run', 'synth'], { cwd: team, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr + r.stdout).toContain("references $(params.comit), but the Task has no param 'comit': did you mean 'commit'?");
+    expect(snapshotDir(path.join(team, 'dist'))).toEqual(before);
+    fs.writeFileSync(path.join(team, 'main.ts'), main);
+    execFileSync('git', ['init', '-q'], { cwd: team });
+    expect(spawnSync('git', ['check-ignore', 'dist'], { cwd: team }).status).toBe(1); // 1: not ignored
+    expect(fs.readFileSync(path.join(team, 'cdk8s.yaml'), 'utf8')).toContain('output: .cdk8s-staging/cli');
+  });
+
+  test('init refuses a folder that is not empty', () => {
+    const r = spawnSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', team], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('is not empty: init writes a new project');
+  });
+});
