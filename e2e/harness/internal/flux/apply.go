@@ -56,6 +56,11 @@ func ReadFolder(dir string) ([]*unstructured.Unstructured, error) {
 		return nil, err
 	}
 	sort.Strings(files)
+	return ReadFiles(files)
+}
+
+// ReadFiles reads the objects of YAML files, in order, with Flux's own reader.
+func ReadFiles(files []string) ([]*unstructured.Unstructured, error) {
 	var all []*unstructured.Unstructured
 	for _, f := range files {
 		b, err := os.ReadFile(f)

@@ -11,8 +11,9 @@ import (
 	"path/filepath"
 	"sort"
 
-	ssautil "github.com/fluxcd/pkg/ssa/utils"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"cdk8s-tekton-flux/e2e/harness/internal/flux"
 )
 
 // Modules maps each module of e2e/upstream/go.mod to its folder in the module cache.
@@ -55,17 +56,11 @@ func (m Modules) Objects(module string, globs ...string) ([]*unstructured.Unstru
 			return nil, fmt.Errorf("%s has no %s", module, g)
 		}
 		sort.Strings(files)
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return nil, err
-			}
-			objs, err := ssautil.ReadObjects(bytes.NewReader(b))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f, err)
-			}
-			all = append(all, objs...)
+		objs, err := flux.ReadFiles(files)
+		if err != nil {
+			return nil, err
 		}
+		all = append(all, objs...)
 	}
 	return all, nil
 }
