@@ -344,7 +344,7 @@ describe('FluxTriggeredPipeline: options', () => {
     }, "[test/fp] pipeline 'ci' param 'image' gets no value: give it in params, e.g. params: { 'image': FluxEvent.revision() } or a literal, or give the param a default where it is declared"],
     ['a param the pipeline does not have', (s: Construct) => {
       new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x', imgae: 'y' } });
-    }, "[test/fp] params gives 'imgae', but Pipeline 'ci' has no such param (params: commit, image, mode)"],
+    }, "[test/fp] params gives 'imgae', but Pipeline 'ci' has no such param (did you mean 'image'?)"],
     ['commit() of an OCI source', (s: Construct) => {
       new FluxTriggeredPipeline(s, 'fp', { source: OCIRepository.fromOCIRepositoryName(s, 'm', 'm'), pipeline: ciPipeline(s), params: { image: 'x' } });
     }, "[test/fp] param 'commit': FluxEvent.commit() needs a Git revision, but OCIRepository revisions have none: use FluxEvent.digest() or FluxEvent.tag()"],

@@ -4,6 +4,7 @@ import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../duration';
 import { addCachedValidation } from '../generation';
 import { crossNamespaceProblems, namespaceOf, shortHash, toDnsLabel } from '../names';
+import { distance } from '../problems';
 import { claimName } from '../registry';
 import { quantityProblem } from '../validation';
 import { ParamValue, renderParamValue, valueTypeProblem } from './params';
@@ -137,7 +138,9 @@ export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, gi
   }
   for (const g of given) {
     if (!names.has(g)) {
-      errors.push(`${how} gives '${g}', but Pipeline '${pipeline.name}' has no such param (params: ${[...names].join(', ') || 'none'})`);
+      const close = [...names].find((n) => distance(n, g) <= 2);
+      errors.push(`${how} gives '${g}', but Pipeline '${pipeline.name}' has no such param ` +
+        (close ? `(did you mean '${close}'?)` : `(params: ${[...names].join(', ') || 'none'})`));
     }
   }
   const ws = pipeline.workspaceSpecs;
