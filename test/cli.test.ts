@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { GitOpsApp } from '../src';
+import { GitOpsApp, simulateEvent } from '../src';
 import { FIXTURES, tempDir } from './util';
 import { runCli } from '../src/cli/main';
 import { buildApp } from '../src/main';
@@ -304,5 +304,24 @@ describe('CLI conventions and hostile input', () => {
     fs.copyFileSync(path.join(dist, 'flux-system.k8s.yaml'), path.join(dir, 'flux-system.k8s.yaml'));
     cli('simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), dir);
     expect(({} as any).default).toBeUndefined();
+  });
+});
+
+describe("simulate checks each run as Tekton's reconciler would", () => {
+  test('a run without a required param, with an unbound workspace, or reading an undeclared result is reported, not "fires"', () => {
+    const dist = tempDir();
+    buildApp(new GitOpsApp({ outdir: dist })).synth();
+    const objects = fs.readdirSync(dist).flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dist, f), 'utf8')).map((d) => d.toJS()));
+    const template = objects.find((o) => o.kind === 'TriggerTemplate' && o.metadata.name === 'on-push');
+    const run = template.spec.resourcetemplates[0];
+    run.spec.params = run.spec.params.filter((p: any) => p.name !== 'image');
+    delete run.spec.workspaces;
+    const pipeline = objects.find((o) => o.kind === 'Pipeline' && o.metadata.name === 'node-service-ci');
+    pipeline.spec.tasks.find((t: any) => t.name === 'deploy').params.find((p: any) => p.name === 'digest').value = '$(tasks.build.results.digset)';
+    const result = simulateEvent(objects, JSON.parse(fs.readFileSync(path.join(events, 'gitrepository-new-artifact.json'), 'utf8')));
+    expect(result.runs).toEqual([]);
+    expect(result.broken.join('\n')).toContain("param 'image' of Pipeline 'node-service-ci' has no value");
+    expect(result.broken.join('\n')).toContain("workspace 'source' of Pipeline 'node-service-ci' is not bound");
+    expect(result.broken.join('\n')).toContain("task 'deploy' uses $(tasks.build.results.digset), but Task 'build-image' declares no result 'digset'");
   });
 });

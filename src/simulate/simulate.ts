@@ -2,6 +2,7 @@ import { createHmac } from 'crypto';
 import { RE2JS } from 're2js';
 import { parse as parseYaml } from 'yaml';
 import { SecretStore, canonicalHeader, evaluateCel } from './tekton-cel';
+import { referencesIn } from '../tekton/references';
 
 /** Options of `simulateEvent`. */
 export interface SimulateOptions {
@@ -282,7 +283,48 @@ function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { 
   if (unresolved) {
     return { note: 'unresolved param', objects: [], error: `TriggerTemplate '${templateRef}' uses ${unresolved[0]}, which it does not declare` };
   }
+  const rejected = objects.flatMap((o: any) => reconcilerProblems(o, ns, find));
+  if (rejected.length) {
+    return { note: 'Tekton would fail the run at once', objects: [], error: `the ${objects[0]?.kind ?? 'run'} it creates would fail at once: ${rejected.join('; ')}` };
+  }
   return { note: `fires: ${objects.map((o: any) => o.kind).join(', ')} from TriggerTemplate '${templateRef}'`, objects };
+}
+
+/**
+ * What Tekton's PipelineRun reconciler checks before it starts anything, and fails the run for: the Pipeline
+ * exists, every param without a default has a value of its type, every required workspace is bound, and each
+ * result reference names a result its Task declares (a Task that is not in the input is taken on trust).
+ */
+function reconcilerProblems(run: any, ns: string, find: (k: string, n: string, ns?: string) => Obj | undefined): string[] {
+  if (run?.kind !== 'PipelineRun' || !run.spec?.pipelineRef?.name) return [];
+  const pipelineName = run.spec.pipelineRef.name;
+  const pipeline = find('Pipeline', pipelineName, ns);
+  if (!pipeline) return [`Pipeline '${pipelineName}' is not in namespace '${ns}' of the input`];
+  const problems: string[] = [];
+  const given = new Map<string, unknown>((run.spec.params ?? []).map((p: any) => [p.name, p.value]));
+  for (const p of pipeline.spec?.params ?? []) {
+    const value = given.get(p.name);
+    if (value === undefined && p.default === undefined) problems.push(`param '${p.name}' of Pipeline '${pipelineName}' has no value`);
+    const type = p.type ?? 'string';
+    const actual = value === undefined ? type : Array.isArray(value) ? 'array' : typeof value === 'object' ? 'object' : 'string';
+    if (actual !== type) problems.push(`param '${p.name}' is of type ${type}, but the run gives ${actual === 'array' ? 'an' : 'a'} ${actual}`);
+  }
+  const bound = new Set((run.spec.workspaces ?? []).map((w: any) => w.name));
+  for (const w of pipeline.spec?.workspaces ?? []) {
+    if (!w.optional && !bound.has(w.name)) problems.push(`workspace '${w.name}' of Pipeline '${pipelineName}' is not bound`);
+  }
+  const tasks = [...(pipeline.spec?.tasks ?? []), ...(pipeline.spec?.finally ?? [])];
+  for (const t of tasks) {
+    for (const ref of referencesIn(JSON.stringify([t.params ?? [], t.when ?? []]))) {
+      if (ref.root !== 'tasks' || ref.path[1] !== 'results') continue;
+      const producer = tasks.find((x) => x.name === ref.path[0]);
+      const task = producer?.taskRef?.name && find('Task', producer.taskRef.name, ns);
+      if (task && !(task.spec?.results ?? []).some((r: any) => r.name === ref.path[2])) {
+        problems.push(`task '${t.name}' uses ${ref.text}, but Task '${producer.taskRef.name}' declares no result '${ref.path[2]}'`);
+      }
+    }
+  }
+  return problems;
 }
 
 /** Sets `a.b.c` in `target`, as Triggers does for an overlay key; own properties only, so `__proto__` is a key like any other. */
