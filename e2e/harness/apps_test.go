@@ -462,37 +462,6 @@ func param(tr pipelinev1.TaskRun, name string) string {
 	return "<unset>"
 }
 
-// deleteRuns removes every PipelineRun of a namespace and waits until they are gone: runs are named
-// after their revision, so a test that posts an event another test posted starts from none.
-func deleteRuns(t *testing.T, namespace string) {
-	t.Helper()
-	// what the garbage collector (not running here) would delete with them: their TaskRuns and Pods
-	for _, err := range []error{
-		env.tekton.TektonV1().PipelineRuns(namespace).DeleteCollection(env.ctx, metav1.DeleteOptions{}, metav1.ListOptions{}),
-		env.tekton.TektonV1().TaskRuns(namespace).DeleteCollection(env.ctx, metav1.DeleteOptions{}, metav1.ListOptions{}),
-		env.kube.CoreV1().Pods(namespace).DeleteCollection(env.ctx, metav1.DeleteOptions{}, metav1.ListOptions{}),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := 0; i < 100; i++ {
-		list, err := env.tekton.TektonV1().PipelineRuns(namespace).List(env.ctx, metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		trs, err := env.tekton.TektonV1().TaskRuns(namespace).List(env.ctx, metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list.Items) == 0 && len(trs.Items) == 0 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("PipelineRuns in %s were not deleted", namespace)
-}
-
 // deleteSet removes an app's objects and the runs its listeners created, so the next app starts clean.
 func deleteSet(t *testing.T, s *inputSet) {
 	t.Helper()

@@ -14,17 +14,17 @@ export interface FluxListenerTls {
   /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
   readonly providerCaSecretName: string;
 }
-import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
 import { WorkspaceBinding } from '../tekton/workspace-binding';
-import { Interceptor } from '../triggers/interceptor';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
+import { Interceptor } from '../triggers/interceptor';
+import { TriggerBinding } from '../triggers/trigger-binding';
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
+import { TriggerTemplate } from '../triggers/trigger-template';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
 import { PrunerConfig } from './pruner-config';
 import { ParamType, ParamValue } from '../tekton/params';
-import { TriggerBinding } from '../triggers/trigger-binding';
-import { TriggerTemplate } from '../triggers/trigger-template';
+import { IPipeline } from '../tekton/pipeline';
 
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';

@@ -131,7 +131,7 @@ export class Promotion extends Construct {
           .filter((p) => ['revision', 'version', 'environment'].includes(p.name))
           .map((p) => [p.name, p.name === 'version' ? version : p.name === 'environment' ? from.name : '$(params.revision)'])),
       });
-      const promoteStep = pipeline.addTask('promote', {
+      pipeline.addTask('promote', {
         task: promote,
         runAfter: verify ? [verify] : [readStep],
         params: {
@@ -147,7 +147,6 @@ export class Promotion extends Construct {
         params: { status: pipeline.tasksStatus, from: from.name, to: to.name },
         onError: OnError.CONTINUE,
       });
-      void promoteStep;
       this.pipelines[to.name] = pipeline;
       this.triggers[to.name] = new FluxTriggeredPipeline(this, `on-${from.name}`, {
         source: from.kustomization,

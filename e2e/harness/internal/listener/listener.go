@@ -10,7 +10,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -158,5 +157,3 @@ func (s *Sink) Post(body []byte, headers map[string]string) (int, string, error)
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), nil
 }
-
-var _ = net.Listen
