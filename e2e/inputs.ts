@@ -8,9 +8,9 @@
 import * as fs from 'fs';
 import * as nodeModule from 'module';
 import * as path from 'path';
-import { App } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { GitOpsApp, simulateEvent } from '../src';
+import { FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, RunConcurrency, Task, simulateEvent } from '../src';
 import { writeYamlCorpus } from './yaml-corpus';
 import { buildApp } from '../src/main';
 
@@ -56,6 +56,26 @@ const hostile = HOSTILE_REVISIONS.map((revision) => ({
   patch: (e: any) => { e.metadata.revision = revision; e.message = `stored artifact for revision '${revision}' $(id)`; },
 }));
 
+/**
+ * Bounded history with the real Tekton Pruner: one small pipeline that keeps its last 2 runs, in a namespace
+ * of its own (the pruner's ConfigMap is one per namespace).
+ */
+function history(app: App): App {
+  const chart = new Chart(app, 'history', { namespace: 'ci-history' });
+  const repo = GitRepository.fromGitRepositoryName(chart, 'repo', 'history-repo', { namespace: 'flux-system' });
+  const say = new Task(chart, 'say');
+  const commit = say.addParam('commit');
+  say.addStep({ name: 'say', image: 'busybox:1.36', script: `#!/bin/sh\necho "built ${commit}"` });
+  const pipeline = new Pipeline(chart, 'history');
+  pipeline.addTask('say', { task: say });
+  const trigger = new FluxTriggeredPipeline(chart, 'on-history', { source: repo, pipeline, keepRuns: 2 });
+  // a second pipeline on the same events whose runs cancel superseded ones: its cancelling TaskRuns are kept to 2 too
+  const cancelling = new Pipeline(chart, 'history-cancel');
+  cancelling.addTask('say', { task: say });
+  trigger.addPipeline('cancelling', { pipeline: cancelling, keepRuns: 2, concurrency: RunConcurrency.cancelInProgress() });
+  return app;
+}
+
 const SETS: InputSet[] = [
   {
     name: 'dist',
@@ -70,6 +90,11 @@ const SETS: InputSet[] = [
   },
   { name: 'oci-deploy-check', build: ociDeployCheck, events: [{ fixture: 'ocirepository-new-artifact.json' }] },
   { name: 'staging-smoke-test', build: stagingSmokeTest, events: [{ fixture: 'kustomization-reconciliation-succeeded.json' }] },
+  {
+    name: 'history',
+    build: history,
+    events: [{ fixture: 'gitrepository-new-artifact.json', patch: (e) => { e.involvedObject.name = 'history-repo'; } }],
+  },
   {
     name: 'promotion',
     build: promotion,

@@ -23,11 +23,27 @@ done
 
 # Binaries are cached by the hash of everything that determines them.
 key=$(cat e2e/run.sh e2e/controlplane/go.mod e2e/controlplane/go.sum e2e/controlplane/etcd/main.go \
-  e2e/harness/go.mod e2e/harness/go.sum "$(go env GOROOT)/VERSION" | sha256sum | cut -c1-16)
+  e2e/harness/go.mod e2e/harness/go.sum e2e/upstream/module-zips.txt "$(go env GOROOT)/VERSION" | sha256sum | cut -c1-16)
 cache=${E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-tekton-flux-e2e}
 bin=$cache/bin-$key
+
+# Tekton Pruner, from its module zip (see e2e/upstream/module-zips.txt): downloaded from the Go module
+# proxy, checked against the pinned SHA-256, unpacked into the cache.
+read -r pruner_mod pruner_version pruner_sha < <(grep '^github.com/tektoncd/pruner ' e2e/upstream/module-zips.txt)
+pruner_src=$cache/zips/$pruner_mod@$pruner_version
+if [ ! -f "$pruner_src/go.mod" ]; then
+  proxy=$(go env GOPROXY | tr ',|' '\n\n' | grep -m1 '^http')
+  zip=$cache/zips/pruner-$pruner_version.zip
+  mkdir -p "$cache/zips"
+  curl -fsSL -o "$zip.tmp" "$proxy/$pruner_mod/@v/$pruner_version.zip"
+  echo "$pruner_sha  $zip.tmp" | sha256sum -c --quiet - || { echo "e2e: $pruner_mod $pruner_version: the zip's SHA-256 is not the pinned one" >&2; exit 2; }
+  rm -rf "$cache/zips/$pruner_mod@$pruner_version"
+  if command -v unzip >/dev/null; then unzip -q -d "$cache/zips" "$zip.tmp"; else python3 -m zipfile -e "$zip.tmp" "$cache/zips"; fi
+  mv "$zip.tmp" "$zip"
+fi
+
 if [ ! -x "$bin/eventlistenersink" ]; then
-  echo "e2e: building etcd, kube-apiserver, Tekton's controller and the Triggers sink into $bin"
+  echo "e2e: building etcd, kube-apiserver, kubectl, Tekton's controller, the Triggers sink and Tekton Pruner into $bin"
   echo "e2e: (a cold build takes 15-25 minutes on 2 cores; later runs reuse it)"
   rm -rf "$bin.tmp" && mkdir -p "$bin.tmp"
   start=$(date +%s)
@@ -39,8 +55,10 @@ if [ ! -x "$bin/eventlistenersink" ]; then
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags="$ldflags -X $pkg.gitVersion=$k8s -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  (cd e2e/controlplane && go build -ldflags "$ldflags" -o "$bin.tmp/" k8s.io/kubernetes/cmd/kube-apiserver && go build -o "$bin.tmp/" ./etcd)
+  (cd e2e/controlplane && go build -ldflags "$ldflags" -o "$bin.tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl \
+    && go build -o "$bin.tmp/" ./etcd)
   (cd e2e/harness && go build -o "$bin.tmp/" github.com/tektoncd/pipeline/cmd/controller github.com/tektoncd/triggers/cmd/eventlistenersink)
+  (cd "$pruner_src" && go build -o "$bin.tmp/pruner-controller" ./cmd/controller)
   mv "$bin.tmp" "$bin"
   echo "e2e: built in $(( $(date +%s) - start ))s"
 fi
@@ -55,7 +73,7 @@ npx ts-node --transpile-only --project tsconfig.dev.json e2e/inputs.ts "$work/in
 npx tsc -p tsconfig.json --outDir e2e/.work/lib  # inside the repo, so that it finds node_modules
 
 cd e2e/harness
-E2E_BIN=$bin E2E_INPUTS=$work/inputs E2E_WORK=$work E2E_CLI=$root/e2e/.work/lib/src/cli/bin.js go test -count=1 -v -timeout 30m ${E2E_RUN:+-run "$E2E_RUN"} . || {
+E2E_BIN=$bin E2E_PRUNER_SRC=$pruner_src E2E_INPUTS=$work/inputs E2E_WORK=$work E2E_CLI=$root/e2e/.work/lib/src/cli/bin.js go test -count=1 -v -timeout 30m ${E2E_RUN:+-run "$E2E_RUN"} . || {
   status=$?
   keep=1
   exit $status

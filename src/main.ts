@@ -2,7 +2,7 @@ import { App, Chart, Duration } from 'cdk8s';
 import { nodeServicePipeline, smokeTestPipeline } from './example-pipeline';
 import { GitRepository, Kustomization } from './flux';
 import { GitOpsApp } from './gitops-app';
-import { FluxTriggeredPipeline, GitOpsSync, Promotion, PromotionMode } from './patterns';
+import { FluxTriggeredPipeline, GitOpsSync, Promotion, PromotionMode, RunConcurrency } from './patterns';
 import { WorkspaceBinding } from './tekton';
 
 /**
@@ -38,6 +38,8 @@ export function buildApp(app: App): App {
     automountRunServiceAccountToken: true,
     // The last 10 successful and 10 failed runs stay (Tekton Pruner deletes older ones).
     keepRuns: 10,
+    // A push supersedes the build of the previous one: that run is cancelled (its finally task still reports).
+    concurrency: RunConcurrency.cancelInProgress(),
   });
   new FluxTriggeredPipeline(ci, 'on-staging-deploy', {
     source: staging,

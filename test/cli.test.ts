@@ -30,7 +30,7 @@ describe('simulate: the synth app', () => {
     const r = cli('simulate', '--event', path.join(events, event), dist);
     expect(r.code).toBe(0);
     // staging's event also starts the promotion to production (a second listener): the run of this pipeline
-    const mine = r.runs.filter((run: any) => run.spec.pipelineRef.name === pipeline);
+    const mine = r.runs.filter((run: any) => run.kind === 'PipelineRun' && run.spec.pipelineRef.name === pipeline);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: `${pipeline}-4b825dc642cb` }, spec: { pipelineRef: { name: pipeline } } });
     expect(params(mine[0])).toEqual(expected);
@@ -257,7 +257,8 @@ describe('CLI conventions and hostile input', () => {
   test('--source builds the event Flux would send for your own source', () => {
     const r = cli('simulate', '--source', 'GitRepository/flux-system/app-repo', '--revision', `main@sha1:${sha}`, dist);
     expect(r.code).toBe(0);
-    expect(r.runs.map((x: any) => x.metadata.name)).toEqual([`node-service-ci-${sha.slice(0, 12)}`]);
+    // the run, and the TaskRun that cancels the runs it supersedes (concurrency: cancelInProgress)
+    expect(r.runs.map((x: any) => x.metadata.name)).toEqual([`node-service-ci-${sha.slice(0, 12)}`, `node-service-ci-${sha.slice(0, 12)}-supersede`]);
     expect(cli('simulate', '--source', 'GitRepository/app-repo', '--revision', 'x', dist).err).toContain('is not <Kind>/<namespace>/<name>');
   });
 
@@ -270,7 +271,8 @@ describe('CLI conventions and hostile input', () => {
     execFileSync('mkfifo', [path.join(dir, 'pipe.yaml')]);
     const r = cli('simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), dir);
     expect(r.code).toBe(0);
-    expect(r.runs).toHaveLength(1); // the loop is not followed: one run, not one per path
+    // the loop is not followed: one run (and its canceller of superseded runs), not one per path
+    expect(r.runs.map((x: any) => x.kind)).toEqual(['PipelineRun', 'TaskRun']);
     const fifo = cli('simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), path.join(dir, 'pipe.yaml'));
     expect(fifo.err).toContain('not a regular file');
     const secret = path.join(dir, 'secret.json');

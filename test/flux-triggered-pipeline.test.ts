@@ -2,7 +2,7 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitRepository, Kustomization, ListenerAuthentication, OCIRepository, ParamType,
-  Pipeline, Task, WorkspaceBinding, simulateEvent,
+  Pipeline, RunConcurrency, Task, WorkspaceBinding, simulateEvent,
 } from '../src';
 import { errorsOf, find, fluxEvent, synth } from './util';
 
@@ -439,11 +439,86 @@ describe('keepRuns: bounded history through Tekton Pruner', () => {
       namespace: 'ci',
       labels: { 'app.kubernetes.io/part-of': 'tekton-pruner', 'pruner.tekton.dev/config-type': 'namespace' },
     });
-    expect(config.data['ns-config']).toBe('pipelineRuns:\n  - name: ci\n    historyLimit: 5\n  - name: nightly\n    historyLimit: 2\n');
+    expect(config.data['ns-config']).toBe('pipelineRuns:\n  - name: ci\n    successfulHistoryLimit: 5\n    failedHistoryLimit: 5\n' +
+      '  - name: nightly\n    successfulHistoryLimit: 2\n    failedHistoryLimit: 2\n');
   });
 
   test('keepRuns below 1 is an error', () => {
     expect(errorsOf((s) => new FluxTriggeredPipeline(s, 'fp', { source: gitRepo(s), pipeline: ciPipeline(s), params: { image: 'x' }, keepRuns: 0 })))
       .toEqual(['[test/fp] keepRuns must be a whole number of at least 1 (got 0): leave it out to keep every run']);
+  });
+});
+
+describe('concurrency: a run for a newer revision cancels the older runs still running', () => {
+  const build = (concurrency?: RunConcurrency, extra: object = {}) => synth((s) => {
+    new FluxTriggeredPipeline(s, 'on-push', { source: gitRepo(s), pipeline: ciPipeline(s, 'ci'), params: { image: 'x' }, concurrency, ...extra });
+  });
+  const templateKinds = (objects: any[]) => find(objects, 'TriggerTemplate').spec.resourcetemplates.map((t: any) => t.kind);
+  const listenerCreates = (objects: any[]) => find(objects, 'Role', 'on-push-listener').rules.find((r: any) => r.verbs.includes('create')).resources;
+
+  test('by default runs overlap: the template creates the run alone, the listener may create PipelineRuns alone', () => {
+    for (const objects of [build(), build(RunConcurrency.parallel())]) {
+      expect(templateKinds(objects)).toEqual(['PipelineRun']);
+      expect(listenerCreates(objects)).toEqual(['pipelineruns']);
+      expect(objects.filter((o) => o.metadata?.name === 'on-push-supersede')).toEqual([]);
+    }
+  });
+
+  test('cancelInProgress: after the run, a TaskRun named after the revision cancels gracefully, as an account that may only get, list and patch PipelineRuns', () => {
+    const objects = build(RunConcurrency.cancelInProgress());
+    expect(templateKinds(objects)).toEqual(['PipelineRun', 'TaskRun']);
+    expect(listenerCreates(objects)).toEqual(['pipelineruns', 'taskruns']);
+    const canceller = find(objects, 'TriggerTemplate').spec.resourcetemplates[1];
+    expect(canceller).toEqual({
+      apiVersion: 'tekton.dev/v1',
+      kind: 'TaskRun',
+      metadata: { name: 'ci-$(tt.params.flux-revision-id)-supersede', labels: { 'cdk8s-tekton-flux/cancels-superseded': 'ci' } },
+      spec: {
+        taskRef: { name: 'on-push-supersede' },
+        params: [{ name: 'run', value: 'ci-$(tt.params.flux-revision-id)' }],
+        serviceAccountName: 'on-push-supersede',
+        timeout: '5m0s',
+      },
+    });
+    const step = find(objects, 'Task', 'on-push-supersede').spec.steps[0];
+    expect(step.env).toEqual([
+      { name: 'RUN', value: '$(params.run)' },
+      { name: 'LISTENER', value: 'on-push' },
+      { name: 'TRIGGER', value: 'ci' },
+      { name: 'STOP', value: 'CancelledRunFinally' },
+    ]);
+    expect(step.image).toBe('ghcr.io/fluxcd/flux-cli:v2.7.3');
+    // nothing is substituted into the script: it reads env only
+    expect(step.script).not.toMatch(/\$\((params|tt|context|tasks|workspaces|steps|results|extensions|body|header)\./);
+    expect(find(objects, 'Role', 'on-push-supersede').rules).toEqual([{ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['get', 'list', 'patch'] }]);
+    expect(find(objects, 'RoleBinding', 'on-push-supersede').subjects).toEqual([{ kind: 'ServiceAccount', name: 'on-push-supersede', namespace: 'ci' }]);
+    expect(find(objects, 'ServiceAccount', 'on-push-supersede').automountServiceAccountToken).toBe(true);
+  });
+
+  test('runFinally: false stops the finally tasks too; the image can be replaced', () => {
+    const objects = build(RunConcurrency.cancelInProgress({ runFinally: false, image: 'registry.example/kubectl:1' }));
+    const step = find(objects, 'Task', 'on-push-supersede').spec.steps[0];
+    expect(step.env.find((e: any) => e.name === 'STOP').value).toBe('Cancelled');
+    expect(step.image).toBe('registry.example/kubectl:1');
+  });
+
+  test('a long pipeline name still gives names Tekton can label (63 characters with the revision id)', () => {
+    const objects = synth((s) => {
+      new FluxTriggeredPipeline(s, 'on-push', {
+        source: gitRepo(s),
+        pipeline: ciPipeline(s, 'a-very-long-pipeline-name-that-goes-on-and-on-and-on-forever'),
+        params: { image: 'x' },
+        concurrency: RunConcurrency.cancelInProgress(),
+      });
+    });
+    for (const t of find(objects, 'TriggerTemplate').spec.resourcetemplates) {
+      expect(t.metadata.name.replace('$(tt.params.flux-revision-id)', '0123456789ab').length).toBeLessThanOrEqual(63);
+    }
+  });
+
+  test('with keepRuns, the cancelling TaskRuns are kept to the same number (by their Task)', () => {
+    const config = find(build(RunConcurrency.cancelInProgress(), { keepRuns: 3 }), 'ConfigMap', 'tekton-pruner-namespace-spec');
+    expect(config.data['ns-config']).toBe('pipelineRuns:\n  - name: ci\n    successfulHistoryLimit: 3\n    failedHistoryLimit: 3\n' +
+      'taskRuns:\n  - name: on-push-supersede\n    successfulHistoryLimit: 3\n    failedHistoryLimit: 3\n');
   });
 });

@@ -332,14 +332,33 @@ func runDifferences(predicted []map[string]any, created []pipelinev1.PipelineRun
 // postToListener posts one event to one listener and compares the runs with those simulate predicts there.
 func postToListener(t *testing.T, s *inputSet, e fluxEvent, listenerKey string) []pipelinev1.PipelineRun {
 	t.Helper()
-	var predicted []map[string]any
+	var predicted, others []map[string]any
 	for _, r := range e.Runs {
 		if r.Listener == listenerKey {
-			predicted = append(predicted, r.Object)
+			if r.Object["kind"] == "PipelineRun" {
+				predicted = append(predicted, r.Object)
+			} else {
+				others = append(others, r.Object)
+			}
 		}
 	}
 	sink := sinkFor(t, s, listenerKey)
 	runs := post(t, sink, e.Body, fluxHeaders(t, s, sink), len(predicted))
+	// what else the template creates (the canceller of superseded runs): there, named and specified as predicted
+	for _, o := range others {
+		meta, _ := o["metadata"].(map[string]any)
+		name, _ := meta["name"].(string)
+		kind, _ := o["kind"].(string)
+		live, err := env.dynamic.Resource(schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: strings.ToLower(kind) + "s"}).
+			Namespace(sink.Namespace).Get(env.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Errorf("%s: %s: simulate predicts %s %s; the listener did not create it: %v", s.name, e.Fixture, kind, name, err)
+			continue
+		}
+		for _, d := range readback.Diff(o["spec"], live.Object["spec"]) {
+			t.Errorf("%s: %s %s spec%s", s.name, kind, name, d)
+		}
+	}
 	if len(predicted) == 0 {
 		// dropped: the listener's log must say by which condition (as simulate's trace does)
 		if log := sink.Log(1 << 20); !strings.Contains(log, "did not return true") {

@@ -108,6 +108,11 @@ func setUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	pruner, err := mods.WithPruner(os.Getenv("E2E_PRUNER_SRC")).PrunerRelease()
+	if err != nil {
+		return err
+	}
+	release = append(release, pruner...)
 	cs, err := env.flux.Apply(ctx, append(crds, release...))
 	if err != nil {
 		return fmt.Errorf("installing the upstream CRDs and release objects: %w", err)
@@ -128,9 +133,21 @@ func setUp(ctx context.Context) error {
 	if err := startTektonController(ctx); err != nil {
 		return err
 	}
+	if err := startPruner(); err != nil {
+		return err
+	}
 	env.kubelet = kubelet.New(c.Admin)
+	tools := filepath.Join(c.Dir, "tools")
+	if err := os.MkdirAll(tools, 0o755); err != nil {
+		return err
+	}
+	if err := os.Symlink(filepath.Join(env.bin, "kubectl"), filepath.Join(tools, "kubectl")); err != nil {
+		return err
+	}
+	// The steps that act on the cluster (the canceller of superseded runs) run for real, with kubectl.
+	env.kubelet.Execute(&kubelet.Executor{Images: []string{"ghcr.io/fluxcd/flux-cli:"}, Tools: tools, Kubeconfig: c.PodKubeconfig})
 	go env.kubelet.Run(ctx)
-	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller and the fake kubelet running")
+	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller, Tekton Pruner and the fake kubelet running")
 	return nil
 }
 
@@ -144,6 +161,27 @@ func ensureNamespace(ctx context.Context, name string) error {
 		return err
 	}
 	return nil
+}
+
+// startPruner runs Tekton Pruner's controller with the environment of its release Deployment
+// (config/controller.yaml), as the admin like Tekton's controller.
+func startPruner() error {
+	c := env.cluster
+	kubeconfig, err := c.WriteKubeconfig("admin", c.Admin)
+	if err != nil {
+		return err
+	}
+	_, err = c.Spawn([]string{
+		"KUBECONFIG=" + kubeconfig,
+		"SYSTEM_NAMESPACE=tekton-pipelines",
+		"CONFIG_LOGGING_NAME=config-logging-tekton-pruner",
+		"CONFIG_OBSERVABILITY_NAME=config-observability-tekton-pruner",
+		"METRICS_DOMAIN=pruner.tekton.dev",
+		"CONFIG_LEADERELECTION_NAME=config-leader-election-tekton-pruner-controller",
+		"KUBERNETES_MIN_VERSION=1.0.0",
+		"PROBES_PORT=" + strconv.Itoa(cluster.FreePort()),
+	}, "tekton-pruner.log", filepath.Join(env.bin, "pruner-controller"), "-disable-ha")
+	return err
 }
 
 // startTektonController runs Tekton Pipelines' controller binary with the environment and arguments

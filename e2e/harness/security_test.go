@@ -57,17 +57,46 @@ func TestSecurity(t *testing.T) {
 		}
 		for _, attr := range []authorizationv1.ResourceAttributes{
 			{Verb: "impersonate", Resource: "serviceaccounts", Namespace: "ci"},
-			{Verb: "create", Group: "tekton.dev", Resource: "taskruns", Namespace: "ci"},
 			{Verb: "delete", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "ci"},
+			{Verb: "patch", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "ci"},
 		} {
 			if allowed(t, as, attr) {
 				t.Errorf("the listener may %s %s", attr.Verb, attr.Resource)
 			}
 		}
-		if !allowed(t, as, authorizationv1.ResourceAttributes{Verb: "create", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "ci"}) {
-			t.Error("the listener may not create PipelineRuns")
+		// PipelineRuns, and the TaskRuns that cancel superseded runs (concurrency: cancelInProgress)
+		for _, resource := range []string{"pipelineruns", "taskruns"} {
+			if !allowed(t, as, authorizationv1.ResourceAttributes{Verb: "create", Group: "tekton.dev", Resource: resource, Namespace: "ci"}) {
+				t.Errorf("the listener may not create %s", resource)
+			}
 		}
-		stage("security", "as ci/on-push-listener: Forbidden to %s; no impersonate, no TaskRuns; PipelineRuns allowed", strings.Join(names, ", "))
+		stage("security", "as ci/on-push-listener: Forbidden to %s; no impersonate, no patch or delete; creating runs allowed", strings.Join(names, ", "))
+	})
+
+	t.Run("the canceller of superseded runs may only read and patch PipelineRuns", func(t *testing.T) {
+		cfg, err := env.cluster.ServiceAccountConfig(env.ctx, "ci", "on-push-supersede")
+		if err != nil {
+			t.Fatal(err)
+		}
+		as := kubernetes.NewForConfigOrDie(cfg)
+		for _, verb := range []string{"get", "list", "patch"} {
+			if !allowed(t, as, authorizationv1.ResourceAttributes{Verb: verb, Group: "tekton.dev", Resource: "pipelineruns", Namespace: "ci"}) {
+				t.Errorf("the canceller may not %s pipelineruns", verb)
+			}
+		}
+		for _, attr := range []authorizationv1.ResourceAttributes{
+			{Verb: "delete", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "ci"},
+			{Verb: "create", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "ci"},
+			{Verb: "patch", Group: "tekton.dev", Resource: "taskruns", Namespace: "ci"},
+			{Verb: "get", Group: "tekton.dev", Resource: "pipelineruns", Namespace: "staging"},
+			{Verb: "get", Resource: "secrets", Namespace: "ci"},
+			{Verb: "create", Resource: "pods", Namespace: "ci"},
+		} {
+			if allowed(t, as, attr) {
+				t.Errorf("the canceller may %s %s in %s", attr.Verb, attr.Resource, attr.Namespace)
+			}
+		}
+		stage("security", "as ci/on-push-supersede: get, list, patch PipelineRuns in ci; nothing else")
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -89,6 +90,46 @@ func TestSynthApp(t *testing.T) {
 			t.Errorf("the listener's log does not say the run already exists:\n%s", sink.Log(2000))
 		}
 		stage("reconcile dist", "the same event again: no new run (%s already exists)", ci.Name)
+	})
+
+	t.Run("a newer revision cancels the run it supersedes; that run's finally task still reports", func(t *testing.T) {
+		sink := sinkFor(t, s, s.events[0].Listener)
+		older, newer := "node-service-ci-666666666666", "node-service-ci-777777777777"
+		env.kubelet.Hold(older, true) // its tasks keep running, as a long build would
+		defer env.kubelet.Hold(older, false)
+		first := post(t, sink, withRevision(s.events[0].Body, "main@sha1:6666666666666666666666666666666666666666"), fluxHeaders(t, s, sink), 1)
+		if len(first) != 1 || first[0].Name != older {
+			t.Fatalf("want the run %s, the listener created %v", older, first)
+		}
+		waitTaskRunDone(t, "ci", older+"-supersede")
+		// Flux reports successive revisions at least a reconcile apart; creation times have a 1 s resolution.
+		time.Sleep(1100 * time.Millisecond)
+		second := post(t, sink, withRevision(s.events[0].Body, "main@sha1:7777777777777777777777777777777777777777"), fluxHeaders(t, s, sink), 1)
+		if len(second) != 1 || second[0].Name != newer {
+			t.Fatalf("want the run %s, the listener created %v", newer, second)
+		}
+		canceller := waitTaskRunDone(t, "ci", newer+"-supersede")
+		output := env.kubelet.Output(canceller.Name)
+		if !canceller.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
+			t.Fatalf("the canceller %s failed:\n%s", canceller.Name, output)
+		}
+		pr := waitDone(t, "ci", older)
+		stage("supersede", "%s; its canceller said: %s", describeRun(t, pr), strings.Join(strings.Fields(strings.ReplaceAll(output, "\n", " | ")), " "))
+		if !strings.Contains(output, newer+" supersedes "+older) {
+			t.Errorf("the canceller did not say it cancelled %s:\n%s", older, output)
+		}
+		if c := pr.Status.GetCondition(apis.ConditionSucceeded); c.Reason != pipelinev1.PipelineRunReasonCancelled.String() || pr.Spec.Status != pipelinev1.PipelineRunSpecStatusCancelledRunFinally {
+			t.Errorf("the superseded run ended %s (%s), spec.status %q; want Cancelled by CancelledRunFinally", c.Reason, c.Message, pr.Spec.Status)
+		}
+		if _, ok := taskRuns(t, pr)["notify"]; !ok {
+			t.Errorf("the superseded run's finally task did not run: %s", describeRun(t, pr))
+		}
+		if pr := waitDone(t, "ci", newer); !pr.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
+			t.Errorf("the newer run did not succeed: %s", describeRun(t, pr))
+		}
+		if out := env.kubelet.Output(older + "-supersede"); !strings.Contains(out, "no older run") {
+			t.Errorf("the older run's canceller should have found nothing to cancel; it said:\n%s", out)
+		}
 	})
 
 	var failed *pipelinev1.PipelineRun
@@ -176,6 +217,23 @@ func TestSynthApp(t *testing.T) {
 			t.Errorf("build got commit %q, want the failed run's clone result %q", got, kubelet.ResultValue("clone", "commit"))
 		}
 	})
+}
+
+// waitTaskRunDone waits until a TaskRun exists and has finished, and returns it.
+func waitTaskRunDone(t *testing.T, namespace, name string) *pipelinev1.TaskRun {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		tr, err := env.tekton.TektonV1().TaskRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
+		if err == nil {
+			if c := tr.Status.GetCondition(apis.ConditionSucceeded); c != nil && !c.IsUnknown() {
+				return tr
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("TaskRun %s/%s did not finish in a minute; the controller's log ends:\n%s", namespace, name, env.cluster.LogTail("tekton-controller.log", 3000))
+	return nil
 }
 
 // withRevision returns a copy of a Flux event for another revision (both metadata formats).

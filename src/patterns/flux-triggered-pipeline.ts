@@ -1,11 +1,11 @@
 import { Chart } from 'cdk8s';
-import { hasOwn } from '../validation';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { addCachedValidation, cachedPerGeneration } from '../generation';
 import { crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
+import { hasOwn } from '../validation';
 
 /** HTTPS between Flux's notification-controller and the listener. */
 export interface FluxListenerTls {
@@ -14,17 +14,19 @@ export interface FluxListenerTls {
   /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
   readonly providerCaSecretName: string;
 }
+import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
+import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
+import { PrunerConfig } from './pruner-config';
+import { RunConcurrency } from './run-concurrency';
+import { SupersededRunCanceller } from './supersede';
+import { ParamType, ParamValue } from '../tekton/params';
+import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
 import { WorkspaceBinding } from '../tekton/workspace-binding';
 import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/event-listener';
 import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
-import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
 import { TriggerTemplate } from '../triggers/trigger-template';
-import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
-import { PrunerConfig } from './pruner-config';
-import { ParamType, ParamValue } from '../tekton/params';
-import { IPipeline } from '../tekton/pipeline';
 
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';
@@ -66,6 +68,13 @@ export interface TriggeredRunOptions extends PipelineRunOptions {
    * @default - all runs are kept
    */
   readonly keepRuns?: number;
+  /**
+   * What a run for a newer revision does to the older runs of this pipeline that are still running:
+   * `RunConcurrency.cancelInProgress()` cancels them (their `finally` tasks still run), as GitHub Actions'
+   * `concurrency` with `cancel-in-progress` does.
+   * @default RunConcurrency.parallel(): runs overlap
+   */
+  readonly concurrency?: RunConcurrency;
   /**
    * Labels of every run (to find them with `kubectl get pipelineruns -l …`).
    * @default - Tekton's and Triggers' own only
@@ -134,8 +143,10 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
  * source, both in the source's namespace; an `EventListener` with its own ServiceAccount and RBAC and a
  * NetworkPolicy that admits only Flux's notification-controller; a CEL filter on the involved object and
  * reason, with overlays that derive commit, branch and tag from the revision; a `TriggerBinding` and a
- * `TriggerTemplate` whose PipelineRun uses `generateName` (Triggers creates it, not Flux). Every pipeline
- * param is bound at synth time, from the pipeline's own (derived) params.
+ * `TriggerTemplate` whose PipelineRun is named after the pipeline and the revision (Triggers creates it, not
+ * Flux; one run per revision). Every pipeline param is bound at synth time, from the pipeline's own (derived)
+ * params. Options add what a CI system does around runs: `concurrency` (cancel superseded runs) and
+ * `keepRuns` (bounded history).
  */
 export class FluxTriggeredPipeline extends Construct {
   /** The base name of the generated objects. */
@@ -220,9 +231,23 @@ export class FluxTriggeredPipeline extends Construct {
     // Read when the objects render (so params added to Tasks later are bound too), once per change.
     const values = cachedPerGeneration(this, () => this.paramValues(options));
     const cel = cachedPerGeneration(this, () => this.celOptions(values()));
-    template.addResourceTemplate(() => this.renderRun(options, values()));
+    const runName = `${toDnsLabel(options.pipeline.name, 63 - 1 - REVISION_ID_LENGTH)}-$(tt.params.${REVISION_ID_PARAM})`;
+    template.addResourceTemplate(() => this.renderRun(options, values(), runName));
+    const triggerName = toDnsLabel(options.pipeline.name);
+    const cancel = options.concurrency?.cancelInProgressOptions;
+    let canceller: SupersededRunCanceller | undefined;
+    if (cancel) {
+      canceller = new SupersededRunCanceller(scope, 'CancelSuperseded', {
+        name, namespace: this.namespace!, listenerName: this.listener.name, triggerName, options: cancel,
+      });
+      // Created after the run (Triggers creates a template's resources in order and stops at the first that
+      // fails), so a second delivery of a revision, whose run already exists, starts no canceller either.
+      const suffix = 'supersede';
+      const cancellerName = `${toDnsLabel(options.pipeline.name, 63 - 2 - REVISION_ID_LENGTH - suffix.length)}-$(tt.params.${REVISION_ID_PARAM})-${suffix}`;
+      template.addResourceTemplate(() => canceller!.renderTaskRun(cancellerName, runName));
+    }
     this.listener.addTrigger({
-      name: toDnsLabel(options.pipeline.name),
+      name: triggerName,
       // one CEL interceptor per overlay stage (see StagedOverlay), then one that validates what they derived
       interceptors: [0, 1, 2, 3].map((i) => Interceptor.celFrom(() => cel()[i])),
       bindings: [binding],
@@ -239,6 +264,7 @@ export class FluxTriggeredPipeline extends Construct {
     addCachedValidation(scope, () => this.runProblems(options, values()));
     if (options.keepRuns !== undefined) {
       PrunerConfig.of(this, this.namespace!).keep(options.pipeline.name, options.keepRuns);
+      if (canceller) PrunerConfig.of(this, this.namespace!).keepTaskRuns(canceller.name, options.keepRuns);
       addCachedValidation(scope, () => (Number.isInteger(options.keepRuns) && options.keepRuns! >= 1 ? []
         : [`keepRuns must be a whole number of at least 1 (got ${options.keepRuns}): leave it out to keep every run`]));
     }
@@ -307,7 +333,7 @@ export class FluxTriggeredPipeline extends Construct {
       { filter: validation.join(' && '), overlays: [] }];
   }
 
-  private renderRun(options: TriggeredRunOptions, values: Map<string, TriggerParamValue>) {
+  private renderRun(options: TriggeredRunOptions, values: Map<string, TriggerParamValue>, runName: string) {
     const params: { [name: string]: ParamValue } = {};
     for (const [name, value] of values) {
       params[name] = value instanceof FluxEventValue ? `$(tt.params.${name})` : value;
@@ -320,11 +346,10 @@ export class FluxTriggeredPipeline extends Construct {
     }
     // One run per revision: the name is the pipeline's and the revision's hash (Triggers' create of a second
     // run of the same revision fails as "already exists"); rerun/resume make fresh names on purpose.
-    const prefix = toDnsLabel(options.pipeline.name, 63 - 1 - REVISION_ID_LENGTH);
     return {
       apiVersion: 'tekton.dev/v1',
       kind: 'PipelineRun',
-      metadata: { name: `${prefix}-$(tt.params.${REVISION_ID_PARAM})`, labels: options.runLabels },
+      metadata: { name: runName, labels: options.runLabels },
       spec: renderRunSpec(options.pipeline, {
         ...options,
         workspaces,

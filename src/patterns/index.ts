@@ -6,5 +6,7 @@ export { GitOpsSync } from './gitops-sync';
 export type { GitOpsSyncProps } from './gitops-sync';
 export { ListenerAuthentication } from './listener-authentication';
 export type { SharedTokenAuthentication } from './listener-authentication';
+export { RunConcurrency } from './run-concurrency';
+export type { CancelInProgressOptions } from './run-concurrency';
 export { Promotion, PromotionMode, promotionMarker } from './promotion';
 export type { PromotionEnvironment, PromotionProps, PullRequestOptions } from './promotion';

@@ -28,6 +28,7 @@ export class PrunerConfig extends Construct {
 
   private static readonly configs = new WeakMap<IConstruct, Map<string, PrunerConfig>>();
   private readonly limits = new Map<string, number>();
+  private readonly taskRunLimits = new Map<string, number>();
 
   private constructor(scope: Construct, id: string, namespace: string) {
     super(scope, id);
@@ -42,7 +43,12 @@ export class PrunerConfig extends Construct {
       data: Lazy.any({
         produce: () => ({
           'ns-config': stringify({
-            pipelineRuns: [...this.limits.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, historyLimit]) => ({ name, historyLimit })),
+            // Both limits, not `historyLimit`: Tekton Pruner (v0.3.3) ignores `historyLimit` in an entry matched by
+            // name, and reads it only in one matched by selector (found by e2e/harness/history_test.go).
+            pipelineRuns: [...this.limits.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, limit]) => ({ name, ...both(limit) })),
+            ...(this.taskRunLimits.size ? {
+              taskRuns: [...this.taskRunLimits.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, limit]) => ({ name, ...both(limit) })),
+            } : {}),
           }),
         }),
       }),
@@ -53,4 +59,17 @@ export class PrunerConfig extends Construct {
   public keep(pipeline: string, limit: number): void {
     this.limits.set(pipeline, Math.min(limit, this.limits.get(pipeline) ?? limit));
   }
+
+  /**
+   * Keeps the last `limit` finished TaskRuns of `task` that no PipelineRun owns. (By Task name: a selector entry
+   * never matches a TaskRun that Triggers created, whose labels include its unique event id; the pruner lists
+   * a selector match's history by all of its labels.)
+   */
+  public keepTaskRuns(task: string, limit: number): void {
+    this.taskRunLimits.set(task, Math.min(limit, this.taskRunLimits.get(task) ?? limit));
+  }
+}
+
+function both(limit: number) {
+  return { successfulHistoryLimit: limit, failedHistoryLimit: limit };
 }

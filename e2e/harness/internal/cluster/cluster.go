@@ -200,6 +200,20 @@ func (c *Cluster) ServiceAccountConfig(ctx context.Context, namespace, name stri
 
 // WriteKubeconfig writes a kubeconfig for cfg (a bearer-token config of this cluster) and returns its path.
 func (c *Cluster) WriteKubeconfig(name string, cfg *rest.Config) (string, error) {
+	return c.writeKubeconfig(name, cfg, "")
+}
+
+// PodKubeconfig writes the kubeconfig that kubectl in a Pod of `namespace` running as `serviceAccount`
+// effectively has (in-cluster: that account's token, the Pod's namespace as the default) and returns its path.
+func (c *Cluster) PodKubeconfig(ctx context.Context, namespace, serviceAccount string) (string, error) {
+	cfg, err := c.ServiceAccountConfig(ctx, namespace, serviceAccount)
+	if err != nil {
+		return "", err
+	}
+	return c.writeKubeconfig("pod-"+namespace+"-"+serviceAccount, cfg, namespace)
+}
+
+func (c *Cluster) writeKubeconfig(name string, cfg *rest.Config, namespace string) (string, error) {
 	p := c.path(name + ".kubeconfig")
 	body := fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -211,9 +225,9 @@ users:
   user: {token: %q}
 contexts:
 - name: e2e
-  context: {cluster: e2e, user: u}
+  context: {cluster: e2e, user: u, namespace: %q}
 current-context: e2e
-`, c.URL, c.path("ca.crt"), cfg.BearerToken)
+`, c.URL, c.path("ca.crt"), cfg.BearerToken, namespace)
 	return p, os.WriteFile(p, []byte(body), 0o600)
 }
 

@@ -1,13 +1,18 @@
 // Package kubelet is a small fake kubelet: it finishes the Pods that Tekton's controller creates, as
-// the real kubelet and Tekton's entrypoint would report them, without running any container. Every
-// step container terminates; the last one carries the termination message in which Tekton's
-// entrypoint writes the task's results, so results flow between tasks as they do in a cluster.
+// the real kubelet and Tekton's entrypoint would report them. Every step container terminates; the
+// last one carries the termination message in which Tekton's entrypoint writes the task's results, so
+// results flow between tasks as they do in a cluster. No container runs, except the steps an Executor
+// names: those run for real, their script under sh on this machine, as the Pod's ServiceAccount.
 package kubelet
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +36,19 @@ type Kubelet struct {
 	fail map[string]bool // pipeline task names whose Pods fail
 	// Started counts the Pods finished, by pipeline task name (a retried task counts each attempt).
 	started map[string]int
+	held    map[string]bool   // PipelineRuns whose Pods stay unfinished until the run is cancelled
+	output  map[string]string // what executed steps printed, by "<TaskRun>/<step container>"
+	exec    *Executor
+}
+
+// Executor says which steps run for real.
+type Executor struct {
+	// Images: a step whose image starts with one of these runs its script under sh.
+	Images []string
+	// Tools is a folder put first on the step's PATH (kubectl).
+	Tools string
+	// Kubeconfig returns the kubeconfig kubectl has in a Pod of namespace running as serviceAccount.
+	Kubeconfig func(ctx context.Context, namespace, serviceAccount string) (string, error)
 }
 
 // New returns a kubelet for the cluster behind cfg.
@@ -40,7 +58,37 @@ func New(cfg *rest.Config) *Kubelet {
 		tekton:  versioned.NewForConfigOrDie(cfg),
 		fail:    map[string]bool{},
 		started: map[string]int{},
+		held:    map[string]bool{},
+		output:  map[string]string{},
 	}
+}
+
+// Execute makes the steps e names run for real (nil: none).
+func (k *Kubelet) Execute(e *Executor) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.exec = e
+}
+
+// Hold leaves the Pods of PipelineRun `run` running (unfinished) until the run is cancelled; the Pods
+// created after that (its finally tasks) finish as usual.
+func (k *Kubelet) Hold(run string, hold bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.held[run] = hold
+}
+
+// Output is what the executed steps of TaskRun `taskRun` printed.
+func (k *Kubelet) Output(taskRun string) string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []string
+	for key, o := range k.output {
+		if strings.HasPrefix(key, taskRun+"/") {
+			out = append(out, key+":\n"+o)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // FailTask makes every Pod of the pipeline task `name` fail (or succeed again, with fail=false).
@@ -90,19 +138,30 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 	taskName := pod.Labels["tekton.dev/pipelineTask"]
 	run := pod.Labels["tekton.dev/pipelineRun"]
 	k.mu.Lock()
+	held, executor := k.held[run], k.exec
+	k.mu.Unlock()
+	if held {
+		pr, err := k.tekton.TektonV1().PipelineRuns(pod.Namespace).Get(ctx, run, metav1.GetOptions{})
+		if err == nil && pr.Spec.Status == "" {
+			return nil // left running, as a long step would be
+		}
+	}
+	k.mu.Lock()
 	fail := k.fail[taskName]
 	k.started[run+"/"+taskName]++
 	k.mu.Unlock()
 
 	var results []result.RunResult
+	var taskRun *pipelinev1.TaskRun
 	if tr := pod.Labels["tekton.dev/taskRun"]; tr != "" {
 		// The controller may create the Pod before it has written the resolved spec into the TaskRun.
 		for i := 0; i < 100; i++ {
-			taskRun, err := k.tekton.TektonV1().TaskRuns(pod.Namespace).Get(ctx, tr, metav1.GetOptions{})
+			got, err := k.tekton.TektonV1().TaskRuns(pod.Namespace).Get(ctx, tr, metav1.GetOptions{})
 			if err != nil {
 				return err
 			}
-			if taskRun.Status.TaskSpec != nil {
+			if got.Status.TaskSpec != nil {
+				taskRun = got
 				results = taskResults(taskRun, taskName)
 				break
 			}
@@ -137,7 +196,12 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 	for _, c := range pod.Spec.Containers {
 		exit, message := int32(0), ""
 		last := len(steps) > 0 && c.Name == steps[len(steps)-1]
+		if script, ok := executable(executor, taskRun, c); ok && !fail {
+			exit = k.runStep(ctx, executor, pod, taskRun.Name, c, script)
+			fail = exit != 0 // the steps after it are skipped
+		}
 		switch {
+		case exit != 0:
 		case fail && len(steps) > 0 && c.Name == steps[0]:
 			exit = 1
 		case fail && strings.HasPrefix(c.Name, "step-"):
@@ -160,6 +224,69 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 	updated.Status = *status
 	_, err := k.kube.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
 	return err
+}
+
+// executable returns the script of step container c when the executor runs it.
+func executable(e *Executor, tr *pipelinev1.TaskRun, c corev1.Container) (string, bool) {
+	if e == nil || tr == nil || tr.Status.TaskSpec == nil {
+		return "", false
+	}
+	for _, prefix := range e.Images {
+		if !strings.HasPrefix(c.Image, prefix) {
+			continue
+		}
+		for _, step := range tr.Status.TaskSpec.Steps {
+			if "step-"+step.Name == c.Name && step.Script != "" {
+				return step.Script, true
+			}
+		}
+	}
+	return "", false
+}
+
+// runStep runs a step's script under sh with the container's env, the executor's tools first on PATH
+// and the Pod's ServiceAccount's kubeconfig; it returns the exit code.
+func (k *Kubelet) runStep(ctx context.Context, e *Executor, pod *corev1.Pod, taskRun string, c corev1.Container, script string) int32 {
+	record := func(out string) {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.output[taskRun+"/"+c.Name] = out
+	}
+	kubeconfig, err := e.Kubeconfig(ctx, pod.Namespace, pod.Spec.ServiceAccountName)
+	if err != nil {
+		record(err.Error())
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "step-")
+	if err != nil {
+		record(err.Error())
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "script")
+	if err := os.WriteFile(file, []byte(script), 0o700); err != nil {
+		record(err.Error())
+		return 1
+	}
+	cmd := exec.CommandContext(ctx, "sh", file)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + e.Tools + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + kubeconfig}
+	for _, v := range c.Env {
+		if v.ValueFrom == nil {
+			cmd.Env = append(cmd.Env, v.Name+"="+v.Value)
+		}
+	}
+	out, err := cmd.CombinedOutput()
+	record(string(out))
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exitErr):
+		return int32(exitErr.ExitCode())
+	default:
+		return 1
+	}
 }
 
 // taskResults are the results the TaskRun's task declares, with their values.

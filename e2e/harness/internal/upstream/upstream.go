@@ -84,7 +84,37 @@ const (
 	Source       = "github.com/fluxcd/source-controller"
 	Kustomize    = "github.com/fluxcd/kustomize-controller"
 	Notification = "github.com/fluxcd/notification-controller"
+	// Pruner is built from its module zip (e2e/upstream/module-zips.txt), not from go.mod: see WithPruner.
+	Pruner = "github.com/tektoncd/pruner"
 )
+
+// WithPruner adds Tekton Pruner's folder (unpacked from its module zip by e2e/run.sh).
+func (m Modules) WithPruner(dir string) Modules {
+	m[Pruner] = dir
+	return m
+}
+
+// PrunerRelease is what Tekton Pruner's controller reads: its logging and observability ConfigMaps and
+// its global config, set to `enforcedConfigLevel: namespace` as the README tells users to install it.
+func (m Modules) PrunerRelease() ([]*unstructured.Unstructured, error) {
+	cms, err := m.Objects(Pruner, "config/config-logging.yaml", "config/config-observability.yaml", "config/600-tekton-pruner-default-spec.yaml")
+	if err != nil {
+		return nil, err
+	}
+	out := Filter(cms, "ConfigMap")
+	for _, cm := range out {
+		if cm.GetName() == "config-observability-tekton-pruner" {
+			// Tekton's controller already serves metrics on this machine's :9090.
+			cm.Object["data"] = map[string]any{"metrics-protocol": "none", "tracing-protocol": "none"}
+		}
+		if cm.GetName() == "tekton-pruner-default-spec" {
+			if err := unstructured.SetNestedField(cm.Object, "enforcedConfigLevel: namespace\n", "data", "global-config"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
 
 // CRDs are the CustomResourceDefinitions of the pinned Tekton Pipelines, Tekton Triggers and Flux releases.
 func (m Modules) CRDs() ([]*unstructured.Unstructured, error) {
