@@ -75,7 +75,9 @@ describe('Pipeline: declare once', () => {
       p.addTask('t', { task: task(s, 'a', { params: [['revision']], workspaces: ['source'] }), params: { revison: 'x' }, workspaces: { src: 'x' } });
     })).toEqual([
       "[test/ci] task 't' binds param 'revison', but Task 'a' has no such param: did you mean 'revision'?",
-      "[test/ci] task 't' binds workspace 'src', but Task 'a' has no such workspace: declare it with a.addWorkspace('src') (declared: source)",
+      // the hint leads with the Task's unbound workspace (a misspelt key), not with declaring the typo on the Task
+      "[test/ci] task 't' binds workspace 'src', but Task 'a' has no such workspace: it declares 'source': bind that (workspaces: { 'source': … }), " +
+        "or declare 'src' with a.addWorkspace('src')",
     ]);
   });
 });
@@ -162,6 +164,11 @@ describe('Pipeline validation', () => {
       p.addTask('a', { task: task(s, 'a') });
       p.addFinally('a', { task: task(s, 'b') });
     }, "[test/ci] pipeline task 'a' is declared more than once: pipeline task names must be unique, rename or remove one"],
+    ['a duplicate task name that the other runs after: reported once, not also as a foreign task and a cycle', (s: Construct) => {
+      const p = new Pipeline(s, 'ci');
+      const first = p.addTask('build', { task: task(s, 'a') });
+      p.addTask('build', { task: task(s, 'b'), runAfter: [first] });
+    }, "[test/ci] pipeline task 'build' is declared more than once: pipeline task names must be unique, rename or remove one"],
     ['task name over the DNS label limit', (s: Construct) => {
       new Pipeline(s, 'ci').addTask('t'.repeat(64), { task: task(s, 'a') });
     }, `[test/ci] task '${'t'.repeat(64)}': the name is not a DNS label: use lower case letters, digits and '-' (at most 63)`],

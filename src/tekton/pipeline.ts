@@ -302,8 +302,13 @@ export class Pipeline extends Resource implements IPipeline {
         if (taskWs.has(name)) continue;
         const targetName = typeof target === 'string' ? target : target.name;
         if (task.interfaceKnown) {
-          errors.push(`task '${t.name}' binds workspace '${name}', but Task '${task.displayName}' has no such workspace: ` +
-            suggest(name, [...taskWs], `${task.displayName}.addWorkspace`));
+          // A key that is not the Task's is most often a misspelt binding: name the Task's unbound workspaces first.
+          const unbound = [...taskWs].filter((w) => !hasOwn(wsBound, w));
+          const close = suggest(name, [...taskWs], `${task.displayName}.addWorkspace`);
+          const hint = close.startsWith('did you mean') || !unbound.length ? close
+            : `it declares ${unbound.map((w) => `'${w}'`).join(', ')}: bind ${unbound.length === 1 ? 'that' : 'one of those'} ` +
+              `(workspaces: { '${unbound[0]}': … }), or declare '${name}' with ${task.displayName}.addWorkspace('${name}')`;
+          errors.push(`task '${t.name}' binds workspace '${name}', but Task '${task.displayName}' has no such workspace: ${hint}`);
         } else {
           if (!workspaces.has(targetName)) workspaces.set(targetName, new Workspace(targetName));
           wsRendered.push({ name, workspace: targetName });
@@ -355,6 +360,9 @@ export class Pipeline extends Resource implements IPipeline {
       errors.push(...paramSpecProblems(p));
     }
     const byName = new Map(this.tasks.map((t) => [t.name, t]));
+    // A name declared twice is reported once, above: the graph checks below would only echo it (a task "not of
+    // this Pipeline", a cycle `build → build`).
+    const duplicated = new Set(this.tasks.filter((t) => byName.get(t.name) !== t).map((t) => t.name));
     const paramNames = new Set(r.params.map((p) => p.name));
     const wsNames = new Set(r.workspaces.map((w) => w.name));
 
@@ -377,6 +385,7 @@ export class Pipeline extends Resource implements IPipeline {
         errors.push(`${where} sets runAfter, but finally tasks always run after all regular tasks: remove runAfter`);
       }
       for (const dep of t.options.runAfter ?? []) {
+        if (duplicated.has(dep.name)) continue;
         if (byName.get(dep.name) !== dep) {
           errors.push(`${where} runs after '${dep.name}', which is not a task of this Pipeline (it belongs to ${dep._pipelinePath}): add it here with addTask, or drop it from runAfter`);
         } else if (dep.isFinally) {
@@ -392,7 +401,7 @@ export class Pipeline extends Resource implements IPipeline {
         errors.push(...this.checkReference(ref, undefined, byName, paramNames, wsNames));
       }
     }
-    const cycle = findCycle(this.regularTasks.map((t) => t.name), (n) => r.runAfter.get(byName.get(n)!) ?? []);
+    const cycle = duplicated.size ? undefined : findCycle(this.regularTasks.map((t) => t.name), (n) => r.runAfter.get(byName.get(n)!) ?? []);
     if (cycle) {
       errors.push(`tasks form a cycle (each runs after the next): ${cycle.join(' → ')}: remove one of these runAfter edges or result references`);
     }
