@@ -7,11 +7,14 @@
  *   baseline(N): the identical objects as plain cdk8s ApiObjects built from precomputed JSON, synthesized
  *                by a plain cdk8s App: what cdk8s alone costs.
  *   cli:         the whole `cdk8s synth` command of the example app (compiled JS) next to an empty app.
+ *   hostile:     the CLI on hostile input (loops, FIFOs, devices, huge and many files, alias bombs, deep
+ *                nesting, backtracking patterns): each within 5 s and 300 MiB (bench/hostile.ts).
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { hostileCases, hostileSection } from './hostile';
 
 const ROOT = path.resolve(__dirname, '..');
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
@@ -72,6 +75,7 @@ function main() {
     console.log(`N=${n}: ours ${r.ours.wallMs.toFixed(0)} ms, baseline ${r.base.wallMs.toFixed(0)} ms, ${r.ours.objects} objects (runs: ${r.spread} ms)`);
   }
   const cli = cliCase();
+  const hostile = hostileCases();
   const at = (n: number) => rows.find((r) => r.n === n);
   const ratio = at(1000) && at(1000)!.ours.wallMs / at(1000)!.base.wallMs;
   const growth = at(1000) && at(100) && at(1000)!.ours.wallMs / at(100)!.ours.wallMs;
@@ -97,6 +101,7 @@ function main() {
     `- \`cdk8s synth\` of an empty cdk8s app: ${cli.emptyMs.toFixed(0)} ms; of the example app (compiled): ${cli.exampleMs.toFixed(0)} ms; ` +
       `the library adds **${(cli.exampleMs - cli.emptyMs).toFixed(0)} ms** (target ≤ 500 ms)`,
     '',
+    ...hostileSection(hostile),
   ];
   const notes = path.join(__dirname, 'NOTES.md');
   if (fs.existsSync(notes)) lines.push(fs.readFileSync(notes, 'utf8'));

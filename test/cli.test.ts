@@ -4,6 +4,7 @@ import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { GitOpsApp, simulateEvent } from '../src';
 import { FIXTURES, tempDir } from './util';
+import { parseObjects } from '../src/cli/load';
 import { runCli } from '../src/cli/main';
 import { buildApp } from '../src/main';
 
@@ -325,5 +326,41 @@ describe("simulate checks each run as Tekton's reconciler would", () => {
     expect(result.broken.join('\n')).toContain("param 'image' of Pipeline 'node-service-ci' has no value");
     expect(result.broken.join('\n')).toContain("workspace 'source' of Pipeline 'node-service-ci' is not bound");
     expect(result.broken.join('\n')).toContain("task 'deploy' uses $(tasks.build.results.digset), but Task 'build-image' declares no result 'digset'");
+  });
+});
+
+describe('reading manifests: bounded whatever the input', () => {
+  const graph = (target: string) => cli('graph', target);
+
+  test('a YAML alias bomb is refused, not expanded', () => {
+    const dir = tempDir('bomb-');
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`);
+    fs.writeFileSync(path.join(dir, 'bomb.yaml'), `${lines.join('\n')}\n`);
+    const r = graph(dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('its aliases expand to more values than a manifest has');
+  });
+
+  test('YAML nested 100,000 deep is an error, not a stack overflow', () => {
+    const dir = tempDir('deep-');
+    fs.writeFileSync(path.join(dir, 'deep.yaml'), `${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+    const r = graph(dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('nesting exceeded maxDepth');
+  });
+
+  test('more than 32 MiB of YAML in all is refused before it is parsed', () => {
+    const dir = tempDir('large-');
+    const doc = `---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  v: "${'x'.repeat(1024 * 1024)}"\n`;
+    for (let i = 0; i < 33; i++) fs.writeFileSync(path.join(dir, `f${String(i).padStart(2, '0')}.yaml`), doc);
+    const r = graph(dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('more than 32 MiB of YAML');
+  });
+
+  test('a date stays a string, as Kubernetes reads it into a string field (YAML 1.2 core schema)', () => {
+    const [cm] = parseObjects('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  date: 2026-12-01\n  answer: yes\n', 'cm.yaml');
+    expect(cm.data).toEqual({ date: '2026-12-01', answer: 'yes' });
   });
 });

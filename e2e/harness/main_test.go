@@ -145,7 +145,7 @@ func setUp(ctx context.Context) error {
 		return err
 	}
 	// The steps that act on the cluster (the canceller of superseded runs) run for real, with kubectl.
-	env.kubelet.Execute(&kubelet.Executor{Images: []string{"ghcr.io/fluxcd/flux-cli:"}, Tools: tools, Kubeconfig: c.PodKubeconfig})
+	env.kubelet.Execute(&kubelet.Executor{Label: "cdk8s-tekton-flux/cancels-superseded", Tools: tools, Kubeconfig: c.PodKubeconfig})
 	go env.kubelet.Run(ctx)
 	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller, Tekton Pruner and the fake kubelet running")
 	return nil

@@ -1,16 +1,21 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 
-/** The largest YAML file read (a dist/ file of 1000 pipelines is about 12 MiB). */
-const MAX_FILE_BYTES = 64 * 1024 * 1024;
+/**
+ * The most YAML read, all files together (the dist/ of 1000 pipelines is about 12 MiB). Parsed, 32 MiB
+ * takes about 0.6 s and 200 MiB of memory: within `npm run bench`'s bound for hostile input (5 s, 300 MiB).
+ */
+const MAX_BYTES = 32 * 1024 * 1024;
 /** The most files read below a folder. */
 const MAX_FILES = 10_000;
+/** Deeper than any Kubernetes object; deeper values would overflow the stack of whatever walks them next. */
+const MAX_DEPTH = 500;
 
 /**
  * Reads every object from a YAML file, or from every .yaml/.yml file below a folder (sorted). Only regular
  * files are read: a symbolic link is not followed (a link to `.` would read the folder forever), a FIFO or
- * device is an error rather than a wait, and a file over 64 MiB is an error rather than a memory blow-up.
+ * device is an error rather than a wait, and more than 32 MiB in all is an error rather than a memory blow-up.
  */
 export function loadObjects(target: string): any[] {
   let stat: fs.Stats;
@@ -21,7 +26,35 @@ export function loadObjects(target: string): any[] {
   }
   const files = stat.isDirectory() ? yamlFilesBelow(target) : [target];
   if (files.length === 0) throw new Error(`${target}: no .yaml or .yml files`);
-  return files.flatMap((file) => parseObjects(readRegularFile(file), file));
+  let total = 0;
+  return files.flatMap((file) => {
+    const text = readRegularFile(file);
+    total += text.length;
+    if (total > MAX_BYTES) throw new Error(`${target}: more than ${MAX_BYTES / 1024 / 1024} MiB of YAML: point at the folder of your manifests (e.g. dist/)`);
+    return parseObjects(text, file);
+  });
+}
+
+/** Standard input, up to 32 MiB (a pipe from `kubectl get … -o yaml`; never an endless stream). */
+export function readStdin(): string {
+  const chunks: Buffer[] = [];
+  const buffer = Buffer.alloc(1024 * 1024);
+  let total = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(0, buffer, 0, buffer.length, null);
+    } catch (e: any) {
+      if (e.code === 'EAGAIN') continue; // a non-blocking pipe with nothing yet
+      if (e.code === 'EOF') break;
+      throw e;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_BYTES) throw new Error(`standard input: more than ${MAX_BYTES / 1024 / 1024} MiB: pipe the run and its TaskRuns only`);
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function yamlFilesBelow(dir: string): string[] {
@@ -41,18 +74,41 @@ function yamlFilesBelow(dir: string): string[] {
 function readRegularFile(file: string): string {
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new Error(`${file}: not a regular file (a FIFO, device or socket is not read)`);
-  if (stat.size > MAX_FILE_BYTES) throw new Error(`${file}: ${(stat.size / 1024 / 1024).toFixed(0)} MiB, more than the ${MAX_FILE_BYTES / 1024 / 1024} MiB read`);
+  if (stat.size > MAX_BYTES) throw new Error(`${file}: ${(stat.size / 1024 / 1024).toFixed(0)} MiB, more than the ${MAX_BYTES / 1024 / 1024} MiB read`);
   return fs.readFileSync(file, 'utf8');
 }
 
-/** The objects of a YAML stream (a `List` gives its items); `origin` names it in errors. */
+/**
+ * The objects of a YAML stream (a `List` gives its items); `origin` names it in errors. YAML 1.2's core schema
+ * (strings stay strings: no timestamps), as Kubernetes reads manifests. Aliases are shared, not copied, so an
+ * alias bomb costs nothing to load; the walk below counts each value as often as it is reachable and stops
+ * one that expands beyond the text's length (no YAML without aliases has more values than characters).
+ */
 export function parseObjects(text: string, origin: string): any[] {
+  let docs: unknown[];
+  try {
+    docs = loadAll(text, null, { schema: CORE_SCHEMA, filename: origin }) as unknown[];
+  } catch (e: any) {
+    throw new Error(e instanceof RangeError ? `${origin}: nested too deeply to read` : `${origin}: ${String(e.message).split('\n')[0]}`);
+  }
+  checkSize(docs, Math.max(text.length, 1024), origin);
   const objects: any[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new Error(`${origin}: ${doc.errors[0].message}`);
-    const value = doc.toJS();
+  for (const value of docs as any[]) {
     if (value?.kind === 'List' && Array.isArray(value.items)) objects.push(...value.items);
     else if (value) objects.push(value);
   }
   return objects;
+}
+
+function checkSize(root: unknown, maxValues: number, origin: string) {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  let values = 0;
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (++values > maxValues) throw new Error(`${origin}: its aliases expand to more values than a manifest has (a YAML alias bomb?)`);
+    if (depth > MAX_DEPTH) throw new Error(`${origin}: nested more than ${MAX_DEPTH} levels deep`);
+    if (value && typeof value === 'object') {
+      for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    }
+  }
 }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { stringify } from 'yaml';
 import { initProject } from './init';
-import { loadObjects, parseObjects } from './load';
+import { loadObjects, parseObjects, readStdin } from './load';
 import { distance } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
 import { rerunOf } from '../simulate/rerun';
@@ -153,7 +153,7 @@ function rerun(argv: string[], io: CliIO): number {
   const { positionals } = args(argv, {});
   if (positionals.length > 1) throw new UsageError('rerun takes one file (or - for standard input)');
   const source = positionals[0] ?? '-';
-  const objects = source === '-' ? parseObjects((io.stdin ?? (() => fs.readFileSync(0, 'utf8')))(), 'standard input') : loadObjects(source);
+  const objects = source === '-' ? parseObjects((io.stdin ?? readStdin)(), 'standard input') : loadObjects(source);
   const runs = objects.filter((o) => o?.kind === 'PipelineRun');
   if (runs.length === 0) throw new Error(`${source === '-' ? 'standard input' : source} holds no PipelineRun`);
   io.out(runs.map((r) => stringify(rerunOf(r))).join('---\n'));
@@ -173,7 +173,7 @@ function resume(argv: string[], io: CliIO): number {
   const { values, positionals } = args(argv, { from: { type: 'string' } });
   const sources = positionals.length ? positionals : ['-'];
   const objects = sources.flatMap((source) => (source === '-'
-    ? parseObjects((io.stdin ?? (() => fs.readFileSync(0, 'utf8')))(), 'standard input')
+    ? parseObjects((io.stdin ?? readStdin)(), 'standard input')
     : loadObjects(source)));
   const runs = objects.filter((o) => o?.kind === 'PipelineRun');
   if (runs.length !== 1) throw new Error(`resume needs exactly one PipelineRun (and its TaskRuns); the input holds ${runs.length}`);

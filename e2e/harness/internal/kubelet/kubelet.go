@@ -43,8 +43,9 @@ type Kubelet struct {
 
 // Executor says which steps run for real.
 type Executor struct {
-	// Images: a step whose image starts with one of these runs its script under sh.
-	Images []string
+	// Label: the steps of a Pod with this label (Tekton copies a TaskRun's labels to its Pod) run their
+	// script under sh.
+	Label string
 	// Tools is a folder put first on the step's PATH (kubectl).
 	Tools string
 	// Kubeconfig returns the kubeconfig kubectl has in a Pod of namespace running as serviceAccount.
@@ -196,7 +197,7 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 	for _, c := range pod.Spec.Containers {
 		exit, message := int32(0), ""
 		last := len(steps) > 0 && c.Name == steps[len(steps)-1]
-		if script, ok := executable(executor, taskRun, c); ok && !fail {
+		if script, ok := executable(executor, pod, taskRun, c); ok && !fail {
 			exit = k.runStep(ctx, executor, pod, taskRun.Name, c, script)
 			fail = exit != 0 // the steps after it are skipped
 		}
@@ -227,18 +228,16 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 }
 
 // executable returns the script of step container c when the executor runs it.
-func executable(e *Executor, tr *pipelinev1.TaskRun, c corev1.Container) (string, bool) {
+func executable(e *Executor, pod *corev1.Pod, tr *pipelinev1.TaskRun, c corev1.Container) (string, bool) {
 	if e == nil || tr == nil || tr.Status.TaskSpec == nil {
 		return "", false
 	}
-	for _, prefix := range e.Images {
-		if !strings.HasPrefix(c.Image, prefix) {
-			continue
-		}
-		for _, step := range tr.Status.TaskSpec.Steps {
-			if "step-"+step.Name == c.Name && step.Script != "" {
-				return step.Script, true
-			}
+	if _, ok := pod.Labels[e.Label]; !ok {
+		return "", false
+	}
+	for _, step := range tr.Status.TaskSpec.Steps {
+		if "step-"+step.Name == c.Name && step.Script != "" {
+			return step.Script, true
 		}
 	}
 	return "", false
