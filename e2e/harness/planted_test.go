@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"knative.dev/pkg/apis"
 
 	"cdk8s-tekton-flux/e2e/harness/internal/admission"
 )
@@ -60,6 +63,35 @@ func TestPlantedFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("without patch on PipelineRuns the canceller fails and the superseded run keeps running", func(t *testing.T) {
+		restore := removeVerb(t, "ci", "on-push-supersede", "pipelineruns", "patch")
+		defer restore()
+		sink := sinkFor(t, s, "ci/on-push")
+		older := "node-service-ci-888888888888"
+		env.kubelet.Hold(older, true)
+		defer env.kubelet.Hold(older, false)
+		post(t, sink, withRevision(s.events[0].Body, "main@sha1:8888888888888888888888888888888888888888"), fluxHeaders(t, s, sink), 1)
+		waitTaskRunDone(t, "ci", older+"-supersede")
+		time.Sleep(1100 * time.Millisecond)
+		post(t, sink, withRevision(s.events[0].Body, "main@sha1:9999999999999999999999999999999999999999"), fluxHeaders(t, s, sink), 1)
+		canceller := waitTaskRunDone(t, "ci", "node-service-ci-999999999999-supersede")
+		if canceller.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
+			t.Errorf("the canceller succeeded without the patch verb:\n%s", env.kubelet.Output(canceller.Name))
+		} else if out := env.kubelet.Output(canceller.Name); !strings.Contains(out, "forbidden") {
+			t.Errorf("the canceller failed, but not for want of the verb:\n%s", out)
+		}
+		pr, err := env.tekton.TektonV1().PipelineRuns("ci").Get(env.ctx, older, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pr.Spec.Status != "" || !pr.Status.GetCondition(apis.ConditionSucceeded).IsUnknown() {
+			t.Errorf("the older run was stopped although its canceller could not patch it: %s", describeRun(t, pr))
+		}
+		// end it as an operator would
+		_, _ = env.tekton.TektonV1().PipelineRuns("ci").Patch(env.ctx, older, types.MergePatchType, []byte(`{"spec":{"status":"Cancelled"}}`), metav1.PatchOptions{})
+		waitDone(t, "ci", "node-service-ci-999999999999")
+	})
+
 	t.Run("a wrong binding makes the runs differ from simulate", func(t *testing.T) {
 		binding := planted(s, "TriggerBinding", "on-push", func(o *unstructured.Unstructured) {
 			params, _, _ := unstructured.NestedSlice(o.Object, "spec", "params")
@@ -77,13 +109,22 @@ func TestPlantedFaults(t *testing.T) {
 		e := s.events[0]
 		sink := sinkFor(t, s, e.Listener)
 		runs := post(t, sink, withRevision(e.Body, "main@sha1:4444444444444444444444444444444444444444"), fluxHeaders(t, s, sink), 1)
+		// simulate's prediction for the fixture's revision, moved to this revision: only the binding differs
+		const fixtureCommit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 		var predicted []map[string]any
 		for _, r := range e.Runs {
-			predicted = append(predicted, r.Object)
+			if r.Object["kind"] != "PipelineRun" {
+				continue
+			}
+			raw, _ := json.Marshal(r.Object)
+			var moved map[string]any
+			text := strings.ReplaceAll(string(raw), fixtureCommit, strings.Repeat("4", 40))
+			_ = json.Unmarshal([]byte(strings.ReplaceAll(text, fixtureCommit[:12], "444444444444")), &moved)
+			predicted = append(predicted, moved)
 		}
 		d := runDifferences(predicted, runs)
-		if len(d) == 0 {
-			t.Fatal("the runs of a wrong binding equal simulate's prediction")
+		if len(d) != 1 || !strings.Contains(d[0], strings.Repeat("4", 40)) {
+			t.Fatalf("want one difference, the commit param that the wrong binding fills; got %q", d)
 		}
 		stage("planted faults", "wrong binding caught: %s", d[0])
 	})
