@@ -130,6 +130,25 @@ func TestSynthApp(t *testing.T) {
 		if out := env.kubelet.Output(older + "-supersede"); !strings.Contains(out, "no older run") {
 			t.Errorf("the older run's canceller should have found nothing to cancel; it said:\n%s", out)
 		}
+
+		// A cancelled run can be resumed: what was cancelled and what follows runs again.
+		env.kubelet.Hold(older, false)
+		resumed := resume(t, pr)
+		if err := admission.Admit(resumed); err != nil {
+			t.Fatal(err)
+		}
+		created, err := env.dynamic.Resource(pipelineRunsGVR).Namespace("ci").Create(env.ctx, resumed, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("creating the resumed run: %v", err)
+		}
+		again := waitDone(t, "ci", created.GetName())
+		stage("supersede", "resumed: %s", describeRun(t, again))
+		if !again.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
+			t.Errorf("the resumed cancelled run did not succeed: %s", describeRun(t, again))
+		}
+		if _, ok := taskRuns(t, again)["clone"]; !ok {
+			t.Errorf("clone, cancelled in the superseded run, did not run again: %s", describeRun(t, again))
+		}
 	})
 
 	var failed *pipelinev1.PipelineRun
