@@ -70,7 +70,9 @@ cd \${checkout.path}/src && git checkout \${commit} && npm ci && npm test\`,
 const pipeline = new Pipeline(ci, 'ci');
 pipeline.addTask('test', { task: test, retries: 1 });
 
-// A new revision of app-repo runs the pipeline (Flux Alert + Provider → the listener → a PipelineRun).
+// A new revision of app-repo runs the pipeline (Flux Alert + Provider → the listener → a PipelineRun), once per
+// revision. Options teams add: \`concurrency: RunConcurrency.cancelInProgress()\` (a push cancels the run it
+// supersedes) and \`keepRuns: 10\` (Tekton Pruner keeps the last 10 runs); see the library's README.
 new FluxTriggeredPipeline(ci, 'on-push', { source, pipeline });
 
 app.synth();
