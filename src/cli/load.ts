@@ -30,7 +30,9 @@ export function loadObjects(target: string): any[] {
   return files.flatMap((file) => {
     const text = readRegularFile(file);
     total += text.length;
-    if (total > MAX_BYTES) throw new Error(`${target}: more than ${MAX_BYTES / 1024 / 1024} MiB of YAML: point at the folder of your manifests (e.g. dist/)`);
+    if (total > MAX_BYTES) {
+      throw new Error(`${target}: more than ${MAX_BYTES / 1024 / 1024} MiB of YAML: point at the folder of your manifests (e.g. dist/)`);
+    }
     return parseObjects(text, file);
   });
 }
@@ -74,7 +76,9 @@ function yamlFilesBelow(dir: string): string[] {
 function readRegularFile(file: string): string {
   const stat = fs.statSync(file);
   if (!stat.isFile()) throw new Error(`${file}: not a regular file (a FIFO, device or socket is not read)`);
-  if (stat.size > MAX_BYTES) throw new Error(`${file}: ${(stat.size / 1024 / 1024).toFixed(0)} MiB, more than the ${MAX_BYTES / 1024 / 1024} MiB read`);
+  if (stat.size > MAX_BYTES) {
+    throw new Error(`${file}: ${(stat.size / 1024 / 1024).toFixed(0)} MiB, more than the ${MAX_BYTES / 1024 / 1024} MiB read`);
+  }
   return fs.readFileSync(file, 'utf8');
 }
 

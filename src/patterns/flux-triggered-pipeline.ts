@@ -243,7 +243,8 @@ export class FluxTriggeredPipeline extends Construct {
       // Created after the run (Triggers creates a template's resources in order and stops at the first that
       // fails), so a second delivery of a revision, whose run already exists, starts no canceller either.
       const suffix = 'supersede';
-      const cancellerName = `${toDnsLabel(options.pipeline.name, 63 - 2 - REVISION_ID_LENGTH - suffix.length)}-$(tt.params.${REVISION_ID_PARAM})-${suffix}`;
+      const prefix = toDnsLabel(options.pipeline.name, 63 - 2 - REVISION_ID_LENGTH - suffix.length);
+      const cancellerName = `${prefix}-$(tt.params.${REVISION_ID_PARAM})-${suffix}`;
       template.addResourceTemplate(() => canceller!.renderTaskRun(cancellerName, runName));
     }
     this.listener.addTrigger({

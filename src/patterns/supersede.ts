@@ -21,8 +21,10 @@ set -euf
 k() { kubectl --cache-dir=/tmp/kubectl-cache "$@"; }
 CREATED=$(k get pipelinerun "$RUN" -o 'jsonpath={.metadata.creationTimestamp}')
 export CREATED
+# one line per run: created|name|spec.status|Succeeded status
+fields='{.metadata.creationTimestamp}{"|"}{.metadata.name}{"|"}{.spec.status}{"|"}{.status.conditions[?(@.type=="Succeeded")].status}'
 runs=$(k get pipelineruns -l "triggers.tekton.dev/eventlistener=$LISTENER,triggers.tekton.dev/trigger=$TRIGGER" \\
-  -o 'jsonpath={range .items[*]}{.metadata.creationTimestamp}{"|"}{.metadata.name}{"|"}{.spec.status}{"|"}{.status.conditions[?(@.type=="Succeeded")].status}{"\\n"}{end}')
+  -o 'jsonpath={range .items[*]}'"$fields"'{"\\n"}{end}')
 older=$(printf '%s\\n' "$runs" | awk -F'|' '
   $2 != "" && $2 != ENVIRON["RUN"] && $3 !~ /^(Cancelled|CancelledRunFinally|StoppedRunFinally)$/ && $4 != "True" && $4 != "False" &&
   ($1 < ENVIRON["CREATED"] || ($1 == ENVIRON["CREATED"] && $2 < ENVIRON["RUN"])) { print $2 }')
