@@ -148,7 +148,9 @@ func createTokenSecrets(t *testing.T, s *inputSet) {
 		}
 		containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "resources", "kubernetesResource", "spec", "template", "spec", "containers")
 		if o.GetKind() == "EventListener" && len(containers) > 0 {
-			cert, key, err := env.cluster.ServingCertPEM("el-" + o.GetName())
+			// valid for the listener's Service, as the Provider addresses it
+			svc := "el-" + o.GetName() + "." + o.GetNamespace() + ".svc"
+			cert, key, err := env.cluster.ServingCertPEM("el-"+o.GetName(), svc, svc+".cluster.local")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -229,6 +231,11 @@ func sinkFor(t *testing.T, s *inputSet, key string) *listener.Sink {
 		t.Fatal(err)
 	}
 	sinks[key] = sink
+	// the listener's Service (either port), as Flux's notification-controller addresses it
+	local := strings.TrimPrefix(strings.TrimPrefix(sink.URL, "http://"), "https://")
+	for _, port := range []string{"8080", "8443"} {
+		env.proxy.Route("el-"+name+"."+ns+".svc.cluster.local:"+port, local)
+	}
 	return sink
 }
 

@@ -30,6 +30,7 @@ import (
 	"cdk8s-tekton-flux/e2e/harness/internal/flux"
 	"cdk8s-tekton-flux/e2e/harness/internal/kubelet"
 	"cdk8s-tekton-flux/e2e/harness/internal/listener"
+	"cdk8s-tekton-flux/e2e/harness/internal/proxy"
 	"cdk8s-tekton-flux/e2e/harness/internal/upstream"
 )
 
@@ -45,6 +46,9 @@ var env struct {
 	tekton   tektonclient.Interface
 	triggers triggersclient.Interface
 	kubelet  *kubelet.Kubelet
+	proxy    *proxy.Proxy
+	// events is where Flux's controllers post events: notification-controller's event server.
+	events string
 }
 
 func TestMain(m *testing.M) {
@@ -136,6 +140,9 @@ func setUp(ctx context.Context) error {
 	if err := startPruner(); err != nil {
 		return err
 	}
+	if err := startNotificationController(ctx); err != nil {
+		return err
+	}
 	env.kubelet = kubelet.New(c.Admin)
 	tools := filepath.Join(c.Dir, "tools")
 	if err := os.MkdirAll(tools, 0o755); err != nil {
@@ -147,7 +154,7 @@ func setUp(ctx context.Context) error {
 	// The steps that act on the cluster (the canceller of superseded runs) run for real, with kubectl.
 	env.kubelet.Execute(&kubelet.Executor{Label: "cdk8s-tekton-flux/cancels-superseded", Tools: tools, Kubeconfig: c.PodKubeconfig})
 	go env.kubelet.Run(ctx)
-	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller, Tekton Pruner and the fake kubelet running")
+	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller, Tekton Pruner, Flux's notification-controller and the fake kubelet running")
 	return nil
 }
 
@@ -161,6 +168,39 @@ func ensureNamespace(ctx context.Context, name string) error {
 		return err
 	}
 	return nil
+}
+
+// startNotificationController runs Flux's notification-controller (as the admin) with the proxy that
+// stands in for the Service network, so that a Provider's in-cluster address reaches the listener's sink.
+func startNotificationController(ctx context.Context) error {
+	c := env.cluster
+	p, err := proxy.Start(ctx)
+	if err != nil {
+		return err
+	}
+	env.proxy = p
+	kubeconfig, err := c.WriteKubeconfig("admin", c.Admin)
+	if err != nil {
+		return err
+	}
+	events := "127.0.0.1:" + strconv.Itoa(cluster.FreePort())
+	_, err = c.Spawn([]string{
+		"KUBECONFIG=" + kubeconfig,
+		"RUNTIME_NAMESPACE=flux-system",
+		"HTTP_PROXY=" + p.URL,
+		"HTTPS_PROXY=" + p.URL,
+		"NO_PROXY=127.0.0.1,localhost",
+	}, "notification-controller.log", filepath.Join(env.bin, "notification-controller"),
+		"--events-addr="+events,
+		"--receiverAddr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
+		"--metrics-addr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
+		"--health-addr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
+		"--enable-leader-election=false",
+		"--watch-all-namespaces=true",
+		"--log-level=debug",
+	)
+	env.events = "http://" + events
+	return err
 }
 
 // startPruner runs Tekton Pruner's controller with the environment of its release Deployment

@@ -279,9 +279,9 @@ func (c *Cluster) writeCredentials() error {
 // CAPEM is the cluster CA's certificate: it signs the API server's and ServingCert's certificates.
 func (c *Cluster) CAPEM() []byte { return c.caPEM }
 
-// ServingCertPEM issues a serving certificate for 127.0.0.1 signed by the cluster CA, as PEM.
-func (c *Cluster) ServingCertPEM(name string) (certPEM, keyPEM []byte, err error) {
-	der, key, err := c.issue(name)
+// ServingCertPEM issues a serving certificate for 127.0.0.1 (and dnsNames) signed by the cluster CA, as PEM.
+func (c *Cluster) ServingCertPEM(name string, dnsNames ...string) (certPEM, keyPEM []byte, err error) {
+	der, key, err := c.issue(name, dnsNames...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -301,7 +301,7 @@ func (c *Cluster) ServingCert(name string) (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
-func (c *Cluster) issue(name string) ([]byte, *ecdsa.PrivateKey, error) {
+func (c *Cluster) issue(name string, dnsNames ...string) ([]byte, *ecdsa.PrivateKey, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -310,7 +310,7 @@ func (c *Cluster) issue(name string) ([]byte, *ecdsa.PrivateKey, error) {
 	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
 		SerialNumber: serial, Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: append([]string{"localhost"}, dnsNames...),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}, c.caCert, &key.PublicKey, c.caKey)
 	return der, key, err

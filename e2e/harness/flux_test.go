@@ -1,0 +1,164 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Flux's own notification-controller delivers the events: a controller posts an event to it as
+// source-controller and kustomize-controller do (metadata keys prefixed with the object's API group); it
+// matches the Alerts of dist/, strips the prefixes, adds the token header from each Provider's Secret and
+// POSTs to the Provider's in-cluster address, the listener's Service, where Triggers' listener creates
+// the runs.
+func TestFluxDelivers(t *testing.T) {
+	s := loadSet(t, "dist")
+	applySet(t, s)
+	for _, key := range []string{"ci/on-push", "ci/on-staging-deploy", "ci/app-on-staging"} {
+		sinkFor(t, s, key)
+	}
+
+	t.Run("a new GitRepository revision runs the CI pipeline", func(t *testing.T) {
+		commit := strings.Repeat("a", 40)
+		postToFlux(t, controllerEvent(t, "gitrepository-new-artifact.json", "main@sha1:"+commit))
+		pr := waitCreated(t, "ci", "node-service-ci-"+commit[:12])
+		if got := runParam(pr, "commit"); got != commit {
+			t.Errorf("the run's commit is %q, want %q", got, commit)
+		}
+		stage("flux delivers", "source-controller's event → notification-controller → Provider on-push → listener: %s (commit %s)", pr.Name, runParam(pr, "commit"))
+	})
+
+	t.Run("a Kustomization's applied revision runs the smoke test and the promotion (two Alerts, two listeners)", func(t *testing.T) {
+		commit := strings.Repeat("b", 40)
+		postToFlux(t, controllerEvent(t, "kustomization-reconciliation-succeeded.json", "main@sha1:"+commit))
+		for _, name := range []string{"staging-smoke-test-", "app-to-production-"} {
+			pr := waitCreated(t, "ci", name+commit[:12])
+			if got := runParam(pr, "revision"); got != "main@sha1:"+commit {
+				t.Errorf("%s: revision %q, want main@sha1:%s", pr.Name, got, commit)
+			}
+		}
+		stage("flux delivers", "kustomize-controller's event → notification-controller → two Providers → two listeners: staging-smoke-test and app-to-production runs")
+	})
+
+	t.Run("with another token in the Provider's Secret the listener starts nothing", func(t *testing.T) {
+		secret, err := env.kube.CoreV1().Secrets("flux-system").Get(env.ctx, "on-push-flux-token", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		original := secret.DeepCopy()
+		secret.Data = map[string][]byte{"headers": []byte("X-Flux-Token: a-guess")}
+		if _, err := env.kube.CoreV1().Secrets("flux-system").Update(env.ctx, secret, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			latest, _ := env.kube.CoreV1().Secrets("flux-system").Get(env.ctx, "on-push-flux-token", metav1.GetOptions{})
+			latest.Data = original.Data
+			_, _ = env.kube.CoreV1().Secrets("flux-system").Update(env.ctx, latest, metav1.UpdateOptions{})
+		}()
+		time.Sleep(2 * time.Second) // notification-controller reads Secrets through its informer cache
+		commit := strings.Repeat("c", 40)
+		sink := sinkFor(t, s, "ci/on-push")
+		before := sink.Log(1 << 20)
+		postToFlux(t, controllerEvent(t, "gitrepository-new-artifact.json", "main@sha1:"+commit))
+		dropped := func() bool { return strings.Contains(strings.TrimPrefix(sink.Log(1<<20), before), "compareSecret") }
+		deadline := time.Now().Add(20 * time.Second)
+		for !dropped() && time.Now().Before(deadline) {
+			time.Sleep(250 * time.Millisecond)
+		}
+		if _, err := env.tekton.TektonV1().PipelineRuns("ci").Get(env.ctx, "node-service-ci-"+commit[:12], metav1.GetOptions{}); err == nil {
+			t.Fatal("a run was created with a token the listener does not hold")
+		}
+		if !dropped() {
+			t.Errorf("the listener's log does not show the token check failing for this event; it ends:\n%s", sink.Log(2000))
+		}
+		stage("flux delivers", "with another token in the Provider's Secret: delivered, dropped by the listener's compareSecret, no run")
+	})
+}
+
+// The OCI example over HTTPS: notification-controller verifies the listener's certificate with the CA in
+// the Provider's certSecretRef (the proxy only tunnels the TLS connection).
+func TestFluxDeliversOverTLS(t *testing.T) {
+	s := loadSet(t, "oci-deploy-check")
+	applySet(t, s)
+	defer deleteSet(t, s)
+	sinkFor(t, s, "ci/manifests-artifact")
+	digest := strings.Repeat("d", 64)
+	postToFlux(t, controllerEvent(t, "ocirepository-new-artifact.json", "v1.5.0@sha256:"+digest))
+	pr := waitCreated(t, "ci", "manifests-check-"+digest[:12])
+	if got := runParam(pr, "digest"); got != "sha256:"+digest {
+		t.Errorf("the run's digest is %q, want sha256:%s", got, digest)
+	}
+	stage("flux delivers", "source-controller's OCI event → notification-controller → HTTPS (CA from certSecretRef) → listener: %s", pr.Name)
+}
+
+// controllerEvent is a fixture as a Flux controller posts it to notification-controller: its metadata
+// keys carry the involved object's API group, which notification-controller strips before it forwards.
+func controllerEvent(t *testing.T, fixture, revision string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "test", "fixtures", "flux-events", fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e map[string]any
+	if err := json.Unmarshal(raw, &e); err != nil {
+		t.Fatal(err)
+	}
+	group, _, _ := strings.Cut(e["involvedObject"].(map[string]any)["apiVersion"].(string), "/")
+	e["metadata"] = map[string]any{group + "/revision": revision}
+	e["timestamp"] = time.Now().UTC().Format(time.RFC3339)
+	return e
+}
+
+// postToFlux posts an event to notification-controller's event server, as a Flux controller's recorder does.
+func postToFlux(t *testing.T, event map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(event)
+	var resp *http.Response
+	var err error
+	for i := 0; i < 50; i++ { // the event server starts with the controller
+		resp, err = http.Post(env.events+"/", "application/json", bytes.NewReader(body))
+		if err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("posting to notification-controller: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("notification-controller answered %d; its log ends:\n%s", resp.StatusCode, env.cluster.LogTail("notification-controller.log", 3000))
+	}
+}
+
+// waitCreated waits for a PipelineRun to exist (notification-controller delivers asynchronously, with retries).
+func waitCreated(t *testing.T, namespace, name string) *pipelinev1.PipelineRun {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		pr, err := env.tekton.TektonV1().PipelineRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
+		if err == nil {
+			return pr
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("no PipelineRun %s/%s within a minute; notification-controller's log ends:\n%s", namespace, name, env.cluster.LogTail("notification-controller.log", 4000))
+	return nil
+}
+
+func runParam(pr *pipelinev1.PipelineRun, name string) string {
+	for _, p := range pr.Spec.Params {
+		if p.Name == name {
+			return p.Value.StringVal
+		}
+	}
+	return "<unset>"
+}
