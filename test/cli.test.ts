@@ -37,6 +37,11 @@ describe('simulate: the synth app', () => {
     expect(params(mine[0])).toEqual(expected);
   });
 
+  test('a promotion run says what it promotes, from where to where, at which revision', () => {
+    const r = cli('simulate', '--event', path.join(events, 'kustomization-reconciliation-succeeded.json'), dist);
+    expect(r.err).toContain(`# promotes 'app' from staging to production: the version staging runs at main@sha1:${sha} (run app-to-production-${sha.slice(0, 12)})`);
+  });
+
   test('a failed fetch creates nothing, says which condition failed, and exits 1', () => {
     const r = cli('simulate', '--event', path.join(events, 'gitrepository-fetch-failed.json'), dist);
     expect(r.code).toBe(1);

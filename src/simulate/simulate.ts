@@ -110,7 +110,11 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
       const result = fireTrigger(trigger, listener, event, header, secrets, find, unknownSecret);
       trace.push(`trigger '${trigger.name}': ${result.note}`);
       if (result.error) broken.push(`trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name}: ${result.error}`);
-      for (const object of result.objects) runs.push({ listener: `${target.namespace}/${target.name}`, trigger: trigger.name, object });
+      for (const object of result.objects) {
+        runs.push({ listener: `${target.namespace}/${target.name}`, trigger: trigger.name, object });
+        const promotion = promotionOf(object, event);
+        if (promotion) trace.push(promotion);
+      }
     }
   }
   return { runs, trace: [...new Set(trace)], broken };
@@ -288,6 +292,15 @@ function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { 
     return { note: 'Tekton would fail the run at once', objects: [], error: `the ${objects[0]?.kind ?? 'run'} it creates would fail at once: ${rejected.join('; ')}` };
   }
   return { note: `fires: ${objects.map((o: any) => o.kind).join(', ')} from TriggerTemplate '${templateRef}'`, objects };
+}
+
+/** What a run of a `Promotion` does, in words (its labels name the app and the environments). */
+function promotionOf(run: any, event: any): string | undefined {
+  const labels = run?.metadata?.labels ?? {};
+  const [app, from, to] = ['app', 'from', 'to'].map((k) => labels[`cdk8s-tekton-flux/${k}`]);
+  if (run?.kind !== 'PipelineRun' || !app || !from || !to) return undefined;
+  const revision = event?.metadata?.revision ?? Object.entries(event?.metadata ?? {}).find(([k]) => k.endsWith('/revision'))?.[1];
+  return `promotes '${app}' from ${from} to ${to}: the version ${from} runs at ${revision ?? 'the event\'s revision'} (run ${run.metadata?.name})`;
 }
 
 /**
