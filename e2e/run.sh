@@ -66,7 +66,8 @@ if [ ! -x "$bin/eventlistenersink" ]; then
   nc_mod=github.com/fluxcd/notification-controller
   nc_version=$(cd e2e/upstream && go list -m -f '{{.Version}}' "$nc_mod")
   nc_src=$cache/src/notification-controller@$nc_version
-  rm -rf "$nc_src" && mkdir -p "$cache/src" && cp -r "$(cd e2e/upstream && go list -m -f '{{.Dir}}' "$nc_mod")" "$nc_src" && chmod -R u+w "$nc_src"
+  nc_dir=$(cd e2e/upstream && go mod download "$nc_mod" && go list -m -f '{{.Dir}}' "$nc_mod")
+  rm -rf "$nc_src" && mkdir -p "$cache/src" && cp -r "$nc_dir" "$nc_src" && chmod -R u+w "$nc_src"
   (cd "$nc_src" && go mod edit -replace "$nc_mod/api=$nc_mod/api@$nc_version" && GOFLAGS=-mod=mod go build -o "$bin.tmp/notification-controller" .)
   mv "$bin.tmp" "$bin"
   echo "e2e: built in $(( $(date +%s) - start ))s"
