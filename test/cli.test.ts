@@ -37,6 +37,12 @@ describe('simulate: the synth app', () => {
     expect(params(mine[0])).toEqual(expected);
   });
 
+  test('the canceller of superseded runs says what it cancels', () => {
+    const r = cli('simulate', '--event', path.join(events, 'gitrepository-new-artifact.json'), dist);
+    expect(r.err).toContain(`# node-service-ci-${sha.slice(0, 12)}-supersede cancels the runs of trigger 'node-service-ci' still running ` +
+      `that node-service-ci-${sha.slice(0, 12)} supersedes`);
+  });
+
   test('a promotion run says what it promotes, from where to where, at which revision', () => {
     const r = cli('simulate', '--event', path.join(events, 'kustomization-reconciliation-succeeded.json'), dist);
     expect(r.err).toContain(`# promotes 'app' from staging to production: the version staging runs at main@sha1:${sha} (run app-to-production-${sha.slice(0, 12)})`);

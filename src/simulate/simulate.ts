@@ -112,8 +112,8 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
       if (result.error) broken.push(`trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name}: ${result.error}`);
       for (const object of result.objects) {
         runs.push({ listener: `${target.namespace}/${target.name}`, trigger: trigger.name, object });
-        const promotion = promotionOf(object, event);
-        if (promotion) trace.push(promotion);
+        const note = promotionOf(object, event) ?? cancellerOf(object);
+        if (note) trace.push(note);
       }
     }
   }
@@ -292,6 +292,15 @@ function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { 
     return { note: 'Tekton would fail the run at once', objects: [], error: `the ${objects[0]?.kind ?? 'run'} it creates would fail at once: ${rejected.join('; ')}` };
   }
   return { note: `fires: ${objects.map((o: any) => o.kind).join(', ')} from TriggerTemplate '${templateRef}'`, objects };
+}
+
+/** What the TaskRun of `RunConcurrency.cancelInProgress()` does, in words. */
+function cancellerOf(run: any): string | undefined {
+  const trigger = run?.metadata?.labels?.['cdk8s-tekton-flux/cancels-superseded'];
+  if (run?.kind !== 'TaskRun' || !trigger) return undefined;
+  const newer = (run.spec?.params ?? []).find((p: any) => p.name === 'run')?.value;
+  return `${run.metadata?.name} cancels the runs of trigger '${trigger}' still running that ${newer ?? 'the new run'} supersedes ` +
+    '(concurrency: RunConcurrency.cancelInProgress())';
 }
 
 /** What a run of a `Promotion` does, in words (its labels name the app and the environments). */
