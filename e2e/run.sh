@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `npm run e2e`: the control-plane suite. Builds (once; then from a cache) etcd, kube-apiserver,
-# Tekton Pipelines' controller and Tekton Triggers' EventListener sink from their Go modules, writes
-# the suite's inputs from this checkout, and runs the Go suite in e2e/harness.
+# `npm run e2e`: the control-plane suite. Builds (once; then from a cache) etcd, kube-apiserver, kubectl,
+# Tekton Pipelines' controller, Tekton Triggers' EventListener sink, Tekton Pruner and Flux's
+# notification-controller from their Go modules, writes the suite's inputs from this checkout, and runs
+# the Go suite in e2e/harness.
 #
-# Needs: Go (see e2e/*/go.mod for the version) and the Go module proxy on a cold cache; no container
-# runtime, no cluster, no internet besides the module proxy.
+# Needs: Go (see e2e/*/go.mod for the version), curl, and the Go module proxy on a cold cache; no
+# container runtime, no cluster, no internet besides the module proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
