@@ -99,4 +99,3 @@ func runNames(runs []pipelinev1.PipelineRun) []string {
 	sort.Strings(out)
 	return out
 }
-
