@@ -4,7 +4,7 @@ import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { GitOpsApp, simulateEvent } from '../src';
 import { FIXTURES, tempDir } from './util';
-import { parseObjects } from '../src/cli/load';
+import { parseObjects, readBounded } from '../src/cli/load';
 import { runCli } from '../src/cli/main';
 import { buildApp } from '../src/main';
 
@@ -350,7 +350,7 @@ describe('reading manifests: bounded whatever the input', () => {
     fs.writeFileSync(path.join(dir, 'bomb.yaml'), `${lines.join('\n')}\n`);
     const r = graph(dir);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('its aliases expand to more values than a manifest has');
+    expect(r.err).toContain('its YAML aliases (*name) expand to more values than the file has characters: write the values out');
   });
 
   test('YAML nested 100,000 deep is an error, not a stack overflow', () => {
@@ -368,6 +368,20 @@ describe('reading manifests: bounded whatever the input', () => {
     const r = graph(dir);
     expect(r.code).toBe(2);
     expect(r.err).toContain('more than 32 MiB of YAML');
+  });
+
+  test('standard input (for rerun and resume) is read to its end, and refused past 32 MiB', () => {
+    const dir = tempDir('stdin-');
+    const small = path.join(dir, 'small.yaml');
+    fs.writeFileSync(small, 'kind: PipelineRun\n');
+    const smallFd = fs.openSync(small, 'r');
+    expect(readBounded(smallFd, 'standard input')).toBe('kind: PipelineRun\n');
+    fs.closeSync(smallFd);
+    const large = path.join(dir, 'large.yaml');
+    fs.writeFileSync(large, Buffer.alloc(33 * 1024 * 1024, 'a'));
+    const largeFd = fs.openSync(large, 'r');
+    expect(() => readBounded(largeFd, 'standard input')).toThrow('standard input: more than 32 MiB: pipe the run and its TaskRuns only');
+    fs.closeSync(largeFd);
   });
 
   test('a date stays a string, as Kubernetes reads it into a string field (YAML 1.2 core schema)', () => {

@@ -39,21 +39,27 @@ export function loadObjects(target: string): any[] {
 
 /** Standard input, up to 32 MiB (a pipe from `kubectl get … -o yaml`; never an endless stream). */
 export function readStdin(): string {
+  return readBounded(0, 'standard input');
+}
+
+/** Everything from file descriptor `fd` until its end, or an error past 32 MiB. */
+export function readBounded(fd: number, origin: string): string {
   const chunks: Buffer[] = [];
   const buffer = Buffer.alloc(1024 * 1024);
   let total = 0;
   for (;;) {
     let n: number;
     try {
-      n = fs.readSync(0, buffer, 0, buffer.length, null);
+      n = fs.readSync(fd, buffer, 0, buffer.length, null);
     } catch (e: any) {
-      if (e.code === 'EAGAIN') continue; // a non-blocking pipe with nothing yet
-      if (e.code === 'EOF') break;
-      throw e;
+      if (e.code !== 'EAGAIN') throw e;
+      // a non-blocking pipe with nothing in it yet: wait a little instead of spinning
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      continue;
     }
     if (n === 0) break;
     total += n;
-    if (total > MAX_BYTES) throw new Error(`standard input: more than ${MAX_BYTES / 1024 / 1024} MiB: pipe the run and its TaskRuns only`);
+    if (total > MAX_BYTES) throw new Error(`${origin}: more than ${MAX_BYTES / 1024 / 1024} MiB: pipe the run and its TaskRuns only`);
     chunks.push(Buffer.from(buffer.subarray(0, n)));
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -109,8 +115,11 @@ function checkSize(root: unknown, maxValues: number, origin: string) {
   let values = 0;
   while (stack.length) {
     const [value, depth] = stack.pop()!;
-    if (++values > maxValues) throw new Error(`${origin}: its aliases expand to more values than a manifest has (a YAML alias bomb?)`);
-    if (depth > MAX_DEPTH) throw new Error(`${origin}: nested more than ${MAX_DEPTH} levels deep`);
+    if (++values > maxValues) {
+      throw new Error(`${origin}: its YAML aliases (*name) expand to more values than the file has characters: ` +
+        'write the values out, or remove the file from the folder');
+    }
+    if (depth > MAX_DEPTH) throw new Error(`${origin}: its YAML aliases nest values more than ${MAX_DEPTH} levels deep: write the values out`);
     if (value && typeof value === 'object') {
       for (const child of Object.values(value)) stack.push([child, depth + 1]);
     }

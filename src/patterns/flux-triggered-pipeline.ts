@@ -7,13 +7,6 @@ import { addCachedValidation, cachedPerGeneration } from '../generation';
 import { crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
 import { hasOwn } from '../validation';
 
-/** HTTPS between Flux's notification-controller and the listener. */
-export interface FluxListenerTls {
-  /** An existing `kubernetes.io/tls` Secret in the listener's namespace: the listener's certificate and key. */
-  readonly listenerSecretName: string;
-  /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
-  readonly providerCaSecretName: string;
-}
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
 import { PrunerConfig } from './pruner-config';
@@ -28,6 +21,14 @@ import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
 import { TriggerTemplate } from '../triggers/trigger-template';
 
+/** HTTPS between Flux's notification-controller and the listener. */
+export interface FluxListenerTls {
+  /** An existing `kubernetes.io/tls` Secret in the listener's namespace: the listener's certificate and key. */
+  readonly listenerSecretName: string;
+  /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
+  readonly providerCaSecretName: string;
+}
+
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';
 const REVISION_ID_LENGTH = 12;
@@ -41,6 +42,16 @@ const REVISION_ID_OVERLAY: StagedOverlay = {
   expression: "(extensions.revision.contains(':') ? extensions.revision.split(':')[1] : extensions.revision.contains('/') ? " +
     `extensions.revision.split('/')[size(extensions.revision.split('/')) - 1] : extensions.revision).truncate(${REVISION_ID_LENGTH})`,
 };
+
+/**
+ * The name of an object the template creates once per revision: the pipeline's name (cut to fit), the
+ * revision's hash, and a suffix; at most 63 characters once Triggers substitutes the hash, as Tekton's
+ * labels of the run's Pods need.
+ */
+function revisionName(pipeline: string, suffix?: string): string {
+  const tail = suffix ? `-${suffix}` : '';
+  return `${toDnsLabel(pipeline, 63 - 1 - REVISION_ID_LENGTH - tail.length)}-$(tt.params.${REVISION_ID_PARAM})${tail}`;
+}
 
 /** A pipeline param value: a field of the Flux event, or a literal. */
 export type TriggerParamValue = FluxEventValue | ParamValue;
@@ -231,7 +242,7 @@ export class FluxTriggeredPipeline extends Construct {
     // Read when the objects render (so params added to Tasks later are bound too), once per change.
     const values = cachedPerGeneration(this, () => this.paramValues(options));
     const cel = cachedPerGeneration(this, () => this.celOptions(values()));
-    const runName = `${toDnsLabel(options.pipeline.name, 63 - 1 - REVISION_ID_LENGTH)}-$(tt.params.${REVISION_ID_PARAM})`;
+    const runName = revisionName(options.pipeline.name);
     template.addResourceTemplate(() => this.renderRun(options, values(), runName));
     const triggerName = toDnsLabel(options.pipeline.name);
     const cancel = options.concurrency?.cancelInProgressOptions;
@@ -242,10 +253,7 @@ export class FluxTriggeredPipeline extends Construct {
       });
       // Created after the run (Triggers creates a template's resources in order and stops at the first that
       // fails), so a second delivery of a revision, whose run already exists, starts no canceller either.
-      const suffix = 'supersede';
-      const prefix = toDnsLabel(options.pipeline.name, 63 - 2 - REVISION_ID_LENGTH - suffix.length);
-      const cancellerName = `${prefix}-$(tt.params.${REVISION_ID_PARAM})-${suffix}`;
-      template.addResourceTemplate(() => canceller!.renderTaskRun(cancellerName, runName));
+      template.addResourceTemplate(() => canceller!.renderTaskRun(revisionName(options.pipeline.name, 'supersede'), runName));
     }
     this.listener.addTrigger({
       name: triggerName,
@@ -264,8 +272,9 @@ export class FluxTriggeredPipeline extends Construct {
     }));
     addCachedValidation(scope, () => this.runProblems(options, values()));
     if (options.keepRuns !== undefined) {
-      PrunerConfig.of(this, this.namespace!).keep(options.pipeline.name, options.keepRuns);
-      if (canceller) PrunerConfig.of(this, this.namespace!).keepTaskRuns(canceller.name, options.keepRuns);
+      const pruner = PrunerConfig.of(this, this.namespace!);
+      pruner.keep(options.pipeline.name, options.keepRuns);
+      if (canceller) pruner.keepTaskRuns(canceller.name, options.keepRuns);
       addCachedValidation(scope, () => (Number.isInteger(options.keepRuns) && options.keepRuns! >= 1 ? []
         : [`keepRuns must be a whole number of at least 1 (got ${options.keepRuns}): leave it out to keep every run`]));
     }

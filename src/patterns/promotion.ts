@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { FluxEvent } from './flux-event';
 import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
+import { PROMOTION_LABELS } from './run-labels';
 import { IKustomization } from '../flux/kustomization';
 import { ParamType } from '../tekton/params';
 import { Pipeline } from '../tekton/pipeline';
@@ -160,7 +161,7 @@ export class Promotion extends Construct {
           repository: props.repositoryUrl,
           branch: props.branch ?? 'main',
         },
-        runLabels: { 'cdk8s-tekton-flux/app': props.app, 'cdk8s-tekton-flux/from': from.name, 'cdk8s-tekton-flux/to': to.name },
+        runLabels: { [PROMOTION_LABELS.app]: props.app, [PROMOTION_LABELS.from]: from.name, [PROMOTION_LABELS.to]: to.name },
       });
     }
     this.node.addValidation({ validate: () => this.problems(props) });

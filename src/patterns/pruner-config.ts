@@ -45,10 +45,8 @@ export class PrunerConfig extends Construct {
           'ns-config': stringify({
             // Both limits, not `historyLimit`: Tekton Pruner (v0.3.3) ignores `historyLimit` in an entry matched by
             // name, and reads it only in one matched by selector (found by e2e/harness/history_test.go).
-            pipelineRuns: [...this.limits.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, limit]) => ({ name, ...both(limit) })),
-            ...(this.taskRunLimits.size ? {
-              taskRuns: [...this.taskRunLimits.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, limit]) => ({ name, ...both(limit) })),
-            } : {}),
+            pipelineRuns: byName(this.limits),
+            ...(this.taskRunLimits.size ? { taskRuns: byName(this.taskRunLimits) } : {}),
           }),
         }),
       }),
@@ -70,6 +68,7 @@ export class PrunerConfig extends Construct {
   }
 }
 
-function both(limit: number) {
-  return { successfulHistoryLimit: limit, failedHistoryLimit: limit };
+/** One entry per name, sorted, with both limits. */
+function byName(limits: Map<string, number>) {
+  return [...limits].sort(([a], [b]) => a.localeCompare(b)).map(([name, limit]) => ({ name, successfulHistoryLimit: limit, failedHistoryLimit: limit }));
 }

@@ -2,10 +2,9 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { toDnsLabel } from '../names';
 import { CancelInProgressOptions } from './run-concurrency';
+import { CANCELLER_LABEL } from './run-labels';
 import { Task } from '../tekton/task';
 
-/** The label of the TaskRuns that cancel superseded runs: its value is the trigger's name. */
-export const CANCELLER_LABEL = 'cdk8s-tekton-flux/cancels-superseded';
 /** The default image: Flux's CLI image has sh, awk and kubectl, and runs as a non-root user. */
 export const CANCELLER_IMAGE = 'ghcr.io/fluxcd/flux-cli:v2.7.3';
 

@@ -2,6 +2,7 @@ import { createHmac } from 'crypto';
 import { RE2JS } from 're2js';
 import { parse as parseYaml } from 'yaml';
 import { SecretStore, canonicalHeader, evaluateCel } from './tekton-cel';
+import { CANCELLER_LABEL, PROMOTION_LABELS } from '../patterns/run-labels';
 import { referencesIn } from '../tekton/references';
 
 /** Options of `simulateEvent`. */
@@ -296,7 +297,7 @@ function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { 
 
 /** What the TaskRun of `RunConcurrency.cancelInProgress()` does, in words. */
 function cancellerOf(run: any): string | undefined {
-  const trigger = run?.metadata?.labels?.['cdk8s-tekton-flux/cancels-superseded'];
+  const trigger = run?.metadata?.labels?.[CANCELLER_LABEL];
   if (run?.kind !== 'TaskRun' || !trigger) return undefined;
   const newer = (run.spec?.params ?? []).find((p: any) => p.name === 'run')?.value;
   return `${run.metadata?.name} cancels the runs of trigger '${trigger}' still running that ${newer ?? 'the new run'} supersedes ` +
@@ -306,7 +307,7 @@ function cancellerOf(run: any): string | undefined {
 /** What a run of a `Promotion` does, in words (its labels name the app and the environments). */
 function promotionOf(run: any, event: any): string | undefined {
   const labels = run?.metadata?.labels ?? {};
-  const [app, from, to] = ['app', 'from', 'to'].map((k) => labels[`cdk8s-tekton-flux/${k}`]);
+  const [app, from, to] = [PROMOTION_LABELS.app, PROMOTION_LABELS.from, PROMOTION_LABELS.to].map((k) => labels[k]);
   if (run?.kind !== 'PipelineRun' || !app || !from || !to) return undefined;
   const revision = event?.metadata?.revision ?? Object.entries(event?.metadata ?? {}).find(([k]) => k.endsWith('/revision'))?.[1];
   return `promotes '${app}' from ${from} to ${to}: the version ${from} runs at ${revision ?? 'the event\'s revision'} (run ${run.metadata?.name})`;
