@@ -173,24 +173,18 @@ func ensureNamespace(ctx context.Context, name string) error {
 // startNotificationController runs Flux's notification-controller (as the admin) with the proxy that
 // stands in for the Service network, so that a Provider's in-cluster address reaches the listener's sink.
 func startNotificationController(ctx context.Context) error {
-	c := env.cluster
 	p, err := proxy.Start(ctx)
 	if err != nil {
 		return err
 	}
 	env.proxy = p
-	kubeconfig, err := c.WriteKubeconfig("admin", c.Admin)
-	if err != nil {
-		return err
-	}
 	events := "127.0.0.1:" + strconv.Itoa(cluster.FreePort())
-	_, err = c.Spawn([]string{
-		"KUBECONFIG=" + kubeconfig,
+	err = spawnAsAdmin([]string{
 		"RUNTIME_NAMESPACE=flux-system",
 		"HTTP_PROXY=" + p.URL,
 		"HTTPS_PROXY=" + p.URL,
 		"NO_PROXY=127.0.0.1,localhost",
-	}, "notification-controller.log", filepath.Join(env.bin, "notification-controller"),
+	}, "notification-controller.log", "notification-controller",
 		"--events-addr="+events,
 		"--receiverAddr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
 		"--metrics-addr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
@@ -206,13 +200,7 @@ func startNotificationController(ctx context.Context) error {
 // startPruner runs Tekton Pruner's controller with the environment of its release Deployment
 // (config/controller.yaml), as the admin like Tekton's controller.
 func startPruner() error {
-	c := env.cluster
-	kubeconfig, err := c.WriteKubeconfig("admin", c.Admin)
-	if err != nil {
-		return err
-	}
-	_, err = c.Spawn([]string{
-		"KUBECONFIG=" + kubeconfig,
+	return spawnAsAdmin([]string{
 		"SYSTEM_NAMESPACE=tekton-pipelines",
 		"CONFIG_LOGGING_NAME=config-logging-tekton-pruner",
 		"CONFIG_OBSERVABILITY_NAME=config-observability-tekton-pruner",
@@ -220,7 +208,18 @@ func startPruner() error {
 		"CONFIG_LEADERELECTION_NAME=config-leader-election-tekton-pruner-controller",
 		"KUBERNETES_MIN_VERSION=1.0.0",
 		"PROBES_PORT=" + strconv.Itoa(cluster.FreePort()),
-	}, "tekton-pruner.log", filepath.Join(env.bin, "pruner-controller"), "-disable-ha")
+	}, "tekton-pruner.log", "pruner-controller", "-disable-ha")
+}
+
+// spawnAsAdmin starts one of the built binaries with a kubeconfig of the cluster's admin and the given
+// environment: the controllers' own RBAC is not what this suite tests.
+func spawnAsAdmin(environ []string, log, binary string, args ...string) error {
+	c := env.cluster
+	kubeconfig, err := c.WriteKubeconfig("admin", c.Admin)
+	if err != nil {
+		return err
+	}
+	_, err = c.Spawn(append([]string{"KUBECONFIG=" + kubeconfig}, environ...), log, filepath.Join(env.bin, binary), args...)
 	return err
 }
 
@@ -228,13 +227,7 @@ func startPruner() error {
 // of its release Deployment (config/controller.yaml). It runs as the admin: its own RBAC is not
 // what this suite tests.
 func startTektonController(ctx context.Context) error {
-	c := env.cluster
-	kubeconfig, err := c.WriteKubeconfig("admin", c.Admin)
-	if err != nil {
-		return err
-	}
-	_, err = c.Spawn([]string{
-		"KUBECONFIG=" + kubeconfig,
+	return spawnAsAdmin([]string{
 		"SYSTEM_NAMESPACE=tekton-pipelines",
 		"KUBERNETES_MIN_VERSION=v1.28.0",
 		"CONFIG_DEFAULTS_NAME=config-defaults",
@@ -245,7 +238,7 @@ func startTektonController(ctx context.Context) error {
 		"CONFIG_SPIRE=config-spire",
 		"METRICS_DOMAIN=tekton.dev/pipeline",
 		"PROBES_PORT=" + strconv.Itoa(cluster.FreePort()),
-	}, "tekton-controller.log", filepath.Join(env.bin, "controller"),
+	}, "tekton-controller.log", "controller",
 		"-entrypoint-image", "ghcr.io/tektoncd/pipeline/entrypoint:v1.15.0",
 		"-nop-image", "ghcr.io/tektoncd/pipeline/nop:v1.15.0",
 		"-sidecarlogresults-image", "ghcr.io/tektoncd/pipeline/sidecarlogresults:v1.15.0",
@@ -254,5 +247,4 @@ func startTektonController(ctx context.Context) error {
 		"-shell-image-win", "mcr.microsoft.com/powershell:nanoserver@sha256:b6d5ff841b78bdf2dfed7550000fd4f3437385b8fa686ec0f010be24777654d6",
 		"-disable-ha",
 	)
-	return err
 }

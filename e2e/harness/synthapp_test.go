@@ -133,15 +133,7 @@ func TestSynthApp(t *testing.T) {
 
 		// A cancelled run can be resumed: what was cancelled and what follows runs again.
 		env.kubelet.Hold(older, false)
-		resumed := resume(t, pr)
-		if err := admission.Admit(resumed); err != nil {
-			t.Fatal(err)
-		}
-		created, err := env.dynamic.Resource(pipelineRunsGVR).Namespace("ci").Create(env.ctx, resumed, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatalf("creating the resumed run: %v", err)
-		}
-		again := waitDone(t, "ci", created.GetName())
+		again := runResumed(t, pr)
 		stage("supersede", "resumed: %s", describeRun(t, again))
 		if !again.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
 			t.Errorf("the resumed cancelled run did not succeed: %s", describeRun(t, again))
@@ -208,15 +200,7 @@ func TestSynthApp(t *testing.T) {
 		if failed == nil {
 			t.Fatal("no failed run to resume (see the test above)")
 		}
-		resumed := resume(t, failed)
-		if err := admission.Admit(resumed); err != nil {
-			t.Fatal(err)
-		}
-		created, err := env.dynamic.Resource(pipelineRunsGVR).Namespace("ci").Create(env.ctx, resumed, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatalf("creating the resumed run: %v", err)
-		}
-		pr := waitDone(t, "ci", created.GetName())
+		pr := runResumed(t, failed)
 		stage("resume", "%s resumes %s: %s", pr.Name, failed.Name, describeRun(t, pr))
 		if !pr.Status.GetCondition(apis.ConditionSucceeded).IsTrue() {
 			t.Fatalf("the resumed run did not succeed: %s", describeRun(t, pr))
@@ -275,6 +259,21 @@ func withRevision(body map[string]any, revision string) map[string]any {
 }
 
 var pipelineRunsGVR = schema.GroupVersionResource{Group: "tekton.dev", Version: "v1", Resource: "pipelineruns"}
+
+// runResumed resumes a run as a user would (the CLI's output, admitted by Tekton's webhook code, created)
+// and waits for the new run to finish.
+func runResumed(t *testing.T, run *pipelinev1.PipelineRun) *pipelinev1.PipelineRun {
+	t.Helper()
+	resumed := resume(t, run)
+	if err := admission.Admit(resumed); err != nil {
+		t.Fatal(err)
+	}
+	created, err := env.dynamic.Resource(pipelineRunsGVR).Namespace(run.Namespace).Create(env.ctx, resumed, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating the resumed run: %v", err)
+	}
+	return waitDone(t, run.Namespace, created.GetName())
+}
 
 // resume runs `cdk8s-tekton-flux resume` (the compiled CLI) on a run and its TaskRuns, as a user pipes
 // them from kubectl, and returns the new run.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -89,6 +90,7 @@ func (k *Kubelet) Output(taskRun string) string {
 			out = append(out, key+":\n"+o)
 		}
 	}
+	sort.Strings(out) // by step container name: the same text every time
 	return strings.Join(out, "\n")
 }
 
