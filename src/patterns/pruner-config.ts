@@ -70,5 +70,6 @@ export class PrunerConfig extends Construct {
 
 /** One entry per name, sorted, with both limits. */
 function byName(limits: Map<string, number>) {
-  return [...limits].sort(([a], [b]) => a.localeCompare(b)).map(([name, limit]) => ({ name, successfulHistoryLimit: limit, failedHistoryLimit: limit }));
+  return [...limits].sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, limit]) => ({ name, successfulHistoryLimit: limit, failedHistoryLimit: limit }));
 }
