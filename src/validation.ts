@@ -82,3 +82,111 @@ export const CONTEXT_VARIABLES = {
 export function hasOwn(map: object | undefined, key: string): boolean {
   return map !== undefined && Object.prototype.hasOwnProperty.call(map, key);
 }
+
+/** A label name (apimachinery's qualified name, and a label value's pattern): at most 63 characters. */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * A label key (apimachinery `IsQualifiedName`): an optional DNS-subdomain prefix of at most 253 characters and
+ * '/', then a name of at most 63 of letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
+ * `what` names the map, e.g. "runLabels".
+ */
+export function labelKeyProblem(what: string, key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  const prefixOk = prefix === undefined || (DNS_SUBDOMAIN.test(prefix) && prefix.length <= 253);
+  if (prefixOk && LABEL_NAME.test(name) && name.length <= 63) return undefined;
+  return `${what} key '${key}' is not a valid label key: use an optional DNS-subdomain prefix and '/' ` +
+    "(lower case, at most 253), then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter " +
+    "or digit (e.g. 'team' or 'example.com/team')";
+}
+
+/**
+ * A label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or
+ * digit. Literal only: a `$(…)` substitution is refused, since what it becomes is unknown at synth time.
+ */
+export function labelValueProblem(what: string, key: string, value: string): string | undefined {
+  if (typeof value === 'string' && value.includes('$(')) {
+    return `${what} '${key}' value '${value}' holds a substitution, but a label value must be literal ` +
+      '(a substituted one may be refused by the API server when the run is created): write a fixed value, ' +
+      'or pass the event field as a pipeline param instead';
+  }
+  if (typeof value === 'string' && (value === '' || (LABEL_NAME.test(value) && value.length <= 63))) return undefined;
+  return `${what} '${key}' value '${value}' is not a valid label value: use at most 63 letters, digits, '-', '_' ` +
+    "or '.', starting and ending with a letter or digit, no spaces (e.g. 'web-platform')";
+}
+
+/** Every key and value of a label map (own properties only). */
+export function labelsProblems(what: string, labels: { [key: string]: string } | undefined): string[] {
+  if (!labels) return [];
+  const out: string[] = [];
+  for (const key of Object.keys(labels)) {
+    const k = labelKeyProblem(what, key);
+    if (k) out.push(k);
+    const v = labelValueProblem(what, key, labels[key]);
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+/** A DNS-1123 label (a namespace, a Service's name): lower case letters, digits and '-', at most `maxLength`. */
+export function dnsLabelProblem(what: string, value: string, maxLength = 63): string | undefined {
+  return typeof value === 'string' && DNS_LABEL.test(value) && value.length <= maxLength ? undefined
+    : `${what} '${value}' is not a valid DNS label: use lower case letters, digits and '-', starting and ending ` +
+      `with a letter or digit (at most ${maxLength})`;
+}
+
+/** A Secret's name (a DNS-1123 subdomain, at most 253; not empty). */
+export function secretNameProblem(what: string, name: string): string | undefined {
+  return typeof name === 'string' && DNS_SUBDOMAIN.test(name) && name.length <= 253 ? undefined
+    : `${what} '${name}' is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ` +
+      "ending with a letter or digit (at most 253, e.g. 'flux-token')";
+}
+
+/** A key of a Secret's (or ConfigMap's) data: `[-._a-zA-Z0-9]+`, at most 253, not '.' or '..'. */
+export function secretKeyProblem(what: string, key: string): string | undefined {
+  return typeof key === 'string' && /^[-._a-zA-Z0-9]+$/.test(key) && key.length <= 253 && key !== '.' && key !== '..'
+    ? undefined
+    : `${what} '${key}' is not a valid Secret key: use letters, digits, '-', '_' and '.' (at most 253, e.g. 'token')`;
+}
+
+/** An HTTP header name (RFC 9110 token): letters, digits and ``!#$%&'*+-.^_`|~``, not empty. */
+export function headerNameProblem(what: string, name: string): string | undefined {
+  return typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) ? undefined
+    : `${what} '${name}' is not a valid HTTP header name: use letters, digits and '-' (e.g. 'X-Flux-Token')`;
+}
+
+/**
+ * A git branch name (`git check-ref-format --branch`): no space, control character, `~^:?*[\`, '..', '@{' or
+ * '//'; no component starting with '.' or ending with '.lock'; not starting with '-' or '/', not ending with
+ * '/' or '.'; not '@'.
+ */
+export function branchNameProblem(what: string, branch: string): string | undefined {
+  const ok = typeof branch === 'string' && branch !== '' && branch !== '@' &&
+    // eslint-disable-next-line no-control-regex
+    !/[\x00-\x20\x7f~^:?*[\\]/.test(branch) && !branch.includes('..') && !branch.includes('@{') &&
+    !branch.includes('//') && !/^[-/]/.test(branch) && !/[/.]$/.test(branch) &&
+    branch.split('/').every((c) => !c.startsWith('.') && !c.endsWith('.lock'));
+  return ok ? undefined
+    : `${what} '${branch}' is not a valid git branch name: no spaces, '..', '~', '^', ':', '?', '*', '[', '\\' ` +
+      "or '@{', not starting with '-' or '.', not ending with '/', '.' or '.lock' (e.g. 'main' or 'release/1.2')";
+}
+
+/** An https URL without credentials in it (a token in a URL ends up in logs and in Git). */
+export function httpsUrlProblem(what: string, value: string): string | undefined {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (!url || url.protocol !== 'https:' || !url.hostname) {
+    return `${what} '${value}' is not an https URL: write e.g. 'https://github.com/acme/app'`;
+  }
+  if (url.username || url.password) {
+    return `${what} '${url.protocol}//***@${url.host}${url.pathname}' holds credentials: remove them from the URL ` +
+      'and give them in a Secret instead';
+  }
+  return undefined;
+}
