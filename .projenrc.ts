@@ -103,7 +103,7 @@ project.npmignore?.exclude('/dist/', '/imports/**/*.ts', '!/imports/**/*.d.ts', 
 project.package.addVersion('0.2.0');
 project.addFields({
   // The library alone (not this repo's synth app), and every file the README links to, so links work on npm.
-  files: ['lib/**/*.js', 'lib/**/*.d.ts', '!lib/src/main.*', '!lib/src/example-pipeline.*', 'README.md', 'CHANGELOG.md', 'docs/',
+  files: ['lib/**/*.js', 'lib/**/*.d.ts', 'lib/**/promotion-scripts/*', '!lib/src/main.*', '!lib/src/example-pipeline.*', 'README.md', 'CHANGELOG.md', 'docs/',
     'examples/', 'bench/RESULTS.md', 'test/fixtures/flux-events/'],
 });
 
@@ -154,6 +154,9 @@ project.addTask('synth', {
 const eslintrc = project.tryFindObjectFile('.eslintrc.json')!;
 eslintrc.addDeletionOverride('parserOptions.projectService');
 eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
+
+// The promotion steps' scripts are files beside their module (read at synth): copied next to the compiled one.
+project.compileTask.exec('rm -rf lib/src/patterns/promotion-scripts && cp -r src/patterns/promotion-scripts lib/src/patterns/');
 
 // npm pack must never write into dist/ (projen's default): dist/ is what Flux applies.
 project.packageTask.reset('mkdir -p .pack && npm pack --pack-destination .pack');

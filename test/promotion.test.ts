@@ -1,25 +1,33 @@
 import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
+import * as net from 'net';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { build } from '../examples/promotion/app';
 import { promotionMarker } from '../src';
+import { busyboxPath } from './support/busybox';
 import { checkConformance, securityProblems } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { crdsDir, find, tempDir } from './util';
 
 /**
- * The promote steps' real scripts (as the example synthesizes them), run with real git, sh, awk and curl —
- * what alpine/git and curlimages/curl provide — against a bare repository in a temporary folder, as Tekton
- * would run them: params substituted into their environment, result paths into the script.
+ * The promote steps' real scripts (as the example synthesizes them), run as Tekton runs them — params in
+ * their environment, result paths in the script — with the tools of their images: BusyBox's sh, awk, sed,
+ * grep and find (alpine/git and curlimages/curl are Alpine images), and the real git and curl. Nothing else
+ * is on PATH. They run against a bare repository in a temporary folder and a local stand-in for the GitHub
+ * and GitLab APIs that records every request.
  */
 const objects = build(new App()).charts.flatMap((c) => c.toJson());
 const steps = (task: string) => find(objects, 'Task', task).spec.steps;
 const MARK = promotionMarker('web');
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TEMPLATE_DIR: '' } }).trim();
+const kustomization = (version: string) => `resources:\n  - ../../base\nimages:\n  - name: ghcr.io/acme/web\n    newTag: ${version} ${MARK}\n`;
 
-function fleet(versions: { [env: string]: string }) {
+type Fleet = ReturnType<typeof fleet>;
+
+/** A config repository with one folder per environment; `files` overrides or adds files (path → content). */
+function fleet(versions: { [env: string]: string }, files: { [file: string]: string } = {}) {
   const dir = tempDir('fleet-');
   const origin = path.join(dir, 'origin.git');
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', origin]);
@@ -29,21 +37,38 @@ function fleet(versions: { [env: string]: string }) {
   git(seed, 'config', 'user.name', 't');
   for (const [env, version] of Object.entries(versions)) {
     fs.mkdirSync(path.join(seed, 'envs', env), { recursive: true });
-    fs.writeFileSync(path.join(seed, 'envs', env, 'kustomization.yaml'),
-      `resources:\n  - ../../base\nimages:\n  - name: ghcr.io/acme/web\n    newTag: ${version} ${MARK}\n`);
+    fs.writeFileSync(path.join(seed, 'envs', env, 'kustomization.yaml'), kustomization(version));
   }
-  git(seed, 'add', '.');
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(seed, file)), { recursive: true });
+    fs.writeFileSync(path.join(seed, file), content);
+  }
+  git(seed, 'add', '-A');
   git(seed, 'commit', '-qm', 'seed');
   git(seed, 'push', '-q', 'origin', 'HEAD:main');
   return { dir, origin, seed, revision: git(seed, 'rev-parse', 'HEAD') };
 }
 
+/** Commits a change to the fleet's main (as a person or another promotion would); returns the new revision. */
+function change(f: Fleet, files: { [file: string]: string }, message = 'a change') {
+  git(f.seed, 'pull', '-q', 'origin', 'main');
+  for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(f.seed, file), content);
+  git(f.seed, 'add', '-A');
+  git(f.seed, 'commit', '-qm', message);
+  git(f.seed, 'push', '-q', 'origin', 'HEAD:main');
+  return git(f.seed, 'rev-parse', 'HEAD');
+}
+
+interface Outcome { code: number; out: string; err: string; result: (name: string) => string }
+
 /** Runs one step: its env with params substituted, its results written to files; resolves with the outcome. */
 function runStep(step: any, params: { [name: string]: string }, work: string, extraEnv: { [k: string]: string } = {}) {
-  const env: { [k: string]: string } = { PATH: process.env.PATH!, HOME: work, PROMOTION_WORKDIR: work, GIT_TEMPLATE_DIR: '', ...extraEnv };
+  const { TOKEN_VALUE: token, GIT_TOKEN_VALUE: gitToken, ...rest } = extraEnv;
+  const env: { [k: string]: string } = { PATH: busyboxPath(), HOME: work, PROMOTION_WORKDIR: work, GIT_TEMPLATE_DIR: '', ...rest };
   for (const e of step.env ?? []) {
     if (e.value !== undefined) env[e.name] = String(e.value).replace(/\$\(params\.([a-z-]+)\)/g, (_: string, p: string) => params[p] ?? '');
-    else if (e.valueFrom?.secretKeyRef?.key === 'token' && extraEnv.TOKEN_VALUE) env[e.name] = extraEnv.TOKEN_VALUE;
+    else if (e.name === 'TOKEN' && token !== undefined) env[e.name] = token;
+    else if (e.name === 'GIT_TOKEN' && gitToken !== undefined) env[e.name] = gitToken;
   }
   const results = path.join(work, 'results');
   fs.mkdirSync(results, { recursive: true });
@@ -51,8 +76,8 @@ function runStep(step: any, params: { [name: string]: string }, work: string, ex
   expect(script).not.toContain('$(params.');
   const file = path.join(work, `${step.name}.sh`);
   fs.writeFileSync(file, script, { mode: 0o755 });
-  return new Promise<{ code: number; out: string; err: string; result: (name: string) => string }>((resolve) => {
-    execFile('sh', [file], { env, cwd: work }, (error, out, err) => resolve({
+  return new Promise<Outcome>((resolve) => {
+    execFile(path.join(busyboxPath(), 'sh'), [file], { env, cwd: work, timeout: 60_000 }, (error, out, err) => resolve({
       code: error ? (error as any).code ?? 1 : 0,
       out,
       err,
@@ -61,7 +86,7 @@ function runStep(step: any, params: { [name: string]: string }, work: string, ex
   });
 }
 
-const params = (f: ReturnType<typeof fleet>, extra: { [k: string]: string } = {}) => ({
+const params = (f: Fleet, extra: { [k: string]: string } = {}) => ({
   'repository': f.origin,
   'branch': 'main',
   'app': 'web',
@@ -70,35 +95,34 @@ const params = (f: ReturnType<typeof fleet>, extra: { [k: string]: string } = {}
   'path': 'envs/staging',
   'environment': 'staging',
   'from': 'staging',
+  'from-path': 'envs/staging',
   'to': 'production',
   'to-path': 'envs/production',
   'mode': 'push',
   ...extra,
 });
 
-async function promote(f: ReturnType<typeof fleet>, extra: { [k: string]: string } = {}, env: { [k: string]: string } = {}) {
+/** read-version at the event's revision, then the commit step, as the pipeline runs them. */
+async function promote(f: Fleet, extra: { [k: string]: string } = {}, env: { [k: string]: string } = {}) {
   const work = tempDir('promote-work-');
   const read = await runStep(steps('web-read-version')[0], params(f, extra), work, env);
-  if (read.code !== 0) return { read, version: '' };
+  if (read.code !== 0) return { read, version: '', work };
   const version = read.result('version');
   const commit = await runStep(steps('web-promote')[0], params(f, { ...extra, version }), work, env);
   return { read, version, commit, work };
 }
 
-const productionTag = (f: ReturnType<typeof fleet>) => {
-  const check = tempDir('check-');
-  execFileSync('git', ['clone', '-q', f.origin, check]);
-  return /newTag: (\S+)/.exec(fs.readFileSync(path.join(check, 'envs/production/kustomization.yaml'), 'utf8'))![1];
-};
-const commits = (f: ReturnType<typeof fleet>) => git(f.origin, 'log', '--format=%s', 'main').split('\n');
+const fileAt = (f: Fleet, file: string, ref = 'main') => execFileSync('git', ['show', `${ref}:${file}`], { cwd: f.origin, encoding: 'utf8' });
+const productionTag = (f: Fleet, ref = 'main') => /newTag: (\S+)/.exec(fileAt(f, 'envs/production/kustomization.yaml', ref))![1];
+const commits = (f: Fleet, ref = 'main') => git(f.origin, 'log', '--format=%s', ref).split('\n');
 
-describe('promotion: the real promote scripts against a git repository', () => {
+describe('promotion: the real promote scripts under BusyBox, against a git repository', () => {
   test('first promotion: staging\'s version goes to production in one commit that says what and where', async () => {
     const f = fleet({ dev: '1.5.0', staging: '1.4.2', production: '1.3.0' });
     const r = await promote(f);
     expect({ read: r.read.code, commit: r.commit!.code, err: r.commit!.err }).toEqual({ read: 0, commit: 0, err: '' });
     expect(r.version).toBe('1.4.2');
-    expect(productionTag(f)).toBe('1.4.2');
+    expect(fileAt(f, 'envs/production/kustomization.yaml')).toBe(kustomization('1.4.2'));
     expect(commits(f)).toEqual(['promote web 1.4.2 from staging to production', 'seed']);
     expect(git(f.origin, 'log', '-1', '--format=%b', 'main')).toBe(`staging applied it at main@sha1:${f.revision}.`);
     expect(r.commit!.result('pushed')).toBe(git(f.origin, 'rev-parse', 'main'));
@@ -111,6 +135,34 @@ describe('promotion: the real promote scripts against a git repository', () => {
     expect(r.commit!.out).toContain('production already runs 1.4.2: nothing to promote');
     expect(r.commit!.result('pushed')).toBe('none');
     expect(commits(f)).toEqual(['seed']);
+  });
+
+  test('never lowers: production at a 1.5.1 hotfix keeps it when staging promotes 1.4.2', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.5.1' });
+    const r = await promote(f);
+    expect(r.commit!.code).toBe(0);
+    expect(r.commit!.out).toContain('production holds 1.5.1, newer than 1.4.2: a promotion never lowers a version');
+    expect(r.commit!.result('pushed')).toBe('none');
+    expect(commits(f)).toEqual(['seed']);
+  });
+
+  test.each([
+    ['semantic versions', '1.4.2', '1.4.3'],
+    ['digests (not comparable: the head decides)', `sha256:${'a'.repeat(64)}`, `sha256:${'b'.repeat(64)}`],
+  ])('out of order (%s): the run for R1 finishing after R2\'s promotes nothing', async (_, v1, v2) => {
+    const f = fleet({ staging: v1, production: '0.0.0' }, {});
+    change(f, { 'envs/production/kustomization.yaml': kustomization(v1 === '1.4.2' ? '1.3.0' : `sha256:${'c'.repeat(64)}`) }, 'production before');
+    const r1 = git(f.origin, 'rev-parse', 'main');
+    const r2 = change(f, { 'envs/staging/kustomization.yaml': kustomization(v2) }, 'staging gets v2');
+    const second = await promote({ ...f, revision: r2 });
+    expect(second.commit!.code).toBe(0);
+    expect(productionTag(f)).toBe(v2);
+    const first = await promote({ ...f, revision: r1 });
+    expect(first.version).toBe(v1);
+    expect(first.commit!.code).toBe(0);
+    expect(first.commit!.out).toContain(`staging runs ${v2} at the head of main, no longer ${v1}: nothing to promote`);
+    expect(productionTag(f)).toBe(v2);
+    expect(commits(f)[0]).toBe(`promote web ${v2} from staging to production`);
   });
 
   test('a concurrent push lands first: the promotion is redone on the new head, one commit', async () => {
@@ -136,46 +188,386 @@ cd "${other}" && echo change > README && git add README && git commit -qm 'a con
     expect(productionTag(f)).toBe('1.4.2');
   });
 
-  test('by pull request: a branch is pushed and the API receives the request', async () => {
+  test('YAML-aware: a quoted key, a quoted value, a list item\'s key and CRLF lines are rewritten exactly', async () => {
+    const prod = [
+      '"a:b": 1.3.0 ' + MARK,
+      'images:',
+      '  - newTag: "1.3.0" ' + MARK,
+      '    name: web',
+      'extra:',
+      '  - script: |',
+      '      echo hi',
+      '    tag: \'1.3.0\' ' + MARK,
+      '',
+    ].join('\r\n');
+    const f = fleet({ staging: '1.4.2' }, { 'envs/production/kustomization.yaml': prod });
+    const r = await promote(f);
+    expect({ code: r.commit!.code, err: r.commit!.err }).toEqual({ code: 0, err: '' });
+    expect(fileAt(f, 'envs/production/kustomization.yaml')).toBe(prod.split('1.3.0').join('1.4.2'));
+  });
+
+  test('a value YAML would read as a number is written quoted', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3' });
+    change(f, { 'envs/staging/kustomization.yaml': kustomization('1.10') });
+    const r = await promote({ ...f, revision: git(f.origin, 'rev-parse', 'main') });
+    expect(r.commit!.code).toBe(0);
+    expect(fileAt(f, 'envs/production/kustomization.yaml')).toContain(`newTag: "1.10" ${MARK}`);
+  });
+
+  test('a whole image reference marked in both environments is copied whole', async () => {
+    const img = (v: string) => `image: ghcr.io/acme/web:${v} ${MARK}\n`;
+    const f = fleet({}, { 'envs/staging/app.yaml': img('1.4.2'), 'envs/production/app.yaml': img('1.3.0') });
+    const r = await promote(f);
+    expect(r.commit!.code).toBe(0);
+    expect(fileAt(f, 'envs/production/app.yaml')).toBe(img('1.4.2'));
+  });
+
+  test('an image reference over a tag is refused: the kinds of field differ', async () => {
+    const f = fleet({ staging: '1.4.2' }, { 'envs/production/app.yaml': `image: ghcr.io/acme/web:1.3.0 ${MARK}\n` });
+    const r = await promote(f);
+    expect(r.commit!.code).toBe(1);
+    expect(r.commit!.err).toContain('production marks ghcr.io/acme/web:1.3.0 (a value of kind image), but staging\'s value 1.4.2 is of kind tag');
+    expect(commits(f)).toEqual(['seed']);
+  });
+
+  test.each([
+    ['a list item', `images:\n  - 1.3.0 ${MARK}\n`, 2, 'a list item or a value without a key'],
+    ['a flow collection', `images: [{name: web, newTag: 1.3.0}] ${MARK}\n`, 1, 'a flow collection'],
+    ['a block scalar', `config: |\n  newTag: 1.3.0 ${MARK}\nnewTag: 1.3.0 ${MARK}\n`, 2, 'the marker is inside a block scalar (opened on line 1)'],
+    ['a list item\'s block scalar', `- |\n newTag: 1.3.0 ${MARK}\n`, 2, 'the marker is inside a block scalar'],
+    ['a multi-line string', `note: "one\n  newTag: 1.3.0 ${MARK}\n  two"\n`, 2, 'the marker is inside a quoted string that spans lines'],
+    ['the marker in a value', `note: 'see ${MARK}'\n`, 1, 'the marker is inside a value, not a comment'],
+    ['a respaced marker', 'newTag: 1.3.0 #{"$promotion":"web"}\n', 1, 'the comment must be exactly'],
+  ])('%s in the target is refused with the file and line, and nothing is pushed', async (_, content, line, why) => {
+    const f = fleet({ staging: '1.4.2' }, { 'envs/production/kustomization.yaml': content });
+    const r = await promote(f);
+    expect(r.commit!.code).toBe(1);
+    expect(r.commit!.err).toContain(`envs/production/kustomization.yaml:${line}: ${why}`);
+    expect(commits(f)).toEqual(['seed']);
+  });
+
+  test('the read step refuses a marker inside a block scalar instead of taking it as the version', async () => {
+    const f = fleet({ production: '1.3.0' }, { 'envs/staging/kustomization.yaml': `script: |\n  newTag: 6.6.6 ${MARK}\n` });
+    const r = await promote(f);
+    expect(r.read.code).toBe(1);
+    expect(r.read.err).toContain('envs/staging/kustomization.yaml:2: the marker is inside a block scalar');
+    expect(r.read.result('version')).toBe('');
+  });
+
+  test.each([
+    ['a link inside the repository', (d: string) => fs.symlinkSync('../staging/kustomization.yaml', path.join(d, 'envs/production/linked.yaml'))],
+    ['a link out of the repository', (d: string) => fs.symlinkSync('/etc/passwd', path.join(d, 'envs/production/outside.yaml'))],
+    ['a folder that is a link', (d: string) => {
+      fs.renameSync(path.join(d, 'envs/production'), path.join(d, 'envs/real-production'));
+      fs.symlinkSync('real-production', path.join(d, 'envs/production'));
+    }],
+  ])('links are never followed: %s is refused, and nothing is pushed', async (_, plant) => {
     const f = fleet({ staging: '1.4.2', production: '1.3.0' });
-    const requests: Array<{ method: string; url: string; auth: string; body: any }> = [];
-    const server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => { body += c; });
-      req.on('end', () => {
-        requests.push({ method: req.method!, url: req.url!, auth: String(req.headers.authorization), body: JSON.parse(body) });
-        res.writeHead(201, { 'Content-Type': 'application/json' }).end('{"number": 7}');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const api = `http://127.0.0.1:${(server.address() as any).port}`;
-    try {
-      const withApi = steps('web-promote').map((s: any) => ({ ...s, env: s.env.map((e: any) => (e.name === 'API' ? { ...e, value: api } : e)) }));
-      const work = tempDir('promote-work-');
-      const read = await runStep(steps('web-read-version')[0], params(f), work);
-      const p = params(f, { mode: 'pull-request', version: read.result('version') });
-      const commit = await runStep(withApi[0], p, work);
-      const pr = await runStep(withApi[1], p, work, { TOKEN_VALUE: 's3cret' });
-      expect({ commit: commit.code, pr: pr.code, err: pr.err }).toEqual({ commit: 0, pr: 0, err: '' });
-      expect(git(f.origin, 'log', '-1', '--format=%s', 'promote/web/production')).toBe('promote web 1.4.2 from staging to production');
-      expect(commits(f)).toEqual(['seed']); // main is untouched until the request is merged
-      expect(requests).toEqual([{
-        method: 'POST',
-        url: '/repos/acme/fleet/pulls',
-        auth: 'Bearer s3cret',
-        body: { title: 'promote web 1.4.2 from staging to production', head: 'promote/web/production', base: 'main', body: `staging applied 1.4.2 at main@sha1:${f.revision}.` },
-      }]);
-    } finally {
-      server.close();
-    }
+    plant(f.seed);
+    const r2 = (git(f.seed, 'add', '-A'), git(f.seed, 'commit', '-qm', 'a link'), git(f.seed, 'push', '-q', 'origin', 'HEAD:main'), git(f.seed, 'rev-parse', 'HEAD'));
+    const r = await promote({ ...f, revision: r2 });
+    expect(r.commit!.code).toBe(1);
+    expect(r.commit!.err).toMatch(/links are not followed|never follows links/);
+    expect(commits(f)).toEqual(['a link', 'seed']);
   });
 
   test('a malformed version is refused, and nothing is pushed', async () => {
     const f = fleet({ staging: '1.4.2;touch${IFS}/tmp/x', production: '1.3.0' });
     const r = await promote(f);
     expect(r.read.code).not.toBe(0);
-    expect(r.read.err).toContain("refusing to promote the malformed version '1.4.2;touch${IFS}/tmp/x'");
+    expect(r.read.err).toContain('envs/staging/kustomization.yaml:5: the value 1.4.2;touch${IFS}/tmp/x is not a version');
     expect(commits(f)).toEqual(['seed']);
+  });
+
+  test.each([
+    ['a line break and a header', 'ghp_x\nX-Injected: yes'],
+    ['a carriage return', 'ghp_x\r'],
+    ['a space', 'ghp x'],
+  ])('a git token with %s is refused before any request, without showing it', async (_, token) => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const r = await promote(f, {}, { GIT_TOKEN_VALUE: token });
+    expect(r.read.code).toBe(1);
+    expect(r.read.err).toContain('the git token (key \'token\' of its Secret) holds a character no token has');
+    expect(r.read.err + r.read.out).not.toContain('ghp');
+  });
+
+  test('a git server that never answers fails within the deadline', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => { sockets.push(s); });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const f = fleet({ staging: '1.4.2' });
+      const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/fleet.git`;
+      const started = Date.now();
+      const r = await runStep(steps('web-read-version')[0], params(f, { repository: url }), tempDir('hang-'), { PROMOTION_GIT_TIMEOUT: '2' });
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`could not clone ${url} (branch main) within 2s`);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      sockets.forEach((s) => s.destroy());
+      server.close();
+    }
+  });
+});
+
+/** A stand-in for the GitHub or GitLab API: `answer` decides each response; every request is recorded. */
+async function apiServer(answer: (req: { method: string; url: string; body: any }) => [number, any] | 'hang') {
+  const requests: Array<{ method: string; url: string; auth?: string; token?: string; body: any }> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const parsed = body ? JSON.parse(body) : undefined;
+      requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, token: req.headers['private-token'] as string, body: parsed });
+      const a = answer({ method: req.method!, url: req.url!, body: parsed });
+      if (a === 'hang') return;
+      res.writeHead(a[0], { 'Content-Type': 'application/json' }).end(JSON.stringify(a[1]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return { url, requests, close: () => { server.closeAllConnections(); server.close(); } };
+}
+
+/** The pull-request flow: read, commit (to the request's branch) and open-pull-request, against `api`. */
+async function pullRequest(f: Fleet, api: string, provider: 'github' | 'gitlab', env: { [k: string]: string } = { TOKEN_VALUE: 's3cret' }) {
+  const withApi = steps('web-promote').map((s: any) => ({
+    ...s,
+    env: s.env.map((e: any) => (e.name === 'API' ? { ...e, value: api } : e.name === 'PROVIDER' ? { ...e, value: provider } : e)),
+  }));
+  const work = tempDir('promote-work-');
+  const read = await runStep(steps('web-read-version')[0], params(f), work);
+  const p = params(f, { mode: 'pull-request', version: read.result('version') });
+  const commit = await runStep(withApi[0], p, work);
+  const pr = await runStep(withApi[1], p, work, { PROMOTION_HTTP_TIMEOUT: '1', ...env });
+  return { commit, pr };
+}
+
+const branchSha = (f: Fleet, branch: string) => git(f.origin, 'rev-parse', `refs/heads/${branch}`);
+const BRANCH = 'promote/web/production';
+
+describe('promotion by pull request: every API answer classified', () => {
+  const github = (f: Fleet, post: [number, any], extra: (req: { method: string; url: string }) => [number, any] | undefined = () => undefined) =>
+    apiServer((req) => {
+      const special = extra(req);
+      if (special) return special;
+      if (req.method === 'GET' && req.url === `/repos/acme/fleet/git/ref/heads/${BRANCH}`) {
+        return [200, { ref: `refs/heads/${BRANCH}`, object: { sha: branchSha(f, BRANCH), type: 'commit' } }];
+      }
+      if (req.method === 'POST') return post;
+      if (req.method === 'GET' && req.url.startsWith('/repos/acme/fleet/pulls?')) return [200, [{ url: 'u', id: 99, number: 7, milestone: { number: 1 } }]];
+      if (req.method === 'PATCH') return [200, { number: 7 }];
+      return [404, { message: 'Not Found' }];
+    });
+
+  test('a branch is pushed and the request opened: method, path, auth and body as GitHub expects', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, [201, { number: 7, html_url: 'https://github.com/acme/fleet/pull/7' }]);
+    try {
+      const { commit, pr } = await pullRequest(f, api.url, 'github');
+      expect({ commit: commit.code, pr: pr.code, err: pr.err }).toEqual({ commit: 0, pr: 0, err: '' });
+      expect(commits(f, BRANCH)[0]).toBe('promote web 1.4.2 from staging to production');
+      expect(commits(f)).toEqual(['seed']); // main is untouched until the request is merged
+      expect(api.requests).toEqual([
+        { method: 'GET', url: `/repos/acme/fleet/git/ref/heads/${BRANCH}`, auth: 'Bearer s3cret', token: undefined, body: undefined },
+        {
+          method: 'POST',
+          url: '/repos/acme/fleet/pulls',
+          auth: 'Bearer s3cret',
+          token: undefined,
+          body: { title: 'promote web 1.4.2 from staging to production', head: BRANCH, base: 'main', body: `staging applied 1.4.2 at main@sha1:${f.revision}.` },
+        },
+      ]);
+    } finally {
+      api.close();
+    }
+  });
+
+  test('a request open already (422 "already exists"): its title and body are brought to the new version', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for acme:${BRANCH}.` }] }]);
+    try {
+      const { pr } = await pullRequest(f, api.url, 'github');
+      expect({ code: pr.code, out: pr.out }).toEqual({ code: 0, out: expect.stringContaining(`pull request #7 for ${BRANCH} is open already: its branch and title now say 1.4.2`) });
+      expect(api.requests.slice(2).map((r) => [r.method, r.url, r.body])).toEqual([
+        ['GET', `/repos/acme/fleet/pulls?head=acme:${BRANCH}&base=main&state=open`, undefined],
+        ['PATCH', '/repos/acme/fleet/pulls/7', { title: 'promote web 1.4.2 from staging to production', body: `staging applied 1.4.2 at main@sha1:${f.revision}.` }],
+      ]);
+    } finally {
+      api.close();
+    }
+  });
+
+  test.each([
+    ['422 of another kind (an invalid base)', [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'base', code: 'invalid' }] }], 'answered 422 to opening the pull request: Validation Failed'],
+    ['409', [409, { message: 'Conflict' }], 'answered 409'],
+    ['401', [401, { message: 'Bad credentials' }], 'answered 401 to opening the pull request: Bad credentials'],
+    ['404', [404, { message: 'Not Found' }], 'answered 404'],
+    ['500 three times', [500, { message: 'boom' }], 'answered 500'],
+  ])('%s fails the step, saying what the API said', async (_, answer, said) => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, answer as [number, any]);
+    try {
+      const { pr } = await pullRequest(f, api.url, 'github');
+      expect(pr.code).toBe(1);
+      expect(pr.err).toContain(said);
+      expect(pr.out).not.toContain('open already');
+    } finally {
+      api.close();
+    }
+  });
+
+  test('a 502 then a 201: retried, opened', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    let posts = 0;
+    const api = await github(f, [201, {}], (req) => (req.method === 'POST' && posts++ === 0 ? [502, { message: 'Bad Gateway' }] : undefined));
+    try {
+      const { pr } = await pullRequest(f, api.url, 'github');
+      expect({ code: pr.code, out: pr.out }).toEqual({ code: 0, out: expect.stringContaining('opened: promote web 1.4.2') });
+      expect(api.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
+    } finally {
+      api.close();
+    }
+  });
+
+  test('an API that never answers fails within the bound (3 tries of the timeout)', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, [201, {}], (req) => (req.method === 'GET' ? 'hang' as any : undefined));
+    try {
+      const started = Date.now();
+      const { pr } = await pullRequest(f, api.url, 'github');
+      expect(pr.code).toBe(1);
+      expect(pr.err).toContain('did not answer within 1s (3 tries)');
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      api.close();
+    }
+  });
+
+  test('a server that reflects the request\'s headers never gets the token printed; the answer is cut', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, [400, { message: `you sent Authorization: Bearer s3cret ${'x'.repeat(5000)}` }]);
+    try {
+      const { pr } = await pullRequest(f, api.url, 'github');
+      expect(pr.code).toBe(1);
+      expect(pr.err).toContain('you sent Authorization: Bearer ***');
+      expect(pr.err + pr.out).not.toContain('s3cret');
+      expect(pr.err.length).toBeLessThan(1000);
+    } finally {
+      api.close();
+    }
+  });
+
+  test.each([
+    ['a line break and a header', 's3cret\nX-Injected: yes'],
+    ['a carriage return', 's3cret\r'],
+  ])('a pull-request token with %s is refused before any request', async (_, token) => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, [201, {}]);
+    try {
+      const { pr } = await pullRequest(f, api.url, 'github', { TOKEN_VALUE: token });
+      expect(pr.code).toBe(1);
+      expect(pr.err).toContain('holds a character no token has');
+      expect(api.requests).toEqual([]);
+    } finally {
+      api.close();
+    }
+  });
+
+  test('a token with a trailing newline (as a file leaves it) is used without it', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, [201, {}]);
+    try {
+      const { pr } = await pullRequest(f, api.url, 'github', { TOKEN_VALUE: 's3cret\n' });
+      expect(pr.code).toBe(0);
+      expect(api.requests.map((r) => r.auth)).toEqual(['Bearer s3cret', 'Bearer s3cret']);
+    } finally {
+      api.close();
+    }
+  });
+
+  test('the same version again (a later config commit): the pending branch is not pushed again', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, [422, { errors: [{ message: `A pull request already exists for acme:${BRANCH}.` }] }]);
+    try {
+      await pullRequest(f, api.url, 'github');
+      const first = branchSha(f, BRANCH);
+      const later = change(f, { README: 'unrelated' });
+      const again = await pullRequest({ ...f, revision: later }, api.url, 'github');
+      expect(again.commit.out).toContain(`the branch ${BRANCH} of a pending request carries 1.4.2 already: nothing to push`);
+      expect(branchSha(f, BRANCH)).toBe(first);
+      expect(again.pr.code).toBe(0);
+    } finally {
+      api.close();
+    }
+  });
+
+  test('an older version never replaces the branch of a pending request for a newer one', async () => {
+    const f = fleet({ staging: '1.4.3', production: '1.3.0' });
+    const api = await github(f, [201, {}]);
+    try {
+      await pullRequest(f, api.url, 'github');
+      const pending = branchSha(f, BRANCH);
+      const older = change(f, { 'envs/staging/kustomization.yaml': kustomization('1.4.2') }, 'staging back to 1.4.2');
+      const again = await pullRequest({ ...f, revision: older }, api.url, 'github');
+      expect(again.commit.code).toBe(0);
+      expect(again.commit.out).toContain(`the branch ${BRANCH} of a pending request holds 1.4.3, newer than 1.4.2`);
+      expect(branchSha(f, BRANCH)).toBe(pending);
+      expect(productionTag(f, BRANCH)).toBe('1.4.3');
+    } finally {
+      api.close();
+    }
+  });
+
+  test('a newer version replaces the pending branch; the request step of the older run, finishing last, leaves the title alone', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const api = await github(f, [201, {}]);
+    try {
+      // the older run pushes its branch, but its request step runs only after the newer run's
+      const work = tempDir('older-');
+      const withApi = steps('web-promote').map((s: any) => ({ ...s, env: s.env.map((e: any) => (e.name === 'API' ? { ...e, value: api.url } : e)) }));
+      const read = await runStep(steps('web-read-version')[0], params(f), work);
+      const older = params(f, { mode: 'pull-request', version: read.result('version') });
+      expect((await runStep(withApi[0], older, work)).code).toBe(0);
+      const r2 = change(f, { 'envs/staging/kustomization.yaml': kustomization('1.4.3') }, 'staging gets 1.4.3');
+      const newer = await pullRequest({ ...f, revision: r2 }, api.url, 'github');
+      expect(newer.commit.out).toContain(`pushed 1.4.3 to ${BRANCH}`);
+      const late = await runStep(withApi[1], older, work, { TOKEN_VALUE: 's3cret' });
+      expect(late.code).toBe(0);
+      expect(late.out).toContain('a newer promotion owns the request');
+      expect(api.requests.filter((r) => r.method === 'POST').map((r) => r.body.title)).toEqual(['promote web 1.4.3 from staging to production']);
+      expect(productionTag(f, BRANCH)).toBe('1.4.3');
+    } finally {
+      api.close();
+    }
+  });
+
+  test('GitLab: a merge request open already (409) is updated; the request speaks GitLab\'s API', async () => {
+    const f = fleet({ staging: '1.4.2', production: '1.3.0' });
+    const encoded = encodeURIComponent(BRANCH);
+    const api = await apiServer((req) => {
+      if (req.method === 'GET' && req.url === `/projects/acme%2Ffleet/repository/branches/${encoded}`) {
+        return [200, { name: BRANCH, commit: { id: branchSha(f, BRANCH), short_id: 'x' } }];
+      }
+      if (req.method === 'POST') return [409, { message: ['Another open merge request already exists for this source branch: !3'] }];
+      if (req.method === 'GET') return [200, [{ id: 55, iid: 3, project_id: 1 }]];
+      if (req.method === 'PUT') return [200, { iid: 3 }];
+      return [404, { message: '404 Not Found' }];
+    });
+    try {
+      const { pr } = await pullRequest(f, api.url, 'gitlab');
+      expect({ code: pr.code, err: pr.err }).toEqual({ code: 0, err: '' });
+      expect(pr.out).toContain(`merge request !3 for ${BRANCH} is open already`);
+      expect(api.requests.map((r) => [r.method, r.url, r.token])).toEqual([
+        ['GET', `/projects/acme%2Ffleet/repository/branches/${encoded}`, 's3cret'],
+        ['POST', '/projects/acme%2Ffleet/merge_requests', 's3cret'],
+        ['GET', `/projects/acme%2Ffleet/merge_requests?source_branch=${BRANCH}&target_branch=main&state=opened`, 's3cret'],
+        ['PUT', '/projects/acme%2Ffleet/merge_requests/3', 's3cret'],
+      ]);
+      expect(api.requests[1].body).toEqual({ title: 'promote web 1.4.2 from staging to production', source_branch: BRANCH, target_branch: 'main', description: `staging applied 1.4.2 at main@sha1:${f.revision}.` });
+    } finally {
+      api.close();
+    }
   });
 });
 

@@ -1,12 +1,15 @@
 import { Construct } from 'constructs';
 import { FluxEvent } from './flux-event';
 import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
+import { openPullRequestScript, promoteScript, readVersionScript } from './promotion-scripts';
+import { RunConcurrency } from './run-concurrency';
 import { PROMOTION_LABELS } from './run-labels';
 import { IKustomization } from '../flux/kustomization';
 import { ParamType } from '../tekton/params';
 import { Pipeline } from '../tekton/pipeline';
 import { OnError, EnvValue } from '../tekton/step';
 import { ITask, Task } from '../tekton/task';
+import { branchNameProblem, dnsLabelProblem, httpsUrlProblem, secretNameProblem } from '../validation';
 
 /** How a version reaches an environment's manifests. */
 export enum PromotionMode {
@@ -85,6 +88,13 @@ export interface PromotionProps {
    * @default - one per promotion step, created by its FluxTriggeredPipeline
    */
   readonly serviceAccountName?: string;
+  /**
+   * What a step's run does to the same step's runs still in progress. By default a newer run cancels them, so
+   * that the runs of one step (one target) do not overlap; the scripts are race-safe either way (every push is
+   * a compare-and-swap, and a target is never lowered).
+   * @default RunConcurrency.cancelInProgress()
+   */
+  readonly concurrency?: RunConcurrency;
 }
 
 /** The marker comment that marks the field(s) a promotion copies, e.g. `newTag: 1.4.2 # {"$promotion": "web"}`. */
@@ -95,6 +105,11 @@ export function promotionMarker(app: string): string {
 const GIT_IMAGE = 'alpine/git:2.45.2';
 const CURL_IMAGE = 'curlimages/curl:8.10.1';
 
+/** A relative folder of the config repository: segments of letters, digits and `._-`, no `.` or `..`. */
+const REPO_PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
+/** `owner/name` (GitHub) or `group[/subgroup…]/name` (GitLab). */
+const PROJECT = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
+
 /**
  * Promotes an app across environments, the way the Tekton + Flux proof of concept meant to: when Flux
  * reports that environment N applied revision R of the config repo (its Kustomization's
@@ -102,17 +117,22 @@ const CURL_IMAGE = 'curlimages/curl:8.10.1';
  * writes it into environment N+1's manifests — the fields marked `# {"$promotion": "<app>"}` — by a commit
  * pushed to the branch Flux follows, or by a pull request (the approval). Flux then applies N+1 and its
  * event continues the chain. Each step is a FluxTriggeredPipeline (authenticated, validated, one run per
- * revision); a promotion whose target already runs the version changes nothing; a push that loses a race is
- * redone on the new head; a newer version replaces a pending pull request's branch.
+ * revision, a newer run cancelling an older one of the same step); a promotion whose target already runs the
+ * version changes nothing; a target is never lowered (semantic versions are compared), and a version the
+ * source no longer runs at the head is not promoted; a push that loses a race is redone on the new head; a
+ * newer version replaces a pending pull request's branch, an older one never does.
  */
 export class Promotion extends Construct {
   /** The pipeline of each step, by target environment (add `finally` tasks to report, for example). */
   public readonly pipelines: { [environment: string]: Pipeline } = {};
   /** The trigger of each step, by target environment. */
   public readonly triggers: { [environment: string]: FluxTriggeredPipeline } = {};
+  /** The app promoted (the marker's name). */
+  public readonly app: string;
 
   constructor(scope: Construct, id: string, props: PromotionProps) {
     super(scope, id);
+    this.app = props.app;
     const namespace = props.namespace;
     const read = readVersionTask(this, props);
     const promote = promoteTask(this, props);
@@ -138,6 +158,7 @@ export class Promotion extends Construct {
         params: {
           'version': version,
           'from': from.name,
+          'from-path': from.path,
           'to': to.name,
           'to-path': to.path,
           'mode': to.mode ?? PromotionMode.PUSH,
@@ -162,6 +183,7 @@ export class Promotion extends Construct {
           branch: props.branch ?? 'main',
         },
         runLabels: { [PROMOTION_LABELS.app]: props.app, [PROMOTION_LABELS.from]: from.name, [PROMOTION_LABELS.to]: to.name },
+        concurrency: props.concurrency ?? RunConcurrency.cancelInProgress(),
       });
     }
     this.node.addValidation({ validate: () => this.problems(props) });
@@ -169,37 +191,93 @@ export class Promotion extends Construct {
 
   private problems(props: PromotionProps): string[] {
     const errors: string[] = [];
-    if (props.environments.length < 2) errors.push('a promotion needs at least two environments: one to promote from, one to promote to');
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.app)) errors.push(`app '${props.app}' is not a DNS label: it names runs and labels`);
-    const names = props.environments.map((e) => e.name);
+    const envs = props.environments;
+    if (envs.length < 2) errors.push('a promotion needs at least two environments: one to promote from, one to promote to');
+    const app = dnsLabelProblem('app', props.app);
+    if (app) errors.push(`${app}: it is the marker's name and a run label`);
+    const names = envs.map((e) => e.name);
+    for (const e of envs) {
+      const bad = dnsLabelProblem('environment name', e.name);
+      if (bad) errors.push(`${bad}: it names the step's pipeline and is a run label`);
+    }
     if (new Set(names).size !== names.length) errors.push(`environment names repeat (${names.join(', ')}): give each its own`);
-    if (props.environments.some((e) => e.mode === PromotionMode.PULL_REQUEST) && !props.pullRequests) {
+    errors.push(...pathProblems(envs));
+    errors.push(...sharedKustomizationProblems(envs));
+    if (envs[0]?.mode !== undefined) {
+      errors.push(`environment '${envs[0].name}' is the first: nothing is promoted to it, so its 'mode' has no effect: remove it`);
+    }
+    if (envs.some((e) => e.mode === PromotionMode.PULL_REQUEST) && !props.pullRequests) {
       errors.push("an environment is promoted by pull request, but 'pullRequests' is not set: give the provider, project and token Secret");
     }
-    if (!/^https:\/\//.test(props.repositoryUrl)) errors.push(`repositoryUrl '${props.repositoryUrl}' must be an https:// URL (the token authenticates over https)`);
+    const url = httpsUrlProblem('repositoryUrl', props.repositoryUrl);
+    if (url) errors.push(`${url} (the token authenticates over https, from the Secret 'gitTokenSecretName')`);
+    const branch = props.branch === undefined ? undefined : branchNameProblem('branch', props.branch);
+    if (branch) errors.push(branch);
+    for (const [what, name] of [['gitTokenSecretName', props.gitTokenSecretName], ['pullRequests.tokenSecretName', props.pullRequests?.tokenSecretName]]) {
+      const bad = name === undefined ? undefined : secretNameProblem(what!, name);
+      if (bad) errors.push(bad);
+    }
+    const pr = props.pullRequests;
+    if (pr) {
+      if (!['github', 'gitlab'].includes(pr.provider)) errors.push(`pullRequests.provider '${pr.provider}' is not 'github' or 'gitlab'`);
+      if (!PROJECT.test(pr.project) || (pr.provider === 'github' && pr.project.split('/').length !== 2)) {
+        errors.push(`pullRequests.project '${pr.project}' is not a repository path: write 'owner/name' (GitHub) or 'group/name' (GitLab)`);
+      }
+      const api = pr.apiUrl === undefined ? undefined : httpsUrlProblem('pullRequests.apiUrl', pr.apiUrl);
+      if (api) errors.push(`${api} (the token is sent to it: plain http would show it to the network)`);
+    }
+    for (const other of this.node.root.node.findAll()) {
+      if (other === this) break;
+      if (other instanceof Promotion && other.app === props.app) {
+        errors.push(`app '${props.app}' is promoted by ${other.node.path} already: two promotions of one app would write the same markers; ` +
+          'give this one its own app name, or add the environments to the other');
+      }
+    }
     return errors;
   }
+}
+
+/** Each environment's path is a relative folder of the repository, and none is (inside) another's. */
+function pathProblems(envs: PromotionEnvironment[]): string[] {
+  const errors: string[] = [];
+  for (const e of envs) {
+    if (!REPO_PATH.test(e.path) || e.path.split('/').some((s) => s === '.' || s === '..')) {
+      errors.push(`environment '${e.name}': path '${e.path}' is not a relative folder of the repository: write e.g. 'envs/${e.name}' ` +
+        "(no leading '/', './' or trailing '/', no '.' or '..', letters, digits and '._-' only)");
+    }
+  }
+  for (let i = 0; i < envs.length; i++) {
+    for (let j = i + 1; j < envs.length; j++) {
+      const [a, b] = [envs[i], envs[j]];
+      if (a.path === b.path || b.path.startsWith(`${a.path}/`) || a.path.startsWith(`${b.path}/`)) {
+        errors.push(`environments '${a.name}' and '${b.name}' share files ('${a.path}' and '${b.path}'): a promotion to one would ` +
+          "rewrite the other's markers; give each environment a folder of its own");
+      }
+    }
+  }
+  return errors;
+}
+
+/** Two environments on one Kustomization would both start on its every event (one dev reconcile, two steps). */
+function sharedKustomizationProblems(envs: PromotionEnvironment[]): string[] {
+  const errors: string[] = [];
+  const seen = new Map<string, string>();
+  for (const e of envs) {
+    const id = `${e.kustomization.namespace ?? ''}/${e.kustomization.name}`;
+    const first = seen.get(id);
+    if (first) {
+      errors.push(`environments '${first}' and '${e.name}' are both deployed by Kustomization ${id}: its every event would start ` +
+        'the steps of both; give each environment its own Kustomization');
+    } else {
+      seen.set(id, e.name);
+    }
+  }
+  return errors;
 }
 
 function gitEnv(props: PromotionProps): { [name: string]: EnvValue } {
   return props.gitTokenSecretName ? { GIT_TOKEN: { secretKeyRef: { name: props.gitTokenSecretName, key: 'token' } } } : {};
 }
-
-/** The shell both git steps start with: clone the config repo (with the token, if any) into /workspace/repo. */
-const CLONE = `#!/bin/sh
-set -eu
-# Tekton's /workspace is shared by the steps of a TaskRun (PROMOTION_WORKDIR lets the tests run it elsewhere)
-work="\${PROMOTION_WORKDIR:-/workspace}"
-auth=""
-if [ -n "\${GIT_TOKEN:-}" ]; then
-  auth="AUTHORIZATION: basic $(printf 'x-access-token:%s' "$GIT_TOKEN" | base64 | tr -d '\\n')"
-fi
-git_() { if [ -n "$auth" ]; then git -c http.extraHeader="$auth" "$@"; else git "$@"; fi; }
-rm -rf "$work/repo"
-git_ clone --quiet --branch "$BRANCH" "$REPOSITORY" "$work/repo"
-cd "$work/repo"
-marker='# {"$promotion": "'"$APP"'"}'
-`;
 
 function readVersionTask(scope: Construct, props: PromotionProps): Task {
   const task = new Task(scope, 'read-version', {
@@ -213,19 +291,7 @@ function readVersionTask(scope: Construct, props: PromotionProps): Task {
     name: 'read',
     image: GIT_IMAGE,
     env: { ...gitEnv(props), REPOSITORY: repository, BRANCH: branch, APP: app, COMMIT: commit, ENV_PATH: path, ENVIRONMENT: environment },
-    script: `${CLONE}git -c advice.detachedHead=false checkout --quiet "$COMMIT"
-values=$(grep -rhF -- "$marker" "$ENV_PATH" 2>/dev/null | sed -e 's/^[^:]*:[[:space:]]*//' -e 's/[[:space:]]*#.*$//' | sort -u)
-count=$(printf '%s' "$values" | grep -c . || true)
-if [ "$count" != 1 ]; then
-  echo "$ENVIRONMENT ($ENV_PATH) at $COMMIT has $count different values marked $marker: want exactly one" >&2
-  exit 1
-fi
-case "$values" in
-  *[!A-Za-z0-9._:/@+-]*) echo "refusing to promote the malformed version '$values'" >&2; exit 1 ;;
-esac
-printf '%s' "$values" > ${version.path}
-echo "$ENVIRONMENT runs $values at $COMMIT"
-`,
+    script: readVersionScript(version.path),
   });
   return task;
 }
@@ -236,8 +302,8 @@ function promoteTask(scope: Construct, props: PromotionProps): Task {
     description: `Write a version of ${props.app} into an environment's manifests: a commit, or a pull request`,
   });
   const p = (name: string) => `${task.addParam(name)}`;
-  const [repository, branch, app, revision, version, from, to, toPath, mode] =
-    ['repository', 'branch', 'app', 'revision', 'version', 'from', 'to', 'to-path', 'mode'].map(p);
+  const [repository, branch, app, revision, version, from, fromPath, to, toPath, mode] =
+    ['repository', 'branch', 'app', 'revision', 'version', 'from', 'from-path', 'to', 'to-path', 'mode'].map(p);
   const pushed = task.addResult('pushed', { description: 'the commit pushed, or none' });
   task.addStep({
     name: 'commit',
@@ -250,48 +316,12 @@ function promoteTask(scope: Construct, props: PromotionProps): Task {
       REVISION: revision,
       VERSION: version,
       FROM: from,
+      FROM_PATH: fromPath,
       TO: to,
       TO_PATH: toPath,
       MODE: mode,
     },
-    script: `${CLONE}case "$VERSION" in
-  ''|*[!A-Za-z0-9._:/@+-]*) echo "refusing to promote the malformed version '$VERSION'" >&2; exit 1 ;;
-esac
-git config user.name "cdk8s-tekton-flux promotion"
-git config user.email "promotion@cdk8s-tekton-flux.invalid"
-target="$BRANCH"
-if [ "$MODE" = pull-request ]; then target="promote/$APP/$TO"; fi
-attempt=0
-while :; do
-  attempt=$((attempt + 1))
-  git_ fetch --quiet origin "$BRANCH"
-  git checkout --quiet -B promotion FETCH_HEAD
-  files=$(grep -rlF -- "$marker" "$TO_PATH" 2>/dev/null || true)
-  if [ -z "$files" ]; then echo "no field in $TO_PATH is marked $marker" >&2; exit 1; fi
-  for f in $files; do
-    # the value between 'key:' and the marker comment becomes the version
-    awk -v m="$marker" -v v="$VERSION" 'index($0, m) { i = index($0, ":"); c = index($0, m); $0 = substr($0, 1, i) " " v " " substr($0, c) } { print }' "$f" > "$f.promotion"
-    mv "$f.promotion" "$f"
-  done
-  if git diff --quiet; then
-    echo "$TO already runs $VERSION: nothing to promote"
-    printf none > ${pushed.path}
-    exit 0
-  fi
-  git commit --quiet -am "promote $APP $VERSION from $FROM to $TO" -m "$FROM applied it at $REVISION."
-  force=""
-  if [ "$MODE" = pull-request ]; then force="+"; fi  # a newer version replaces a pending request's branch
-  if git_ push --quiet origin "\${force}HEAD:refs/heads/$target"; then
-    git rev-parse HEAD | tr -d '\\n' > ${pushed.path}
-    if [ "$MODE" = pull-request ]; then printf '%s' "$target" > "$work/pull-request-branch"; fi
-    echo "pushed $VERSION to $target"
-    exit 0
-  fi
-  if [ "$attempt" -ge 5 ]; then echo "push to $target failed $attempt times" >&2; exit 1; fi
-  echo "push to $target was rejected (a change landed first): redoing it on the new head" >&2
-  sleep "$attempt"
-done
-`,
+    script: promoteScript(pushed.path),
   });
   if (props.pullRequests) {
     const pr = props.pullRequests;
@@ -311,29 +341,7 @@ done
         TO: to,
         REVISION: revision,
       },
-      script: `#!/bin/sh
-set -eu
-work="\${PROMOTION_WORKDIR:-/workspace}"
-[ -f "$work/pull-request-branch" ] || { echo "no branch was pushed: no pull request"; exit 0; }
-head=$(cat "$work/pull-request-branch")
-title="promote $APP $VERSION from $FROM to $TO"
-body="$FROM applied $VERSION at $REVISION."
-if [ "$PROVIDER" = github ]; then
-  status=$(curl -sS -o "$work/response" -w '%{http_code}' -X POST "$API/repos/$PROJECT/pulls" \\
-    -H "Authorization: Bearer $TOKEN" -H 'Accept: application/vnd.github+json' \\
-    -d "{\\"title\\": \\"$title\\", \\"head\\": \\"$head\\", \\"base\\": \\"$BRANCH\\", \\"body\\": \\"$body\\"}")
-else
-  project=$(printf '%s' "$PROJECT" | sed 's|/|%2F|g')
-  status=$(curl -sS -o "$work/response" -w '%{http_code}' -X POST "$API/projects/$project/merge_requests" \\
-    -H "PRIVATE-TOKEN: $TOKEN" -H 'Content-Type: application/json' \\
-    -d "{\\"title\\": \\"$title\\", \\"source_branch\\": \\"$head\\", \\"target_branch\\": \\"$BRANCH\\", \\"description\\": \\"$body\\"}")
-fi
-case "$status" in
-  2??) echo "opened: $title" ;;
-  409|422) echo "a request for $head is open already: its branch now carries $VERSION" ;;
-  *) echo "the $PROVIDER API answered $status:" >&2; cat "$work/response" >&2; exit 1 ;;
-esac
-`,
+      script: openPullRequestScript(),
     });
   }
   return task;

@@ -1,0 +1,32 @@
+set -eu
+# What every promotion step starts with. POSIX sh with BusyBox's tools (alpine/git, curlimages/curl): the
+# tests run these scripts under BusyBox. Values come from the environment only, never as script text.
+# Tekton's /workspace is shared by the steps of a TaskRun (PROMOTION_WORKDIR lets the tests run it elsewhere).
+work="${PROMOTION_WORKDIR:-/workspace}"
+# Every network call is bounded: git's clone, fetch and push in all (and a stalled transfer sooner), curl's
+# requests each (the tests lower these to see a hanging server fail).
+git_timeout="${PROMOTION_GIT_TIMEOUT:-300}"
+http_timeout="${PROMOTION_HTTP_TIMEOUT:-30}"
+export LC_ALL=C
+umask 077
+
+fail() { echo "$*" >&2; exit 1; }
+
+# The token in $raw_token, checked before use: trailing line breaks are dropped (what `echo >` or a file
+# leaves); anything else but a token's characters (a CR, an inner line break, a space) is refused without
+# showing the value, so that it can never become a header line of its own.
+clean_token() {
+  token=$(printf '%s' "$raw_token")
+  case "$token" in
+    '') fail "$1 is empty: put the token in the Secret's key" ;;
+    *[!A-Za-z0-9._~+/=:-]*) fail "$1 holds a character no token has (a space, a line break or a control character): store the token alone, e.g. kubectl create secret generic <name> --from-literal=token=\"\$TOKEN\"" ;;
+  esac
+}
+
+# A relative folder of the repository, as the synth validated it; checked again here because it is a path.
+check_path() {
+  case "$1" in
+    ''|/*|../*|*/../*|*/..|..|.|./*|*//*) fail "the environment path '$1' must be a relative folder of the repository without '..'" ;;
+  esac
+}
+

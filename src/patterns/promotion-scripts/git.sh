@@ -1,0 +1,111 @@
+# The git steps: clone the config repository, and read and write its markers.
+# git with the token (as an environment-borne header: never on a command line) and a deadline.
+if [ -n "${GIT_TOKEN+x}" ]; then
+  raw_token=$GIT_TOKEN
+  clean_token "the git token (key 'token' of its Secret)"
+  GIT_CONFIG_COUNT=1
+  GIT_CONFIG_KEY_0=http.extraHeader
+  GIT_CONFIG_VALUE_0="AUTHORIZATION: basic $(printf 'x-access-token:%s' "$token" | base64 | tr -d '\n')"
+  export GIT_CONFIG_COUNT GIT_CONFIG_KEY_0 GIT_CONFIG_VALUE_0
+  unset GIT_TOKEN raw_token token
+fi
+# (a stalled transfer is ended by git's own transport as well: `timeout` ends git, not its remote helper)
+git_stall=60
+if [ "$git_timeout" -lt "$git_stall" ]; then git_stall=$git_timeout; fi
+git_net() {
+  timeout "$git_timeout" git -c http.lowSpeedLimit=1000 -c "http.lowSpeedTime=$git_stall" "$@"
+}
+
+git check-ref-format --branch "$BRANCH" >/dev/null 2>&1 || fail "the branch '$BRANCH' is not a valid branch name"
+case "$REPOSITORY" in -*) fail "the repository URL '$REPOSITORY' starts with '-'" ;; esac
+rm -rf "$work/repo"
+mkdir -p "$work"
+git_net clone --quiet --no-checkout --branch "$BRANCH" -- "$REPOSITORY" "$work/repo" \
+  || fail "could not clone $REPOSITORY (branch $BRANCH) within ${git_timeout}s: see git's message above"
+cd "$work/repo"
+marker='# {"$promotion": "'"$APP"'"}'
+write_scanner "$work/scan.awk"
+tab=$(printf '\t')
+
+# scan_env DIR: the one value marked in the YAML files under DIR, in $scanned; returns 1 with $scan_error
+# set when there is none, more than one, a marker it refuses (with file and line), or a symbolic link (never
+# followed: a link could point out of the repository, or at another environment's files).
+scan_env() {
+  dir=$1
+  check_path "$dir"
+  scanned=""
+  if [ -L "$dir" ]; then scan_error="$dir is a symbolic link, and links are not followed: use the real folder"; return 1; fi
+  if [ ! -d "$dir" ]; then scan_error="$dir is not a folder of the repository"; return 1; fi
+  if [ "$(cd "$dir" && pwd -P)" != "$(pwd -P)/$dir" ]; then scan_error="$dir is inside a symbolic link, and links are not followed: use the real folder"; return 1; fi
+  links=$(find "$dir" -type l | head -n 5 | tr '\n' ' ')
+  if [ -n "$links" ]; then scan_error="$dir holds symbolic links ($links), and promotion never follows links: replace them with the files"; return 1; fi
+  find "$dir" -type f \( -name '*.yaml' -o -name '*.yml' \) > "$work/files"
+  : > "$work/scan"
+  while IFS= read -r f; do
+    MARKER=$marker APP=$APP SCAN_MODE=scan SCAN_FILE=$f awk -f "$work/scan.awk" < "$f" >> "$work/scan"
+  done < "$work/files"
+  refused=$(awk -F "$tab" '$1 == "E" { print "  " $2 ":" $3 ": " $4 }' "$work/scan" | head -n 20)
+  if [ -n "$refused" ]; then scan_error="these markers in $dir cannot be read as a \`key: value\` field:
+$refused"; return 1; fi
+  values=$(awk -F "$tab" '$1 == "V" { print $4 }' "$work/scan" | sort -u)
+  count=$(printf '%s' "$values" | grep -c . || true)
+  if [ "$count" = 0 ]; then scan_error="no field in $dir is marked $marker"; return 1; fi
+  if [ "$count" != 1 ]; then scan_error="$dir has $count different values marked $marker ($(echo $values)): want exactly one"; return 1; fi
+  scanned=$values
+  awk -F "$tab" '$1 == "V" { print $2 }' "$work/scan" | sort -u > "$work/marked-files"
+}
+
+# rewrite_env VALUE: writes VALUE into every marked field that the last scan_env found.
+rewrite_env() {
+  while IFS= read -r f; do
+    MARKER=$marker APP=$APP SCAN_MODE=write NEW_VALUE=$1 SCAN_FILE=$f awk -f "$work/scan.awk" < "$f" > "$work/rewritten" \
+      || fail "could not rewrite $f"
+    cat "$work/rewritten" > "$f"
+  done < "$work/marked-files"
+}
+
+# The order of two values when both are semantic versions (1.4.2, v1.4.2-rc.1+build; or the same image with
+# such tags): '<', '=' or '>'; '?' when they are not comparable as versions.
+version_order() {
+  A=$1 B=$2 awk '
+    function lastcolon(s,   i) { for (i = length(s); i > 0; i--) { if (substr(s, i, 1) == ":") return i; if (substr(s, i, 1) == "/") return 0 } return 0 }
+    function parse(v, parts,   plus, dash, pre) {
+      sub(/^v/, "", v)
+      plus = index(v, "+"); if (plus) v = substr(v, 1, plus - 1)
+      dash = index(v, "-"); pre = ""
+      if (dash) { pre = substr(v, dash + 1); v = substr(v, 1, dash - 1); if (pre !~ /^[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*$/) return 0 }
+      if (v !~ /^[0-9]+\.[0-9]+\.[0-9]+$/) return 0
+      split(v, parts, "."); parts[4] = pre
+      return 1
+    }
+    function num(a, b) { sub(/^0+/, "", a); sub(/^0+/, "", b); if (length(a) != length(b)) return length(a) < length(b) ? -1 : 1; return (a "") < (b "") ? -1 : (a "") > (b "") ? 1 : 0 }
+    function ident(a, b,   an, bn) {
+      an = a ~ /^[0-9]+$/; bn = b ~ /^[0-9]+$/
+      if (an && bn) return num(a, b)
+      if (an != bn) return an ? -1 : 1
+      return (a "") < (b "") ? -1 : (a "") > (b "") ? 1 : 0
+    }
+    function precmp(a, b,   x, y, n, m, i, c) {
+      if (a == b) return 0
+      if (a == "") return 1
+      if (b == "") return -1
+      n = split(a, x, "."); m = split(b, y, ".")
+      for (i = 1; i <= n && i <= m; i++) { c = ident(x[i], y[i]); if (c) return c }
+      return n < m ? -1 : n > m ? 1 : 0
+    }
+    BEGIN {
+      a = ENVIRON["A"]; b = ENVIRON["B"]; i = lastcolon(a); j = lastcolon(b)
+      if (i && j && substr(a, 1, i) == substr(b, 1, j) && index(a, "@") == 0 && index(b, "@") == 0) { a = substr(a, i + 1); b = substr(b, j + 1) }
+      if (!parse(a, p) || !parse(b, q)) { print "?"; exit }
+      c = num(p[1], q[1]); if (!c) c = num(p[2], q[2]); if (!c) c = num(p[3], q[3]); if (!c) c = precmp(p[4], q[4])
+      print (c < 0 ? "<" : (c > 0 ? ">" : "="))
+    }'
+}
+
+# What kind of value a marker holds: a tag (1.4.2), a digest (sha256:…) or a whole image reference.
+value_kind() {
+  case "$1" in
+    *[!A-Za-z0-9_.+-]*) case "$1" in sha256:*|sha384:*|sha512:*) echo digest ;; *) echo image ;; esac ;;
+    *) echo tag ;;
+  esac
+}
