@@ -3,13 +3,13 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
-import { App } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { build } from '../examples/promotion/app';
-import { promotionMarker } from '../src';
+import { GitOpsApp, Kustomization, Promotion, PromotionEnvironment, PromotionMode, PromotionProps, promotionMarker } from '../src';
 import { busyboxPath } from './support/busybox';
 import { checkConformance, securityProblems } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
-import { crdsDir, find, tempDir } from './util';
+import { crdsDir, find, snapshotDir, tempDir } from './util';
 
 /**
  * The promote steps' real scripts (as the example synthesizes them), run as Tekton runs them — params in
@@ -592,5 +592,75 @@ describe('promotion: what it synthesizes', () => {
     const report = checkConformance(objects, CrdSchemas.load(crdsDir()));
     expect({ schema: report.schema, unknownKinds: report.unknownKinds, names: report.names }).toEqual({ schema: [], unknownKinds: [], names: [] });
     expect(securityProblems(objects)).toEqual([]);
+  });
+});
+
+describe('Promotion props: each mistake fails the synth with the construct path and the fix; dist/ untouched', () => {
+  let n = 0;
+  const env = (s: Chart, name: string, extra: Partial<PromotionEnvironment> = {}): PromotionEnvironment => ({
+    name, kustomization: Kustomization.fromKustomizationName(s, `k${n++}`, `api-${name}`, 'flux-system'), path: `envs/${name}`, ...extra,
+  });
+  const base = (s: Chart): PromotionProps => ({ app: 'api', repositoryUrl: 'https://github.com/acme/fleet.git', environments: [env(s, 'staging'), env(s, 'production')] });
+  const cases: Array<[string, (s: Chart) => void, string]> = [
+    ['two environments on one Kustomization (one event would start both steps)', (s) => {
+      const apps = Kustomization.fromKustomizationName(s, 'apps', 'apps', 'flux-system');
+      new Promotion(s, 'p', { ...base(s), environments: ['dev', 'staging', 'production'].map((n) => ({ name: n, kustomization: apps, path: `envs/${n}` })) });
+    }, "environments 'dev' and 'staging' are both deployed by Kustomization flux-system/apps"],
+    ['two environments with one path', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'production', { path: 'envs/staging' })] }),
+      "environments 'staging' and 'production' share files ('envs/staging' and 'envs/staging')"],
+    ['a path inside another', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging', { path: 'envs' }), env(s, 'production')] }),
+      "environments 'staging' and 'production' share files ('envs' and 'envs/production')"],
+    ['a path ..', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'production', { path: '..' })] }),
+      "environment 'production': path '..' is not a relative folder of the repository: write e.g. 'envs/production'"],
+    ['an empty path', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'production', { path: '' })] }),
+      "environment 'production': path '' is not a relative folder"],
+    ['an absolute path', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'production', { path: '/etc' })] }),
+      "environment 'production': path '/etc' is not a relative folder"],
+    ['two Promotions of one app', (s) => {
+      new Promotion(s, 'p', base(s));
+      new Promotion(s, 'q', { ...base(s), environments: [env(s, 'qa'), env(s, 'live')] });
+    }, "[bad/q] app 'api' is promoted by bad/p already"],
+    ['an app that is no DNS label', (s) => new Promotion(s, 'p', { ...base(s), app: 'Web App' }), "app 'Web App' is not a valid DNS label"],
+    ['an environment name that is no DNS label', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'Prod_1', { path: 'envs/prod' })] }),
+      "environment name 'Prod_1' is not a valid DNS label"],
+    ['a branch that is an option', (s) => new Promotion(s, 'p', { ...base(s), branch: '--upload-pack=touch /tmp/x' }), "branch '--upload-pack=touch /tmp/x'"],
+    ['an empty branch', (s) => new Promotion(s, 'p', { ...base(s), branch: '' }), "branch ''"],
+    ['a branch with ..', (s) => new Promotion(s, 'p', { ...base(s), branch: 'a..b' }), "branch 'a..b'"],
+    ['a branch with ;', (s) => new Promotion(s, 'p', { ...base(s), branch: 'main;id' }), "branch 'main;id'"],
+    ['a token in the repository URL (it would be written into dist/)', (s) => new Promotion(s, 'p', { ...base(s), repositoryUrl: 'https://u:ghp_secret@github.com/acme/fleet.git' }),
+      "repositoryUrl 'https://***@github.com/acme/fleet.git' holds credentials: remove them from the URL and give them in a Secret instead"],
+    ['a repository URL over http', (s) => new Promotion(s, 'p', { ...base(s), repositoryUrl: 'http://github.com/acme/fleet.git' }), "repositoryUrl 'http://github.com/acme/fleet.git' is not an https URL"],
+    ['an API URL over http (the token in clear)', (s) => new Promotion(s, 'p', {
+      ...base(s),
+      environments: [env(s, 'staging'), env(s, 'production', { mode: PromotionMode.PULL_REQUEST })],
+      pullRequests: { provider: 'github', project: 'acme/fleet', tokenSecretName: 'gh', apiUrl: 'http://github.example' },
+    }), "pullRequests.apiUrl 'http://github.example' is not an https URL"],
+    ['an API URL that is no URL', (s) => new Promotion(s, 'p', {
+      ...base(s), pullRequests: { provider: 'github', project: 'acme/fleet', tokenSecretName: 'gh', apiUrl: 'github' },
+    }), "pullRequests.apiUrl 'github' is not an https URL"],
+    ['an empty token Secret name', (s) => new Promotion(s, 'p', { ...base(s), gitTokenSecretName: '' }), "gitTokenSecretName '' is not a valid Secret name"],
+    ['a project that is no path', (s) => new Promotion(s, 'p', { ...base(s), pullRequests: { provider: 'github', project: 'acme', tokenSecretName: 'gh' } }),
+      "pullRequests.project 'acme' is not a repository path"],
+    ['a mode on the first environment', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging', { mode: PromotionMode.PUSH }), env(s, 'production')] }),
+      "environment 'staging' is the first: nothing is promoted to it, so its 'mode' has no effect: remove it"],
+  ];
+
+  const dist = tempDir();
+  new GitOpsApp({ outdir: dist }).synth();
+  build(new GitOpsApp({ outdir: dist })).synth();
+  const before = snapshotDir(dist);
+
+  test.each(cases)('%s', (_what, make, expected) => {
+    const app = build(new GitOpsApp({ outdir: dist }));
+    make(new Chart(app, 'bad', { namespace: 'ci' }));
+    let message = '';
+    try {
+      app.synth();
+    } catch (e: any) {
+      message = e.message;
+    }
+    expect(message).toContain(expected);
+    expect(message).toMatch(/\[bad\/[pq]\]/);
+    expect(snapshotDir(dist)).toEqual(before);
   });
 });

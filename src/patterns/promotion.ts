@@ -107,6 +107,8 @@ const CURL_IMAGE = 'curlimages/curl:8.10.1';
 
 /** A relative folder of the config repository: segments of letters, digits and `._-`, no `.` or `..`. */
 const REPO_PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
+/** The branch names promotion takes: the conservative charset the listener admits refs of. */
+const BRANCH = /^[A-Za-z0-9._/+-]+$/;
 /** `owner/name` (GitHub) or `group[/subgroup…]/name` (GitLab). */
 const PROJECT = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
 
@@ -211,7 +213,8 @@ export class Promotion extends Construct {
     }
     const url = httpsUrlProblem('repositoryUrl', props.repositoryUrl);
     if (url) errors.push(`${url} (the token authenticates over https, from the Secret 'gitTokenSecretName')`);
-    const branch = props.branch === undefined ? undefined : branchNameProblem('branch', props.branch);
+    const branch = props.branch === undefined ? undefined : branchNameProblem('branch', props.branch)
+      ?? (BRANCH.test(props.branch) ? undefined : `branch '${props.branch}' has a character outside letters, digits and '._/+-': use a plain branch name`);
     if (branch) errors.push(branch);
     for (const [what, name] of [['gitTokenSecretName', props.gitTokenSecretName], ['pullRequests.tokenSecretName', props.pullRequests?.tokenSecretName]]) {
       const bad = name === undefined ? undefined : secretNameProblem(what!, name);
