@@ -596,9 +596,9 @@ describe('promotion: what it synthesizes', () => {
 });
 
 describe('Promotion props: each mistake fails the synth with the construct path and the fix; dist/ untouched', () => {
-  let n = 0;
+  let ids = 0;
   const env = (s: Chart, name: string, extra: Partial<PromotionEnvironment> = {}): PromotionEnvironment => ({
-    name, kustomization: Kustomization.fromKustomizationName(s, `k${n++}`, `api-${name}`, 'flux-system'), path: `envs/${name}`, ...extra,
+    name, kustomization: Kustomization.fromKustomizationName(s, `k${ids++}`, `api-${name}`, 'flux-system'), path: `envs/${name}`, ...extra,
   });
   const base = (s: Chart): PromotionProps => ({ app: 'api', repositoryUrl: 'https://github.com/acme/fleet.git', environments: [env(s, 'staging'), env(s, 'production')] });
   const cases: Array<[string, (s: Chart) => void, string]> = [
