@@ -159,7 +159,8 @@ status:
     metadata: {
       generateName: 'node-service-ci-',
       namespace: 'ci',
-      labels: { team: 'web' },
+      // the labels by which Tekton Pruner, cancelInProgress and kubectl -l find the run are kept; triggers-eventid is not
+      labels: { 'team': 'web', 'tekton.dev/pipeline': 'node-service-ci', 'triggers.tekton.dev/eventlistener': 'on-push', 'triggers.tekton.dev/trigger': 'node-service-ci' },
       annotations: { 'acme.dev/ticket': 'OPS-12', 'cdk8s-tekton-flux/rerun-of': 'node-service-ci-x7k2p' },
     },
     spec: {

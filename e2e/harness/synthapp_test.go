@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -141,6 +142,7 @@ func TestSynthApp(t *testing.T) {
 		if _, ok := taskRuns(t, again)["clone"]; !ok {
 			t.Errorf("clone, cancelled in the superseded run, did not run again: %s", describeRun(t, again))
 		}
+		checkFoundLikeOriginal(t, pr, again)
 	})
 
 	var failed *pipelinev1.PipelineRun
@@ -219,7 +221,96 @@ func TestSynthApp(t *testing.T) {
 		if got := param(trs["build"], "commit"); got != kubelet.ResultValue("clone", "commit") {
 			t.Errorf("build got commit %q, want the failed run's clone result %q", got, kubelet.ResultValue("clone", "commit"))
 		}
+		checkFoundLikeOriginal(t, failed, pr)
 	})
+
+	t.Run("the label check fails for a resumed run without the selector labels (planted fault)", func(t *testing.T) {
+		if failed == nil {
+			t.Fatal("no failed run to resume (see above)")
+		}
+		// The CLI's output with the labels it keeps removed, as the CLI made it before it kept them. Pending: Tekton
+		// labels it (propagatePipelineNameLabelToPipelineRun runs first) but starts no task.
+		stripped := resume(t, failed)
+		labels := stripped.GetLabels()
+		for _, k := range selectorLabels {
+			delete(labels, k)
+		}
+		stripped.SetLabels(labels)
+		if err := unstructured.SetNestedField(stripped.Object, string(pipelinev1.PipelineRunSpecStatusPending), "spec", "status"); err != nil {
+			t.Fatal(err)
+		}
+		created, err := env.dynamic.Resource(pipelineRunsGVR).Namespace(failed.Namespace).Create(env.ctx, stripped, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("creating the stripped run: %v", err)
+		}
+		defer func() {
+			_ = env.dynamic.Resource(pipelineRunsGVR).Namespace(failed.Namespace).Delete(env.ctx, created.GetName(), metav1.DeleteOptions{})
+		}()
+		var got *pipelinev1.PipelineRun
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+			pr, err := env.tekton.TektonV1().PipelineRuns(failed.Namespace).Get(env.ctx, created.GetName(), metav1.GetOptions{})
+			if err == nil && pr.Labels["tekton.dev/pipeline"] != "" {
+				got = pr
+				break
+			}
+		}
+		if got == nil {
+			t.Fatalf("Tekton did not label %s in a minute", created.GetName())
+		}
+		diffs := selectorLabelDiffs(failed.Labels, got.Labels)
+		stage("resume", "without the selector labels, Tekton labels %s tekton.dev/pipeline=%s; the check reports: %s",
+			got.Name, got.Labels["tekton.dev/pipeline"], strings.Join(diffs, "; "))
+		if len(diffs) != len(selectorLabels) {
+			t.Errorf("the check found %d of the %d dropped labels: %v", len(diffs), len(selectorLabels), diffs)
+		}
+	})
+}
+
+// selectorLabels are the labels by which runs are found: Tekton Pruner (keepRuns) and
+// `kubectl get pipelineruns -l` by the pipeline, cancelInProgress by the trigger's listener and name.
+var selectorLabels = []string{"tekton.dev/pipeline", "triggers.tekton.dev/eventlistener", "triggers.tekton.dev/trigger"}
+
+// selectorLabelDiffs says where got's selector labels are not want's (none of them may be unset in want).
+func selectorLabelDiffs(want, got map[string]string) []string {
+	var diffs []string
+	for _, k := range selectorLabels {
+		if want[k] == "" || got[k] != want[k] {
+			diffs = append(diffs, fmt.Sprintf("%s is %q, the original's %q", k, got[k], want[k]))
+		}
+	}
+	return diffs
+}
+
+// checkFoundLikeOriginal checks that a resumed run, reconciled by Tekton's controller (which labels a run
+// with an embedded pipelineSpec after itself unless it has the label and a generateName), carries the
+// original's selector labels, and that the selectors Tekton Pruner, kubectl and the canceller use list it.
+func checkFoundLikeOriginal(t *testing.T, original, resumed *pipelinev1.PipelineRun) {
+	t.Helper()
+	got, err := env.tekton.TektonV1().PipelineRuns(resumed.Namespace).Get(env.ctx, resumed.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diffs := selectorLabelDiffs(original.Labels, got.Labels); len(diffs) > 0 {
+		t.Errorf("the resumed run %s is not found as %s is: %s", got.Name, original.Name, strings.Join(diffs, "; "))
+	}
+	for _, selector := range []string{
+		"tekton.dev/pipeline=" + original.Labels["tekton.dev/pipeline"],
+		"triggers.tekton.dev/eventlistener=" + original.Labels["triggers.tekton.dev/eventlistener"] + ",triggers.tekton.dev/trigger=" + original.Labels["triggers.tekton.dev/trigger"],
+	} {
+		list, err := env.tekton.TektonV1().PipelineRuns(resumed.Namespace).List(env.ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range list.Items {
+			found = found || r.Name == got.Name
+		}
+		if !found {
+			t.Errorf("kubectl get pipelineruns -l %s does not list the resumed run %s", selector, got.Name)
+		}
+	}
+	stage("resume", "%s is labelled tekton.dev/pipeline=%s, triggers.tekton.dev/eventlistener=%s, triggers.tekton.dev/trigger=%s, as %s is",
+		got.Name, got.Labels["tekton.dev/pipeline"], got.Labels["triggers.tekton.dev/eventlistener"], got.Labels["triggers.tekton.dev/trigger"], original.Name)
 }
 
 // waitTaskRunDone waits until a TaskRun exists and has finished, and returns it.

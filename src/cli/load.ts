@@ -62,7 +62,32 @@ export function readBounded(fd: number, origin: string): string {
     if (total > MAX_BYTES) throw new Error(`${origin}: more than ${MAX_BYTES / 1024 / 1024} MiB: pipe the run and its TaskRuns only`);
     chunks.push(Buffer.from(buffer.subarray(0, n)));
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeUtf8(Buffer.concat(chunks), origin);
+}
+
+/**
+ * `bytes` as UTF-8 text, or an error that says where they are not UTF-8 (never U+FFFD in their place, which
+ * would change a value without a word). Kubernetes objects, and what kubectl prints, are UTF-8.
+ */
+export function decodeUtf8(bytes: Uint8Array, origin: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // not UTF-8: find where, in one pass. Decoded with U+FFFD for each bad sequence (and the BOM kept), the
+    // text before a U+FFFD is the input's bytes as they are; a U+FFFD that the input itself holds is skipped.
+  }
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  let [offset, from] = [0, 0];
+  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) {
+    offset += Buffer.byteLength(text.slice(from, i));
+    from = i;
+    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) {
+      const line = text.slice(0, i).split('\n').length;
+      throw new Error(`${origin}: not UTF-8 (byte 0x${bytes[offset].toString(16).padStart(2, '0')} on line ${line}): ` +
+        'give the text as UTF-8, as kubectl prints it (convert a file with iconv -t UTF-8)');
+    }
+  }
+  throw new Error(`${origin}: not UTF-8: give the text as UTF-8, as kubectl prints it (convert a file with iconv -t UTF-8)`);
 }
 
 function yamlFilesBelow(dir: string): string[] {
@@ -85,7 +110,7 @@ function readRegularFile(file: string): string {
   if (stat.size > MAX_BYTES) {
     throw new Error(`${file}: ${(stat.size / 1024 / 1024).toFixed(0)} MiB, more than the ${MAX_BYTES / 1024 / 1024} MiB read`);
   }
-  return fs.readFileSync(file, 'utf8');
+  return decodeUtf8(fs.readFileSync(file), file);
 }
 
 /**

@@ -25,8 +25,8 @@ const USAGE = `usage:
       Reads a failed or cancelled PipelineRun and its TaskRuns (default: standard input) and prints a new run
       that runs only what did not succeed (or <task> and what follows it), fed the earlier tasks' results, on
       the volumes the failed run used, for:
-      kubectl get pipelinerun <run> -o yaml > run.yaml
-      kubectl get taskruns -l tekton.dev/pipelineRun=<run> -o yaml > taskruns.yaml
+      kubectl get pipelinerun <run> -n <namespace> -o yaml > run.yaml
+      kubectl get taskruns -n <namespace> -l tekton.dev/pipelineRun=<run> -o yaml > taskruns.yaml
       cdk8s-tekton-flux resume run.yaml taskruns.yaml | kubectl create -f -
   cdk8s-tekton-flux rerun [file|-]
       Reads PipelineRuns as the cluster returns them (default: standard input) and prints new runs with the
@@ -176,7 +176,12 @@ function resume(argv: string[], io: CliIO): number {
     ? parseObjects((io.stdin ?? readStdin)(), 'standard input')
     : loadObjects(source)));
   const runs = objects.filter((o) => o?.kind === 'PipelineRun');
-  if (runs.length !== 1) throw new Error(`resume needs exactly one PipelineRun (and its TaskRuns); the input holds ${runs.length}`);
+  if (runs.length !== 1) {
+    const names = runs.map((r) => r?.metadata?.name).filter((n) => typeof n === 'string');
+    throw new Error(`resume needs exactly one PipelineRun and its TaskRuns; the input holds ${runs.length}${names.length ? ` (${names.join(', ')})` : ''}: ` +
+      'give one run and its TaskRuns: (kubectl get pipelinerun <run> -n <namespace> -o yaml; echo ---; ' +
+      'kubectl get taskruns -n <namespace> -l tekton.dev/pipelineRun=<run> -o yaml) | cdk8s-tekton-flux resume');
+  }
   io.out(stringify(resumeOf(runs[0], objects.filter((o) => o?.kind === 'TaskRun'), { from: values.from as string | undefined })));
   return 0;
 }

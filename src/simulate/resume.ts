@@ -2,11 +2,12 @@
  * Resume a failed (or cancelled) PipelineRun where it failed: a new run of the same resolved pipeline in
  * which only what did not succeed runs again, fed the results the earlier tasks produced, on the volumes the
  * failed run used. Tekton has no such feature (tektoncd/pipeline#50); this builds the run from what the
- * cluster returns: `kubectl get pipelinerun <run> -o yaml` (its `status.pipelineSpec`) and
- * `kubectl get taskruns -l tekton.dev/pipelineRun=<run> -o yaml` (each task's outcome, results and volumes).
+ * cluster returns: `kubectl get pipelinerun <run> -n <ns> -o yaml` (its `status.pipelineSpec` and
+ * `status.childReferences`) and `kubectl get taskruns -n <ns> -l tekton.dev/pipelineRun=<run> -o yaml` (each
+ * task's outcome, results and volumes).
  */
-import { RERUN_OF_ANNOTATION } from './rerun';
-import { referencesIn } from '../tekton/references';
+import { RERUN_OF_ANNOTATION, carriedMetadata, isMap, runCommand, what } from './rerun';
+import { referencesIn, referencesInValue } from '../tekton/references';
 
 /** The annotation that names the run a resumed run continues. */
 export const RESUME_OF_ANNOTATION = 'cdk8s-tekton-flux/resume-of';
@@ -21,42 +22,193 @@ export interface ResumeOptions {
   readonly from?: string;
 }
 
-/** Label and annotation prefixes the controllers (Tekton, Triggers, Chains, Results) own. */
-const OWNED_PREFIXES = ['tekton.dev/', 'triggers.tekton.dev/', 'kubectl.kubernetes.io/', 'chains.tekton.dev/', 'results.tekton.dev/'];
+/** The Succeeded condition's status: `True`, `False`, `Unknown`, or undefined when there is none. */
+const outcome = (o: any): string | undefined => (o?.status?.conditions ?? []).find((c: any) => c?.type === 'Succeeded')?.status;
 
-const succeeded = (o: any) => (o?.status?.conditions ?? []).some((c: any) => c.type === 'Succeeded' && c.status === 'True');
+/** The command that prints the TaskRuns of `run` in `namespace`, as `resume` reads them. */
+const taskRunsCommand = (run: string, namespace: string) => `kubectl get taskruns -n ${namespace} -l tekton.dev/pipelineRun=${run} -o yaml`;
 
-/** The results a TaskRun wrote, by name (string, array or object values). */
-function resultsOf(taskRun: any): Map<string, unknown> {
-  return new Map((taskRun?.status?.results ?? []).map((r: any) => [r.name, r.value]));
+/** Checks the shape of the values `resumeOf` reads, so that malformed input is named rather than a TypeError. */
+class Shape {
+  constructor(private readonly owner: string, private readonly fix: string) {}
+  private fail(where: string, value: unknown, want: string): never {
+    throw new Error(`${this.owner}: ${where} is ${value === undefined ? 'missing' : `${what(value)}, not ${want}`}: ${this.fix}`);
+  }
+  /** A list (missing: empty). */
+  list(value: unknown, where: string): any[] {
+    if (value === undefined || value === null) return [];
+    return Array.isArray(value) ? value : this.fail(where, value, 'a list');
+  }
+  /** A list of maps (missing: empty). */
+  maps(value: unknown, where: string): any[] {
+    const items = this.list(value, where);
+    items.forEach((item, i) => this.map(item, `${where}[${i}]`));
+    return items;
+  }
+  map(value: unknown, where: string, optional = true): { [key: string]: any } {
+    if (optional && (value === undefined || value === null)) return {};
+    return isMap(value) ? value : this.fail(where, value, 'a map');
+  }
+  string(value: unknown, where: string): string {
+    return typeof value === 'string' && value !== '' ? value : this.fail(where, value, 'a non-empty string');
+  }
+  /** A list of strings (missing: empty). */
+  strings(value: unknown, where: string): string[] {
+    const items = this.list(value, where);
+    items.forEach((item, i) => this.string(item, `${where}[${i}]`));
+    return items;
+  }
+}
+
+/** Checks the parts of a run that `resumeOf` reads; returns its name and namespace. */
+function checkRun(run: any): { name: string; namespace: string } {
+  if (!isMap(run) || run.kind !== 'PipelineRun' || !/^tekton\.dev\//.test(String(run.apiVersion))) {
+    throw new Error(`${isMap(run) && run.kind ? run.kind : 'the input'} is not a Tekton PipelineRun: give the run as kubectl prints it (${runCommand(undefined)})`);
+  }
+  const metadata = isMap(run.metadata) ? run.metadata : {};
+  const shape = new Shape(`PipelineRun ${typeof metadata.name === 'string' ? metadata.name : ''}`.trim(), `give the run as kubectl prints it (${runCommand(metadata)})`);
+  shape.map(run.metadata, 'metadata', false);
+  const name = shape.string(metadata.name, 'metadata.name');
+  shape.map(run.spec, 'spec');
+  shape.maps(run.spec?.workspaces, 'spec.workspaces').forEach((w, i) => shape.string(w.name, `spec.workspaces[${i}].name`));
+  const status = shape.map(run.status, 'status');
+  shape.maps(status.conditions, 'status.conditions');
+  shape.maps(status.childReferences, 'status.childReferences').forEach((c, i) => {
+    shape.string(c.kind, `status.childReferences[${i}].kind`);
+    shape.string(c.name, `status.childReferences[${i}].name`);
+    shape.string(c.pipelineTaskName, `status.childReferences[${i}].pipelineTaskName`);
+  });
+  if (status.pipelineSpec !== undefined) {
+    const spec = shape.map(status.pipelineSpec, 'status.pipelineSpec');
+    for (const part of ['tasks', 'finally']) {
+      shape.maps(spec[part], `status.pipelineSpec.${part}`).forEach((t, i) => {
+        const at = `status.pipelineSpec.${part}[${i}]`;
+        shape.string(t.name, `${at}.name`);
+        shape.strings(t.runAfter, `${at}.runAfter`);
+        shape.maps(t.params, `${at}.params`);
+        shape.maps(t.when, `${at}.when`);
+        shape.maps(t.workspaces, `${at}.workspaces`);
+      });
+    }
+    shape.maps(spec.results, 'status.pipelineSpec.results');
+  }
+  return { name, namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '<namespace>' };
 }
 
 /**
- * A new PipelineRun that continues `run` (see the module doc). `taskRuns` are the run's TaskRuns (others are
- * ignored). Throws, saying why, where resuming cannot be right: the run succeeded, its resolved pipeline is
- * not in its status, a result a kept task needs was not written, or a kept task needs files an earlier task
- * wrote to a workspace that did not outlive it (`emptyDir`).
+ * The TaskRuns of `run`, by pipeline task, checked against the run's `status.childReferences`: every TaskRun
+ * it names is given, once, and nothing else is (not another run's, nor those of a run of the same name in
+ * another namespace or one deleted and created again). A task it does not name never started: it runs again.
+ */
+function taskRunsByTask(run: any, taskRuns: any[], name: string, namespace: string): Map<string, any[]> {
+  const command = taskRunsCommand(name, namespace);
+  const children: any[] = run.status?.childReferences ?? [];
+  const others = children.filter((c) => c.kind !== 'TaskRun');
+  if (others.length) {
+    throw new Error(`PipelineRun ${name}: task '${others[0].pipelineTaskName}' ran as a ${others[0].kind} (${others[0].name}), whose outcome resume does not read: ` +
+      'use rerun to run the pipeline again from the start');
+  }
+  const referenced = new Map(children.map((c) => [c.name, c]));
+  const given = new Map<string, any>();
+  taskRuns.forEach((tr, i) => {
+    const trName = isMap(tr) && isMap(tr.metadata) && typeof tr.metadata.name === 'string' ? tr.metadata.name : `number ${i + 1}`;
+    const shape = new Shape(`TaskRun ${trName}`, `give the run's TaskRuns as kubectl prints them (${command})`);
+    const metadata = shape.map(tr?.metadata, 'metadata', false);
+    shape.string(metadata.name, 'metadata.name');
+    const labels = shape.map(metadata.labels, 'metadata.labels');
+    shape.string(labels['tekton.dev/pipelineRun'], "the label 'tekton.dev/pipelineRun'");
+    shape.string(labels['tekton.dev/pipelineTask'], "the label 'tekton.dev/pipelineTask'");
+    shape.map(tr.spec, 'spec');
+    shape.maps(tr.spec?.workspaces, 'spec.workspaces');
+    const status = shape.map(tr.status, 'status');
+    shape.maps(status.conditions, 'status.conditions');
+    shape.maps(status.results, 'status.results').forEach((r, j) => shape.string(r.name, `status.results[${j}].name`));
+
+    const ofRun = labels['tekton.dev/pipelineRun'];
+    if (ofRun !== name) {
+      throw new Error(`TaskRun ${trName} is a TaskRun of PipelineRun ${ofRun}, not of ${name}: give only the TaskRuns of ${name} (${command})`);
+    }
+    if (typeof metadata.namespace === 'string' && typeof run.metadata.namespace === 'string' && metadata.namespace !== run.metadata.namespace) {
+      throw new Error(`TaskRun ${trName} is in namespace ${metadata.namespace}, but PipelineRun ${name} is in ${run.metadata.namespace}: ` +
+        `these are the TaskRuns of a run of the same name in another namespace. Give the ones in ${run.metadata.namespace} (${command})`);
+    }
+    const owner = shape.maps(metadata.ownerReferences, 'metadata.ownerReferences').find((o) => o.kind === 'PipelineRun');
+    if (owner?.uid && run.metadata.uid && owner.uid !== run.metadata.uid) {
+      throw new Error(`TaskRun ${trName} belongs to a PipelineRun ${owner.name ?? ''} of uid ${owner.uid}, but ${name} has uid ${run.metadata.uid}: ` +
+        `it is a TaskRun of another run of the same name (in another namespace, or one deleted and created again). Give the TaskRuns of this run (${command})`);
+    }
+    if (given.has(trName)) throw new Error(`TaskRun ${trName} is given twice: give each TaskRun once (${command})`);
+    given.set(trName, tr);
+  });
+
+  for (const [trName, tr] of given) {
+    const task = tr.metadata.labels['tekton.dev/pipelineTask'];
+    const child = referenced.get(trName);
+    if (child && child.pipelineTaskName === task) continue;
+    if (child) {
+      throw new Error(`TaskRun ${trName} is labelled for pipeline task '${task}', but PipelineRun ${name}'s status.childReferences has it for ` +
+        `'${child.pipelineTaskName}': give the run and its TaskRuns as kubectl prints them (${command})`);
+    }
+    const other = children.find((c) => c.pipelineTaskName === task);
+    if (other) {
+      throw new Error(`two TaskRuns for pipeline task '${task}': ${other.name} and ${trName}, of which PipelineRun ${name}'s status.childReferences ` +
+        `names only ${other.name}. Give the TaskRuns of this run only, each once (${command})`);
+    }
+    throw new Error(`TaskRun ${trName} is not one of PipelineRun ${name}'s (its status.childReferences does not name it): ` +
+      `give the run as it is now and its TaskRuns (${runCommand(run.metadata)}; ${command})`);
+  }
+  const missing = children.filter((c) => !given.has(c.name));
+  if (missing.length && given.size === 0) {
+    throw new Error(`no TaskRuns of PipelineRun ${name} were given, but it ran ${children.length} (${children.map((c) => c.name).join(', ')}); ` +
+      `without them resume cannot tell which tasks succeeded. Give them, from the run's namespace (kubectl get taskruns without -n reads the current one): ${command}`);
+  }
+  if (missing.length) {
+    throw new Error(`the TaskRuns of ${missing.map((c) => `'${c.pipelineTaskName}' (${c.name})`).join(', ')} are missing: ` +
+      `PipelineRun ${name} ran them (its status.childReferences names them). Give all its TaskRuns: ${command}`);
+  }
+  const byTask = new Map<string, any[]>();
+  for (const c of children) byTask.set(c.pipelineTaskName, [...(byTask.get(c.pipelineTaskName) ?? []), given.get(c.name)]);
+  return byTask;
+}
+
+/**
+ * A new PipelineRun that continues `run` (see the module doc). `taskRuns` are the run's TaskRuns, as
+ * `kubectl get taskruns -n <ns> -l tekton.dev/pipelineRun=<run> -o yaml` prints them. Throws, saying why and
+ * what to do instead, where resuming cannot be right: the run is still running, succeeded, or has no resolved
+ * pipeline in its status; the TaskRuns are not exactly the ones its status names; a result a kept task needs
+ * was not written, or holds a Tekton reference (`$(…)`) that Tekton would substitute again; a kept task needs
+ * files an earlier task wrote to a workspace that did not outlive it (`emptyDir`); the input is not shaped as
+ * kubectl prints it.
  */
 export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {}): any {
-  if (run?.kind !== 'PipelineRun') throw new Error(`${run?.kind ?? 'the input'} is not a PipelineRun`);
-  const name: string = run.metadata?.name ?? 'run';
-  const spec = run.status?.pipelineSpec;
-  if (!spec?.tasks) throw new Error(`PipelineRun ${name} has no status.pipelineSpec: it never started, so there is nothing to resume (use rerun)`);
-  if (succeeded(run) && !options.from) throw new Error(`PipelineRun ${name} succeeded: there is nothing to resume (use --from <task> to run a task again)`);
-
-  const byTask = new Map<string, any>();
-  for (const tr of taskRuns) {
-    if (tr?.kind !== 'TaskRun' || tr.metadata?.labels?.['tekton.dev/pipelineRun'] !== name) continue;
-    const task = tr.metadata.labels['tekton.dev/pipelineTask'];
-    if (task) byTask.set(task, tr);
+  const { name, namespace } = checkRun(run);
+  if (run.status === undefined) {
+    throw new Error(`PipelineRun ${name} has no status: give it as the cluster returns it, with its status (${runCommand(run.metadata)})`);
   }
+  const state = outcome(run);
+  if (state !== 'True' && state !== 'False') {
+    const stopping = /^(Cancelled|CancelledRunFinally|StoppedRunFinally)$/.test(String(run.spec?.status ?? ''));
+    throw new Error(`PipelineRun ${name} has not finished (its Succeeded condition is ${state ?? 'not set'}${run.status?.completionTime ? '' : ', no status.completionTime'}): ` +
+      'resuming it now would start a second run on the same volume. ' +
+      (stopping
+        ? `It is being stopped (spec.status ${run.spec.status}): wait until it has finished (kubectl get pipelinerun ${name} -n ${namespace} -w), then resume it`
+        : `Wait until it has finished (kubectl get pipelinerun ${name} -n ${namespace} -w), or cancel it first: ` +
+          `kubectl patch pipelinerun ${name} -n ${namespace} --type merge -p '{"spec":{"status":"Cancelled"}}'`));
+  }
+  const spec = run.status?.pipelineSpec;
+  if (!spec?.tasks?.length) throw new Error(`PipelineRun ${name} has no status.pipelineSpec: it never started, so there is nothing to resume (use rerun)`);
+  if (state === 'True' && !options.from) throw new Error(`PipelineRun ${name} succeeded: there is nothing to resume (use --from <task> to run a task again)`);
+
+  const byTask = taskRunsByTask(run, taskRuns, name, namespace);
+  const succeeded = (task: string) => (byTask.get(task) ?? []).length > 0 && byTask.get(task)!.every((tr) => outcome(tr) === 'True');
   const tasks: any[] = spec.tasks;
   const names = new Set(tasks.map((t) => t.name));
   if (options.from && !names.has(options.from)) {
     throw new Error(`--from ${options.from}: the pipeline has no task '${options.from}' (tasks: ${[...names].join(', ')})`);
   }
 
-  // A task runs again when it did not succeed, when it is the --from task, or when a task it needs runs again.
+  // A task runs again when it did not succeed (or never started), when it is the --from task, or when a task it
+  // needs runs again.
   const needs = (t: any): string[] => [...new Set([
     ...(t.runAfter ?? []),
     ...referencesIn(JSON.stringify([t.params ?? [], t.when ?? []])).filter((r) => r.root === 'tasks' && names.has(r.path[0])).map((r) => r.path[0]),
@@ -67,7 +219,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
     grew = false;
     for (const t of tasks) {
       if (again.has(t.name)) continue;
-      if (!succeeded(byTask.get(t.name)) || t.name === options.from || needs(t).some((n) => again.has(n))) {
+      if (!succeeded(t.name) || t.name === options.from || needs(t).some((n) => again.has(n))) {
         again.add(t.name);
         grew = true;
       }
@@ -76,36 +228,50 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
   if (again.size === 0) throw new Error(`PipelineRun ${name}: every task succeeded; only finally tasks failed. Use rerun, or --from <task>`);
   const done = new Set([...names].filter((n) => !again.has(n)));
 
+  // The value a task that is not run again produced for `result`: refused where it cannot stand in the new spec.
+  const resultOf = (task: string, result: string, ref: string, where: string): unknown => {
+    const runs = byTask.get(task)!;
+    if (runs.length > 1) {
+      throw new Error(`${where} uses ${ref}, but '${task}' ran as ${runs.length} TaskRuns (a matrix), whose results are not one value: ` +
+        `resume from '${task}' (--from ${task}) so that it runs again`);
+    }
+    const found = (runs[0].status?.results ?? []).find((r: any) => r.name === result);
+    if (!found) {
+      throw new Error(`${where} uses ${ref}, but the TaskRun of '${task}' has no result '${result}': ` +
+        `resume from '${task}' (--from ${task}) so that it runs again`);
+    }
+    // Tekton has no escape for $(…) (docs/variables.md: "Tekton does not escape the contents of variables";
+    // pkg/substitution replaces every `$(name)` it knows, and tektoncd/pipeline#4931 asking for one is open): a
+    // value holding a reference, written into the new spec, would be substituted again (or fail validation).
+    const live = referencesInValue(found.value);
+    if (live.length) {
+      throw new Error(`${where} uses ${ref}, and the value '${task}' produced holds ${live[0].text}: written into the new pipeline, ` +
+        `Tekton would substitute it again (Tekton has no escape for $(…)). Resume from '${task}' (--from ${task}) so that it runs again ` +
+        'and Tekton passes its result itself');
+    }
+    return found.value;
+  };
   // References to the results (and status) of tasks that are not run again become the values they had.
   const substitute = (value: unknown, where: string): unknown => {
     if (typeof value === 'string') {
-      let out = value;
+      // Each reference is replaced in the text as written (never in a value already put in), as Tekton does.
+      const values = new Map<string, unknown>();
       for (const ref of referencesIn(value)) {
         const [task, kind, result] = ref.path;
-        if (ref.root !== 'tasks' || !done.has(task)) continue;
-        if (kind === 'status') {
-          out = out.split(ref.text).join('Succeeded');
-          continue;
-        }
-        if (kind !== 'results') continue;
-        const results = resultsOf(byTask.get(task));
-        if (!results.has(result)) {
-          throw new Error(`${where} uses ${ref.text}, but the TaskRun of '${task}' has no result '${result}': ` +
-            `resume from '${task}' (--from ${task}) so that it runs again`);
-        }
-        const produced = results.get(result);
-        if (typeof produced !== 'string') {
-          if (out === ref.text || out === ref.text.replace(')', '[*])')) return produced; // a whole array or object
-          throw new Error(`${where} uses ${ref.text} inside a string, but it is not a string result: resume from '${task}'`);
-        }
-        out = out.split(ref.text).join(produced);
+        if (ref.root !== 'tasks' || !done.has(task) || values.has(ref.text)) continue;
+        if (kind === 'status') values.set(ref.text, 'Succeeded');
+        else if (kind === 'results') values.set(ref.text, resultOf(task, result, ref.text, where));
       }
-      return out;
+      if (values.size === 0) return value;
+      const [[text, produced]] = [...values];
+      if (typeof produced !== 'string' && (value === text || value === text.replace(/\)$/, '[*])'))) return produced; // a whole array or object
+      for (const [ref, v] of values) {
+        if (typeof v !== 'string') throw new Error(`${where} uses ${ref} inside a string, but it is not a string result: resume from '${ref.split('.')[1]}'`);
+      }
+      return value.replace(/\$\([^()]*\)/g, (m) => (values.has(m) ? values.get(m) as string : m));
     }
     if (Array.isArray(value)) return value.map((v, i) => substitute(v, `${where}[${i}]`));
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, `${where}.${k}`)]));
-    }
+    if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, `${where}.${k}`)]));
     return value;
   };
   const kept = tasks.filter((t) => again.has(t.name)).map((t) => ({
@@ -119,22 +285,26 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
     ...(spec.results ? { results: substitute(spec.results, 'pipeline results') } : {}),
   };
 
-  const workspaces = (run.spec?.workspaces ?? []).map((w: any) => bindingToReuse(w, spec, byTask, again, done, name));
-  const metadata = run.metadata ?? {};
-  const keep = (entries: { [key: string]: string } | undefined) => {
-    const kept2 = Object.entries(entries ?? {}).filter(([k]) => !OWNED_PREFIXES.some((p) => k.startsWith(p)) && k !== RERUN_OF_ANNOTATION);
-    return kept2.length ? Object.fromEntries(kept2) : undefined;
-  };
-  const labels = keep(metadata.labels);
+  const workspaces = (run.spec?.workspaces ?? []).map((w: any) => bindingToReuse(w, spec, byTask, again, done, name, namespace));
+  const { labels, annotations } = carriedMetadata(run.metadata, [RERUN_OF_ANNOTATION, RESUME_OF_ANNOTATION]);
+  // The resumed run embeds its pipeline (pipelineSpec, no pipelineRef), so Tekton would label it after itself;
+  // it keeps `tekton.dev/pipeline: <the pipeline>` (Tekton Pruner's and kubectl's selector) because it has the
+  // label when created and has a generateName. In Tekton Pipelines v1.15.0 (pkg/reconciler/pipelinerun/
+  // pipelinerun.go), propagatePipelineNameLabelToPipelineRun returns early when the label is set, and
+  // storePipelineSpecAndMergeMeta, whose metadata for an embedded spec is the run's own (pipelinespec.go,
+  // GetPipelineData), overwrites it with the run's name only `if … (label == "" || meta.GenerateName == "")`.
+  // e2e/harness/synthapp_test.go checks it under the real controller.
+  const pipeline = labels?.['tekton.dev/pipeline'] ?? (typeof run.spec?.pipelineRef?.name === 'string' ? run.spec.pipelineRef.name : undefined);
+  const runLabels = { ...labels, ...(pipeline ? { 'tekton.dev/pipeline': pipeline } : {}) };
   const { status: _lifecycle, pipelineRef: _ref, pipelineSpec: _inline, workspaces: _ws, ...rest } = run.spec ?? {};
   return {
-    apiVersion: run.apiVersion ?? 'tekton.dev/v1',
+    apiVersion: run.apiVersion,
     kind: 'PipelineRun',
     metadata: {
-      generateName: `${name.slice(0, 50)}-resume-`,
-      ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
-      ...(labels ? { labels } : {}),
-      annotations: { ...keep(metadata.annotations), [RESUME_OF_ANNOTATION]: name },
+      generateName: `${name.slice(0, 50)}-resume-`, // never a fixed name: see the labels above
+      ...(typeof run.metadata.namespace === 'string' ? { namespace: run.metadata.namespace } : {}),
+      ...(Object.keys(runLabels).length ? { labels: runLabels } : {}),
+      annotations: { ...annotations, [RESUME_OF_ANNOTATION]: name },
     },
     spec: { ...rest, pipelineSpec, ...(workspaces.length ? { workspaces } : {}) },
   };
@@ -146,7 +316,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
  * created from it (found in a TaskRun's workspaces); an `emptyDir` that a finished task wrote and a task run
  * again reads cannot be resumed.
  */
-function bindingToReuse(w: any, spec: any, byTask: Map<string, any>, again: Set<string>, done: Set<string>, run: string): any {
+function bindingToReuse(w: any, spec: any, byTask: Map<string, any[]>, again: Set<string>, done: Set<string>, run: string, namespace: string): any {
   const users = (spec.tasks ?? []).filter((t: any) => (t.workspaces ?? []).some((tw: any) => tw.workspace === w.name));
   const wroteBefore = users.some((t: any) => done.has(t.name));
   const readsAgain = users.some((t: any) => again.has(t.name));
@@ -157,12 +327,14 @@ function bindingToReuse(w: any, spec: any, byTask: Map<string, any>, again: Set<
   if (!w.volumeClaimTemplate) return w;
   for (const t of users) {
     const taskWs = (t.workspaces ?? []).find((tw: any) => tw.workspace === w.name);
-    const bound = (byTask.get(t.name)?.spec?.workspaces ?? []).find((b: any) => b.name === taskWs?.name);
-    const claim = bound?.persistentVolumeClaim?.claimName;
-    if (claim) return { name: w.name, persistentVolumeClaim: { claimName: claim }, ...(w.subPath ? { subPath: w.subPath } : {}) };
+    for (const tr of byTask.get(t.name) ?? []) {
+      const bound = (tr.spec?.workspaces ?? []).find((b: any) => b.name === taskWs?.name);
+      const claim = bound?.persistentVolumeClaim?.claimName;
+      if (typeof claim === 'string') return { name: w.name, persistentVolumeClaim: { claimName: claim }, ...(w.subPath ? { subPath: w.subPath } : {}) };
+    }
   }
   if (wroteBefore && readsAgain) {
-    throw new Error(`workspace '${w.name}': the PVC run ${run} used is not in its TaskRuns; give them all (kubectl get taskruns -l tekton.dev/pipelineRun=${run} -o yaml)`);
+    throw new Error(`workspace '${w.name}': the PVC run ${run} used is not in its TaskRuns; give them as kubectl prints them (${taskRunsCommand(run, namespace)})`);
   }
   return w; // no finished task wrote to it: a fresh volume is right
 }
