@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, AppProps, Yaml, YamlOutputType } from 'cdk8s';
 import { Files, ownershipProblem, publish } from './publish';
+import { compareCodePoints } from './sort';
 import { toKubernetesYaml } from './yaml';
 
 /**
@@ -27,6 +28,48 @@ export interface GitOpsAppProps extends Omit<AppProps, 'outdir'> {
   readonly namespaces?: boolean;
 }
 
+/** `p` with symbolic links resolved, also when (the end of) it does not exist yet. */
+function realPath(p: string): string {
+  const rest: string[] = [];
+  for (let d = path.resolve(p); ; d = path.dirname(d)) {
+    try {
+      return path.join(fs.realpathSync.native(d), ...rest);
+    } catch (e: any) {
+      if (e.code !== 'ENOENT' || path.dirname(d) === d) throw e;
+      rest.unshift(path.basename(d));
+    }
+  }
+}
+
+/** Whether `inner` is `outer` or below it, by path segments (`dist2` is not below `dist`). */
+function within(inner: string, outer: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+/**
+ * Why cdk8s-cli's output folder `cliOutdir` must not be used with `publishDir`, or undefined: cdk8s synth
+ * empties its output folder before the app runs, so one that is the published folder or holds it loses it
+ * whenever the synth then fails; one inside it would put a folder (the CLI's copy) into what Flux applies.
+ */
+function cliOutputProblem(cliOutdir: string, publishDir: string): string | undefined {
+  const cli = realPath(cliOutdir);
+  const published = realPath(publishDir);
+  const contains = within(published, cli);
+  if (!contains && !within(cli, published)) return undefined;
+  const rel = (p: string) => path.relative(process.cwd(), p) || '.';
+  const where = cli === published ? `is '${publishDir}', the folder this app publishes`
+    : contains ? `'${cliOutdir}' holds '${publishDir}', the folder this app publishes`
+      : `'${cliOutdir}' is inside '${publishDir}', the folder this app publishes`;
+  const why = contains
+    ? 'cdk8s synth empties its output folder before the app runs, so a failed synth would leave the published folder empty or gone'
+    : 'the app copies its files there for the CLI, so the published folder would hold a folder of copies (Flux would apply each object twice, ' +
+      'and the next synth refuses a folder that holds more than `*.yaml` files)';
+  const restore = contains ? `, then restore what cdk8s synth deleted with: git checkout -- ${rel(publishDir)}` : `, then remove ${rel(cliOutdir)}`;
+  return `cdk8s-cli's output folder ${where}: ${why}. In cdk8s.yaml set \`output: .cdk8s-staging/cli\` ` +
+    `(and keep \`outdir: '${rel(publishDir)}'\` in GitOpsApp)${restore}`;
+}
+
 /** Namespaces a cluster running Flux and Tekton has without this app. */
 const CLUSTER_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', 'flux-system', 'tekton-pipelines']);
 
@@ -38,7 +81,8 @@ const CLUSTER_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'ku
  * byte as it was, a killed one leaves every file complete (old or new) and the next synth finishes the job.
  * The YAML is written so that Kubernetes (sigs.k8s.io/yaml) reads back exactly what the constructs meant.
  * Under `cdk8s synth`, the files are also copied into cdk8s-cli's output folder for its listing; that
- * folder must not be `outdir` (the CLI empties it before the app runs), and the app refuses to run if it is.
+ * folder must not be `outdir`, hold it or be inside it (the CLI empties it before the app runs; compared by
+ * real path and path segment), and the app refuses to run if it does.
  */
 export class GitOpsApp extends App {
   /** The folder that receives the published manifests. */
@@ -55,12 +99,8 @@ export class GitOpsApp extends App {
 
   public synth(): void {
     const cliOutdir = process.env.CDK8S_OUTDIR ? path.resolve(process.env.CDK8S_OUTDIR) : undefined;
-    if (cliOutdir === this.publishDir) {
-      throw new Error(`cdk8s-cli's output folder is '${this.publishDir}', the folder this app publishes: cdk8s synth empties it before ` +
-        'the app runs, so a failed synth would leave it empty. In cdk8s.yaml set `output: .cdk8s-staging/cli` ' +
-        `(and keep \`outdir: '${path.relative(process.cwd(), this.publishDir) || '.'}'\` in GitOpsApp), then restore what cdk8s synth ` +
-        `deleted with: git checkout -- ${path.relative(process.cwd(), this.publishDir) || '.'}`);
-    }
+    const overlap = cliOutdir && cliOutputProblem(cliOutdir, this.publishDir);
+    if (overlap) throw new Error(overlap);
     const problem = ownershipProblem(this.publishDir);
     if (problem) throw new Error(problem);
 
@@ -96,7 +136,7 @@ export class GitOpsApp extends App {
       Yaml.save = save;
       fs.rmSync(this.outdir, { recursive: true, force: true });
     }
-    const namespaces = [...used].filter((n) => !CLUSTER_NAMESPACES.has(n) && !defined.has(n)).sort();
+    const namespaces = [...used].filter((n) => !CLUSTER_NAMESPACES.has(n) && !defined.has(n)).sort(compareCodePoints);
     if (this.writeNamespaces && namespaces.length) {
       files.set('_namespaces.k8s.yaml', toKubernetesYaml(namespaces.map((name) => ({
         apiVersion: 'v1',

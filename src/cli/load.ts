@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
+import { compareCodePoints } from '../sort';
 
 /**
  * The most YAML read, all files together (the dist/ of 1000 pipelines is about 12 MiB). Parsed, 32 MiB
@@ -93,7 +94,7 @@ export function decodeUtf8(bytes: Uint8Array, origin: string): string {
 function yamlFilesBelow(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => compareCodePoints(a.name, b.name))) {
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) out.push(full);

@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { stringify } from 'yaml';
+import { compareCodePoints } from '../sort';
 
 /**
  * Keep-N history through Tekton Pruner (tektoncd/pruner): one namespace-level ConfigMap per namespace,
@@ -70,6 +71,6 @@ export class PrunerConfig extends Construct {
 
 /** One entry per name, sorted, with both limits. */
 function byName(limits: Map<string, number>) {
-  return [...limits].sort(([a], [b]) => a.localeCompare(b))
+  return [...limits].sort(([a], [b]) => compareCodePoints(a, b))
     .map(([name, limit]) => ({ name, successfulHistoryLimit: limit, failedHistoryLimit: limit }));
 }

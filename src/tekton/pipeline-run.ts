@@ -6,6 +6,7 @@ import { addCachedValidation } from '../generation';
 import { crossNamespaceProblems, namespaceOf, shortHash, toDnsLabel } from '../names';
 import { distance } from '../problems';
 import { claimName } from '../registry';
+import { compareCodePoints } from '../sort';
 import { quantityProblem } from '../validation';
 import { ParamValue, renderParamValue, valueTypeProblem } from './params';
 import { IPipeline, PipelineTimeouts } from './pipeline';
@@ -90,8 +91,8 @@ export class PipelineRun extends Construct {
 export function renderRunSpec(pipeline: IPipeline, options: PipelineRunOptions, params: { [name: string]: ParamValue }) {
   const timeouts = options.timeouts ?? pipeline.timeouts;
   // sorted by name: the output does not depend on the order the props were written in
-  const wsEntries = Object.entries(options.workspaces ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  const paramEntries = Object.entries(params).sort(([a], [b]) => a.localeCompare(b));
+  const wsEntries = Object.entries(options.workspaces ?? {}).sort(([a], [b]) => compareCodePoints(a, b));
+  const paramEntries = Object.entries(params).sort(([a], [b]) => compareCodePoints(a, b));
   return {
     pipelineRef: { name: pipeline.name },
     params: paramEntries.length ? paramEntries.map(([name, value]) => ({ name, value: renderParamValue(value) })) : undefined,

@@ -12,6 +12,7 @@ import { VariableReference, referencesInValue } from './references';
 import { ResultType } from './results';
 import { OnError } from './step';
 import { duplicates, suggest } from '../problems';
+import { compareCodePoints } from '../sort';
 import { TEKTON_NAME } from './task';
 import { Workspace, WorkspaceOptions, declareWorkspace } from './workspaces';
 
@@ -332,8 +333,8 @@ export class Pipeline extends Resource implements IPipeline {
         .concat([...deps].filter((d) => !byName.has(d))));
     }
 
-    const sorted = [...params.values()].map((p) => p.spec).sort((a, b) => a.name.localeCompare(b.name));
-    const sortedWs = [...workspaces.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const sorted = [...params.values()].map((p) => p.spec).sort((a, b) => compareCodePoints(a.name, b.name));
+    const sortedWs = [...workspaces.values()].sort((a, b) => compareCodePoints(a.name, b.name));
     return { params: sorted, workspaces: sortedWs, taskParams, taskWorkspaces, runAfter, errors };
   }
 
