@@ -598,12 +598,12 @@ describe('promotion: what it synthesizes', () => {
 describe('Promotion props: each mistake fails the synth with the construct path and the fix; dist/ untouched', () => {
   let ids = 0;
   const env = (s: Chart, name: string, extra: Partial<PromotionEnvironment> = {}): PromotionEnvironment => ({
-    name, kustomization: Kustomization.fromKustomizationName(s, `k${ids++}`, `api-${name}`, 'flux-system'), path: `envs/${name}`, ...extra,
+    name, kustomization: Kustomization.fromKustomizationName(s, `k${ids++}`, `api-${name}`, { namespace: 'flux-system' }), path: `envs/${name}`, ...extra,
   });
   const base = (s: Chart): PromotionProps => ({ app: 'api', repositoryUrl: 'https://github.com/acme/fleet.git', environments: [env(s, 'staging'), env(s, 'production')] });
   const cases: Array<[string, (s: Chart) => void, string]> = [
     ['two environments on one Kustomization (one event would start both steps)', (s) => {
-      const apps = Kustomization.fromKustomizationName(s, 'apps', 'apps', 'flux-system');
+      const apps = Kustomization.fromKustomizationName(s, 'apps', 'apps', { namespace: 'flux-system' });
       new Promotion(s, 'p', { ...base(s), environments: ['dev', 'staging', 'production'].map((n) => ({ name: n, kustomization: apps, path: `envs/${n}` })) });
     }, "environments 'dev' and 'staging' are both deployed by Kustomization flux-system/apps"],
     ['two environments with one path', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'production', { path: 'envs/staging' })] }),
