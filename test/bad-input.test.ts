@@ -1,9 +1,10 @@
 import * as fs from 'fs';
-import { App, Chart, Duration } from 'cdk8s';
+import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  Alert, EventListener, FluxEvent, FluxSource, FluxTriggeredPipeline, GitOpsApp, GitRepository, Kustomization, OCIRepository, OnError,
-  ParamType, Pipeline, PipelineRun, Provider, Task, TriggerTemplate, When, WorkspaceBinding,
+  Alert, EventListener, FluxEvent, FluxSource, FluxTriggeredPipeline, FluxTriggeredPipelineProps, GitOpsApp, GitRepository, Kustomization,
+  ListenerAuthentication, OCIRepository, OnError, ParamType, Pipeline, PipelineRun, Provider, Receiver, ReceiverType, RunConcurrency, Task,
+  TriggerTemplate, When, WorkspaceBinding,
 } from '../src';
 import { snapshotDir, tempDir } from './util';
 import { buildApp } from '../src/main';
@@ -16,6 +17,18 @@ function task(s: Construct, id: string, iface: { params?: string[]; results?: st
   return t;
 }
 const repo = (s: Construct) => new GitRepository(s, 'repo', { url: 'https://github.com/acme/app.git', branch: 'main' });
+/** A FluxTriggeredPipeline `fp` of a pipeline `p`, with `props` on top. */
+function triggered(s: Construct, props: Partial<FluxTriggeredPipelineProps> = {}, id = 'fp') {
+  const p = (s.node.tryFindChild('p') as Pipeline | undefined) ?? new Pipeline(s, 'p');
+  if (!s.node.tryFindChild('ta')) p.addTask('a', { task: task(s, 'ta') });
+  return new FluxTriggeredPipeline(s, id, { source: (s.node.tryFindChild('repo') as GitRepository | undefined) ?? repo(s), pipeline: p, ...props });
+}
+const LABEL_VALUE_FIX = "is not a valid label value: use at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, no spaces (e.g. 'web-platform')";
+const SECRET_NAME_FIX = "is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253, e.g. 'flux-token')";
+const KEEP_RUNS_FIX = 'leave it out to keep every run';
+// reported on the first pipeline with keepRuns in the namespace: here the sample app's (another chart)
+const PRUNER_CONFIGMAP_CLASH = "[ci/on-push] keepRuns writes Tekton Pruner's ConfigMap 'tekton-pruner-namespace-spec' in namespace 'ci', and bad/%s defines one too " +
+  '(the cluster would keep only one of them): remove bad/%s and set keepRuns on each pipeline instead, or leave keepRuns out and keep your own ConfigMap';
 
 /** Mistakes users make: [what, build, the one error expected (path and message)]. */
 const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
@@ -183,6 +196,75 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
     "[bad/r] no git reference: Flux would silently follow the 'master' branch. Set 'branch' (e.g. 'main'), or 'ref' with one of branch, tag, semver, commit or name"],
   ['a GitRepository with an empty ref', (s) => new GitRepository(s, 'r', { url: 'https://x/y.git', ref: {} }),
     "[bad/r] no git reference: Flux would silently follow the 'master' branch. Set 'branch' (e.g. 'main'), or 'ref' with one of branch, tag, semver, commit or name"],
+  // props the cluster (or Flux, Triggers, Tekton Pruner) would refuse, or that would silently weaken the listener
+  ['a run label value with a space', (s) => triggered(s, { runLabels: { team: 'web platform' } }),
+    `[bad/fp] runLabels 'team' value 'web platform' ${LABEL_VALUE_FIX}`],
+  ['a run label value over 63 characters', (s) => triggered(s, { runLabels: { team: 'w'.repeat(64) } }),
+    `[bad/fp] runLabels 'team' value '${'w'.repeat(64)}' ${LABEL_VALUE_FIX}`],
+  ['a run label value from the event (not literal)', (s) => triggered(s, { runLabels: { message: '$(body.message)' } }),
+    "[bad/fp] runLabels 'message' value '$(body.message)' holds a substitution, but a label value must be literal (a substituted one may be refused " +
+    'by the API server when the run is created): write a fixed value, or pass the event field as a pipeline param instead'],
+  ['a run label key with a prefix in capitals', (s) => triggered(s, { runLabels: { 'Acme.com/team': 'web' } }),
+    "[bad/fp] runLabels key 'Acme.com/team' is not a valid label key: use an optional DNS-subdomain prefix and '/' (lower case, at most 253), " +
+    "then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. 'team' or 'example.com/team')"],
+  ['a run label key of two slashes, on addPipeline', (s) => {
+    const p2 = new Pipeline(s, 'p2');
+    p2.addTask('a', { task: task(s, 'tb') });
+    triggered(s).addPipeline('again', { pipeline: p2, runLabels: { 'a/b/c': 'x' } });
+  }, "[bad/fp/again] runLabels key 'a/b/c' is not a valid label key: use an optional DNS-subdomain prefix and '/' (lower case, at most 253), " +
+    "then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. 'team' or 'example.com/team')"],
+  ['a listener name with capitals and a space', (s) => triggered(s, { name: 'Web CI' }),
+    "[bad/fp] name 'Web CI' is not a DNS label, which the listener's name (and its Service's) must be: use lower case letters, digits and '-', " +
+    "starting and ending with a letter or digit (at most 60, e.g. 'web-ci')"],
+  ['keepRuns: 0', (s) => triggered(s, { keepRuns: 0 }), `[bad/fp] keepRuns must be a whole number of at least 1 (got 0): ${KEEP_RUNS_FIX}`],
+  ['keepRuns above int32 (the pruner\'s config fails to load)', (s) => triggered(s, { keepRuns: 2 ** 31 }),
+    '[bad/fp] keepRuns must be at most 2147483647, the largest number Tekton Pruner reads (got 2147483648): keep fewer runs, or leave it out to keep every run'],
+  ['keepRuns: 2.5', (s) => triggered(s, { keepRuns: 2.5 }), `[bad/fp] keepRuns must be a whole number of at least 1 (got 2.5): ${KEEP_RUNS_FIX}`],
+  ['two keepRuns for one pipeline', (s) => { triggered(s, { keepRuns: 10 }); triggered(s, { keepRuns: 3, name: 'fp-other' }, 'other'); },
+    "[bad/other] keepRuns is 3 for pipeline 'p', but bad/fp keeps 10 of its runs in namespace 'ci' (Tekton Pruner keeps one number per pipeline " +
+    'and namespace, for all of its runs): give both the same keepRuns, or set it on one of them only'],
+  ['a ConfigMap of the user where keepRuns writes the pruner\'s', (s) => {
+    new ApiObject(s, 'pruner', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tekton-pruner-namespace-spec' } });
+    triggered(s, { keepRuns: 5 });
+  }, PRUNER_CONFIGMAP_CLASH.replace(/%s/g, 'pruner')],
+  ['a ConfigMap of the user with the construct id the pruner\'s takes', (s) => {
+    new ApiObject(s, 'TektonPrunerConfig-ci', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tekton-pruner-namespace-spec' } });
+    triggered(s, { keepRuns: 5 });
+  }, PRUNER_CONFIGMAP_CLASH.replace(/%s/g, 'TektonPrunerConfig-ci')],
+  ['an empty provider Secret name (no token sent)', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ providerSecretName: '' }) }),
+    `[bad/fp] authentication's providerSecretName '' ${SECRET_NAME_FIX}`],
+  ['an empty listener Secret name', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ listenerSecretName: '' }) }),
+    `[bad/fp] authentication's listenerSecretName '' ${SECRET_NAME_FIX}`],
+  ['a listener Secret key with a space', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ listenerSecretKey: 'my token' }) }),
+    "[bad/fp] authentication's listenerSecretKey 'my token' is not a valid Secret key: use letters, digits, '-', '_' and '.' (at most 253, e.g. 'token')"],
+  ['an empty token header (every event dropped)', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ header: '' }) }),
+    "[bad/fp] authentication's header '' is not a valid HTTP header name: use letters, digits and '-' (e.g. 'X-Flux-Token')"],
+  ['an option sharedToken does not have', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ tokenSecretName: '' } as any) }),
+    "[bad/fp] ListenerAuthentication.sharedToken() has no option 'tokenSecretName': use providerSecretName, listenerSecretName, listenerSecretKey, header"],
+  ['HTTPS without a CA', (s) => triggered(s, { tls: { listenerSecretName: 'fp-tls', providerCaSecretName: '' } }),
+    `[bad/fp] tls.providerCaSecretName '' ${SECRET_NAME_FIX}`],
+  ['HTTPS without a certificate', (s) => triggered(s, { tls: { listenerSecretName: '', providerCaSecretName: 'fp-ca' } }),
+    `[bad/fp] tls.listenerSecretName '' ${SECRET_NAME_FIX}`],
+  ['an allowed client without a namespace', (s) => triggered(s, { allowedClients: [{ namespace: '', podLabels: {} }] }),
+    "[bad/fp/Listener] allowedClients[0].namespace '' is not a valid namespace, so the NetworkPolicy would admit no pod: name the namespace of " +
+    "the pods that may post (lower case letters, digits and '-', at most 63, e.g. 'flux-system')"],
+  ['an allowed client selected by an invalid label', (s) => triggered(s, { allowedClients: [{ namespace: 'flux-system', podLabels: { app: 'notification controller' } }] }),
+    `[bad/fp/Listener] allowedClients[0].podLabels 'app' value 'notification controller' ${LABEL_VALUE_FIX}`],
+  ['an empty serviceAccountName (the runs would use the default account)', (s) => triggered(s, { serviceAccountName: '' }),
+    "[bad/fp] serviceAccountName '' is not a valid ServiceAccount name: use lower case letters, digits, '-' and '.', starting and ending with a " +
+    "letter or digit (at most 253), or leave it out for a ServiceAccount of the runs' own"],
+  ['an invalid image of the canceller', (s) => triggered(s, { concurrency: RunConcurrency.cancelInProgress({ image: 'Flux CLI' }) }),
+    "[bad/fp] concurrency image 'Flux CLI' is not a valid image reference: lower-case repository, then ':tag' and/or '@sha256:…', no spaces " +
+    "(e.g. 'golang:1.22' or 'ghcr.io/acme/app@sha256:…'); or leave it out for the default"],
+  ['an empty Secret of a Provider', (s) => new Provider(s, 'p', { address: 'https://hooks.example.com/flux', secretName: '' }),
+    `[bad/p] secretName '' ${SECRET_NAME_FIX}`],
+  ['an empty Secret of a Receiver', (s) => new Receiver(s, 'r', { type: ReceiverType.GITHUB, resources: [repo(s)], secretName: '' }),
+    `[bad/r] secretName '' ${SECRET_NAME_FIX}`],
+  ['a listener certificate key with a slash', (s) => {
+    const template = new TriggerTemplate(s, 't');
+    template.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'run-' }, spec: {} });
+    new EventListener(s, 'el', { tls: { secretName: 'el-tls', certKey: 'certs/tls.crt' }, triggers: [{ name: 'tr', template }] });
+  }, "[bad/el] tls.certKey 'certs/tls.crt' is not a valid Secret key: use letters, digits, '-', '_' and '.' (at most 253, e.g. 'token')"],
   // what would synthesize wrong output
   ['events: [] (a filter that never fires)', (s) => {
     const p = new Pipeline(s, 'p');

@@ -47,6 +47,31 @@ describe('init: a team repo that works on its first synth', () => {
     expect(fs.readFileSync(path.join(team, 'cdk8s.yaml'), 'utf8')).toContain('output: .cdk8s-staging/cli');
   });
 
+  // Folders named like the sample source (whose construct id and name the app's own repository once took), longer than
+  // npm allows, or like a dependency (npm refuses to install a package into one of the same name).
+  test.each([
+    ['app-repo', 'app-repo', 'app-source'],
+    ['x'.repeat(230), `${'x'.repeat(49)}-`, 'app-repo'],
+    ['cdk8s', 'cdk8s', 'app-repo'],
+  ])('a folder named %s synthesizes on the first try', (folder, namePrefix, sourceName) => {
+    const dir = path.join(work, folder);
+    execFileSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', dir], { stdio: 'pipe' });
+    fs.symlinkSync(path.join(team, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    // npm's rules for a package name, and not a dependency's
+    expect(pkg.name.length).toBeLessThanOrEqual(214);
+    expect(pkg.name).toMatch(/^[a-z0-9][a-z0-9._~-]*$/);
+    expect([...Object.keys(pkg.dependencies), ...Object.keys(pkg.devDependencies)]).not.toContain(pkg.name);
+    execFileSync('npm', ['run', 'synth'], { cwd: dir, stdio: 'pipe' });
+    const objects = fs.readdirSync(path.join(dir, 'dist')).flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, 'dist', f), 'utf8')).map((d) => d.toJS()));
+    const repos = objects.filter((o) => o.kind === 'GitRepository').map((o) => o.metadata.name);
+    expect(repos).toHaveLength(2);
+    expect(repos).toContain(sourceName);
+    expect(repos.find((n: string) => n !== sourceName)).toMatch(new RegExp(`^${namePrefix}`));
+    const sync = objects.find((o) => o.kind === 'Kustomization');
+    expect(sync.metadata.name.length).toBeLessThanOrEqual(63);
+  }, 120_000);
+
   test('init refuses a folder that is not empty', () => {
     const r = spawnSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', team], { encoding: 'utf8' });
     expect(r.status).toBe(2);

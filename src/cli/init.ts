@@ -1,5 +1,46 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
+import { builtinModules } from 'module';
 import * as path from 'path';
+
+/** What package.json depends on: npm refuses to install a package into a package of the same name. */
+const DEPENDENCIES = ['cdk8s', 'cdk8s-plus-28', 'cdk8s-tekton-flux', 'constructs'];
+const DEV_DEPENDENCIES = ['@types/node', 'ts-node', 'typescript'];
+/** The longest project name: the GitOpsSync's Kustomization is `<name>-sync`, which Flux writes into a label (63). */
+const MAX_NAME = 63 - '-sync'.length;
+/** The sample source's name, and the one it takes when the project has that name. */
+const SAMPLE_SOURCE = 'app-repo';
+const SAMPLE_SOURCE_ELSE = 'app-source';
+
+/** The names a project derives from its folder's name. */
+export interface ProjectNames {
+  /** The repository's own GitRepository, and the base of its Kustomization: a DNS label of at most 58. */
+  readonly name: string;
+  /** package.json's `name`: the name, unless npm would refuse or warn about it (a dependency's or Node's own). */
+  readonly packageName: string;
+  /** The sample source's GitRepository name: never the project's own. */
+  readonly sourceName: string;
+}
+
+/**
+ * Any folder name works: it is turned into a DNS label (lower case letters, digits and '-'; `ci` when nothing is
+ * left), cut to 58 characters with a hash of the whole name so that two long names stay apart; `-ci` is added to
+ * the package name when it would be a dependency's (npm refuses to install one into itself) or a Node module's.
+ */
+export function projectNames(folder: string): ProjectNames {
+  const clean = folder.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+  let name = clean || 'ci';
+  if (name.length > MAX_NAME) {
+    const hash = createHash('sha256').update(folder).digest('hex').slice(0, 8);
+    name = `${name.slice(0, MAX_NAME - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+  }
+  const reserved = [...DEPENDENCIES, ...DEV_DEPENDENCIES, ...builtinModules];
+  return {
+    name,
+    packageName: reserved.includes(name) ? `${name}-ci` : name,
+    sourceName: name === SAMPLE_SOURCE ? SAMPLE_SOURCE_ELSE : SAMPLE_SOURCE,
+  };
+}
 
 /**
  * `cdk8s-tekton-flux init [dir]`: a team's repository that works on its first synth. What cdk8s init would
@@ -11,10 +52,10 @@ export function initProject(dir: string, libraryVersion: string): string[] {
     throw new Error(`${dir} is not empty: init writes a new project; run it in an empty folder`);
   }
   fs.mkdirSync(dir, { recursive: true });
-  const name = path.basename(path.resolve(dir)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'ci';
+  const { name, packageName, sourceName } = projectNames(path.basename(path.resolve(dir)));
   const files: { [file: string]: string } = {
     'package.json': `${JSON.stringify({
-      name,
+      name: packageName,
       private: true,
       scripts: {
         'synth': 'ts-node main.ts',
@@ -51,9 +92,9 @@ const app = new GitOpsApp({ outdir: 'dist' });
 
 // The repository whose new commits run the pipeline, and the one Flux syncs dist/ from (this repo).
 const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
-const source = new GitRepository(flux, 'app-repo', { url: 'https://github.com/acme/app.git', branch: 'main' });
-const self = new GitRepository(flux, '${name}', { url: 'https://github.com/acme/${name}.git', branch: 'main' });
-new GitOpsSync(flux, '${name}-sync', { source: self, path: './dist' });
+const source = new GitRepository(flux, 'source', { name: '${sourceName}', url: 'https://github.com/acme/app.git', branch: 'main' });
+const self = new GitRepository(flux, 'self', { name: '${name}', url: 'https://github.com/acme/${name}.git', branch: 'main' });
+new GitOpsSync(flux, 'self-sync', { name: '${name}-sync', source: self, path: './dist' });
 
 const ci = new Chart(app, 'ci', { namespace: 'ci' });
 const test = new Task(ci, 'unit-test');
@@ -70,7 +111,7 @@ cd \${checkout.path}/src && git checkout \${commit} && npm ci && npm test\`,
 const pipeline = new Pipeline(ci, 'ci');
 pipeline.addTask('test', { task: test, retries: 1 });
 
-// A new revision of app-repo runs the pipeline (Flux Alert + Provider → the listener → a PipelineRun), once per
+// A new revision of ${sourceName} runs the pipeline (Flux Alert + Provider → the listener → a PipelineRun), once per
 // revision. Options teams add: \`concurrency: RunConcurrency.cancelInProgress()\` (a push cancels the run it
 // supersedes) and \`keepRuns: 10\` (Tekton Pruner keeps the last 10 runs); see the library's README.
 new FluxTriggeredPipeline(ci, 'on-push', { source, pipeline });

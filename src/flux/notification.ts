@@ -1,7 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
-import { urlProblem } from '../validation';
+import { secretNameProblem, urlProblem } from '../validation';
 import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-source';
 import { Resource } from '../resource';
 
@@ -75,7 +75,14 @@ export class Provider extends Resource implements IProvider {
         certSecretRef: props.certSecretName ? { name: props.certSecretName } : undefined,
       },
     });
-    this.node.addValidation({ validate: () => [urlProblem('address', props.address)].filter((p): p is string => !!p) });
+    // an empty name would be dropped (no header, no CA) instead of failing: it is an error like any invalid one
+    this.node.addValidation({
+      validate: () => [
+        urlProblem('address', props.address),
+        props.secretName === undefined ? undefined : secretNameProblem('secretName', props.secretName),
+        props.certSecretName === undefined ? undefined : secretNameProblem('certSecretName', props.certSecretName),
+      ].filter((p): p is string => !!p),
+    });
   }
 }
 
@@ -185,7 +192,12 @@ export class Receiver extends Resource {
         resources: props.resources.map((r) => ({ kind: r.kind as l1.ReceiverSpecResourcesKind, name: r.name, namespace: r.namespace })),
       },
     });
-    this.node.addValidation({ validate: () => props.resources.flatMap(eventSourceProblems) });
+    this.node.addValidation({
+      validate: () => [
+        ...props.resources.flatMap(eventSourceProblems),
+        ...[secretNameProblem('secretName', props.secretName)].filter((p): p is string => !!p),
+      ],
+    });
   }
 }
 

@@ -4,12 +4,12 @@ import { Construct } from 'constructs';
 import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { addCachedValidation, cachedPerGeneration } from '../generation';
-import { crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
-import { hasOwn } from '../validation';
+import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
+import { hasOwn, headerNameProblem, imageProblem, labelsProblems, secretKeyProblem, secretNameProblem } from '../validation';
 
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
-import { PrunerConfig } from './pruner-config';
+import { PrunerConfig, keepRunsProblem } from './pruner-config';
 import { RunConcurrency } from './run-concurrency';
 import { SupersededRunCanceller } from './supersede';
 import { ParamType, ParamValue } from '../tekton/params';
@@ -52,6 +52,15 @@ function revisionName(pipeline: string, suffix?: string): string {
   const tail = suffix ? `-${suffix}` : '';
   return `${toDnsLabel(pipeline, 63 - 1 - REVISION_ID_LENGTH - tail.length)}-$(tt.params.${REVISION_ID_PARAM})${tail}`;
 }
+
+/**
+ * What the children get instead of a value that is already reported invalid (the synth fails anyway), so
+ * that one mistake is one error, in the words of the prop that was given.
+ */
+const REPORTED = 'invalid';
+
+/** The options of `ListenerAuthentication.sharedToken()`. */
+const SHARED_TOKEN_OPTIONS = ['providerSecretName', 'listenerSecretName', 'listenerSecretKey', 'header'];
 
 /** A pipeline param value: a field of the Flux event, or a literal. */
 export type TriggerParamValue = FluxEventValue | ParamValue;
@@ -178,7 +187,11 @@ export class FluxTriggeredPipeline extends Construct {
     super(scope, id);
     this.props = props;
     this.source = props.source;
-    this.name = props.name ?? defaultName(this, MAX_LISTENER_NAME);
+    const problems = this.propProblems(props);
+    this.node.addValidation({ validate: () => problems });
+    // An invalid name is reported here, once; the objects get a cleaned-up one (too long is the listener's error).
+    this.name = props.name === undefined ? defaultName(this, MAX_LISTENER_NAME)
+      : DNS_LABEL.test(props.name) ? props.name : toDnsLabel(props.name, 253);
     this.namespace = props.namespace ?? props.pipeline.namespace ?? Chart.of(this).namespace;
     if (!this.namespace) {
       // The Provider's address (the listener's Service URL) needs it at once.
@@ -189,14 +202,15 @@ export class FluxTriggeredPipeline extends Construct {
       name: this.name,
       namespace: this.namespace,
       allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
-      tls: props.tls && { secretName: props.tls.listenerSecretName },
+      tls: props.tls && { secretName: reported(props.tls.listenerSecretName, secretNameProblem) },
     });
+    const providerSecretName = this.sharedToken?.providerSecretName;
     this.provider = new Provider(this, 'Provider', {
       name: this.name,
       namespace: this.source.namespace,
       address: this.listener.url,
-      secretName: this.sharedToken?.providerSecretName,
-      certSecretName: props.tls?.providerCaSecretName,
+      secretName: providerSecretName === undefined ? undefined : reported(providerSecretName, secretNameProblem),
+      certSecretName: props.tls && reported(props.tls.providerCaSecretName, secretNameProblem),
     });
     this.alert = new Alert(this, 'Alert', {
       name: this.name,
@@ -245,11 +259,18 @@ export class FluxTriggeredPipeline extends Construct {
     const runName = revisionName(options.pipeline.name);
     template.addResourceTemplate(() => this.renderRun(options, values(), runName));
     const triggerName = toDnsLabel(options.pipeline.name);
+    const optionProblems = this.optionProblems(options);
+    scope.node.addValidation({ validate: () => optionProblems });
     const cancel = options.concurrency?.cancelInProgressOptions;
     let canceller: SupersededRunCanceller | undefined;
     if (cancel) {
       canceller = new SupersededRunCanceller(scope, 'CancelSuperseded', {
-        name, namespace: this.namespace!, listenerName: this.listener.name, triggerName, options: cancel,
+        name,
+        namespace: this.namespace!,
+        listenerName: this.listener.name,
+        triggerName,
+        // an invalid image is reported by optionProblems, in the words of `concurrency`
+        options: { ...cancel, image: cancel.image !== undefined && imageProblem('', cancel.image) ? undefined : cancel.image },
       });
       // Created after the run (Triggers creates a template's resources in order and stops at the first that
       // fails), so a second delivery of a revision, whose run already exists, starts no canceller either.
@@ -273,10 +294,8 @@ export class FluxTriggeredPipeline extends Construct {
     addCachedValidation(scope, () => this.runProblems(options, values()));
     if (options.keepRuns !== undefined) {
       const pruner = PrunerConfig.of(this, this.namespace!);
-      pruner.keep(options.pipeline.name, options.keepRuns);
+      pruner.keep(options.pipeline.name, options.keepRuns, scope);
       if (canceller) pruner.keepTaskRuns(canceller.name, options.keepRuns);
-      addCachedValidation(scope, () => (Number.isInteger(options.keepRuns) && options.keepRuns! >= 1 ? []
-        : [`keepRuns must be a whole number of at least 1 (got ${options.keepRuns}): leave it out to keep every run`]));
     }
     if (scope === this) {
       this.node.addValidation({
@@ -285,6 +304,60 @@ export class FluxTriggeredPipeline extends Construct {
           : []),
       });
     }
+  }
+
+  /**
+   * The props of the pipeline as a whole that reach an object name, a label, a Secret reference or the
+   * listener's filter, checked as the API server (or Flux, or Triggers) would.
+   */
+  private propProblems(props: FluxTriggeredPipelineProps): string[] {
+    const errors: string[] = [];
+    if (props.name !== undefined && !DNS_LABEL.test(props.name)) {
+      errors.push(`name '${props.name}' is not a DNS label, which the listener's name (and its Service's) must be: ` +
+        `use lower case letters, digits and '-', starting and ending with a letter or digit (at most ${MAX_LISTENER_NAME}, ` +
+        `e.g. '${toDnsLabel(props.name, MAX_LISTENER_NAME)}')`);
+    }
+    const options = (props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
+    if (options) {
+      for (const key of Object.keys(options).filter((k) => !SHARED_TOKEN_OPTIONS.includes(k))) {
+        errors.push(`ListenerAuthentication.sharedToken() has no option '${key}': use ${SHARED_TOKEN_OPTIONS.join(', ')}`);
+      }
+      const named = (key: keyof SharedTokenAuthentication, problem: (what: string, value: string) => string | undefined) => {
+        const value = options[key];
+        return value === undefined ? undefined : problem(`authentication's ${key}`, value);
+      };
+      errors.push(...[
+        named('providerSecretName', secretNameProblem),
+        named('listenerSecretName', secretNameProblem),
+        named('listenerSecretKey', secretKeyProblem),
+        named('header', headerNameProblem),
+      ].filter((p): p is string => !!p));
+    }
+    if (props.tls) {
+      errors.push(...[
+        secretNameProblem('tls.listenerSecretName', props.tls.listenerSecretName),
+        secretNameProblem('tls.providerCaSecretName', props.tls.providerCaSecretName),
+      ].filter((p): p is string => !!p));
+    }
+    return errors;
+  }
+
+  /** The options of one run (of the pipeline, or of `addPipeline`) that reach a label, a name or an image. */
+  private optionProblems(options: TriggeredRunOptions): string[] {
+    const errors: string[] = [...labelsProblems('runLabels', options.runLabels)];
+    if (options.keepRuns !== undefined) {
+      const problem = keepRunsProblem(options.keepRuns);
+      if (problem) errors.push(problem);
+    }
+    const account = options.serviceAccountName;
+    if (account !== undefined && (!DNS_SUBDOMAIN.test(account) || account.length > 253)) {
+      errors.push(`serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, '-' and '.', ` +
+        'starting and ending with a letter or digit (at most 253), or leave it out for a ServiceAccount of the runs\' own');
+    }
+    const image = options.concurrency?.cancelInProgressOptions?.image;
+    const imageError = image === undefined ? undefined : imageProblem('concurrency', image);
+    if (imageError) errors.push(`${imageError}; or leave it out for the default`);
+    return errors;
   }
 
   /** Every pipeline param and where its value comes from. */
@@ -397,4 +470,9 @@ export class FluxTriggeredPipeline extends Construct {
       `set \`namespace\` to '${pipeline.namespace}' (the listener creates the runs in its own namespace)`));
     return errors;
   }
+}
+
+/** `value`, or a placeholder when it is invalid (its owner reports it). */
+function reported(value: string, problem: (what: string, value: string) => string | undefined): string {
+  return problem('', value) ? REPORTED : value;
 }

@@ -1,7 +1,24 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { stringify } from 'yaml';
+import { addCachedValidation } from '../generation';
 import { compareCodePoints } from '../sort';
+
+/** The name of Tekton Pruner's namespace ConfigMap (one per namespace). */
+export const PRUNER_CONFIGMAP = 'tekton-pruner-namespace-spec';
+
+/** The largest `keepRuns`: Tekton Pruner reads the limits as int32, and a config with a larger one fails to load. */
+export const MAX_KEEP_RUNS = 2147483647;
+
+/** A `keepRuns` that is not a whole number from 1 to `MAX_KEEP_RUNS`. */
+export function keepRunsProblem(keepRuns: number): string | undefined {
+  if (!Number.isInteger(keepRuns) || keepRuns < 1) {
+    return `keepRuns must be a whole number of at least 1 (got ${keepRuns}): leave it out to keep every run`;
+  }
+  return keepRuns <= MAX_KEEP_RUNS ? undefined
+    : `keepRuns must be at most ${MAX_KEEP_RUNS}, the largest number Tekton Pruner reads (got ${keepRuns}): keep fewer runs, ` +
+      'or leave it out to keep every run';
+}
 
 /**
  * Keep-N history through Tekton Pruner (tektoncd/pruner): one namespace-level ConfigMap per namespace,
@@ -21,8 +38,14 @@ export class PrunerConfig extends Construct {
     }
     let config = perNamespace.get(namespace);
     if (!config) {
-      config = new PrunerConfig(Chart.of(scope), `TektonPrunerConfig-${namespace}`, namespace);
-      perNamespace.set(namespace, config);
+      const chart = Chart.of(scope);
+      // A construct of the user's may have the id (a crash otherwise); if it is this ConfigMap, `scope` reports it.
+      let id = `TektonPrunerConfig-${namespace}`;
+      for (let i = 2; chart.node.tryFindChild(id); i++) id = `TektonPrunerConfig-${namespace}-${i}`;
+      const created = new PrunerConfig(chart, id, namespace);
+      addCachedValidation(scope, () => created.otherConfigMaps());
+      perNamespace.set(namespace, created);
+      config = created;
     }
     return config;
   }
@@ -30,14 +53,17 @@ export class PrunerConfig extends Construct {
   private static readonly configs = new WeakMap<IConstruct, Map<string, PrunerConfig>>();
   private readonly limits = new Map<string, number>();
   private readonly taskRunLimits = new Map<string, number>();
+  /** The first valid limit of each pipeline, and the construct that set it. */
+  private readonly owners = new Map<string, { limit: number; path: string }>();
+  private readonly resource: ApiObject;
 
-  private constructor(scope: Construct, id: string, namespace: string) {
+  private constructor(scope: Construct, id: string, private readonly namespace: string) {
     super(scope, id);
-    new ApiObject(this, 'Resource', {
+    this.resource = new ApiObject(this, 'Resource', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: {
-        name: 'tekton-pruner-namespace-spec',
+        name: PRUNER_CONFIGMAP,
         namespace,
         labels: { 'app.kubernetes.io/part-of': 'tekton-pruner', 'pruner.tekton.dev/config-type': 'namespace' },
       },
@@ -54,8 +80,24 @@ export class PrunerConfig extends Construct {
     } as any);
   }
 
-  /** Keeps the last `limit` finished runs of `pipeline` (successful and failed ones counted apart). */
-  public keep(pipeline: string, limit: number): void {
+  /**
+   * Keeps the last `limit` finished runs of `pipeline` (successful and failed ones counted apart), as `owner`
+   * asks. The pruner keeps one number per pipeline: an owner asking another number than the first one's gets
+   * a validation error (an invalid `limit` is its owner's error, not compared).
+   */
+  public keep(pipeline: string, limit: number, owner: IConstruct): void {
+    const first = this.owners.get(pipeline);
+    if (!keepRunsProblem(limit)) {
+      if (!first) {
+        this.owners.set(pipeline, { limit, path: owner.node.path });
+      } else if (first.limit !== limit) {
+        owner.node.addValidation({
+          validate: () => [`keepRuns is ${limit} for pipeline '${pipeline}', but ${first.path} keeps ${first.limit} of its runs ` +
+            `in namespace '${this.namespace}' (Tekton Pruner keeps one number per pipeline and namespace, for all of its runs): ` +
+            'give both the same keepRuns, or set it on one of them only'],
+        });
+      }
+    }
     this.limits.set(pipeline, Math.min(limit, this.limits.get(pipeline) ?? limit));
   }
 
@@ -66,6 +108,16 @@ export class PrunerConfig extends Construct {
    */
   public keepTaskRuns(task: string, limit: number): void {
     this.taskRunLimits.set(task, Math.min(limit, this.taskRunLimits.get(task) ?? limit));
+  }
+
+  /** Other ConfigMaps of this name and namespace in the app: the cluster would keep one of them. */
+  private otherConfigMaps(): string[] {
+    return this.node.root.node.findAll()
+      .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c !== this.resource && c.kind === 'ConfigMap' &&
+        c.apiVersion === 'v1' && c.metadata.name === PRUNER_CONFIGMAP && c.metadata.namespace === this.namespace)
+      .map((c) => `keepRuns writes Tekton Pruner's ConfigMap '${PRUNER_CONFIGMAP}' in namespace '${this.namespace}', and ` +
+        `${c.node.path} defines one too (the cluster would keep only one of them): remove ${c.node.path} and set keepRuns ` +
+        'on each pipeline instead, or leave keepRuns out and keep your own ConfigMap');
   }
 }
 

@@ -2,11 +2,12 @@ import { JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { addCachedValidation, touch } from '../generation';
-import { DNS_LABEL, crossNamespaceProblems, toDnsLabel } from '../names';
+import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, toDnsLabel } from '../names';
 import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
 import { EventListenerTriggerOptions, Trigger, renderTriggerSpec, triggerNamespaceProblems } from './trigger';
 import { duplicates } from '../problems';
+import { dnsLabelProblem, labelsProblems, secretKeyProblem, secretNameProblem } from '../validation';
 
 /** The longest EventListener name: its Service is `el-<name>`, a DNS label of at most 63 characters. */
 export const MAX_LISTENER_NAME = 60;
@@ -105,6 +106,7 @@ export class EventListener extends Resource {
   private readonly allowedClients?: ListenerClient[];
   private readonly tls?: ListenerTls;
   private readonly triggerRefs: Trigger[] = [];
+  private readonly givenServiceAccountName?: string;
 
   constructor(scope: Construct, id: string, props: EventListenerProps = {}) {
     super(scope, id, { kind: 'EventListener', maxNameLength: MAX_LISTENER_NAME }, props);
@@ -112,6 +114,7 @@ export class EventListener extends Resource {
 
     const accountName = toDnsLabel(`${this.name}-listener`);
     this.serviceAccountName = props.serviceAccountName ?? accountName;
+    this.givenServiceAccountName = props.serviceAccountName;
     if (!props.serviceAccountName) {
       this.serviceAccount = this.createServiceAccount(accountName, props.namespace);
     }
@@ -267,6 +270,26 @@ export class EventListener extends Resource {
     if (this.allowedClients && this.allowedClients.length === 0) {
       errors.push('allowedClients is empty, which would admit no client and leave the listener unreachable: name the pods that may post ' +
         "(e.g. [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }]), or set allowAnyClient: true to admit any");
+    }
+    (this.allowedClients ?? []).forEach((c, i) => {
+      // the NetworkPolicy selects the namespace by its name label: an invalid name matches no namespace
+      if (dnsLabelProblem('', c.namespace)) {
+        errors.push(`allowedClients[${i}].namespace '${c.namespace}' is not a valid namespace, so the NetworkPolicy would admit no pod: ` +
+          "name the namespace of the pods that may post (lower case letters, digits and '-', at most 63, e.g. 'flux-system')");
+      }
+      errors.push(...labelsProblems(`allowedClients[${i}].podLabels`, c.podLabels));
+    });
+    const account = this.givenServiceAccountName;
+    if (account !== undefined && (!DNS_SUBDOMAIN.test(account) || account.length > 253)) {
+      errors.push(`serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, '-' and '.', ` +
+        'starting and ending with a letter or digit (at most 253), or leave it out for a ServiceAccount of its own');
+    }
+    if (this.tls) {
+      errors.push(...[
+        secretNameProblem('tls.secretName', this.tls.secretName),
+        this.tls.certKey === undefined ? undefined : secretKeyProblem('tls.certKey', this.tls.certKey),
+        this.tls.keyKey === undefined ? undefined : secretKeyProblem('tls.keyKey', this.tls.keyKey),
+      ].filter((p): p is string => !!p));
     }
     errors.push(...duplicates('trigger', this.triggers.map((t) => t.name)));
     for (const t of this.triggers) {
