@@ -21,6 +21,7 @@ Module._resolveFilename = function (request: string, ...rest: any[]) {
   return resolve.call(this, request === 'cdk8s-tekton-flux' ? path.resolve(__dirname, '../src/index.ts') : request, ...rest);
 };
 /* eslint-disable @typescript-eslint/no-require-imports */
+const { build: fleetCi, SERVICES: FLEET_SERVICES } = require('../examples/fleet-ci/app');
 const { build: nodeServiceCi } = require('../examples/node-service-ci/app');
 const { build: ociDeployCheck } = require('../examples/oci-deploy-check/app');
 const { build: promotion } = require('../examples/promotion/app');
@@ -94,6 +95,19 @@ const SETS: InputSet[] = [
     name: 'history',
     build: history,
     events: [{ fixture: 'gitrepository-new-artifact.json', patch: (e) => { e.involvedObject.name = 'history-repo'; } }],
+  },
+  {
+    // twelve services on one listener: each source's event must create exactly its own pipeline's run
+    name: 'fleet-ci',
+    build: fleetCi,
+    events: [
+      ...(FLEET_SERVICES as string[]).map((service) => ({ fixture: 'gitrepository-new-artifact.json', patch: (e: any) => { e.involvedObject.name = service; } })),
+      ...HOSTILE_REVISIONS.slice(0, 2).map((revision) => ({
+        fixture: 'gitrepository-new-artifact.json',
+        listener: 'fleet-ci/fleet',
+        patch: (e: any) => { e.involvedObject.name = 'api'; e.metadata.revision = revision; },
+      })),
+    ],
   },
   {
     name: 'promotion',

@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"knative.dev/pkg/apis"
 
 	"cdk8s-tekton-flux/e2e/harness/internal/admission"
@@ -122,7 +123,7 @@ func applySet(t *testing.T, s *inputSet) {
 // e2eToken is the shared token of every chain under test.
 const e2eToken = "e2e-7d1f0c2a9b4e"
 
-var compareSecret = regexp.MustCompile(`header\.canonical\('([^']+)'\)\.compareSecret\('([^']+)', '([^']+)'\)`)
+var compareSecret = regexp.MustCompile(`header\.canonical\('([^']+)'\)\.compareSecret\('([^']+)', '([^']+)'(?:, '([^']+)')?\)`)
 
 // createTokenSecrets creates the Secrets the app references but never generates (the README's one
 // command): each Provider's `headers` and each listener's token.
@@ -130,13 +131,18 @@ func createTokenSecrets(t *testing.T, s *inputSet) {
 	t.Helper()
 	header := "X-Flux-Token"
 	for _, o := range s.manifests {
-		if o.GetKind() != "EventListener" {
+		if o.GetKind() != "EventListener" && o.GetKind() != "Trigger" {
 			continue
 		}
 		raw, _ := json.Marshal(o.Object)
 		for _, m := range compareSecret.FindAllStringSubmatch(string(raw), -1) {
 			header = m[1]
-			ensureSecret(t, o.GetNamespace(), m[3], map[string]string{m[2]: e2eToken})
+			// compareSecret(key, name[, namespace]): the listener's namespace unless one is named
+			ns := o.GetNamespace()
+			if m[4] != "" {
+				ns = m[4]
+			}
+			ensureSecret(t, ns, m[3], map[string]string{m[2]: e2eToken})
 		}
 	}
 	for _, o := range s.manifests {
@@ -162,10 +168,22 @@ func createTokenSecrets(t *testing.T, s *inputSet) {
 	}
 }
 
+// ensureSecret creates the Secret, or adds the keys to it (a shared listener's one Secret holds both the
+// Provider's `headers` and the listener's `token`).
 func ensureSecret(t *testing.T, namespace, name string, data map[string]string) {
 	t.Helper()
+	secrets := env.kube.CoreV1().Secrets(namespace)
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace}, StringData: data}
-	if _, err := env.kube.CoreV1().Secrets(namespace).Create(env.ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	_, err := secrets.Create(env.ctx, secret, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		existing, getErr := secrets.Get(env.ctx, name, metav1.GetOptions{})
+		if getErr != nil {
+			t.Fatal(getErr)
+		}
+		existing.StringData = data
+		_, err = secrets.Update(env.ctx, existing, metav1.UpdateOptions{})
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -526,7 +544,7 @@ func deleteSet(t *testing.T, s *inputSet) {
 
 // Every example: applied as Flux applies it, its Flux event posted to the real listener.
 func TestExamples(t *testing.T) {
-	for _, name := range []string{"node-service-ci", "oci-deploy-check", "staging-smoke-test", "promotion"} {
+	for _, name := range []string{"node-service-ci", "oci-deploy-check", "staging-smoke-test", "fleet-ci", "promotion"} {
 		t.Run(name, func(t *testing.T) {
 			s := loadSet(t, name)
 			applySet(t, s)
@@ -540,6 +558,9 @@ func TestExamples(t *testing.T) {
 				if name == "promotion" {
 					checkPromotionRun(t, pr)
 				}
+			}
+			if name == "fleet-ci" {
+				checkSharedListener(t, s, len(runs))
 			}
 			deleteSet(t, s)
 		})
@@ -573,4 +594,40 @@ func checkPromotionRun(t *testing.T, pr *pipelinev1.PipelineRun) {
 		}
 	}
 	stage("promotion", "staging's event → read-version → verify-staging → promote (to production, by pull request, version %s)", version)
+}
+
+// checkSharedListener: the fleet's one listener (Triggers' sink, under its own ServiceAccount) served every
+// service; a wrong token starts nothing; the listener reads no Secret, not even the one its Triggers compare in
+// Flux's namespace (Triggers' core interceptors do), and creates no Pod.
+func checkSharedListener(t *testing.T, s *inputSet, runs int) {
+	t.Helper()
+	listeners := 0
+	for _, o := range s.manifests {
+		if o.GetKind() == "EventListener" {
+			listeners++
+		}
+	}
+	if listeners != 1 || runs != 12 {
+		t.Errorf("fleet-ci: %d EventListener(s) and %d run(s), want 1 listener and one run for each of the 12 services", listeners, runs)
+	}
+	sink := sinkFor(t, s, "fleet-ci/fleet")
+	body := withRevision(s.events[0].Body, "main@sha1:3333333333333333333333333333333333333333")
+	if got := post(t, sink, body, map[string]string{"X-Flux-Token": "guess"}, 0); len(got) != 0 {
+		t.Errorf("fleet-ci: a wrong token created %d run(s)", len(got))
+	}
+	cfg, err := env.cluster.ServiceAccountConfig(env.ctx, "fleet-ci", "fleet-listener")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := kubernetes.NewForConfigOrDie(cfg)
+	_, secretErr := as.CoreV1().Secrets("fleet-ci").Get(env.ctx, "fleet-flux-token", metav1.GetOptions{})
+	_, podErr := as.CoreV1().Pods("fleet-ci").Create(env.ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "escape"},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "x", Image: "busybox"}}},
+	}, metav1.CreateOptions{})
+	if !apierrors.IsForbidden(secretErr) || !apierrors.IsForbidden(podErr) {
+		t.Errorf("fleet-ci: the listener's ServiceAccount must be Forbidden to read the token Secret (%v) and to create a Pod (%v)", secretErr, podErr)
+	}
+	stage("shared listener", "fleet-ci/fleet: 12 services' events → 12 runs, each its own pipeline's; a wrong token: none; "+
+		"one Secret (headers and token) compared by the core interceptors; the listener Forbidden to read it or create a Pod")
 }

@@ -8,6 +8,7 @@ import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, toDnsLab
 import { hasOwn, headerNameProblem, imageProblem, labelsProblems, secretKeyProblem, secretNameProblem } from '../validation';
 
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
+import { FluxListener, FluxListenerTls } from './flux-listener';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
 import { PrunerConfig, keepRunsProblem } from './pruner-config';
 import { RunConcurrency } from './run-concurrency';
@@ -20,14 +21,6 @@ import { EventListener, ListenerClient, MAX_LISTENER_NAME } from '../triggers/ev
 import { Interceptor } from '../triggers/interceptor';
 import { TriggerBinding } from '../triggers/trigger-binding';
 import { TriggerTemplate } from '../triggers/trigger-template';
-
-/** HTTPS between Flux's notification-controller and the listener. */
-export interface FluxListenerTls {
-  /** An existing `kubernetes.io/tls` Secret in the listener's namespace: the listener's certificate and key. */
-  readonly listenerSecretName: string;
-  /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
-  readonly providerCaSecretName: string;
-}
 
 /** The template param (and overlay) that names a run after its revision. */
 const REVISION_ID_PARAM = 'flux-revision-id';
@@ -134,6 +127,12 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
    */
   readonly namespace?: string;
   /**
+   * The shared listener this pipeline joins: one EventListener for any number of pipelines, a `Trigger` object
+   * each (see `FluxListener`). `allowedClients`, `authentication` and `tls` are then the listener's.
+   * @default - a listener of its own, named like this construct
+   */
+  readonly listener?: FluxListener;
+  /**
    * Who may call the listener (a NetworkPolicy admits only them).
    * @default - Flux's notification-controller: pods `app: notification-controller` in `flux-system`
    */
@@ -173,6 +172,8 @@ export class FluxTriggeredPipeline extends Construct {
   public readonly name: string;
   /** The listener. */
   public readonly listener: EventListener;
+  /** The shared listener it joined (`listener` prop), if any. */
+  public readonly fluxListener?: FluxListener;
   /** The Flux Provider that posts to the listener. */
   public readonly provider: Provider;
   /** The Flux Alert on the source. */
@@ -192,32 +193,40 @@ export class FluxTriggeredPipeline extends Construct {
     // An invalid name is reported here, once; the objects get a cleaned-up one (too long is the listener's error).
     this.name = props.name === undefined ? defaultName(this, MAX_LISTENER_NAME)
       : DNS_LABEL.test(props.name) ? props.name : toDnsLabel(props.name, 253);
-    this.namespace = props.namespace ?? props.pipeline.namespace ?? Chart.of(this).namespace;
+    this.namespace = props.namespace ?? props.listener?.namespace ?? props.pipeline.namespace ?? Chart.of(this).namespace;
     if (!this.namespace) {
       // The Provider's address (the listener's Service URL) needs it at once.
       throw new Error(`[${this.node.path}] the listener needs a namespace: set \`namespace\`, or give the chart or the pipeline one`);
     }
 
-    this.listener = new EventListener(this, 'Listener', {
-      name: this.name,
-      namespace: this.namespace,
-      allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
-      tls: props.tls && { secretName: reported(props.tls.listenerSecretName, secretNameProblem) },
-    });
-    const providerSecretName = this.sharedToken?.providerSecretName;
-    this.provider = new Provider(this, 'Provider', {
-      name: this.name,
-      namespace: this.source.namespace,
-      address: this.listener.url,
-      secretName: providerSecretName === undefined ? undefined : reported(providerSecretName, secretNameProblem),
-      certSecretName: props.tls && reported(props.tls.providerCaSecretName, secretNameProblem),
-    });
-    this.alert = new Alert(this, 'Alert', {
-      name: this.name,
-      provider: this.provider,
-      eventSources: [this.source],
-      eventSeverity: 'info',
-    });
+    if (props.listener) {
+      this.fluxListener = props.listener;
+      this.listener = props.listener.eventListener;
+      const shared = props.listener.addSource(this.source);
+      this.provider = shared.provider;
+      this.alert = shared.alert;
+    } else {
+      this.listener = new EventListener(this, 'Listener', {
+        name: this.name,
+        namespace: this.namespace,
+        allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
+        tls: props.tls && { secretName: reported(props.tls.listenerSecretName, secretNameProblem) },
+      });
+      const providerSecretName = this.sharedToken?.providerSecretName;
+      this.provider = new Provider(this, 'Provider', {
+        name: this.name,
+        namespace: this.source.namespace,
+        address: this.listener.url,
+        secretName: providerSecretName === undefined ? undefined : reported(providerSecretName, secretNameProblem),
+        certSecretName: props.tls && reported(props.tls.providerCaSecretName, secretNameProblem),
+      });
+      this.alert = new Alert(this, 'Alert', {
+        name: this.name,
+        provider: this.provider,
+        eventSources: [this.source],
+        eventSeverity: 'info',
+      });
+    }
     if (!props.serviceAccountName) {
       this.runServiceAccount = new kplus.ServiceAccount(this, 'RunServiceAccount', {
         metadata: { name: toDnsLabel(`${this.name}-run`), namespace: this.namespace },
@@ -233,8 +242,12 @@ export class FluxTriggeredPipeline extends Construct {
     this.addRun(new Construct(this, id), toDnsLabel(`${this.name}-${id}`), options);
   }
 
-  /** The shared-token settings with their defaults, or undefined when the listener is unauthenticated. */
+  /**
+   * The shared-token settings with their defaults, or undefined when the listener is unauthenticated (a
+   * listener of its own; a shared one's are `fluxListener.token`).
+   */
   public get sharedToken(): Required<SharedTokenAuthentication> | undefined {
+    if (this.fluxListener) return undefined;
     const options = (this.props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
     if (!options) return undefined;
     return {
@@ -258,7 +271,8 @@ export class FluxTriggeredPipeline extends Construct {
     const cel = cachedPerGeneration(this, () => this.celOptions(values()));
     const runName = revisionName(options.pipeline.name);
     template.addResourceTemplate(() => this.renderRun(options, values(), runName));
-    const triggerName = toDnsLabel(options.pipeline.name);
+    // a shared listener's Triggers are objects of the namespace: named like the binding and template, unique there
+    const triggerName = this.fluxListener ? name : toDnsLabel(options.pipeline.name);
     const optionProblems = this.optionProblems(options);
     scope.node.addValidation({ validate: () => optionProblems });
     const cancel = options.concurrency?.cancelInProgressOptions;
@@ -276,13 +290,14 @@ export class FluxTriggeredPipeline extends Construct {
       // fails), so a second delivery of a revision, whose run already exists, starts no canceller either.
       template.addResourceTemplate(() => canceller!.renderTaskRun(revisionName(options.pipeline.name, 'supersede'), runName));
     }
-    this.listener.addTrigger({
-      name: triggerName,
+    const trigger = {
       // one CEL interceptor per overlay stage (see StagedOverlay), then one that validates what they derived
       interceptors: [0, 1, 2, 3].map((i) => Interceptor.celFrom(() => cel()[i])),
       bindings: [binding],
       template,
-    });
+    };
+    if (this.fluxListener) this.fluxListener.addTrigger(scope, triggerName, trigger);
+    else this.listener.addTrigger({ name: triggerName, ...trigger });
     binding.addParamsFrom(() => ({
       ...Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, v.binding])),
       [REVISION_ID_PARAM]: `$(extensions.${REVISION_ID_OVERLAY.key})`,
@@ -312,6 +327,17 @@ export class FluxTriggeredPipeline extends Construct {
    */
   private propProblems(props: FluxTriggeredPipelineProps): string[] {
     const errors: string[] = [];
+    if (props.listener) {
+      const own = (['allowedClients', 'authentication', 'tls'] as const).filter((k) => props[k] !== undefined);
+      if (own.length) {
+        errors.push(`${own.join(', ')} ${own.length > 1 ? 'are' : 'is'} the listener's, and this pipeline joins ${props.listener.node.path}: ` +
+          'give them to that FluxListener, or leave out `listener` for a listener of its own');
+      }
+      if (props.namespace !== undefined && props.namespace !== props.listener.namespace) {
+        errors.push(`namespace '${props.namespace}' is not the namespace of the listener it joins ('${props.listener.namespace}'): ` +
+          'a listener creates runs in its own namespace only; leave `namespace` out, or join a listener of that namespace');
+      }
+    }
     if (props.name !== undefined && !DNS_LABEL.test(props.name)) {
       errors.push(`name '${props.name}' is not a DNS label, which the listener's name (and its Service's) must be: ` +
         `use lower case letters, digits and '-', starting and ending with a letter or digit (at most ${MAX_LISTENER_NAME}, ` +
@@ -396,9 +422,19 @@ export class FluxTriggeredPipeline extends Construct {
       reasons.length === 1 ? `body.reason == ${celString(reasons[0])}` : `body.reason in [${reasons.map(celString).join(', ')}]`,
       hasRevisionExpr(s),
     ];
-    const auth = this.sharedToken;
-    if (auth) {
-      conditions.push(`header.canonical(${celString(auth.header)}).compareSecret(${celString(auth.listenerSecretKey)}, ${celString(auth.listenerSecretName)})`);
+    const shared = this.fluxListener?.token;
+    if (this.fluxListener) {
+      // Triggers' core interceptors read the Secret (the listener itself reads none); the two-argument form:
+      // Triggers v0.37.0 reads the listener's namespace whatever a third argument says (cel/triggers.go)
+      if (shared) {
+        conditions.push(`header.canonical(${celString(shared.header)}).compareSecret(${celString(shared.listenerSecretKey)}, ` +
+          `${celString(shared.listenerSecretName)})`);
+      }
+    } else {
+      const auth = this.sharedToken;
+      if (auth) {
+        conditions.push(`header.canonical(${celString(auth.header)}).compareSecret(${celString(auth.listenerSecretKey)}, ${celString(auth.listenerSecretName)})`);
+      }
     }
     const overlays = new Map<string, StagedOverlay>();
     for (const v of events) for (const o of v.overlays(s)) overlays.set(o.key, o);

@@ -1,7 +1,9 @@
 // The public API of the patterns; helpers stay internal (see docs/api-report.md).
 export { FluxEvent, FluxEventValue } from './flux-event';
+export { FluxListener, ListenerClusterAccess } from './flux-listener';
+export type { FluxListenerProps, FluxListenerTls, ListenerToken } from './flux-listener';
 export { FluxTriggeredPipeline } from './flux-triggered-pipeline';
-export type { FluxListenerTls, FluxTriggeredPipelineProps, TriggerParamValue, TriggeredRunOptions } from './flux-triggered-pipeline';
+export type { FluxTriggeredPipelineProps, TriggerParamValue, TriggeredRunOptions } from './flux-triggered-pipeline';
 export { GitOpsSync } from './gitops-sync';
 export type { GitOpsSyncProps } from './gitops-sync';
 export { ListenerAuthentication } from './listener-authentication';

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { FluxEvent } from './flux-event';
+import { FluxListener } from './flux-listener';
 import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
 import { openPullRequestScript, promoteScript, readVersionScript } from './promotion-scripts';
 import { RunConcurrency } from './run-concurrency';
@@ -95,6 +96,11 @@ export interface PromotionProps {
    * @default RunConcurrency.cancelInProgress()
    */
   readonly concurrency?: RunConcurrency;
+  /**
+   * The shared listener the steps join (one Trigger each).
+   * @default - each step has a listener of its own
+   */
+  readonly listener?: FluxListener;
 }
 
 /** The marker comment that marks the field(s) a promotion copies, e.g. `newTag: 1.4.2 # {"$promotion": "web"}`. */
@@ -186,6 +192,7 @@ export class Promotion extends Construct {
         },
         runLabels: { [PROMOTION_LABELS.app]: props.app, [PROMOTION_LABELS.from]: from.name, [PROMOTION_LABELS.to]: to.name },
         concurrency: props.concurrency ?? RunConcurrency.cancelInProgress(),
+        listener: props.listener,
       });
     }
     this.node.addValidation({ validate: () => this.problems(props) });

@@ -98,7 +98,7 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
       broken.push(e.message);
       continue;
     }
-    for (const trigger of listenerTriggers(listener, find, broken)) {
+    for (const trigger of listenerTriggers(listener, find, all, broken)) {
       if (!authenticates(trigger)) {
         trace.push(`WARNING: trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name} is unauthenticated: ` +
           'anyone who can reach the listener can start runs (no compareSecret or signature check in its interceptors)');
@@ -211,9 +211,23 @@ function providerHeaders(provider: Obj, event: any, secrets: SecretStore, assume
 
 interface TriggerSpec { name: string; interceptors?: any[]; bindings?: any[]; template?: any }
 
-function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: string) => Obj | undefined, broken: string[]): TriggerSpec[] {
+/**
+ * A listener's triggers as Triggers' sink merges them: its inline ones and `triggerRef`s, and the `Trigger` objects
+ * its `labelSelector` selects (in its own namespace, or those its `namespaceSelector` names; `matchLabels` only).
+ */
+function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: string) => Obj | undefined, all: Obj[], broken: string[]): TriggerSpec[] {
   const ns = listener.metadata.namespace ?? 'default';
-  return (listener.spec?.triggers ?? []).flatMap((t: any, i: number) => {
+  const selector = listener.spec?.labelSelector;
+  const names: string[] = listener.spec?.namespaceSelector?.matchNames ?? [];
+  const selected: TriggerSpec[] = !selector ? [] : all
+    .filter((o) => o.kind === 'Trigger')
+    .filter((o) => names.includes('*') || (names.length ? names : [ns]).includes(o.metadata.namespace ?? 'default'))
+    .filter((o) => Object.entries(selector.matchLabels ?? {}).every(([k, v]) => (o.metadata as { labels?: { [k: string]: string } }).labels?.[k] === v))
+    .map((o) => ({ name: o.metadata.name, ...o.spec }));
+  if (selector?.matchExpressions?.length) {
+    broken.push(`EventListener ${ns}/${listener.metadata.name} selects Triggers by matchExpressions, which simulate does not follow`);
+  }
+  return [...(listener.spec?.triggers ?? []).flatMap((t: any, i: number) => {
     if (t.triggerRef) {
       const ref = find('Trigger', t.triggerRef, ns);
       if (!ref) {
@@ -223,7 +237,7 @@ function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: strin
       return [{ name: t.triggerRef, ...ref.spec }];
     }
     return [{ ...t, name: t.name ?? `trigger-${i}` }];
-  });
+  }), ...selected];
 }
 
 function fireTrigger(trigger: TriggerSpec, listener: Obj, event: any, header: { [name: string]: string[] }, secrets: SecretStore,

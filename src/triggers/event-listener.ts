@@ -74,6 +74,20 @@ export interface EventListenerProps extends ResourceProps {
    * @default - plain HTTP on 8080
    */
   readonly tls?: ListenerTls;
+  /**
+   * Select the `Trigger` objects of the listener's namespace that carry these labels (Triggers'
+   * `spec.labelSelector`), besides the inline triggers: the EventListener object stays small however many
+   * triggers there are. Add them with `addSelectedTrigger`.
+   * @default - inline triggers and `addTriggerRef` only
+   */
+  readonly triggerSelector?: { [label: string]: string };
+  /**
+   * Write the listener's own ClusterRole and ClusterRoleBinding (read of ClusterInterceptors and
+   * ClusterTriggerBindings, which Triggers' listener code watches cluster-wide). `false`: the platform grants
+   * that read (see `ListenerPlatformAccess`), and the listener's objects are all namespaced.
+   * @default true
+   */
+  readonly ownClusterRole?: boolean;
 }
 
 /**
@@ -106,17 +120,20 @@ export class EventListener extends Resource {
   private readonly allowedClients?: ListenerClient[];
   private readonly tls?: ListenerTls;
   private readonly triggerRefs: Trigger[] = [];
+  private readonly selected: Trigger[] = [];
+  private readonly triggerSelector?: { [label: string]: string };
   private readonly givenServiceAccountName?: string;
 
   constructor(scope: Construct, id: string, props: EventListenerProps = {}) {
     super(scope, id, { kind: 'EventListener', maxNameLength: MAX_LISTENER_NAME }, props);
     for (const t of props.triggers ?? []) this.addTrigger(t);
+    this.triggerSelector = props.triggerSelector;
 
     const accountName = toDnsLabel(`${this.name}-listener`);
     this.serviceAccountName = props.serviceAccountName ?? accountName;
     this.givenServiceAccountName = props.serviceAccountName;
     if (!props.serviceAccountName) {
-      this.serviceAccount = this.createServiceAccount(accountName, props.namespace);
+      this.serviceAccount = this.createServiceAccount(accountName, props.namespace, props.ownClusterRole ?? true);
     }
     this.allowedClients = props.allowedClients;
     this.tls = props.tls;
@@ -144,6 +161,8 @@ export class EventListener extends Resource {
               },
             },
           } : undefined,
+          labelSelector: this.triggerSelector ? { matchLabels: this.triggerSelector } : undefined,
+          // (an empty list rather than none where Triggers are selected: tekton-lint cannot read a listener without one)
           triggers: [
             ...this.triggers.map((t) => ({ name: t.name, ...renderTriggerSpec(t) })),
             ...this.triggerRefs.map((t) => ({ triggerRef: t.name })),
@@ -175,6 +194,15 @@ export class EventListener extends Resource {
     this.triggers.push(trigger);
   }
 
+  /**
+   * Adds a `Trigger` that the listener selects by its labels (`triggerSelector`): the Trigger must carry them
+   * and be in the listener's namespace. Its template's kinds are what the listener's Role may create.
+   */
+  public addSelectedTrigger(trigger: Trigger): void {
+    touch(this);
+    this.selected.push(trigger);
+  }
+
   /** Adds a reference to a standalone `Trigger`. */
   public addTriggerRef(trigger: Trigger): void {
     touch(this);
@@ -184,7 +212,7 @@ export class EventListener extends Resource {
   // RBAC and the NetworkPolicy use cdk8s-plus-28's generated core types (`kplus.k8s`): the L2s would add
   // nine helper constructs per listener (imported roles, pod and namespace selectors), which every cdk8s
   // synth pass walks; see bench/RESULTS.md.
-  private createServiceAccount(name: string, namespace?: string): kplus.ServiceAccount {
+  private createServiceAccount(name: string, namespace: string | undefined, ownClusterRole: boolean): kplus.ServiceAccount {
     // The listener pod reads triggers, bindings and templates through the API: it needs its token.
     const sa = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata: { name, namespace }, automountToken: true });
     const subjects = [{ kind: 'ServiceAccount', name, namespace: this.namespace }];
@@ -198,6 +226,7 @@ export class EventListener extends Resource {
       roleRef: { apiGroup: rbac, kind: 'Role', name },
       subjects,
     });
+    if (!ownClusterRole) return sa;
     // Cluster-scoped names must not collide between listeners: a namespace and a listener name are DNS
     // labels (no ':'), so '<namespace>:<account>' is unique.
     const clusterName = `${this.namespace ?? 'default'}:${name}`;
@@ -218,7 +247,7 @@ export class EventListener extends Resource {
   /** What the listener's code does in its namespace: read Triggers objects, create what its templates create. */
   private namespacedRules() {
     const creates = new Map<string, Set<string>>();
-    const templates = [...this.triggers.map((t) => t.template)];
+    const templates = [...this.triggers.map((t) => t.template), ...this.selected.map((t) => t.template)];
     for (const template of templates) {
       const kinds = template.createdKinds ?? [{ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun' }, { apiVersion: 'tekton.dev/v1', kind: 'TaskRun' }];
       for (const { apiVersion, kind } of kinds) {
@@ -266,7 +295,13 @@ export class EventListener extends Resource {
     } else if (!DNS_LABEL.test(this.name)) {
       errors.push(`EventListener name '${this.name}' is not a DNS label: use lower case letters, digits and '-'`);
     }
-    if (this.triggers.length + this.triggerRefs.length === 0) errors.push('the EventListener has no triggers: add one with addTrigger');
+    if (this.triggers.length + this.triggerRefs.length + this.selected.length === 0) {
+      errors.push('the EventListener has no triggers: add one with addTrigger');
+    }
+    if (this.selected.length && !this.triggerSelector) errors.push('addSelectedTrigger needs triggerSelector: the labels by which the listener selects them');
+    for (const t of this.selected) {
+      errors.push(...crossNamespaceProblems('the listener', 'Trigger', t.name, t.namespace, this.namespace, `define the Trigger in '${this.namespace}'`));
+    }
     if (this.allowedClients && this.allowedClients.length === 0) {
       errors.push('allowedClients is empty, which would admit no client and leave the listener unreachable: name the pods that may post ' +
         "(e.g. [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }]), or set allowAnyClient: true to admit any");

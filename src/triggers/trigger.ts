@@ -74,9 +74,12 @@ export interface TriggerProps extends TriggerSpecOptions, ResourceProps {
 export class Trigger extends Resource {
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
+  /** The template it fills (what its listener creates for it). */
+  public readonly template: ITriggerTemplate;
 
   constructor(scope: Construct, id: string, props: TriggerProps) {
     super(scope, id, { kind: 'Trigger' }, props);
+    this.template = props.template;
     this.resource = new TriggersResource(this, 'Resource', 'Trigger', this.resourceMetadata,
       Lazy.any({ produce: () => renderTriggerSpec(props) }));
     this.node.addValidation({

@@ -1,0 +1,211 @@
+import { Chart } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { IFluxEventSource } from '../flux/event-source';
+import { Alert, Provider } from '../flux/notification';
+import { toDnsLabel } from '../names';
+import { ListenerAuthentication } from './listener-authentication';
+import { EventListener, ListenerClient } from '../triggers/event-listener';
+import { Trigger, TriggerSpecOptions } from '../triggers/trigger';
+
+/** HTTPS between Flux's notification-controller and the listener. */
+export interface FluxListenerTls {
+  /** An existing `kubernetes.io/tls` Secret in the listener's namespace: the listener's certificate and key. */
+  readonly listenerSecretName: string;
+  /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
+  readonly providerCaSecretName: string;
+}
+
+/** The label by which a listener selects its `Trigger` objects. */
+export const LISTENER_LABEL = 'cdk8s-tekton-flux/listener';
+
+/**
+ * Who lets the listener read what Triggers' listener code watches cluster-wide (ClusterInterceptors and
+ * ClusterTriggerBindings).
+ */
+export class ListenerClusterAccess {
+  /** A ClusterRole and ClusterRoleBinding of the listener's own, in dist/ (the default). */
+  public static own(): ListenerClusterAccess {
+    return new ListenerClusterAccess(true);
+  }
+
+  /**
+   * The platform grants it (e.g. with `ListenerPlatformAccess` in its own app): the listener's dist/ holds no
+   * cluster-scoped object, so that it applies under a tenant-restricted Flux (a Kustomization with a
+   * `serviceAccountName` that has no cluster rights).
+   */
+  public static grantedByPlatform(): ListenerClusterAccess {
+    return new ListenerClusterAccess(false);
+  }
+
+  private constructor(
+    /** Whether the listener's own ClusterRole and binding are written. */
+    public readonly ownClusterRole: boolean,
+  ) {}
+}
+
+/** Props for `FluxListener`. */
+export interface FluxListenerProps {
+  /**
+   * The listener's name (at most 60 characters: its Service is `el-<name>`).
+   * @default 'flux-events'
+   */
+  readonly name?: string;
+  /**
+   * The namespace of the listener, its Triggers and the runs.
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * Who may call the listener (a NetworkPolicy admits only them).
+   * @default - Flux's notification-controller: pods `app: notification-controller` in `flux-system`
+   */
+  readonly allowedClients?: ListenerClient[];
+  /**
+   * How the listener authenticates Flux's requests (`ListenerAuthentication.unauthenticated()` to opt out).
+   * @default ListenerAuthentication.sharedToken(): one Secret `<name>-flux-token` in the listener's namespace,
+   * with the keys `headers` (what the Provider sends) and `token` (what the listener compares)
+   */
+  readonly authentication?: ListenerAuthentication;
+  /**
+   * HTTPS between Flux and the listener (the Providers then verify the listener's certificate).
+   * @default - plain HTTP inside the cluster
+   */
+  readonly tls?: FluxListenerTls;
+  /**
+   * Who grants the listener its cluster-wide reads.
+   * @default ListenerClusterAccess.own()
+   */
+  readonly clusterAccess?: ListenerClusterAccess;
+}
+
+/** The shared-token settings of a listener, with their defaults (both Secrets in the listener's namespace). */
+export interface ListenerToken {
+  /** The Secret whose `headers` key the Provider sends. */
+  readonly providerSecretName: string;
+  /** The Secret the listener compares against (Triggers v0.37's `compareSecret` reads the listener's namespace only). */
+  readonly listenerSecretName: string;
+  /** The key of the token in the compared Secret. */
+  readonly listenerSecretKey: string;
+  /** The header that carries the token. */
+  readonly header: string;
+}
+
+/** The default listener's name. */
+export const DEFAULT_LISTENER_NAME = 'flux-events';
+
+/**
+ * One Tekton Triggers EventListener for any number of pipelines: every `FluxTriggeredPipeline` (and `addPipeline`,
+ * and `Promotion` step) that joins it adds one `Trigger` object (its filters, binding and template), which the
+ * listener selects by the label `cdk8s-tekton-flux/listener`, so that the EventListener object stays small
+ * however many pipelines join (Triggers' `spec.labelSelector`). Flux's side is shared too: one `Provider` and
+ * one `Alert` listing every source, in the listener's namespace, and one Secret to create (see the README's
+ * "Security"). By default every FluxTriggeredPipeline of an app joins its namespace's
+ * listener (`FluxListener.of`), created on first use.
+ */
+export class FluxListener extends Construct {
+  /**
+   * The default listener of `namespace` in the app of `scope`: the one created by an earlier call, else a new
+   * one (named `flux-events`) in the chart of `scope`.
+   */
+  public static of(scope: IConstruct, namespace: string): FluxListener {
+    const root = scope.node.root;
+    let registry = REGISTRIES.get(root);
+    if (!registry) {
+      registry = new Map();
+      REGISTRIES.set(root, registry);
+    }
+    const known = registry.get(namespace);
+    if (known) return known;
+    const chart = Chart.of(scope);
+    const listener = new FluxListener(chart, `flux-listener-${namespace}`, { namespace });
+    registry.set(namespace, listener);
+    return listener;
+  }
+
+  /** The listener's name. */
+  public readonly name: string;
+  /** Its namespace (of its Triggers and runs too). */
+  public readonly namespace: string;
+  /** The EventListener. */
+  public readonly eventListener: EventListener;
+  private readonly props: FluxListenerProps;
+  private flux?: { provider: Provider; alert: Alert; sources: IFluxEventSource[]; keys: Set<string> };
+
+  constructor(scope: Construct, id: string, props: FluxListenerProps = {}) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name ?? DEFAULT_LISTENER_NAME;
+    const namespace = props.namespace ?? Chart.of(this).namespace;
+    if (!namespace) throw new Error(`[${this.node.path}] the listener needs a namespace: set \`namespace\`, or give the chart one`);
+    this.namespace = namespace;
+    this.eventListener = new EventListener(this, 'Listener', {
+      name: this.name,
+      namespace,
+      allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
+      tls: props.tls && { secretName: props.tls.listenerSecretName },
+      triggerSelector: { [LISTENER_LABEL]: this.name },
+      ownClusterRole: (props.clusterAccess ?? ListenerClusterAccess.own()).ownClusterRole,
+    });
+  }
+
+  /**
+   * The shared-token settings, or undefined when the listener is unauthenticated. By default one Secret,
+   * `<name>-flux-token` in the listener's namespace, holds both keys: `headers` (what the Provider sends) and
+   * `token` (what the listener's filters compare).
+   */
+  public get token(): ListenerToken | undefined {
+    const options = (this.props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
+    if (!options) return undefined;
+    const secret = toDnsLabel(`${this.name}-flux-token`, 253);
+    return {
+      providerSecretName: options.providerSecretName ?? secret,
+      listenerSecretName: options.listenerSecretName ?? options.providerSecretName ?? secret,
+      listenerSecretKey: options.listenerSecretKey ?? 'token',
+      header: options.header ?? 'X-Flux-Token',
+    };
+  }
+
+  /**
+   * Makes the events of `source` reach the listener: the listener's one Alert (created on first use, with its
+   * Provider, in the listener's namespace) lists it as an event source. Returns that Provider and Alert.
+   */
+  public addSource(source: IFluxEventSource): { provider: Provider; alert: Alert } {
+    if (!this.flux) {
+      const token = this.token;
+      // In the listener's namespace, not the sources': the Provider's Secret is then the listener's own (one
+      // Secret for both keys), and a team writes nothing into Flux's namespace. The Alert names its sources with
+      // their namespaces, which Flux allows unless notification-controller runs with --no-cross-namespace-refs.
+      const provider = new Provider(this, 'Provider', {
+        name: this.name,
+        namespace: this.namespace,
+        address: this.eventListener.url,
+        secretName: token?.providerSecretName,
+        certSecretName: this.props.tls?.providerCaSecretName,
+      });
+      // the Alert renders this list when it synthesizes: sources added later are in it
+      const sources: IFluxEventSource[] = [];
+      const alert = new Alert(this, 'Alert', { name: this.name, provider, eventSources: sources, eventSeverity: 'info' });
+      this.flux = { provider, alert, sources, keys: new Set() };
+    }
+    const key = `${source.kind}/${source.namespace}/${source.name}`;
+    if (!this.flux.keys.has(key)) {
+      this.flux.keys.add(key);
+      this.flux.sources.push(source);
+    }
+    return { provider: this.flux.provider, alert: this.flux.alert };
+  }
+
+  /** Adds a Trigger that the listener selects: named `name`, in the listener's namespace. */
+  public addTrigger(scope: Construct, name: string, options: TriggerSpecOptions): Trigger {
+    const trigger = new Trigger(scope, 'Trigger', {
+      ...options,
+      name,
+      namespace: this.namespace,
+      metadata: { labels: { [LISTENER_LABEL]: this.name } },
+    });
+    this.eventListener.addSelectedTrigger(trigger);
+    return trigger;
+  }
+}
+
+const REGISTRIES = new WeakMap<IConstruct, Map<string, FluxListener>>();

