@@ -222,7 +222,10 @@ function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: strin
   const selected: TriggerSpec[] = !selector ? [] : all
     .filter((o) => o.kind === 'Trigger')
     .filter((o) => names.includes('*') || (names.length ? names : [ns]).includes(o.metadata.namespace ?? 'default'))
-    .filter((o) => Object.entries(selector.matchLabels ?? {}).every(([k, v]) => (o.metadata as { labels?: { [k: string]: string } }).labels?.[k] === v))
+    .filter((o) => {
+      const labels = (o.metadata as { labels?: { [k: string]: string } }).labels ?? {};
+      return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+    })
     .map((o) => ({ name: o.metadata.name, ...o.spec }));
   if (selector?.matchExpressions?.length) {
     broken.push(`EventListener ${ns}/${listener.metadata.name} selects Triggers by matchExpressions, which simulate does not follow`);
