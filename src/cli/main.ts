@@ -7,6 +7,7 @@ import { distance } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
 import { rerunOf } from '../simulate/rerun';
 import { resumeOf } from '../simulate/resume';
+import { referencedSecrets } from '../simulate/secrets';
 import { simulateEvent } from '../simulate/simulate';
 import { SecretStore } from '../simulate/tekton-cel';
 
@@ -21,6 +22,9 @@ const USAGE = `usage:
       --source builds the event Flux would post for that object's new revision.
   cdk8s-tekton-flux graph [dir|file]
       Prints the trigger chain and each pipeline's task DAG as Mermaid.
+  cdk8s-tekton-flux secrets [dir|file]
+      Lists every Secret the objects (default: dist/) read but do not contain: namespace, name, keys, which
+      objects read it, and a command that creates it (TOKEN: one value per listener, e.g. openssl rand -hex 32).
   cdk8s-tekton-flux resume [--from <task>] [file...|-]
       Reads a failed or cancelled PipelineRun and its TaskRuns (default: standard input) and prints a new run
       that runs only what did not succeed (or <task> and what follows it), fed the earlier tasks' results, on
@@ -49,7 +53,7 @@ export interface CliIO {
 
 class UsageError extends Error {}
 
-const COMMANDS = ['init', 'simulate', 'graph', 'resume', 'rerun'];
+const COMMANDS = ['init', 'simulate', 'graph', 'secrets', 'resume', 'rerun'];
 
 /** The usage of one command: its lines of USAGE. */
 function usageOf(command: string): string {
@@ -99,6 +103,7 @@ export function runCli(argv: string[], io: CliIO): number {
     }
     if (command === 'simulate') return simulate(rest, io);
     if (command === 'graph') return graph(rest, io);
+    if (command === 'secrets') return secrets(rest, io);
     if (command === 'rerun') return rerun(rest, io);
     if (command === 'resume') return resume(rest, io);
     if (command === 'init') return init(rest, io);
@@ -146,6 +151,23 @@ function graph(argv: string[], io: CliIO): number {
   const { positionals } = args(argv, {});
   if (positionals.length > 1) throw new UsageError('graph takes one folder or file');
   io.out(mermaidGraph(loadObjects(positionals[0] ?? 'dist')));
+  return 0;
+}
+
+function secrets(argv: string[], io: CliIO): number {
+  const { positionals } = args(argv, {});
+  if (positionals.length > 1) throw new UsageError('secrets takes one folder or file');
+  const found = referencedSecrets(loadObjects(positionals[0] ?? 'dist'));
+  if (found.length === 0) {
+    io.err('# the objects read no Secret they do not contain\n');
+    return 0;
+  }
+  if (found.some((s) => s.command.includes('$TOKEN'))) {
+    io.out('TOKEN=$(openssl rand -hex 32)  # the shared token: the same value in a listener\'s Secrets\n');
+  }
+  for (const s of found) {
+    io.out(`# ${s.namespace}/${s.name}${s.keys.length ? ` (keys: ${s.keys.join(', ')})` : ''}, read by ${s.readers.join('; ')}\n${s.command}\n`);
+  }
   return 0;
 }
 

@@ -1,0 +1,56 @@
+import { execFileSync } from 'child_process';
+import { build as fleetCi } from '../examples/fleet-ci/app';
+import { GitOpsApp, simulateEvent } from '../src';
+import { fluxEvent, tempDir } from './util';
+import { runCli } from '../src/cli/main';
+import { buildApp } from '../src/main';
+
+function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = runCli(argv, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+  return { code, out, err };
+}
+
+describe('cdk8s-tekton-flux secrets: what to create before the objects work', () => {
+  test('a fleet on one listener needs one Secret, with both keys, and the command makes it', () => {
+    const dist = tempDir();
+    fleetCi(new GitOpsApp({ outdir: dist })).synth();
+    const r = cli('secrets', dist);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toBe('TOKEN=$(openssl rand -hex 32)  # the shared token: the same value in a listener\'s Secrets');
+    expect(lines.filter((l) => l.startsWith('#'))).toEqual([
+      expect.stringMatching(/^# fleet-ci\/fleet-flux-token \(keys: headers, token\), read by EventListener fleet-ci\/fleet|Trigger fleet-ci\/on-admin/),
+    ]);
+    expect(r.out).toContain('read by Provider fleet-ci/fleet (the headers it sends); Trigger fleet-ci/on-admin (compareSecret: the token it checks)');
+    const command = lines.find((l) => l.startsWith('kubectl'))!;
+    expect(command).toBe('kubectl -n fleet-ci create secret generic fleet-flux-token --from-literal=headers="X-Flux-Token: $TOKEN" --from-literal=token="$TOKEN"');
+    // the command, run with a kubectl that prints what it would send, makes a Secret the chain accepts
+    const shell = `kubectl() { shift 2; shift 3; printf '%s\\n' "$@"; }\n${lines.join('\n')}`;
+    const args = execFileSync('sh', ['-c', shell], { encoding: 'utf8' }).trim().split('\n');
+    const token = /^--from-literal=token=(.+)$/.exec(args.find((a) => a.startsWith('--from-literal=token='))!)![1];
+    const headers = /^--from-literal=headers=(.+)$/.exec(args.find((a) => a.startsWith('--from-literal=headers='))!)![1];
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    const objects = fleetCi(new GitOpsApp({ outdir: tempDir() })).charts.flatMap((c) => c.toJson());
+    const event = fluxEvent('gitrepository-new-artifact.json');
+    event.involvedObject.name = 'api';
+    const secrets = new Map([['fleet-ci/fleet-flux-token', { headers, token }]]);
+    expect(simulateEvent(objects, event, { secrets, assumeUnknownSecretsMatch: false }).runs).toHaveLength(1);
+  });
+
+  test('the synth app: each listener\'s two Secrets, the steps\' Secrets, and no Secret value of the app', () => {
+    const dist = tempDir();
+    buildApp(new GitOpsApp({ outdir: dist })).synth();
+    const r = cli('secrets', dist);
+    expect(r.code).toBe(0);
+    const names = r.out.split('\n').filter((l) => l.startsWith('# ')).map((l) => l.split(' ')[1]);
+    expect(names).toEqual(expect.arrayContaining(['ci/on-push-flux-token', 'flux-system/on-push-flux-token', 'ci/app-repo-push', 'ci/chat-webhook']));
+    expect(r.out).toContain('kubectl -n ci create secret generic app-repo-push --from-literal=token=<value>');
+    expect(r.out).toContain('kubectl -n flux-system create secret generic on-push-flux-token --from-literal=headers="X-Flux-Token: $TOKEN"');
+  });
+
+  test('usage: one folder at most (exit 2)', () => {
+    expect(cli('secrets', 'a', 'b').code).toBe(2);
+  });
+});
