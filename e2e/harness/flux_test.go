@@ -162,3 +162,34 @@ func runParam(pr *pipelinev1.PipelineRun, name string) string {
 	}
 	return "<unset>"
 }
+
+// A fleet on one listener (examples/fleet-ci): its Alert and Provider are in the listener's namespace and
+// name sources in flux-system, a cross-namespace reference notification-controller accepts by default; the
+// Provider's Secret is the listener's own. Two services' events each reach the one listener and start only
+// their own pipeline.
+func TestFluxDeliversToSharedListener(t *testing.T) {
+	s := loadSet(t, "fleet-ci")
+	applySet(t, s)
+	defer deleteSet(t, s)
+	sinkFor(t, s, "fleet-ci/fleet")
+	for i, service := range []string{"web", "billing"} {
+		commit := strings.Repeat(string(rune('d'+i)), 40)
+		event := controllerEvent(t, "gitrepository-new-artifact.json", "main@sha1:"+commit)
+		event["involvedObject"].(map[string]any)["name"] = service
+		postToFlux(t, event)
+		pr := waitCreated(t, "fleet-ci", service+"-ci-"+commit[:12])
+		if got := runParam(pr, "url"); got != "https://github.com/acme/"+service+".git" {
+			t.Errorf("%s: url %q", pr.Name, got)
+		}
+		list, err := env.tekton.TektonV1().PipelineRuns("fleet-ci").List(env.ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, other := range list.Items {
+			if strings.HasSuffix(other.Name, commit[:12]) && other.Name != pr.Name {
+				t.Errorf("%s's event also started %s", service, other.Name)
+			}
+		}
+	}
+	stage("flux delivers", "two GitRepositories' events → notification-controller → Alert and Provider fleet-ci/fleet (cross-namespace sources) → the one listener: each its own pipeline's run only")
+}
