@@ -6,6 +6,7 @@
  *                finally task), synthesized by GitOpsApp (validation, lazy rendering, stage and swap).
  *   baseline(N): the identical objects as plain cdk8s ApiObjects built from precomputed JSON, synthesized
  *                by a plain cdk8s App: what cdk8s alone costs.
+ *   shared(N):   the same N pipelines on one FluxListener (a Trigger each), against their own baseline.
  *   cli:         the whole `cdk8s synth` command of the example app (compiled JS) next to an empty app.
  *   hostile:     the CLI on hostile input (loops, FIFOs, devices, huge and many files, alias bombs, deep
  *                nesting, backtracking patterns): each within 5 s and 300 MiB (bench/hostile.ts).
@@ -20,7 +21,7 @@ const ROOT = path.resolve(__dirname, '..');
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 
-interface Sample { wallMs: number; cpuMs: number; objects: number; bytes: number; peakRssMiB: number }
+interface Sample { wallMs: number; cpuMs: number; objects: number; bytes: number; listenerBytes: number; peakRssMiB: number }
 
 function child(mode: string, n: number): Sample {
   const out = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'case.ts'), mode, String(n)], {
@@ -30,12 +31,12 @@ function child(mode: string, n: number): Sample {
 }
 
 /** Runs ours and the baseline alternately (so a busy moment hits both), REPEAT times; keeps each one's fastest. */
-function measure(n: number): { ours: Sample; base: Sample; spread: string } {
+function measure(n: number, suffix = ''): { ours: Sample; base: Sample; spread: string } {
   const ours: Sample[] = [];
   const base: Sample[] = [];
   for (let i = 0; i < REPEAT; i++) {
-    ours.push(child('ours', n));
-    base.push(child('baseline', n));
+    ours.push(child(`ours${suffix}`, n));
+    base.push(child(`baseline${suffix}`, n));
   }
   const fastest = (xs: Sample[]) => xs.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
   const range = (xs: Sample[]) => `${Math.min(...xs.map((x) => x.wallMs)).toFixed(0)}–${Math.max(...xs.map((x) => x.wallMs)).toFixed(0)}`;
@@ -67,12 +68,30 @@ function cliCase(): { emptyMs: number; exampleMs: number } {
   return result;
 }
 
+function sharedSummary(rows: Array<{ n: number; ours: Sample; base: Sample }>): string[] {
+  const at = (n: number) => rows.find((r) => r.n === n);
+  const ratio = at(1000) && at(1000)!.ours.wallMs / at(1000)!.base.wallMs;
+  const growth = at(1000) && at(100) && at(1000)!.ours.wallMs / at(100)!.ours.wallMs;
+  return [
+    `- on one listener, ours / baseline at N = 1000: **${ratio?.toFixed(2) ?? 'n/a'}** (target ≤ 1.0)`,
+    `- growth time(1000) / time(100): **${growth?.toFixed(1) ?? 'n/a'}×** (target ≤ 10×); peak RSS at N = 1000: ` +
+      `**${at(1000)?.ours.peakRssMiB.toFixed(0) ?? 'n/a'} MiB** (target ≤ 400 MiB); the EventListener at N = 1000: ` +
+      `**${at(1000)?.ours.listenerBytes ?? 'n/a'} bytes** (etcd's limit: 1.5 MiB)`,
+  ];
+}
+
 function main() {
   const rows: Array<{ n: number; ours: Sample; base: Sample; spread: string }> = [];
   for (const n of SIZES) {
     rows.push({ n, ...measure(n) });
     const r = rows[rows.length - 1];
     console.log(`N=${n}: ours ${r.ours.wallMs.toFixed(0)} ms, baseline ${r.base.wallMs.toFixed(0)} ms, ${r.ours.objects} objects (runs: ${r.spread} ms)`);
+  }
+  const shared: typeof rows = [];
+  for (const n of SIZES) {
+    shared.push({ n, ...measure(n, '-shared') });
+    const r = shared[shared.length - 1];
+    console.log(`N=${n} on one listener: ours ${r.ours.wallMs.toFixed(0)} ms, baseline ${r.base.wallMs.toFixed(0)} ms, ${r.ours.objects} objects`);
   }
   const cli = cliCase();
   const hostile = hostileCases();
@@ -98,6 +117,16 @@ function main() {
     `- ours / baseline at N = 1000: **${ratio?.toFixed(2) ?? 'n/a'}** (target ≤ 1.2)`,
     `- growth time(1000) / time(100): **${growth?.toFixed(1) ?? 'n/a'}×** (target ≤ 10×)`,
     `- peak RSS at N = 1000: **${at(1000)?.ours.peakRssMiB.toFixed(0) ?? 'n/a'} MiB** (target ≤ 400 MiB)`,
+    '',
+    '### On one listener (`FluxListener`: a Trigger per pipeline)',
+    '',
+    '| N pipelines | objects | bytes written | EventListener (bytes) | ours (ms) | baseline (ms) | ours / baseline | peak RSS ours (MiB) | all runs (ms) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...shared.map((r) => `| ${r.n} | ${r.ours.objects} | ${r.ours.bytes} | ${r.ours.listenerBytes} | ${r.ours.wallMs.toFixed(0)} | ` +
+      `${r.base.wallMs.toFixed(0)} | ${(r.ours.wallMs / r.base.wallMs).toFixed(2)} | ${r.ours.peakRssMiB.toFixed(0)} | ${r.spread} |`),
+    '',
+    ...sharedSummary(shared),
+    '',
     `- \`cdk8s synth\` of an empty cdk8s app: ${cli.emptyMs.toFixed(0)} ms; of the example app (compiled): ${cli.exampleMs.toFixed(0)} ms; ` +
       `the library adds **${(cli.exampleMs - cli.emptyMs).toFixed(0)} ms** (target ≤ 500 ms)`,
     '',

@@ -1,4 +1,7 @@
-/** One measured case, in its own process: `case.ts ours|baseline N`. Prints a JSON sample as its last line. */
+/**
+ * One measured case, in its own process: `case.ts ours|baseline|ours-shared|baseline-shared N` (`-shared`: the N
+ * pipelines join one FluxListener). Prints a JSON sample as its last line.
+ */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -6,7 +9,7 @@ import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import { addCase } from './fixture';
 import { lib } from './lib';
 
-const { GitOpsApp } = lib;
+const { FluxListener, GitOpsApp } = lib;
 
 const [mode, nText] = process.argv.slice(2);
 const n = Number(nText);
@@ -15,13 +18,14 @@ const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${mode}-`));
 function build(app: App) {
   const ci = new Chart(app, 'ci', { namespace: 'ci' });
   const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
-  for (let i = 0; i < n; i++) addCase(ci, flux, i);
+  const listener = mode.endsWith('-shared') ? new FluxListener(ci, 'listener') : undefined;
+  for (let i = 0; i < n; i++) addCase(ci, flux, i, listener);
   return app;
 }
 
 let wallMs: number;
 let cpu: NodeJS.CpuUsage;
-if (mode === 'ours') {
+if (mode.startsWith('ours')) {
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
   build(new GitOpsApp({ outdir })).synth();
@@ -45,11 +49,15 @@ if (mode === 'ours') {
 
 let objects = 0;
 let bytes = 0;
+let listenerBytes = 0;
 for (const f of fs.readdirSync(outdir)) {
   const text = fs.readFileSync(path.join(outdir, f), 'utf8');
   bytes += Buffer.byteLength(text);
-  objects += text.split(/^---$/m).filter((d) => d.trim()).length;
+  const docs = text.split(/^---$/m).filter((d) => d.trim());
+  objects += docs.length;
+  // the largest EventListener written (etcd stores at most 1.5 MiB per object)
+  for (const d of docs) if (/^kind: EventListener$/m.test(d)) listenerBytes = Math.max(listenerBytes, Buffer.byteLength(d));
 }
 fs.rmSync(outdir, { recursive: true, force: true });
 const cpuMs = (cpu.user + cpu.system) / 1000;
-console.log(JSON.stringify({ wallMs, cpuMs, objects, bytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));
+console.log(JSON.stringify({ wallMs, cpuMs, objects, bytes, listenerBytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));

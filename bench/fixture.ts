@@ -4,8 +4,11 @@ import { lib } from './lib';
 
 const { FluxTriggeredPipeline, GitRepository, OnError, Pipeline, Task, WorkspaceBinding } = lib;
 
+type Listener = InstanceType<typeof lib.FluxListener>;
+
 /** One FluxTriggeredPipeline: a GitRepository, a 6-task pipeline with results, retries and a finally task. */
-export function addCase(ci: Chart, flux: Chart, i: number) {
+/** With `listener`, the pipeline joins that shared listener (one Trigger) instead of having one of its own. */
+export function addCase(ci: Chart, flux: Chart, i: number, listener?: Listener) {
   const id = `svc-${i}`;
   const repo = new GitRepository(flux, `${id}-repo`, { url: `https://github.com/acme/${id}.git`, branch: 'main', interval: Duration.minutes(1) });
   const scope = new Construct(ci, id);
@@ -34,5 +37,6 @@ export function addCase(ci: Chart, flux: Chart, i: number) {
     pipeline: p,
     params: { url: repo.url, image: `ghcr.io/acme/${id}` },
     workspaces: { source: WorkspaceBinding.volumeClaimTemplate() },
+    listener,
   });
 }
