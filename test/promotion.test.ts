@@ -355,7 +355,7 @@ describe('promotion by pull request: every API answer classified', () => {
         return [200, { ref: `refs/heads/${BRANCH}`, object: { sha: branchSha(f, BRANCH), type: 'commit' } }];
       }
       if (req.method === 'POST') return post;
-      if (req.method === 'GET' && req.url.startsWith('/repos/acme/fleet/pulls?')) return [200, [{ url: 'u', id: 99, number: 7, milestone: { number: 1 } }]];
+      if (req.method === 'GET' && req.url.startsWith('/repos/acme/fleet/pulls?')) return [200, [{ url: 'u', id: 99, number: 7, milestone: { number: 1 }, head: { ref: BRANCH } }]];
       if (req.method === 'PATCH') return [200, { number: 7 }];
       return [404, { message: 'Not Found' }];
     });
@@ -550,7 +550,7 @@ describe('promotion by pull request: every API answer classified', () => {
         return [200, { name: BRANCH, commit: { id: branchSha(f, BRANCH), short_id: 'x' } }];
       }
       if (req.method === 'POST') return [409, { message: ['Another open merge request already exists for this source branch: !3'] }];
-      if (req.method === 'GET') return [200, [{ id: 55, iid: 3, project_id: 1 }]];
+      if (req.method === 'GET') return [200, [{ id: 55, iid: 3, project_id: 1, source_branch: BRANCH }]];
       if (req.method === 'PUT') return [200, { iid: 3 }];
       return [404, { message: '404 Not Found' }];
     });

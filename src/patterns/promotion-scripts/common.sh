@@ -23,10 +23,30 @@ clean_token() {
   esac
 }
 
-# A relative folder of the repository, as the synth validated it; checked again here because it is a path.
+# A relative folder of the repository, as the synth validated it; checked again here because it is a path
+# (and a path that starts with '-' would be an option to find; one with a space, a glob or a line break is
+# none the synth makes).
 check_path() {
   case "$1" in
-    ''|/*|../*|*/../*|*/..|..|.|./*|*//*) fail "the environment path '$1' must be a relative folder of the repository without '..'" ;;
+    ''|/*|-*|../*|*/../*|*/..|..|.|./*|*/./*|*/.|*//*|*/|*[!A-Za-z0-9._/-]*)
+      fail "the environment path '$1' must be a relative folder of the repository: segments of letters, digits and '._-', no '.', '..' or leading '-'" ;;
   esac
+}
+
+# The app's and the environments' names are DNS labels (the synth checks them): they name the request's
+# branch (promote/<app>/<env>), are in the marker and in messages; a param that is none is refused here.
+check_label() { # $1: what, $2: the value
+  case "$2" in
+    ''|-*|*-|*[!a-z0-9-]*) fail "the $1 '$2' is not a DNS label (lowercase letters, digits and '-')" ;;
+  esac
+  [ "${#2}" -le 63 ] || fail "the $1 '$2' is longer than a DNS label (63 characters)"
+}
+
+# A branch as the synth takes it: git's rules and the conservative charset the listener admits refs of.
+check_branch() {
+  case "$1" in
+    ''|*[!A-Za-z0-9._/+-]*) fail "the branch '$1' is not a valid branch name (letters, digits and '._/+-' only)" ;;
+  esac
+  git check-ref-format --branch "$1" >/dev/null 2>&1 || fail "the branch '$1' is not a valid branch name"
 }
 

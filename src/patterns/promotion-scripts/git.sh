@@ -16,16 +16,19 @@ git_net() {
   timeout "$git_timeout" git -c http.lowSpeedLimit=1000 -c "http.lowSpeedTime=$git_stall" "$@"
 }
 
-git check-ref-format --branch "$BRANCH" >/dev/null 2>&1 || fail "the branch '$BRANCH' is not a valid branch name"
+check_branch "$BRANCH"
+check_label app "$APP"
 case "$REPOSITORY" in -*) fail "the repository URL '$REPOSITORY' starts with '-'" ;; esac
 rm -rf "$work/repo"
 mkdir -p "$work"
-git_net clone --quiet --no-checkout --branch "$BRANCH" -- "$REPOSITORY" "$work/repo" \
+git_net clone --quiet --no-checkout --single-branch --branch "$BRANCH" -- "$REPOSITORY" "$work/repo" \
   || fail "could not clone $REPOSITORY (branch $BRANCH) within ${git_timeout}s: see git's message above"
 cd "$work/repo"
 marker='# {"$promotion": "'"$APP"'"}'
 write_scanner "$work/scan.awk"
 tab=$(printf '\t')
+nl='
+'
 
 # scan_env DIR: the one value marked in the YAML files under DIR, in $scanned; returns 1 with $scan_error
 # set when there is none, more than one, a marker it refuses (with file and line), or a symbolic link (never
@@ -39,10 +42,27 @@ scan_env() {
   if [ "$(cd "$dir" && pwd -P)" != "$(pwd -P)/$dir" ]; then scan_error="$dir is inside a symbolic link, and links are not followed: use the real folder"; return 1; fi
   links=$(find "$dir" -type l | head -n 5 | tr '\n' ' ')
   if [ -n "$links" ]; then scan_error="$dir holds symbolic links ($links), and promotion never follows links: replace them with the files"; return 1; fi
+  # A submodule's files are another repository's (and not checked out): a marker there can be neither read
+  # nor written, so an environment that is or holds one is refused rather than read in part.
+  if git ls-files --stage -- "$dir" | grep -q '^160000 '; then
+    scan_error="$dir is a submodule or holds one: its files are another repository's; keep the environment's manifests in this one"; return 1
+  fi
+  # The file list is read line by line and the scan's lines are tab-separated: a name with a line break
+  # would read as two paths (the second one relative to the repository's root), one with a tab would forge
+  # a field of a scan line. No manifest needs either: such a name is refused.
+  odd=$(find "$dir" -name '*[[:cntrl:]]*' | head -n 3 | tr '\n\t' '??')
+  if [ -n "$odd" ]; then scan_error="$dir holds a file or folder with a control character in its name ($odd): rename it"; return 1; fi
   find "$dir" -type f \( -name '*.yaml' -o -name '*.yml' \) > "$work/files"
+  # Only *.yaml and *.yml are read as YAML; a marker in another file (a `Kustomization` without extension,
+  # a `.YAML`) would be left behind while the others move: refused instead.
+  others=$(find "$dir" -type f ! -name '*.yaml' ! -name '*.yml' -exec grep -lF '"$promotion"' {} + 2>/dev/null | while IFS= read -r o; do
+    if grep -F '"$promotion"' "$o" | grep -qF "\"$APP\""; then printf '%s ' "$o"; fi
+  done)
+  if [ -n "$others" ]; then scan_error="$dir has the marker in ${others}but only *.yaml and *.yml files are read: rename the file, or remove the marker"; return 1; fi
   : > "$work/scan"
   while IFS= read -r f; do
-    MARKER=$marker APP=$APP SCAN_MODE=scan SCAN_FILE=$f awk -f "$work/scan.awk" < "$f" >> "$work/scan"
+    MARKER=$marker APP=$APP SCAN_MODE=scan SCAN_FILE=$f awk -f "$work/scan.awk" < "$f" >> "$work/scan" \
+      || { scan_error="could not read $f"; return 1; }
   done < "$work/files"
   refused=$(awk -F "$tab" '$1 == "E" { print "  " $2 ":" $3 ": " $4 }' "$work/scan" | head -n 20)
   if [ -n "$refused" ]; then scan_error="these markers in $dir cannot be read as a \`key: value\` field:
@@ -58,7 +78,7 @@ $refused"; return 1; fi
 # rewrite_env VALUE: writes VALUE into every marked field that the last scan_env found.
 rewrite_env() {
   while IFS= read -r f; do
-    MARKER=$marker APP=$APP SCAN_MODE=write NEW_VALUE=$1 SCAN_FILE=$f awk -f "$work/scan.awk" < "$f" > "$work/rewritten" \
+    MARKER=$marker APP=$APP SCAN_MODE=write NEW_VALUE=$1 SCAN_FILE=$f NEWLINES=$(wc -l < "$f") awk -f "$work/scan.awk" < "$f" > "$work/rewritten" \
       || fail "could not rewrite $f"
     cat "$work/rewritten" > "$f"
   done < "$work/marked-files"

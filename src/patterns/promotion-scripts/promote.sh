@@ -7,10 +7,18 @@ case "$VERSION" in
 esac
 check_path "$FROM_PATH"
 check_path "$TO_PATH"
+check_label "environment name" "$FROM"
+check_label "environment name" "$TO"
+# Only the two modes the synth writes: anything else is refused rather than taken for a push to $BRANCH.
+case "$MODE" in
+  push|pull-request) ;;
+  *) fail "the mode '$MODE' is not push or pull-request" ;;
+esac
 git config user.name "cdk8s-tekton-flux promotion"
 git config user.email "promotion@cdk8s-tekton-flux.invalid"
 target="$BRANCH"
 if [ "$MODE" = pull-request ]; then target="promote/$APP/$TO"; fi
+git check-ref-format "refs/heads/$target" || fail "promote/$APP/$TO is not a valid branch name"
 rm -f "$work/pull-request-branch" "$work/pull-request-commit"
 
 nothing() { echo "$*"; printf none > "$PUSHED_RESULT"; exit 0; }
@@ -38,7 +46,9 @@ while :; do
 
   lease=""
   if [ "$MODE" = pull-request ]; then
-    pending_sha=$(git_net ls-remote origin "refs/heads/$target" | cut -f1) || fail "could not list $target within ${git_timeout}s"
+    # (ls-remote matches its pattern as a suffix, refs/heads/x/refs/heads/<target> too: only the exact ref counts)
+    listed=$(git_net ls-remote origin "refs/heads/$target") || fail "could not list $target within ${git_timeout}s"
+    pending_sha=$(printf '%s\n' "$listed" | REF="refs/heads/$target" awk -F "$tab" '$2 == ENVIRON["REF"] { print $1 }')
     if [ -n "$pending_sha" ]; then
       git_net fetch --quiet origin "+refs/heads/$target:refs/promotion/pending" || fail "could not fetch $target within ${git_timeout}s"
       git checkout --quiet -B pending refs/promotion/pending
@@ -60,8 +70,11 @@ while :; do
   rewrite_env "$VERSION"
   if git diff --quiet; then nothing "$TO already runs $VERSION: nothing to promote"; fi
   git commit --quiet -am "promote $APP $VERSION from $FROM to $TO" -m "$FROM applied it at $REVISION."
-  if [ -n "$lease" ]; then pushed_ok() { git_net push --quiet "$lease" origin "HEAD:refs/heads/$target"; }
-  else pushed_ok() { git_net push --quiet origin "HEAD:refs/heads/$target"; }
+  # Only a push that lost a race is redone on the new head: `[rejected]` (not a fast-forward, or a stale
+  # lease), or the remote failing to update the ref because another push moved it meanwhile. Any other
+  # failure (credentials, a hook that declines, a deadline) fails now, with git's message.
+  if [ -n "$lease" ]; then pushed_ok() { git_net push --porcelain --quiet "$lease" origin "HEAD:refs/heads/$target" > "$work/push"; }
+  else pushed_ok() { git_net push --porcelain --quiet origin "HEAD:refs/heads/$target" > "$work/push"; }
   fi
   if pushed_ok; then
     git rev-parse HEAD | tr -d '\n' > "$PUSHED_RESULT"
@@ -71,6 +84,10 @@ while :; do
     fi
     echo "pushed $VERSION to $target"
     exit 0
+  fi
+  if ! grep "^!${tab}HEAD:refs/heads/$target${tab}" "$work/push" \
+      | grep -qe "${tab}\[rejected\]" -e "${tab}\[remote rejected\] (failed to update ref)" -e "${tab}\[remote rejected\] (.*cannot lock ref" -e "${tab}\[remote rejected\] (.*incorrect old value"; then
+    fail "could not push to $target (within ${git_timeout}s): see git's message above"
   fi
   if [ "$attempt" -ge 5 ]; then fail "push to $target failed $attempt times"; fi
   echo "push to $target was rejected (a change landed first): redoing it on the new head" >&2

@@ -5,7 +5,9 @@
 #   SCAN_MODE=scan   prints, per marker, `V<TAB>file<TAB>line<TAB>value` for a well-formed one and
 #                    `E<TAB>file<TAB>line<TAB>why` for one it refuses; nothing else
 #   SCAN_MODE=write  prints the file with every well-formed marked value replaced by NEW_VALUE (run only
-#                    after a scan found no E line)
+#                    after a scan found no E line), byte for byte the same elsewhere: a byte-order mark, CRLF
+#                    line ends and a last line without a line break (NEWLINES: the file's count of line
+#                    breaks, from `wc -l`) are kept
 #
 # A marker is well-formed only as the comment, on its own, of a block mapping's `key: value` entry whose
 # value is a scalar on that line (plain, or quoted without escapes) of the version charset:
@@ -16,10 +18,16 @@
 # Everything else that mentions the marker is refused with the line: a list item (`- 1.3.0 # …`), a flow
 # collection (`images: [{newTag: 1.3.0}] # …`), a line inside a block scalar (`script: |`), a multi-line
 # quoted string or flow collection, the marker inside a value, or a comment that is not exactly the marker.
+# A tab in the marked line's indentation or between `key:` and the value is refused too: YAML forbids tabs as
+# indentation, and parsers disagree on them after the colon (PyYAML refuses, Go's accepts), so no reading of
+# such a line is safe to rewrite.
 BEGIN {
   file = ENVIRON["SCAN_FILE"]; marker = ENVIRON["MARKER"]; app = ENVIRON["APP"]; mode = ENVIRON["SCAN_MODE"]; newvalue = ENVIRON["NEW_VALUE"]
   VALUE = "^[A-Za-z0-9._:/@+-]+$"
-  PLAIN_KEY = "^[A-Za-z0-9_][-A-Za-z0-9_./]*"
+  # a plain key: words of these characters, single spaces between them (`new tag: 1.4.2` is a key with a space)
+  PLAIN_KEY = "^[A-Za-z0-9_][-A-Za-z0-9_./]*( [-A-Za-z0-9_./]+)*"
+  BOM = "\357\273\277"
+  nl = ENVIRON["NEWLINES"]
   resetdoc()
 }
 
@@ -74,6 +82,7 @@ function needsquotes(v,   l) {
   if (v ~ /^[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$/) return 1
   if (v ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?/) return 1
   if (v ~ /^[-:?@]/) return 1
+  if (v ~ /:$/) return 1 # `key: 1.4.2:` is no YAML at all (a mapping value where none may be)
   return 0
 }
 
@@ -86,6 +95,7 @@ function marked(s,   content, comment, pre, rest, key, sep, value, quote, inner,
   content = rtrim(substr(s, 1, cpos - 1))
   if (q != "" || depth > 0) { report("E", "a flow collection or quoted string that continues on the next line"); return }
   match(content, /^ *(- +)*/); pre = substr(content, 1, RLENGTH); rest = substr(content, RLENGTH + 1)
+  if (rest ~ /^[\t]/ || rest ~ /^-[\t]/) { report("E", "a tab in the indentation: YAML indents with spaces only"); return }
   if (rest ~ /^"/) { p = index(substr(rest, 2), "\""); key = p ? substr(rest, 1, p + 1) : "" }
   else if (rest ~ /^'/) { p = index(substr(rest, 2), "'"); key = p ? substr(rest, 1, p + 1) : "" }
   else if (match(rest, PLAIN_KEY)) key = substr(rest, 1, RLENGTH)
@@ -96,6 +106,7 @@ function marked(s,   content, comment, pre, rest, key, sep, value, quote, inner,
   }
   rest = substr(rest, length(key) + 2)
   match(rest, /^ */); sep = substr(rest, 1, RLENGTH); value = substr(rest, RLENGTH + 1)
+  if (value ~ /^\t/) { report("E", "a tab after `" key ":`: YAML parsers disagree on it; separate the value with spaces"); return }
   if (sep == "" || value == "") { report("E", "`" key ":` has no value on this line: mark the line that holds the value"); return }
   if (value ~ /^[[{]/) { report("E", "a flow collection ([…] or {…}): mark a `key: value` line of a block mapping instead"); return }
   quote = substr(value, 1, 1)
@@ -117,11 +128,13 @@ function marked(s,   content, comment, pre, rest, key, sep, value, quote, inner,
 }
 
 {
-  s = $0; cr = ""
+  s = $0; cr = ""; bom = ""
+  if (FNR == 1 && substr(s, 1, 3) == BOM) { bom = BOM; s = substr(s, 4) } # YAML allows it at the stream's start
   if (substr(s, length(s)) == "\r") { cr = "\r"; s = substr(s, 1, length(s) - 1) }
   out = s
   ctx = ""
-  if (s ~ /^(---|\.\.\.)([ \t]|$)/) resetdoc()
+  root = 0
+  if (s ~ /^(---|\.\.\.)([ \t]|$)/) { resetdoc(); root = 1 }
   if (blk > -2) {
     if (s ~ /^[ \t]*$/ || lead(s) > blk) ctx = "inside a block scalar (opened on line " opened "): its lines are text, not fields"
     else blk = -2
@@ -135,12 +148,18 @@ function marked(s,   content, comment, pre, rest, key, sep, value, quote, inner,
     content = cpos ? rtrim(substr(s, 1, cpos - 1)) : rtrim(s)
     if (q != "" || depth > 0) opened = FNR
     else if (content ~ /(^|[ \t])[|>][-+0-9]*$/) {
-      # a block scalar starts: its text runs while lines are more indented than the node that holds it
-      # (the key's column, or the `-` of a list item that is the scalar itself)
+      # a block scalar starts: its text runs while lines are more indented than the node that holds it: the
+      # key's column, or the `-` of a list item that is the scalar itself (`- |`, `- !!str |`); a scalar with
+      # neither (`--- |`, `|` at the line's start, or alone on a line below its key, where the key's column is
+      # not known) holds every line up to the next document, and a marker there is refused
       opened = FNR
       match(content, /^ *(- +)*/)
       blk = RLENGTH
-      if (substr(content, RLENGTH + 1) ~ /^[|>]/) { blk = RLENGTH - 1; while (blk > 0 && substr(content, blk, 1) == " ") blk--; blk-- }
+      if (substr(content, RLENGTH + 1) ~ /^([!&][^ \t]*[ \t]+)*[|>]/) {
+        while (blk > 0 && substr(content, blk, 1) != "-") blk--
+        blk--
+      }
+      if (root) blk = -1
     }
   } else if (q != "" || depth > 0) {
     walk(s) # the quote or bracket may close on this line; what follows on it is refused with it
@@ -149,7 +168,14 @@ function marked(s,   content, comment, pre, rest, key, sep, value, quote, inner,
     if (ctx != "") report("E", "the marker is " ctx)
     else marked(s)
   }
-  if (mode == "write") print out cr
+  if (mode == "write") {
+    if (FNR > 1) print last
+    last = bom out cr
+  }
 }
 
-END { if (bad) exit 3 }
+END {
+  # the last line gets a line break only if it had one (NEWLINES counts them; a last line without one is one more)
+  if (mode == "write" && FNR > 0) printf "%s%s", last, (nl != "" && FNR > nl + 0 ? "" : "\n")
+  if (bad) exit 3
+}
