@@ -614,6 +614,8 @@ describe('Promotion props: each mistake fails the synth with the construct path 
       "environment 'production': path '..' is not a relative folder of the repository: write e.g. 'envs/production'"],
     ['an empty path', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'production', { path: '' })] }),
       "environment 'production': path '' is not a relative folder"],
+    ['a path that starts with -', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'production', { path: '-delete' })] }),
+      "environment 'production': path '-delete' is not a relative folder"],
     ['an absolute path', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging'), env(s, 'production', { path: '/etc' })] }),
       "environment 'production': path '/etc' is not a relative folder"],
     ['two Promotions of one app', (s) => {

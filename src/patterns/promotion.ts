@@ -112,7 +112,7 @@ const GIT_IMAGE = 'alpine/git:2.45.2';
 const CURL_IMAGE = 'curlimages/curl:8.10.1';
 
 /** A relative folder of the config repository: segments of letters, digits and `._-`, no `.` or `..`. */
-const REPO_PATH = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
+const REPO_PATH = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
 /** The branch names promotion takes: the conservative charset the listener admits refs of. */
 const BRANCH = /^[A-Za-z0-9._/+-]+$/;
 /** `owner/name` (GitHub) or `group[/subgroup…]/name` (GitLab). */
