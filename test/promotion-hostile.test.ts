@@ -50,19 +50,6 @@ function fleet(versions: { [env: string]: string }, files: { [file: string]: str
   return { dir, origin, seed, revision: git(seed, 'rev-parse', 'HEAD') };
 }
 
-/** Commits a change to the fleet's main; returns the new revision. */
-function change(f: Fleet, files: { [file: string]: string }, message = 'a change') {
-  git(f.seed, 'pull', '-q', 'origin', 'main');
-  for (const [file, content] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(f.seed, file)), { recursive: true });
-    fs.writeFileSync(path.join(f.seed, file), content);
-  }
-  git(f.seed, 'add', '-A');
-  git(f.seed, 'commit', '-qm', message);
-  git(f.seed, 'push', '-q', 'origin', 'HEAD:main');
-  return git(f.seed, 'rev-parse', 'HEAD');
-}
-
 interface Outcome { code: number; out: string; err: string; result: (name: string) => string }
 
 /** Runs one step: its env with params substituted, its results written to files; resolves with the outcome. */
