@@ -2,7 +2,7 @@
  * Orders strings by Unicode code point: the order of their UTF-8 bytes, of Go's `sort.Strings` and of
  * `LC_ALL=C sort`, whatever the locale.
  *
- * Never `localeCompare` (or `Intl.Collator`) for anything written out: Node (full ICU) takes its default locale
+ * Never a locale-aware comparison (String's locale comparison, `Intl.Collator`) for anything written out: Node (full ICU) takes its default locale
  * from `LC_ALL` / `LANG`, so the same app would write `dist/` in another order on another machine (Danish sorts
  * `aa` after `z`, Czech `ch` after `h`, English `a` before `B`). Plain `.sort()` and `<` are locale-independent
  * but compare UTF-16 code units, which differ from code points in one range only: a character above U+FFFF

@@ -1,8 +1,8 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { SERVICES, build as fleetCi } from '../examples/fleet-ci/app';
 import {
-  FluxEvent, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitRepository, ListenerAuthentication, ListenerClusterAccess, Pipeline,
-  RunConcurrency, Task, simulateEvent,
+  FluxEvent, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitRepository, Kustomization, ListenerAuthentication, ListenerClusterAccess,
+  Pipeline, Promotion, RunConcurrency, Task, simulateEvent,
 } from '../src';
 import { checkConformance, securityProblems } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
@@ -147,6 +147,45 @@ describe('FluxListener: one listener for a fleet', () => {
     const errors = validationErrors(app).join('\n');
     expect(errors).toContain('[ci/own] authentication is the listener\'s, and this pipeline joins ci/listener: give them to that FluxListener');
     expect(errors).toContain("[ci/elsewhere] namespace 'other' is not the namespace of the listener it joins ('ci')");
+  });
+});
+
+describe('FluxListener.of and Promotion on a shared listener', () => {
+  test('FluxListener.of gives one listener per namespace of an app, created in the chart of its first caller', () => {
+    const app = Testing.app();
+    const ci = new Chart(app, 'ci', { namespace: 'ci' });
+    const more = new Chart(app, 'more', { namespace: 'ci' });
+    const other = new Chart(app, 'other', { namespace: 'other' });
+    const first = FluxListener.of(ci, 'ci');
+    expect(FluxListener.of(more, 'ci')).toBe(first);
+    expect(first.node.scope).toBe(ci);
+    expect(FluxListener.of(other, 'other')).not.toBe(first);
+    const another = Testing.app();
+    expect(FluxListener.of(new Chart(another, 'ci', { namespace: 'ci' }), 'ci')).not.toBe(first); // another app, another listener
+    expect(() => FluxListener.of(Testing.app(), 'ci')).toThrow('FluxListener.of needs a scope inside a Chart (the listener is created in it): pass a chart');
+  });
+
+  test('a Promotion given a listener adds a Trigger per step to it, and no listener of its own', () => {
+    const app = Testing.app();
+    const ci = new Chart(app, 'ci', { namespace: 'ci' });
+    const listener = new FluxListener(ci, 'listener');
+    const k = (name: string) => Kustomization.fromKustomizationName(ci, name, name, { namespace: 'flux-system' });
+    new Promotion(ci, 'web', {
+      app: 'web',
+      repositoryUrl: 'https://github.com/acme/fleet.git',
+      environments: ['dev', 'staging', 'production'].map((name) => ({ name, kustomization: k(`web-${name}`), path: `envs/${name}` })),
+      listener,
+    });
+    expect(validationErrors(app)).toEqual([]);
+    const objects = app.charts.flatMap((c) => c.toJson());
+    expect(objects.filter((o) => o.kind === 'EventListener')).toHaveLength(1);
+    expect(objects.filter((o) => o.kind === 'Trigger').map((t) => t.metadata.name).sort()).toEqual(['web-on-dev', 'web-on-staging']);
+    const alert = objects.find((o) => o.kind === 'Alert');
+    expect(alert.spec.eventSources.map((e: any) => e.name)).toEqual(['web-dev', 'web-staging']);
+    const event = fluxEvent('kustomization-reconciliation-succeeded.json');
+    event.involvedObject.name = 'web-staging';
+    expect(simulateEvent(objects, event).runs.filter((r) => r.object.kind === 'PipelineRun').map((r) => r.object.metadata.name))
+      .toEqual(['web-to-production-4b825dc642cb']);
   });
 });
 

@@ -116,7 +116,11 @@ export class FluxListener extends Construct {
     }
     const known = registry.get(namespace);
     if (known) return known;
-    const chart = Chart.of(scope);
+    const chart = scope.node.scopes.reverse().find((c): c is Chart => c instanceof Chart);
+    if (!chart) {
+      throw new Error(`[${scope.node.path || '<app>'}] FluxListener.of needs a scope inside a Chart (the listener is created in it): ` +
+        'pass a chart or a construct of one');
+    }
     const listener = new FluxListener(chart, `flux-listener-${namespace}`, { namespace });
     registry.set(namespace, listener);
     return listener;
