@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  Alert, EventListener, FluxEvent, FluxSource, FluxTriggeredPipeline, FluxTriggeredPipelineProps, GitOpsApp, GitRepository, Kustomization,
+  Alert, EventListener, FluxEvent, FluxListener, FluxSource, FluxTriggeredPipeline, FluxTriggeredPipelineProps, GitOpsApp, GitRepository, Kustomization,
   ListenerAuthentication, OCIRepository, OnError, ParamType, Pipeline, PipelineRun, Provider, Receiver, ReceiverType, RunConcurrency, Task,
   TriggerTemplate, When, WorkspaceBinding,
 } from '../src';
@@ -68,8 +68,9 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
   ['a listener name too long for el-<name>', (s) => {
     const p = new Pipeline(s, 'p');
     p.addTask('a', { task: task(s, 'ta') });
-    new FluxTriggeredPipeline(s, 'fp', { name: `on-push-${'x'.repeat(53)}`, source: repo(s), pipeline: p });
-  }, `[bad/fp/Listener] EventListener name 'on-push-${'x'.repeat(53)}' is 61 characters: its Service 'el-on-push-${'x'.repeat(53)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
+    const listener = new FluxListener(s, 'fl', { name: `on-push-${'x'.repeat(53)}` });
+    new FluxTriggeredPipeline(s, 'fp', { listener, source: repo(s), pipeline: p });
+  }, `[bad/fl/EventListener] EventListener name 'on-push-${'x'.repeat(53)}' is 61 characters: its Service 'el-on-push-${'x'.repeat(53)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
   ['a zero Flux interval', (s) => new GitRepository(s, 'r', { url: 'https://x/y.git', branch: 'main', interval: Duration.seconds(0) }),
     '[bad/r] interval must be longer than 0 (got 0ms): use e.g. Duration.minutes(1)'],
   ['a step timeout of a fraction of a millisecond', (s) => { const t = new Task(s, 't'); t.addStep({ name: 's', image: 'busybox:1.36', script: '#!/bin/sh\ntrue', timeout: Duration.millis(0.5) }); },
@@ -232,24 +233,24 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
     triggered(s, { keepRuns: 5 });
   }, PRUNER_CONFIGMAP_CLASH.replace(/%s/g, 'TektonPrunerConfig-ci')],
   ['an empty provider Secret name (no token sent)', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ providerSecretName: '' }) }),
-    `[bad/fp] authentication's providerSecretName '' ${SECRET_NAME_FIX}`],
+    `[bad/fp/Listener] authentication's providerSecretName '' ${SECRET_NAME_FIX}`],
   ['an empty listener Secret name', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ listenerSecretName: '' }) }),
-    `[bad/fp] authentication's listenerSecretName '' ${SECRET_NAME_FIX}`],
+    `[bad/fp/Listener] authentication's listenerSecretName '' ${SECRET_NAME_FIX}`],
   ['a listener Secret key with a space', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ listenerSecretKey: 'my token' }) }),
-    "[bad/fp] authentication's listenerSecretKey 'my token' is not a valid Secret key: use letters, digits, '-', '_' and '.' (at most 253, e.g. 'token')"],
+    "[bad/fp/Listener] authentication's listenerSecretKey 'my token' is not a valid Secret key: use letters, digits, '-', '_' and '.' (at most 253, e.g. 'token')"],
   ['an empty token header (every event dropped)', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ header: '' }) }),
-    "[bad/fp] authentication's header '' is not a valid HTTP header name: use letters, digits and '-' (e.g. 'X-Flux-Token')"],
+    "[bad/fp/Listener] authentication's header '' is not a valid HTTP header name: use letters, digits and '-' (e.g. 'X-Flux-Token')"],
   ['an option sharedToken does not have', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ tokenSecretName: '' } as any) }),
-    "[bad/fp] ListenerAuthentication.sharedToken() has no option 'tokenSecretName': use providerSecretName, listenerSecretName, listenerSecretKey, header"],
+    "[bad/fp/Listener] ListenerAuthentication.sharedToken() has no option 'tokenSecretName': use providerSecretName, listenerSecretName, listenerSecretKey, header"],
   ['HTTPS without a CA', (s) => triggered(s, { tls: { listenerSecretName: 'fp-tls', providerCaSecretName: '' } }),
-    `[bad/fp] tls.providerCaSecretName '' ${SECRET_NAME_FIX}`],
+    `[bad/fp/Listener] tls.providerCaSecretName '' ${SECRET_NAME_FIX}`],
   ['HTTPS without a certificate', (s) => triggered(s, { tls: { listenerSecretName: '', providerCaSecretName: 'fp-ca' } }),
-    `[bad/fp] tls.listenerSecretName '' ${SECRET_NAME_FIX}`],
+    `[bad/fp/Listener] tls.listenerSecretName '' ${SECRET_NAME_FIX}`],
   ['an allowed client without a namespace', (s) => triggered(s, { allowedClients: [{ namespace: '', podLabels: {} }] }),
-    "[bad/fp/Listener] allowedClients[0].namespace '' is not a valid namespace, so the NetworkPolicy would admit no pod: name the namespace of " +
+    "[bad/fp/Listener/EventListener] allowedClients[0].namespace '' is not a valid namespace, so the NetworkPolicy would admit no pod: name the namespace of " +
     "the pods that may post (lower case letters, digits and '-', at most 63, e.g. 'flux-system')"],
   ['an allowed client selected by an invalid label', (s) => triggered(s, { allowedClients: [{ namespace: 'flux-system', podLabels: { app: 'notification controller' } }] }),
-    `[bad/fp/Listener] allowedClients[0].podLabels 'app' value 'notification controller' ${LABEL_VALUE_FIX}`],
+    `[bad/fp/Listener/EventListener] allowedClients[0].podLabels 'app' value 'notification controller' ${LABEL_VALUE_FIX}`],
   ['an empty serviceAccountName (the runs would use the default account)', (s) => triggered(s, { serviceAccountName: '' }),
     "[bad/fp] serviceAccountName '' is not a valid ServiceAccount name: use lower case letters, digits, '-' and '.', starting and ending with a " +
     "letter or digit (at most 253), or leave it out for a ServiceAccount of the runs' own"],

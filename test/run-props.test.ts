@@ -83,9 +83,9 @@ describe('props that reach a label, a name or a Secret: valid ones pass unchange
       authentication: ListenerAuthentication.sharedToken({ providerSecretName: 'Flux Token' }),
       tls: { listenerSecretName: 'TLS', providerCaSecretName: '' },
     }))).toEqual([
-      "[test/fp] authentication's providerSecretName 'Flux Token' is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253, e.g. 'flux-token')",
-      "[test/fp] tls.listenerSecretName 'TLS' is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253, e.g. 'flux-token')",
-      "[test/fp] tls.providerCaSecretName '' is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253, e.g. 'flux-token')",
+      "[test/fp/Listener] authentication's providerSecretName 'Flux Token' is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253, e.g. 'flux-token')",
+      "[test/fp/Listener] tls.listenerSecretName 'TLS' is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253, e.g. 'flux-token')",
+      "[test/fp/Listener] tls.providerCaSecretName '' is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ending with a letter or digit (at most 253, e.g. 'flux-token')",
     ]);
   });
 });

@@ -1,9 +1,10 @@
 import { Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { IFluxEventSource } from '../flux/event-source';
+import { IFluxEventSource, eventSourceProblems } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { toDnsLabel } from '../names';
-import { ListenerAuthentication } from './listener-authentication';
+import { headerNameProblem, secretKeyProblem, secretNameProblem } from '../validation';
+import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
 import { EventListener, ListenerClient } from '../triggers/event-listener';
 import { Trigger, TriggerSpecOptions } from '../triggers/trigger';
 
@@ -142,11 +143,14 @@ export class FluxListener extends Construct {
     const namespace = props.namespace ?? Chart.of(this).namespace;
     if (!namespace) throw new Error(`[${this.node.path}] the listener needs a namespace: set \`namespace\`, or give the chart one`);
     this.namespace = namespace;
-    this.eventListener = new EventListener(this, 'Listener', {
+    const problems = propProblems(props);
+    this.node.addValidation({ validate: () => problems });
+    this.eventListener = new EventListener(this, 'EventListener', {
       name: this.name,
       namespace,
       allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
-      tls: props.tls && { secretName: props.tls.listenerSecretName },
+      // an invalid name is reported once, here, in the words of this construct's props
+      tls: props.tls && { secretName: reported(props.tls.listenerSecretName, secretNameProblem) },
       triggerSelector: { [LISTENER_LABEL]: this.name },
       ownClusterRole: (props.clusterAccess ?? ListenerClusterAccess.own()).ownClusterRole,
     });
@@ -171,9 +175,10 @@ export class FluxListener extends Construct {
 
   /**
    * Makes the events of `source` reach the listener: the listener's one Alert (created on first use, with its
-   * Provider, in the listener's namespace) lists it as an event source. Returns that Provider and Alert.
+   * Provider, in the listener's namespace) lists it as an event source. Returns that Provider and Alert. A source
+   * of an unknown kind is an error of `reportedBy` (the construct that was given it), and is left out of the Alert.
    */
-  public addSource(source: IFluxEventSource): { provider: Provider; alert: Alert } {
+  public addSource(source: IFluxEventSource, reportedBy: IConstruct = this): { provider: Provider; alert: Alert } {
     if (!this.flux) {
       const token = this.token;
       // In the listener's namespace, not the sources': the Provider's Secret is then the listener's own (one
@@ -183,13 +188,18 @@ export class FluxListener extends Construct {
         name: this.name,
         namespace: this.namespace,
         address: this.eventListener.url,
-        secretName: token?.providerSecretName,
-        certSecretName: this.props.tls?.providerCaSecretName,
+        secretName: token && reported(token.providerSecretName, secretNameProblem),
+        certSecretName: this.props.tls && reported(this.props.tls.providerCaSecretName, secretNameProblem),
       });
       // the Alert renders this list when it synthesizes: sources added later are in it
       const sources: IFluxEventSource[] = [];
       const alert = new Alert(this, 'Alert', { name: this.name, provider, eventSources: sources, eventSeverity: 'info' });
       this.flux = { provider, alert, sources, keys: new Set() };
+    }
+    const problems = eventSourceProblems(source);
+    if (problems.length) {
+      reportedBy.node.addValidation({ validate: () => problems });
+      return { provider: this.flux.provider, alert: this.flux.alert };
     }
     const key = `${source.kind}/${source.namespace}/${source.name}`;
     if (!this.flux.keys.has(key)) {
@@ -213,3 +223,39 @@ export class FluxListener extends Construct {
 }
 
 const REGISTRIES = new WeakMap<IConstruct, Map<string, FluxListener>>();
+
+/** The options of `ListenerAuthentication.sharedToken()`. */
+const SHARED_TOKEN_OPTIONS = ['providerSecretName', 'listenerSecretName', 'listenerSecretKey', 'header'];
+
+/** The props that reach a Secret reference or the listener's filter, checked as the API server (or Flux) would. */
+function propProblems(props: FluxListenerProps): string[] {
+  const errors: string[] = [];
+  const options = (props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
+  if (options) {
+    for (const key of Object.keys(options).filter((k) => !SHARED_TOKEN_OPTIONS.includes(k))) {
+      errors.push(`ListenerAuthentication.sharedToken() has no option '${key}': use ${SHARED_TOKEN_OPTIONS.join(', ')}`);
+    }
+    const named = (key: keyof SharedTokenAuthentication, problem: (what: string, value: string) => string | undefined) => {
+      const value = options[key];
+      return value === undefined ? undefined : problem(`authentication's ${key}`, value);
+    };
+    errors.push(...[
+      named('providerSecretName', secretNameProblem),
+      named('listenerSecretName', secretNameProblem),
+      named('listenerSecretKey', secretKeyProblem),
+      named('header', headerNameProblem),
+    ].filter((p): p is string => !!p));
+  }
+  if (props.tls) {
+    errors.push(...[
+      secretNameProblem('tls.listenerSecretName', props.tls.listenerSecretName),
+      secretNameProblem('tls.providerCaSecretName', props.tls.providerCaSecretName),
+    ].filter((p): p is string => !!p));
+  }
+  return errors;
+}
+
+/** `value`, or a placeholder when it is invalid (the listener reports it, once). */
+function reported(value: string, problem: (what: string, value: string) => string | undefined): string {
+  return problem('', value) ? 'invalid' : value;
+}

@@ -5,11 +5,11 @@ import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { addCachedValidation, cachedPerGeneration } from '../generation';
 import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
-import { hasOwn, headerNameProblem, imageProblem, labelsProblems, secretKeyProblem, secretNameProblem } from '../validation';
+import { hasOwn, imageProblem, labelsProblems } from '../validation';
 
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
-import { FluxListener, FluxListenerTls } from './flux-listener';
-import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
+import { FluxListener, FluxListenerTls, ListenerToken } from './flux-listener';
+import { ListenerAuthentication } from './listener-authentication';
 import { PrunerConfig, keepRunsProblem } from './pruner-config';
 import { RunConcurrency } from './run-concurrency';
 import { SupersededRunCanceller } from './supersede';
@@ -45,15 +45,6 @@ function revisionName(pipeline: string, suffix?: string): string {
   const tail = suffix ? `-${suffix}` : '';
   return `${toDnsLabel(pipeline, 63 - 1 - REVISION_ID_LENGTH - tail.length)}-$(tt.params.${REVISION_ID_PARAM})${tail}`;
 }
-
-/**
- * What the children get instead of a value that is already reported invalid (the synth fails anyway), so
- * that one mistake is one error, in the words of the prop that was given.
- */
-const REPORTED = 'invalid';
-
-/** The options of `ListenerAuthentication.sharedToken()`. */
-const SHARED_TOKEN_OPTIONS = ['providerSecretName', 'listenerSecretName', 'listenerSecretKey', 'header'];
 
 /** A pipeline param value: a field of the Flux event, or a literal. */
 export type TriggerParamValue = FluxEventValue | ParamValue;
@@ -117,7 +108,8 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
    */
   readonly events?: string[];
   /**
-   * Base name of the listener, Provider, Alert, binding and template (at most 60 characters).
+   * Base name of the Trigger, binding and template (and of the listener, Provider and Alert of a listener of its
+   * own; at most 60 characters).
    * @default - the construct ids below the chart, joined by '-'
    */
   readonly name?: string;
@@ -127,19 +119,21 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
    */
   readonly namespace?: string;
   /**
-   * The shared listener this pipeline joins: one EventListener for any number of pipelines, a `Trigger` object
+   * The listener this pipeline joins: one EventListener for any number of pipelines, a `Trigger` object
    * each (see `FluxListener`). `allowedClients`, `authentication` and `tls` are then the listener's.
-   * @default - a listener of its own, named like this construct
+   * @default - the namespace's listener, `FluxListener.of(this, namespace)`, named `flux-events`; with
+   * `allowedClients`, `authentication` or `tls`, a listener of its own named like this construct
    */
   readonly listener?: FluxListener;
   /**
-   * Who may call the listener (a NetworkPolicy admits only them).
+   * Who may call the listener (a NetworkPolicy admits only them). Given, the pipeline gets a listener of its own.
    * @default - Flux's notification-controller: pods `app: notification-controller` in `flux-system`
    */
   readonly allowedClients?: ListenerClient[];
   /**
    * How the listener authenticates Flux's requests (`ListenerAuthentication.unauthenticated()` to opt out).
-   * @default ListenerAuthentication.sharedToken(): Secrets `<name>-flux-token` in the source's and the listener's namespaces
+   * Given, the pipeline gets a listener of its own.
+   * @default ListenerAuthentication.sharedToken(): one Secret `<listener>-flux-token` in the listener's namespace
    */
   readonly authentication?: ListenerAuthentication;
   /**
@@ -149,7 +143,8 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
    */
   readonly automountRunServiceAccountToken?: boolean;
   /**
-   * HTTPS between Flux and the listener (the Provider then verifies the listener's certificate).
+   * HTTPS between Flux and the listener (the Provider then verifies the listener's certificate). Given, the
+   * pipeline gets a listener of its own.
    * @default - plain HTTP inside the cluster
    */
   readonly tls?: FluxListenerTls;
@@ -158,10 +153,11 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
 /**
  * Runs a Tekton pipeline when a Flux source (or Kustomization) reports a new revision.
  *
- * Emits: a Flux `Provider` (type `generic`) addressed to the listener Service and an `Alert` on the
- * source, both in the source's namespace; an `EventListener` with its own ServiceAccount and RBAC and a
- * NetworkPolicy that admits only Flux's notification-controller; a CEL filter on the involved object and
- * reason, with overlays that derive commit, branch and tag from the revision; a `TriggerBinding` and a
+ * Joins a listener (by default its namespace's one, `FluxListener.of`: one EventListener, its ServiceAccount,
+ * RBAC and NetworkPolicy, and one Flux `Provider` and `Alert`, shared by every pipeline of the namespace),
+ * whose Alert then lists the source. Emits a `Trigger` that the listener selects: a CEL filter on the
+ * involved object, reason and token, with overlays that derive commit, branch and tag from the revision; a
+ * `TriggerBinding` and a
  * `TriggerTemplate` whose PipelineRun is named after the pipeline and the revision (Triggers creates it, not
  * Flux; one run per revision). Every pipeline param is bound at synth time, from the pipeline's own (derived)
  * params. Options add what a CI system does around runs: `concurrency` (cancel superseded runs) and
@@ -170,13 +166,13 @@ export interface FluxTriggeredPipelineProps extends TriggeredRunOptions {
 export class FluxTriggeredPipeline extends Construct {
   /** The base name of the generated objects. */
   public readonly name: string;
-  /** The listener. */
+  /** The EventListener (its listener's). */
   public readonly listener: EventListener;
-  /** The shared listener it joined (`listener` prop), if any. */
-  public readonly fluxListener?: FluxListener;
-  /** The Flux Provider that posts to the listener. */
+  /** The listener it joined: the `listener` prop, a listener of its own, or its namespace's (`FluxListener.of`). */
+  public readonly fluxListener: FluxListener;
+  /** The Flux Provider that posts to the listener (its listener's). */
   public readonly provider: Provider;
-  /** The Flux Alert on the source. */
+  /** The Flux Alert that lists the source (its listener's). */
   public readonly alert: Alert;
   /** The ServiceAccount the runs use, when none was given. */
   public readonly runServiceAccount?: kplus.ServiceAccount;
@@ -199,41 +195,28 @@ export class FluxTriggeredPipeline extends Construct {
       throw new Error(`[${this.node.path}] the listener needs a namespace: set \`namespace\`, or give the chart or the pipeline one`);
     }
 
-    if (props.listener) {
-      this.fluxListener = props.listener;
-      this.listener = props.listener.eventListener;
-      const shared = props.listener.addSource(this.source);
-      this.provider = shared.provider;
-      this.alert = shared.alert;
-    } else {
-      this.listener = new EventListener(this, 'Listener', {
+    const own = (['allowedClients', 'authentication', 'tls'] as const).some((k) => props[k] !== undefined);
+    // A listener's settings make it a listener of the pipeline's own; otherwise it joins its namespace's.
+    this.fluxListener = props.listener ?? (own
+      ? new FluxListener(this, 'Listener', {
         name: this.name,
         namespace: this.namespace,
-        allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
-        tls: props.tls && { secretName: reported(props.tls.listenerSecretName, secretNameProblem) },
-      });
-      const providerSecretName = this.sharedToken?.providerSecretName;
-      this.provider = new Provider(this, 'Provider', {
-        name: this.name,
-        namespace: this.source.namespace,
-        address: this.listener.url,
-        secretName: providerSecretName === undefined ? undefined : reported(providerSecretName, secretNameProblem),
-        certSecretName: props.tls && reported(props.tls.providerCaSecretName, secretNameProblem),
-      });
-      this.alert = new Alert(this, 'Alert', {
-        name: this.name,
-        provider: this.provider,
-        eventSources: [this.source],
-        eventSeverity: 'info',
-      });
-    }
+        allowedClients: props.allowedClients,
+        authentication: props.authentication,
+        tls: props.tls,
+      })
+      : FluxListener.of(this, this.namespace));
+    this.listener = this.fluxListener.eventListener;
+    const flux = this.fluxListener.addSource(this.source, this);
+    this.provider = flux.provider;
+    this.alert = flux.alert;
     if (!props.serviceAccountName) {
       this.runServiceAccount = new kplus.ServiceAccount(this, 'RunServiceAccount', {
         metadata: { name: toDnsLabel(`${this.name}-run`), namespace: this.namespace },
         automountToken: props.automountRunServiceAccountToken ?? false,
       });
     }
-    // An unknown source kind is reported once, by the Alert.
+    // An unknown source kind is reported once, by addSource.
     this.addRun(this, this.name, props);
   }
 
@@ -242,20 +225,9 @@ export class FluxTriggeredPipeline extends Construct {
     this.addRun(new Construct(this, id), toDnsLabel(`${this.name}-${id}`), options);
   }
 
-  /**
-   * The shared-token settings with their defaults, or undefined when the listener is unauthenticated (a
-   * listener of its own; a shared one's are `fluxListener.token`).
-   */
-  public get sharedToken(): Required<SharedTokenAuthentication> | undefined {
-    if (this.fluxListener) return undefined;
-    const options = (this.props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
-    if (!options) return undefined;
-    return {
-      providerSecretName: options.providerSecretName ?? `${this.name}-flux-token`,
-      listenerSecretName: options.listenerSecretName ?? `${this.name}-flux-token`,
-      listenerSecretKey: options.listenerSecretKey ?? 'token',
-      header: options.header ?? 'X-Flux-Token',
-    };
+  /** The shared-token settings of its listener, with their defaults, or undefined when it is unauthenticated. */
+  public get sharedToken(): ListenerToken | undefined {
+    return this.fluxListener.token;
   }
 
   /** The reasons that run the pipelines. */
@@ -271,8 +243,8 @@ export class FluxTriggeredPipeline extends Construct {
     const cel = cachedPerGeneration(this, () => this.celOptions(values()));
     const runName = revisionName(options.pipeline.name);
     template.addResourceTemplate(() => this.renderRun(options, values(), runName));
-    // a shared listener's Triggers are objects of the namespace: named like the binding and template, unique there
-    const triggerName = this.fluxListener ? name : toDnsLabel(options.pipeline.name);
+    // Triggers are objects of the namespace: named like the binding and template, unique there
+    const triggerName = name;
     const optionProblems = this.optionProblems(options);
     scope.node.addValidation({ validate: () => optionProblems });
     const cancel = options.concurrency?.cancelInProgressOptions;
@@ -296,8 +268,7 @@ export class FluxTriggeredPipeline extends Construct {
       bindings: [binding],
       template,
     };
-    if (this.fluxListener) this.fluxListener.addTrigger(scope, triggerName, trigger);
-    else this.listener.addTrigger({ name: triggerName, ...trigger });
+    this.fluxListener.addTrigger(scope, triggerName, trigger);
     binding.addParamsFrom(() => ({
       ...Object.fromEntries(this.eventValues(values()).map(([n, v]) => [n, v.binding])),
       [REVISION_ID_PARAM]: `$(extensions.${REVISION_ID_OVERLAY.key})`,
@@ -342,28 +313,6 @@ export class FluxTriggeredPipeline extends Construct {
       errors.push(`name '${props.name}' is not a DNS label, which the listener's name (and its Service's) must be: ` +
         `use lower case letters, digits and '-', starting and ending with a letter or digit (at most ${MAX_LISTENER_NAME}, ` +
         `e.g. '${toDnsLabel(props.name, MAX_LISTENER_NAME)}')`);
-    }
-    const options = (props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
-    if (options) {
-      for (const key of Object.keys(options).filter((k) => !SHARED_TOKEN_OPTIONS.includes(k))) {
-        errors.push(`ListenerAuthentication.sharedToken() has no option '${key}': use ${SHARED_TOKEN_OPTIONS.join(', ')}`);
-      }
-      const named = (key: keyof SharedTokenAuthentication, problem: (what: string, value: string) => string | undefined) => {
-        const value = options[key];
-        return value === undefined ? undefined : problem(`authentication's ${key}`, value);
-      };
-      errors.push(...[
-        named('providerSecretName', secretNameProblem),
-        named('listenerSecretName', secretNameProblem),
-        named('listenerSecretKey', secretKeyProblem),
-        named('header', headerNameProblem),
-      ].filter((p): p is string => !!p));
-    }
-    if (props.tls) {
-      errors.push(...[
-        secretNameProblem('tls.listenerSecretName', props.tls.listenerSecretName),
-        secretNameProblem('tls.providerCaSecretName', props.tls.providerCaSecretName),
-      ].filter((p): p is string => !!p));
     }
     return errors;
   }
@@ -422,19 +371,12 @@ export class FluxTriggeredPipeline extends Construct {
       reasons.length === 1 ? `body.reason == ${celString(reasons[0])}` : `body.reason in [${reasons.map(celString).join(', ')}]`,
       hasRevisionExpr(s),
     ];
-    const shared = this.fluxListener?.token;
-    if (this.fluxListener) {
+    const token = this.fluxListener.token;
+    if (token) {
       // Triggers' core interceptors read the Secret (the listener itself reads none); the two-argument form:
       // Triggers v0.37.0 reads the listener's namespace whatever a third argument says (cel/triggers.go)
-      if (shared) {
-        conditions.push(`header.canonical(${celString(shared.header)}).compareSecret(${celString(shared.listenerSecretKey)}, ` +
-          `${celString(shared.listenerSecretName)})`);
-      }
-    } else {
-      const auth = this.sharedToken;
-      if (auth) {
-        conditions.push(`header.canonical(${celString(auth.header)}).compareSecret(${celString(auth.listenerSecretKey)}, ${celString(auth.listenerSecretName)})`);
-      }
+      conditions.push(`header.canonical(${celString(token.header)}).compareSecret(${celString(token.listenerSecretKey)}, ` +
+        `${celString(token.listenerSecretName)})`);
     }
     const overlays = new Map<string, StagedOverlay>();
     for (const v of events) for (const o of v.overlays(s)) overlays.set(o.key, o);
@@ -506,9 +448,4 @@ export class FluxTriggeredPipeline extends Construct {
       `set \`namespace\` to '${pipeline.namespace}' (the listener creates the runs in its own namespace)`));
     return errors;
   }
-}
-
-/** `value`, or a placeholder when it is invalid (its owner reports it). */
-function reported(value: string, problem: (what: string, value: string) => string | undefined): string {
-  return problem('', value) ? REPORTED : value;
 }

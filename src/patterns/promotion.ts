@@ -97,8 +97,8 @@ export interface PromotionProps {
    */
   readonly concurrency?: RunConcurrency;
   /**
-   * The shared listener the steps join (one Trigger each).
-   * @default - each step has a listener of its own
+   * The listener the steps join (one Trigger each).
+   * @default - the namespace's listener (`FluxListener.of`), which the app's other pipelines of the namespace join too
    */
   readonly listener?: FluxListener;
 }
