@@ -498,8 +498,17 @@ describe('promotion: what it synthesizes', () => {
       { name: 'environment', value: 'staging' }, { name: 'version', value: '$(tasks.read-version.results.version)' },
     ]);
     expect(pipeline.spec.finally.map((t: any) => t.name)).toEqual(['report']);
-    const alert = find(objects, 'Alert', 'web-on-staging');
-    expect(alert.spec.eventSources).toEqual([{ kind: 'Kustomization', name: 'web-staging', namespace: 'flux-system' }]);
+    // the steps join the namespace's listener: its one Alert lists each source environment's Kustomization
+    const alert = find(objects, 'Alert', 'flux-events');
+    expect(alert.metadata.namespace).toBe('ci');
+    expect(alert.spec.eventSources).toEqual([
+      { kind: 'Kustomization', name: 'web-dev', namespace: 'flux-system' }, { kind: 'Kustomization', name: 'web-staging', namespace: 'flux-system' },
+    ]);
+    const trigger = find(objects, 'Trigger', 'web-on-staging');
+    expect(trigger.metadata.labels).toEqual(find(objects, 'EventListener', 'flux-events').spec.labelSelector.matchLabels);
+    expect(trigger.spec.interceptors[0].params[0].value).toContain(
+      "body.involvedObject.kind == 'Kustomization' && body.involvedObject.name == 'web-staging' && body.involvedObject.namespace == 'flux-system'");
+    expect(trigger.spec.template).toEqual({ ref: 'web-on-staging' });
     const run = find(objects, 'TriggerTemplate', 'web-on-staging').spec.resourcetemplates[0];
     expect(run.metadata.labels).toEqual({ 'cdk8s-tekton-flux/app': 'web', 'cdk8s-tekton-flux/from': 'staging', 'cdk8s-tekton-flux/to': 'production' });
   });
