@@ -39,15 +39,19 @@ describe('cdk8s-tekton-flux secrets: what to create before the objects work', ()
     expect(simulateEvent(objects, event, { secrets, assumeUnknownSecretsMatch: false }).runs).toHaveLength(1);
   });
 
-  test('the synth app: each listener\'s two Secrets, the steps\' Secrets, and no Secret value of the app', () => {
+  test('the synth app: its listener\'s one Secret, the steps\' Secrets, and no Secret value of the app', () => {
     const dist = tempDir();
     buildApp(new GitOpsApp({ outdir: dist })).synth();
     const r = cli('secrets', dist);
     expect(r.code).toBe(0);
     const names = r.out.split('\n').filter((l) => l.startsWith('# ')).map((l) => l.split(' ')[1]);
-    expect(names).toEqual(expect.arrayContaining(['ci/on-push-flux-token', 'flux-system/on-push-flux-token', 'ci/app-repo-push', 'ci/chat-webhook']));
+    // every pipeline and promotion step of `ci` joins its one listener: one token Secret, nothing in flux-system
+    expect(names).toEqual(['ci/app-repo-pull-requests', 'ci/app-repo-push', 'ci/chat-webhook', 'ci/flux-events-flux-token']);
     expect(r.out).toContain('kubectl -n ci create secret generic app-repo-push --from-literal=token=<value>');
-    expect(r.out).toContain('kubectl -n flux-system create secret generic on-push-flux-token --from-literal=headers="X-Flux-Token: $TOKEN"');
+    expect(r.out).toContain('# ci/flux-events-flux-token (keys: headers, token), read by Provider ci/flux-events (the headers it sends); ' +
+      'Trigger ci/app-on-staging (compareSecret: the token it checks); Trigger ci/on-push (compareSecret: the token it checks); ' +
+      'Trigger ci/on-staging-deploy (compareSecret: the token it checks)');
+    expect(r.out).toContain('kubectl -n ci create secret generic flux-events-flux-token --from-literal=headers="X-Flux-Token: $TOKEN" --from-literal=token="$TOKEN"');
   });
 
   test('usage: one folder at most (exit 2)', () => {
