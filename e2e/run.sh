@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run e2e`: the control-plane suite. Builds (once; then from a cache) etcd, kube-apiserver, kubectl,
-# Tekton Pipelines' controller, Tekton Triggers' EventListener sink, Tekton Pruner and Flux's
-# notification-controller from their Go modules, writes the suite's inputs from this checkout, and runs
+# Tekton Pipelines' controller, Tekton Triggers' EventListener sink, Tekton Pruner, Flux's
+# notification-controller and External Secrets Operator's controller from their Go modules, writes the suite's inputs from this checkout, and runs
 # the Go suite in e2e/harness.
 #
 # Needs: Go (see e2e/*/go.mod for the version), curl, and the Go module proxy on a cold cache; no
@@ -44,8 +44,8 @@ if [ ! -f "$pruner_src/go.mod" ]; then
   mv "$zip.tmp" "$zip"
 fi
 
-if [ ! -x "$bin/eventlistenersink" ]; then
-  echo "e2e: building etcd, kube-apiserver, kubectl, Tekton's controller, the Triggers sink, Tekton Pruner and Flux's notification-controller into $bin"
+if [ ! -x "$bin/external-secrets" ]; then
+  echo "e2e: building etcd, kube-apiserver, kubectl, Tekton's controller, the Triggers sink, Tekton Pruner, Flux's notification-controller and ESO's controller into $bin"
   echo "e2e: (a cold build takes 15-25 minutes on 2 cores; later runs reuse it)"
   rm -rf "$bin.tmp" && mkdir -p "$bin.tmp"
   start=$(date +%s)
@@ -70,6 +70,11 @@ if [ ! -x "$bin/eventlistenersink" ]; then
   nc_dir=$(cd e2e/upstream && go mod download "$nc_mod" && go list -m -f '{{.Dir}}' "$nc_mod")
   rm -rf "$nc_src" && mkdir -p "$cache/src" && cp -r "$nc_dir" "$nc_src" && chmod -R u+w "$nc_src"
   (cd "$nc_src" && go mod edit -replace "$nc_mod/api=$nc_mod/api@$nc_version" && GOFLAGS=-mod=mod go build -o "$bin.tmp/notification-controller" .)
+  # External Secrets Operator's controller (it generates a listener's token: ListenerTokenSource.externalSecretsPassword),
+  # built inside its module: the module's own go.mod and go.sum pin and verify what it imports.
+  eso_mod=github.com/external-secrets/external-secrets
+  eso_dir=$(cd e2e/upstream && go mod download "$eso_mod" && go list -m -f '{{.Dir}}' "$eso_mod")
+  (cd "$eso_dir" && go build -o "$bin.tmp/external-secrets" .)
   mv "$bin.tmp" "$bin"
   echo "e2e: built in $(( $(date +%s) - start ))s"
 fi

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"knative.dev/pkg/apis"
 
@@ -126,10 +128,26 @@ const e2eToken = "e2e-7d1f0c2a9b4e"
 var compareSecret = regexp.MustCompile(`header\.canonical\('([^']+)'\)\.compareSecret\('([^']+)', '([^']+)'(?:, '([^']+)')?\)`)
 
 // createTokenSecrets creates the Secrets the app references but never generates (the README's one
-// command): each Provider's `headers` and each listener's token.
+// command): each Provider's `headers` and each listener's token. A Secret that the set brings itself (the
+// target of an ExternalSecret) is not created: External Secrets Operator's controller must make it.
 func createTokenSecrets(t *testing.T, s *inputSet) {
 	t.Helper()
 	header := "X-Flux-Token"
+	brought := map[string]bool{}
+	for _, o := range s.manifests {
+		if o.GetKind() == "ExternalSecret" {
+			name, _, _ := unstructured.NestedString(o.Object, "spec", "target", "name")
+			if name == "" {
+				name = o.GetName()
+			}
+			brought[o.GetNamespace()+"/"+name] = true
+		}
+	}
+	ensure := func(namespace, name string, data map[string]string) {
+		if !brought[namespace+"/"+name] {
+			ensureSecret(t, namespace, name, data)
+		}
+	}
 	for _, o := range s.manifests {
 		if o.GetKind() != "EventListener" && o.GetKind() != "Trigger" {
 			continue
@@ -142,15 +160,15 @@ func createTokenSecrets(t *testing.T, s *inputSet) {
 			if m[4] != "" {
 				ns = m[4]
 			}
-			ensureSecret(t, ns, m[3], map[string]string{m[2]: e2eToken})
+			ensure(ns, m[3], map[string]string{m[2]: e2eToken})
 		}
 	}
 	for _, o := range s.manifests {
 		if name, _, _ := unstructured.NestedString(o.Object, "spec", "secretRef", "name"); o.GetKind() == "Provider" && name != "" {
-			ensureSecret(t, o.GetNamespace(), name, map[string]string{"headers": header + ": " + e2eToken})
+			ensure(o.GetNamespace(), name, map[string]string{"headers": header + ": " + e2eToken})
 		}
 		if name, _, _ := unstructured.NestedString(o.Object, "spec", "certSecretRef", "name"); o.GetKind() == "Provider" && name != "" {
-			ensureSecret(t, o.GetNamespace(), name, map[string]string{"ca.crt": string(env.cluster.CAPEM())})
+			ensure(o.GetNamespace(), name, map[string]string{"ca.crt": string(env.cluster.CAPEM())})
 		}
 		containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "resources", "kubernetesResource", "spec", "template", "spec", "containers")
 		if o.GetKind() == "EventListener" && len(containers) > 0 {
@@ -162,10 +180,64 @@ func createTokenSecrets(t *testing.T, s *inputSet) {
 			}
 			for _, e := range containers[0].(map[string]any)["env"].([]any) {
 				ref := e.(map[string]any)["valueFrom"].(map[string]any)["secretKeyRef"].(map[string]any)
-				ensureSecret(t, o.GetNamespace(), ref["name"].(string), map[string]string{"tls.crt": string(cert), "tls.key": string(key)})
+				ensure(o.GetNamespace(), ref["name"].(string), map[string]string{"tls.crt": string(cert), "tls.key": string(key)})
 			}
 		}
 	}
+	for key := range brought {
+		ns, name, _ := strings.Cut(key, "/")
+		waitGeneratedToken(t, ns, name, header)
+	}
+}
+
+// waitGeneratedToken waits for External Secrets Operator to create a listener's token Secret from the set's
+// ExternalSecret and checks what the Provider and the listener will read of it (generatedTokenProblem).
+func waitGeneratedToken(t *testing.T, namespace, name, header string) {
+	t.Helper()
+	if problem := generatedTokenProblem(waitExternalSecret(t, namespace, name), name, header); problem != "" {
+		t.Fatal(problem)
+	}
+	stage("generated token", "%s/%s: External Secrets Operator generated it from the ExternalSecret in dist/ (headers and token agree, none created by hand)", namespace, name)
+}
+
+// waitExternalSecret waits for the Secret that External Secrets Operator's controller makes.
+func waitExternalSecret(t *testing.T, namespace, name string) *corev1.Secret {
+	t.Helper()
+	var secret *corev1.Secret
+	err := wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		var err error
+		secret, err = env.kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		t.Fatalf("External Secrets Operator made no Secret %s/%s within a minute (%v); its log ends:\n%s", namespace, name, err,
+			env.cluster.LogTail("external-secrets.log", 3000))
+	}
+	return secret
+}
+
+// generatedTokenProblem says what is wrong with a generated token Secret, or "": it must be owned by its
+// ExternalSecret (deleted with it, remade if deleted) and hold one generated 48-character token in both keys,
+// `headers` read as Flux reads it (YAML) and `token` as the listener compares it.
+func generatedTokenProblem(secret *corev1.Secret, externalSecret, header string) string {
+	owned := false
+	for _, ref := range secret.OwnerReferences {
+		owned = owned || (ref.Kind == "ExternalSecret" && ref.Name == externalSecret)
+	}
+	headers := map[string]string{}
+	if err := yaml.Unmarshal(secret.Data["headers"], &headers); err != nil {
+		return fmt.Sprintf("Secret %s/%s: headers is not the YAML Flux reads: %v", secret.Namespace, secret.Name, err)
+	}
+	token := string(secret.Data["token"])
+	if !owned || len(token) != 48 || headers[header] != token || token == e2eToken {
+		return fmt.Sprintf("Secret %s/%s: owned by ExternalSecret %s: %v; token of %d characters; headers %q carry it: %v; want an owned Secret "+
+			"with one generated 48-character token in both keys", secret.Namespace, secret.Name, externalSecret, owned, len(token),
+			secret.Data["headers"], headers[header] == token)
+	}
+	return ""
 }
 
 // ensureSecret creates the Secret, or adds the keys to it (a shared listener's one Secret holds both the

@@ -143,6 +143,9 @@ func setUp(ctx context.Context) error {
 	if err := startNotificationController(ctx); err != nil {
 		return err
 	}
+	if err := startExternalSecrets(); err != nil {
+		return err
+	}
 	env.kubelet = kubelet.New(c.Admin)
 	tools := filepath.Join(c.Dir, "tools")
 	if err := os.MkdirAll(tools, 0o755); err != nil {
@@ -154,7 +157,8 @@ func setUp(ctx context.Context) error {
 	// The steps that act on the cluster (the canceller of superseded runs) run for real, with kubectl.
 	env.kubelet.Execute(&kubelet.Executor{Label: "cdk8s-tekton-flux/cancels-superseded", Tools: tools, Kubeconfig: c.PodKubeconfig})
 	go env.kubelet.Run(ctx)
-	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller, Tekton Pruner, Flux's notification-controller and the fake kubelet running")
+	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller, Tekton Pruner, Flux's notification-controller, "+
+		"External Secrets Operator's controller and the fake kubelet running")
 	return nil
 }
 
@@ -195,6 +199,21 @@ func startNotificationController(ctx context.Context) error {
 	)
 	env.events = "http://" + events
 	return err
+}
+
+// startExternalSecrets runs External Secrets Operator's controller (its root command, as its release Deployment
+// does), as the admin: only the ExternalSecret reconciler (a listener's generated token) is needed, so the
+// cluster-store and push reconcilers are off.
+func startExternalSecrets() error {
+	return spawnAsAdmin(nil, "external-secrets.log", "external-secrets",
+		"--metrics-addr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
+		"--enable-leader-election=false",
+		"--enable-cluster-store-reconciler=false",
+		"--enable-cluster-external-secret-reconciler=false",
+		"--enable-cluster-push-secret-reconciler=false",
+		"--enable-push-secret-reconciler=false",
+		"--loglevel=debug",
+	)
 }
 
 // startPruner runs Tekton Pruner's controller with the environment of its release Deployment

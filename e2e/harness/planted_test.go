@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -240,4 +241,41 @@ func without(list []string, s string) []string {
 		}
 	}
 	return out
+}
+
+// The check of a generated token (generatedTokenProblem) catches what would break the listener: fleet-ci's
+// ExternalSecret, planted to write another value into `token` than into `headers`, makes a Secret whose keys
+// disagree (Flux would send a header the listener never accepts); a Secret made by hand is not ESO's.
+func TestPlantedGeneratedTokenFaults(t *testing.T) {
+	s := loadSet(t, "fleet-ci")
+	const ns, name = "planted-token", "fleet-flux-token"
+	if err := ensureNamespace(env.ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, o := range s.manifests {
+		if o.GetKind() == "ExternalSecret" || o.GetKind() == "Password" {
+			c := o.DeepCopy()
+			c.SetNamespace(ns)
+			if c.GetKind() == "ExternalSecret" {
+				_ = unstructured.SetNestedField(c.Object, "{{ .password }}x", "spec", "target", "template", "data", "token")
+			}
+			objs = append(objs, c)
+		}
+	}
+	if len(objs) != 2 {
+		t.Fatalf("fleet-ci has %d ExternalSecret and Password objects, want 2", len(objs))
+	}
+	if _, err := env.flux.Apply(env.ctx, objs); err != nil {
+		t.Fatal(err)
+	}
+	if problem := generatedTokenProblem(waitExternalSecret(t, ns, name), name, "X-Flux-Token"); !strings.Contains(problem, "carry it: false") {
+		t.Errorf("a generated Secret whose keys disagree passed the check: %q", problem)
+	}
+	token := strings.Repeat("a1", 24)
+	hand := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hand", Namespace: ns},
+		Data: map[string][]byte{"headers": []byte(`X-Flux-Token: "` + token + `"`), "token": []byte(token)}}
+	if problem := generatedTokenProblem(hand, "hand", "X-Flux-Token"); !strings.Contains(problem, "owned by ExternalSecret hand: false") {
+		t.Errorf("a Secret made by hand passed for a generated one: %q", problem)
+	}
 }

@@ -6,6 +6,7 @@ module cdk8s-tekton-flux/e2e/upstream
 go 1.26.4
 
 require (
+	github.com/external-secrets/external-secrets v0.16.2
 	github.com/fluxcd/kustomize-controller v1.9.0
 	github.com/fluxcd/notification-controller v1.9.0
 	github.com/fluxcd/source-controller v1.9.0

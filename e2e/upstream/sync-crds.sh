@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 out=../../test/crds
-rm -rf "$out" && mkdir -p "$out/tekton-pipeline" "$out/tekton-triggers" "$out/flux"
+rm -rf "$out" && mkdir -p "$out/tekton-pipeline" "$out/tekton-triggers" "$out/flux" "$out/external-secrets"
 declare -A dirs versions
 while IFS=$'\t' read -r path version dir; do dirs[$path]=$dir; versions[$path]=$version; done \
   < <(go mod download -json | python3 -c '
@@ -37,4 +37,7 @@ copy github.com/tektoncd/triggers 'config/300-*.yaml' tekton-triggers
 copy github.com/fluxcd/source-controller 'config/crd/bases/*.yaml' flux
 copy github.com/fluxcd/kustomize-controller 'config/crd/bases/*.yaml' flux
 copy github.com/fluxcd/notification-controller 'config/crd/bases/*.yaml' flux
+# External Secrets Operator: only the kinds the library writes (a listener's generated token)
+copy github.com/external-secrets/external-secrets 'config/crds/bases/external-secrets.io_externalsecrets.yaml' external-secrets
+copy github.com/external-secrets/external-secrets 'config/crds/bases/generators.external-secrets.io_passwords.yaml' external-secrets
 echo "sync-crds: $(find "$out" -name '*.yaml' | wc -l) CRDs in test/crds"

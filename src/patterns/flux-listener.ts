@@ -5,6 +5,7 @@ import { Alert, Provider } from '../flux/notification';
 import { toDnsLabel } from '../names';
 import { headerNameProblem, secretKeyProblem, secretNameProblem } from '../validation';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
+import { ListenerTokenSource } from './listener-token-source';
 import { EventListener, ListenerClient } from '../triggers/event-listener';
 import { Trigger, TriggerSpecOptions } from '../triggers/trigger';
 
@@ -77,6 +78,12 @@ export interface FluxListenerProps {
    * @default ListenerClusterAccess.own()
    */
   readonly clusterAccess?: ListenerClusterAccess;
+  /**
+   * Where the token Secret comes from: `ListenerTokenSource.externalSecretsPassword()` makes `dist/` bring it
+   * (External Secrets Operator generates it in the cluster), so that no Secret is created by hand.
+   * @default ListenerTokenSource.createdByHand()
+   */
+  readonly tokenSource?: ListenerTokenSource;
 }
 
 /** The shared-token settings of a listener, with their defaults (both Secrets in the listener's namespace). */
@@ -145,6 +152,11 @@ export class FluxListener extends Construct {
     this.namespace = namespace;
     const problems = propProblems(props);
     this.node.addValidation({ validate: () => problems });
+    const token = this.token;
+    if (token && !problems.length) {
+      const source = props.tokenSource ?? ListenerTokenSource.createdByHand();
+      source._render(this, namespace, token.listenerSecretName, token.header, token.listenerSecretKey);
+    }
     this.eventListener = new EventListener(this, 'EventListener', {
       name: this.name,
       namespace,
@@ -245,6 +257,19 @@ function propProblems(props: FluxListenerProps): string[] {
       named('listenerSecretKey', secretKeyProblem),
       named('header', headerNameProblem),
     ].filter((p): p is string => !!p));
+  }
+  if (props.tokenSource) {
+    errors.push(...props.tokenSource._problems());
+    if (props.tokenSource.generatesSecret && !options) {
+      errors.push('tokenSource generates a token, but the listener is unauthenticated: leave tokenSource out, or authenticate with ' +
+        'ListenerAuthentication.sharedToken()');
+    }
+    const provider = options?.providerSecretName;
+    const listener = options?.listenerSecretName ?? provider;
+    if (props.tokenSource.generatesSecret && provider !== undefined && provider !== listener) {
+      errors.push(`tokenSource generates one Secret with both keys, but authentication names two ('${provider}' and '${listener}'): ` +
+        'name one Secret (providerSecretName only), or leave tokenSource out and create both by hand');
+    }
   }
   if (props.tls) {
     errors.push(...[

@@ -8,6 +8,8 @@ export { GitOpsSync } from './gitops-sync';
 export type { GitOpsSyncProps } from './gitops-sync';
 export { ListenerAuthentication } from './listener-authentication';
 export type { SharedTokenAuthentication } from './listener-authentication';
+export { ListenerTokenSource } from './listener-token-source';
+export type { ExternalSecretsPasswordOptions } from './listener-token-source';
 export { RunConcurrency } from './run-concurrency';
 export type { CancelInProgressOptions } from './run-concurrency';
 export { Promotion, PromotionMode, promotionMarker } from './promotion';

@@ -84,6 +84,8 @@ const (
 	Source       = "github.com/fluxcd/source-controller"
 	Kustomize    = "github.com/fluxcd/kustomize-controller"
 	Notification = "github.com/fluxcd/notification-controller"
+	// ExternalSecrets generates a listener's token (ListenerTokenSource.externalSecretsPassword).
+	ExternalSecrets = "github.com/external-secrets/external-secrets"
 	// Pruner is built from its module zip (e2e/upstream/module-zips.txt), not from go.mod: see WithPruner.
 	Pruner = "github.com/tektoncd/pruner"
 )
@@ -116,7 +118,8 @@ func (m Modules) PrunerRelease() ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
-// CRDs are the CustomResourceDefinitions of the pinned Tekton Pipelines, Tekton Triggers and Flux releases.
+// CRDs are the CustomResourceDefinitions of the pinned Tekton Pipelines, Tekton Triggers, Flux and External
+// Secrets Operator releases (all of ESO's: its controller watches its stores and generator states too).
 func (m Modules) CRDs() ([]*unstructured.Unstructured, error) {
 	var all []*unstructured.Unstructured
 	for _, src := range []struct{ mod, glob string }{
@@ -125,6 +128,7 @@ func (m Modules) CRDs() ([]*unstructured.Unstructured, error) {
 		{Source, "config/crd/bases/*.yaml"},
 		{Kustomize, "config/crd/bases/*.yaml"},
 		{Notification, "config/crd/bases/*.yaml"},
+		{ExternalSecrets, "config/crds/bases/*.yaml"},
 	} {
 		objs, err := m.Objects(src.mod, src.glob)
 		if err != nil {
