@@ -13,30 +13,36 @@ function cli(...argv: string[]) {
 }
 
 describe('cdk8s-tekton-flux secrets: what to create before the objects work', () => {
-  test('a fleet on one listener needs one Secret, with both keys, and the command makes it', () => {
+  test('a listener needs one Secret, with both keys, and the command makes it', () => {
     const dist = tempDir();
-    fleetCi(new GitOpsApp({ outdir: dist })).synth();
+    buildApp(new GitOpsApp({ outdir: dist })).synth();
     const r = cli('secrets', dist);
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines[0]).toBe('TOKEN=$(openssl rand -hex 32)  # the shared token: the same value in a listener\'s Secrets');
-    expect(lines.filter((l) => l.startsWith('#'))).toEqual([
-      expect.stringMatching(/^# fleet-ci\/fleet-flux-token \(keys: headers, token\), read by EventListener fleet-ci\/fleet|Trigger fleet-ci\/on-admin/),
+    expect(lines.filter((l) => l.startsWith('# ci/flux-events-flux-token'))).toEqual([
+      expect.stringMatching(/^# ci\/flux-events-flux-token \(keys: headers, token\), read by Provider ci\/flux-events \(the headers it sends\); Trigger ci\/app-on-staging/),
     ]);
-    expect(r.out).toContain('read by Provider fleet-ci/fleet (the headers it sends); Trigger fleet-ci/on-admin (compareSecret: the token it checks)');
-    const command = lines.find((l) => l.startsWith('kubectl'))!;
-    expect(command).toBe('kubectl -n fleet-ci create secret generic fleet-flux-token --from-literal=headers="X-Flux-Token: $TOKEN" --from-literal=token="$TOKEN"');
+    const command = lines.find((l) => l.startsWith('kubectl -n ci create secret generic flux-events-flux-token'))!;
+    expect(command).toBe('kubectl -n ci create secret generic flux-events-flux-token --from-literal=headers="X-Flux-Token: $TOKEN" --from-literal=token="$TOKEN"');
     // the command, run with a kubectl that prints what it would send, makes a Secret the chain accepts
-    const shell = `kubectl() { shift 2; shift 3; printf '%s\\n' "$@"; }\n${lines.join('\n')}`;
+    const shell = `kubectl() { shift 2; shift 3; printf '%s\\n' "$@"; }\n${lines[0]}\n${command}`;
     const args = execFileSync('sh', ['-c', shell], { encoding: 'utf8' }).trim().split('\n');
     const token = /^--from-literal=token=(.+)$/.exec(args.find((a) => a.startsWith('--from-literal=token='))!)![1];
     const headers = /^--from-literal=headers=(.+)$/.exec(args.find((a) => a.startsWith('--from-literal=headers='))!)![1];
     expect(token).toMatch(/^[0-9a-f]{64}$/);
-    const objects = fleetCi(new GitOpsApp({ outdir: tempDir() })).charts.flatMap((c) => c.toJson());
+    const objects = buildApp(new GitOpsApp({ outdir: tempDir() })).charts.flatMap((c) => c.toJson());
     const event = fluxEvent('gitrepository-new-artifact.json');
-    event.involvedObject.name = 'api';
-    const secrets = new Map([['fleet-ci/fleet-flux-token', { headers, token }]]);
-    expect(simulateEvent(objects, event, { secrets, assumeUnknownSecretsMatch: false }).runs).toHaveLength(1);
+    const secrets = new Map([['ci/flux-events-flux-token', { headers, token }]]);
+    expect(simulateEvent(objects, event, { secrets, assumeUnknownSecretsMatch: false }).runs.map((run) => run.object.metadata.name))
+      .toEqual(['node-service-ci-4b825dc642cb', 'node-service-ci-4b825dc642cb-supersede']);
+  });
+
+  test('a fleet whose listener token External Secrets generates (examples/fleet-ci) needs no Secret by hand', () => {
+    const dist = tempDir();
+    fleetCi(new GitOpsApp({ outdir: dist })).synth();
+    const r = cli('secrets', dist);
+    expect(r).toEqual({ code: 0, out: '', err: '# the objects read no Secret they do not contain\n' });
   });
 
   test('the synth app: its listener\'s one Secret, the steps\' Secrets, and no Secret value of the app', () => {
