@@ -91,9 +91,7 @@ describe('simulate: the synth app', () => {
     ]));
   });
 
-  // The graph draws a listener's inline triggers and triggerRefs only, not the Trigger objects its labelSelector
-  // selects (src/simulate/graph.ts), so the default listener's pipelines hang loose; simulate follows them.
-  test.failing('graph follows the listener to the Triggers it selects by label, and on to their pipelines', () => {
+  test('graph follows the listener to the Triggers it selects by label, and on to their pipelines', () => {
     expect(cli('graph', dist).out.split('\n')).toEqual(expect.arrayContaining([
       '  EventListener_ci_flux_events --> trigger_ci_flux_events_on_push',
       '  trigger_ci_flux_events_on_push -->|PipelineRun| Pipeline_ci_node_service_ci',

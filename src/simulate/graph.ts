@@ -1,4 +1,4 @@
-import { listenerOf } from './simulate';
+import { listenerOf, listenerTriggers } from './simulate';
 import { referencesInValue } from '../tekton/references';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
@@ -33,15 +33,17 @@ export function mermaidGraph(objects: any[]): string {
   }
   for (const el of all.filter((o) => o.kind === 'EventListener')) {
     const l = node('EventListener', ns(el), el.metadata.name);
-    for (const t of el.spec?.triggers ?? []) {
-      const spec = t.triggerRef ? all.find((o) => o.kind === 'Trigger' && o.metadata.name === t.triggerRef && ns(o) === ns(el))?.spec : t;
-      const tname = t.triggerRef ?? t.name;
-      const tid = node('trigger', ns(el), `${el.metadata.name}-${tname}`, `trigger ${tname}`);
+    // inline triggers, triggerRefs and the Trigger objects its labelSelector selects, as Triggers' sink merges them
+    const find = (kind: string, name: string, namespace?: string) =>
+      all.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || ns(o) === namespace));
+    for (const t of listenerTriggers(el, find, all, [])) {
+      const tns = t.namespace ?? ns(el);
+      const tid = node('trigger', ns(el), `${el.metadata.name}-${t.name}`, `trigger ${t.name}`);
       edges.push(`  ${l} --> ${tid}`);
-      const template = all.find((o) => o.kind === 'TriggerTemplate' && o.metadata.name === spec?.template?.ref && ns(o) === ns(el));
+      const template = all.find((o) => o.kind === 'TriggerTemplate' && o.metadata.name === t.template?.ref && ns(o) === tns);
       for (const rt of template?.spec?.resourcetemplates ?? []) {
         const pipeline = rt.kind === 'PipelineRun' ? rt.spec?.pipelineRef?.name : undefined;
-        if (pipeline) edges.push(`  ${tid} -->|PipelineRun| ${node('Pipeline', ns(el), pipeline)}`);
+        if (pipeline) edges.push(`  ${tid} -->|PipelineRun| ${node('Pipeline', tns, pipeline)}`);
       }
     }
   }

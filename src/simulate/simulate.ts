@@ -209,13 +209,14 @@ function providerHeaders(provider: Obj, event: any, secrets: SecretStore, assume
   return header;
 }
 
-interface TriggerSpec { name: string; interceptors?: any[]; bindings?: any[]; template?: any }
+/** A trigger of a listener; `namespace` is set for a selected `Trigger` object (its template is in its namespace). */
+export interface TriggerSpec { name: string; namespace?: string; interceptors?: any[]; bindings?: any[]; template?: any }
 
 /**
  * A listener's triggers as Triggers' sink merges them: its inline ones and `triggerRef`s, and the `Trigger` objects
  * its `labelSelector` selects (in its own namespace, or those its `namespaceSelector` names; `matchLabels` only).
  */
-function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: string) => Obj | undefined, all: Obj[], broken: string[]): TriggerSpec[] {
+export function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: string) => Obj | undefined, all: Obj[], broken: string[]): TriggerSpec[] {
   const ns = listener.metadata.namespace ?? 'default';
   const selector = listener.spec?.labelSelector;
   const names: string[] = listener.spec?.namespaceSelector?.matchNames ?? [];
@@ -226,7 +227,7 @@ function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: strin
       const labels = (o.metadata as { labels?: { [k: string]: string } }).labels ?? {};
       return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
     })
-    .map((o) => ({ name: o.metadata.name, ...o.spec }));
+    .map((o) => ({ name: o.metadata.name, namespace: o.metadata.namespace ?? 'default', ...o.spec }));
   if (selector?.matchExpressions?.length) {
     broken.push(`EventListener ${ns}/${listener.metadata.name} selects Triggers by matchExpressions, which simulate does not follow`);
   }
