@@ -6,11 +6,11 @@ import { LintProblem, tektonLint } from './tekton-lint';
 
 /** Everything every checker says about a set of objects. */
 export interface ConformanceReport {
-  /** CRD schema (and CEL rule) errors of Tekton and Flux objects. */
+  /** CRD schema (and CEL rule) errors of Tekton, Flux and External Secrets objects. */
   readonly schema: string[];
-  /** Objects whose apiVersion/kind no loaded CRD defines (Tekton and Flux groups only). */
+  /** Objects whose apiVersion/kind no loaded CRD defines (Tekton, Flux and External Secrets groups only). */
   readonly unknownKinds: string[];
-  /** kubernetes-models / @kubernetes-models/flux-cd errors of Flux and core objects. */
+  /** kubernetes-models / @kubernetes-models/flux-cd errors of Flux and core objects (External Secrets has no models). */
   readonly models: string[];
   /** Core objects of a kind/version cdk8s-plus-28's Kubernetes types do not have. */
   readonly coreTypes: string[];
@@ -23,15 +23,17 @@ export interface ConformanceReport {
 const isTekton = (o: any) => /^tekton\.dev\//.test(o.apiVersion);
 const isTriggers = (o: any) => /^triggers\.tekton\.dev\//.test(o.apiVersion);
 const isFlux = (o: any) => /fluxcd\.io\//.test(o.apiVersion);
+/** External Secrets Operator's objects (a listener's generated token): checked against the pinned CRDs only. */
+const isExternalSecrets = (o: any) => /(^|\.)external-secrets\.io\//.test(o.apiVersion);
 
 /** Runs every checker on the objects. */
 export function checkConformance(objects: any[], schemas: CrdSchemas): ConformanceReport {
-  const crdObjects = objects.filter((o) => isTekton(o) || isTriggers(o) || isFlux(o));
+  const crdObjects = objects.filter((o) => isTekton(o) || isTriggers(o) || isFlux(o) || isExternalSecrets(o));
   return {
     schema: crdObjects.filter((o) => schemas.has(o.apiVersion, o.kind)).flatMap((o) => schemas.errors(o)),
     unknownKinds: crdObjects.filter((o) => !schemas.has(o.apiVersion, o.kind)).map((o) => `${o.apiVersion} ${o.kind}`),
-    models: modelErrors(objects.filter((o) => !isTekton(o) && !isTriggers(o))),
-    coreTypes: kplusTypeErrors(objects),
+    models: modelErrors(objects.filter((o) => !isTekton(o) && !isTriggers(o) && !isExternalSecrets(o))),
+    coreTypes: kplusTypeErrors(objects.filter((o) => !isExternalSecrets(o))),
     names: objects.flatMap(nameErrors),
     lint: tektonLint(lintable(objects.filter((o) => isTekton(o) || isTriggers(o)))),
   };
