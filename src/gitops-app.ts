@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, AppProps, Yaml, YamlOutputType } from 'cdk8s';
+import { App, AppProps, Chart, Yaml, YamlOutputType } from 'cdk8s';
+import { Cluster } from './cluster';
 import { Files, ownershipProblem, publish } from './publish';
 import { compareCodePoints } from './sort';
 import { toKubernetesYaml } from './yaml';
@@ -109,7 +110,10 @@ export class GitOpsApp extends App {
     if (cliOutdir) {
       // for cdk8s-cli's listing of what was synthesized
       fs.mkdirSync(cliOutdir, { recursive: true });
-      for (const [name, content] of files) fs.writeFileSync(path.join(cliOutdir, name), content);
+      for (const [name, content] of files) {
+        fs.mkdirSync(path.dirname(path.join(cliOutdir, name)), { recursive: true });
+        fs.writeFileSync(path.join(cliOutdir, name), content);
+      }
     }
   }
 
@@ -118,17 +122,30 @@ export class GitOpsApp extends App {
    * capturing the documents instead of letting cdk8s write them, and serializes them with `toKubernetesYaml`.
    */
   private render(): Files {
+    const clusters = this.clusters();
     const files: Files = new Map();
-    const used = new Set<string>();
-    const defined = new Set<string>();
+    // per folder ('' is outdir itself): the namespaces its objects use and those it defines
+    const used = new Map<string, Set<string>>();
+    const defined = new Map<string, Set<string>>();
+    const of = (m: Map<string, Set<string>>, folder: string) => m.get(folder) ?? m.set(folder, new Set()).get(folder)!;
+    const charts = this.charts;
+    let next = 0;
     const save = Yaml.save;
-    // serialized as each chart is rendered, so that the documents of one chart can be freed before the next
+    // cdk8s saves the charts in the order of `charts`, one file each: the n-th save is the n-th chart's.
+    // Serialized as each chart is rendered, so that the documents of one chart can be freed before the next.
     Yaml.save = (file: string, docs: any[]) => {
+      const chart = charts[next++];
+      const cluster = chart && Cluster.of(chart);
+      const folder = cluster ? cluster.path : '';
       for (const d of docs) {
-        if (d?.metadata?.namespace) used.add(d.metadata.namespace);
-        if (d?.kind === 'Namespace' && d.apiVersion === 'v1') defined.add(d.metadata?.name);
+        if (d?.metadata?.namespace) of(used, folder).add(d.metadata.namespace);
+        if (d?.kind === 'Namespace' && d.apiVersion === 'v1') of(defined, folder).add(d.metadata?.name);
       }
-      files.set(path.basename(file), toKubernetesYaml(docs));
+      const name = cluster ? `${folder}/${fileName(chart, cluster, path.basename(file))}` : path.basename(file);
+      if (files.has(name)) {
+        throw new Error(`[${chart.node.path}] the chart's file '${name}' is also another chart's: give one of them another id`);
+      }
+      files.set(name, toKubernetesYaml(docs));
     };
     try {
       super.synth();
@@ -136,14 +153,54 @@ export class GitOpsApp extends App {
       Yaml.save = save;
       fs.rmSync(this.outdir, { recursive: true, force: true });
     }
-    const namespaces = [...used].filter((n) => !CLUSTER_NAMESPACES.has(n) && !defined.has(n)).sort(compareCodePoints);
-    if (this.writeNamespaces && namespaces.length) {
-      files.set('_namespaces.k8s.yaml', toKubernetesYaml(namespaces.map((name) => ({
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name, annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
-      }))));
+    const folders = clusters.length ? clusters.map((c) => c.path) : [''];
+    for (const folder of folders) {
+      const namespaces = [...(used.get(folder) ?? [])]
+        .filter((n) => !CLUSTER_NAMESPACES.has(n) && !defined.get(folder)?.has(n)).sort(compareCodePoints);
+      if (this.writeNamespaces && namespaces.length) {
+        files.set(folder ? `${folder}/_namespaces.k8s.yaml` : '_namespaces.k8s.yaml', toKubernetesYaml(namespaces.map((name) => ({
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name, annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
+        }))));
+      }
     }
     return files;
   }
+
+  /**
+   * The app's clusters, after checking that they can be written: every chart in one (once there are any), and
+   * no cluster's folder inside another's (Flux applies a folder with everything below it).
+   */
+  private clusters(): Cluster[] {
+    const clusters = this.node.findAll().filter((c): c is Cluster => c instanceof Cluster);
+    if (!clusters.length) return [];
+    const errors: string[] = [];
+    for (const chart of this.charts.filter((c) => !Cluster.of(c))) {
+      errors.push(`[${chart.node.path}] the chart is in no cluster, but the app has clusters (${clusters.map((c) => c.name).join(', ')}): ` +
+        "no cluster's Flux would apply it; create it under one, e.g. new Chart(cluster, id)");
+    }
+    for (const a of clusters) {
+      for (const b of clusters) {
+        if (a === b || !(`${b.path}/`.startsWith(`${a.path}/`))) continue;
+        if (a.path === b.path && compareCodePoints(a.node.path, b.node.path) > 0) continue;
+        errors.push(`[${b.node.path}] cluster '${b.name}' writes into '${b.path}', ` +
+          (a.path === b.path ? `as cluster '${a.name}' does` : `inside cluster '${a.name}''s folder '${a.path}' (its Flux would apply both)`) +
+          ': give each cluster a folder of its own (`path`)');
+      }
+    }
+    if (errors.length) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
+    return clusters;
+  }
+}
+
+/**
+ * A chart's file in its cluster's folder: its path below the cluster joined by '-' (cdk8s's name would add the
+ * cluster and a hash), keeping cdk8s's order prefix (`0000-`) when charts depend on each other.
+ */
+function fileName(chart: Chart, cluster: Cluster, cdk8sName: string): string {
+  const order = /^\d{4}-/.exec(cdk8sName)?.[0] ?? '';
+  const below = chart.node.scopes.slice(cluster.node.scopes.length).map((c) => c.node.id).join('-')
+    .toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+  return `${order}${below}.k8s.yaml`;
 }

@@ -1,4 +1,6 @@
 export * from './gitops-app';
+export { Cluster } from './cluster';
+export type { ClusterProps } from './cluster';
 export { goDuration } from './duration';
 export { Resource } from './resource';
 export type { IResource, ResourceProps } from './resource';

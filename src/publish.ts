@@ -38,16 +38,32 @@ export function ownershipProblem(dir: string): string | undefined {
   if (!fs.existsSync(dir)) return undefined;
   const stat = fs.lstatSync(dir);
   if (!stat.isDirectory()) return `outdir '${dir}' is a file, not a folder: ${fix}`;
-  const foreign = fs.readdirSync(dir).filter((f) => {
-    if (f === '.git') return true;
-    const s = fs.lstatSync(path.join(dir, f));
-    return !(s.isFile() && f.endsWith('.yaml'));
-  });
+  const foreign = foreignEntries(dir, '');
   if (foreign.length) {
     return `outdir '${dir}' holds ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}, which GitOpsApp did not write ` +
       `(it owns the folder and removes what it did not write): move ${foreign.length > 1 ? 'them' : 'it'} out, or ${fix}`;
   }
   return undefined;
+}
+
+/** What in `dir` (below `rel`) GitOpsApp did not write: anything but `*.yaml` files and folders (clusters') of them. */
+function foreignEntries(dir: string, rel: string): string[] {
+  return fs.readdirSync(path.join(dir, rel)).sort().flatMap((f) => {
+    const name = rel ? `${rel}/${f}` : f;
+    if (f === '.git') return [name];
+    const s = fs.lstatSync(path.join(dir, name));
+    if (s.isDirectory()) return foreignEntries(dir, name);
+    return s.isFile() && f.endsWith('.yaml') ? [] : [name];
+  });
+}
+
+/** The `*.yaml` files below `dir`, as paths relative to it with '/' (cluster folders included). */
+function yamlFiles(dir: string, rel = ''): string[] {
+  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => {
+    const name = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) return yamlFiles(dir, name);
+    return e.isFile() && e.name.endsWith('.yaml') ? [name] : [];
+  });
 }
 
 /** Where the work files of a publish into `dir` go: `.git/` of the repository holding it, else its parent. */
@@ -381,20 +397,20 @@ function publishVia(dir: string, work: string, files: Files): void {
       if (exists && fs.readFileSync(target, 'utf8') === content) continue;
       step = `write ${name}`;
       beforeStep(step);
-      const change: { name: string; next: string; old?: string } = { name, next: path.join(work, `${tag}new-${name}`) };
+      const change: { name: string; next: string; old?: string } = { name, next: path.join(work, `${tag}new-${flat(name)}`) };
       created.push(change.next);
       writeFlushed(change.next, content);
       if (exists) {
-        change.old = path.join(work, `${tag}old-${name}`);
+        change.old = path.join(work, `${tag}old-${flat(name)}`);
         created.push(change.old);
         keep(target, change.old);
       }
       changes.push(change);
     }
-    for (const f of fs.readdirSync(dir)) {
-      if (f.endsWith('.yaml') && !files.has(f)) {
+    for (const f of yamlFiles(dir)) {
+      if (!files.has(f)) {
         step = `keep ${f}`;
-        const old = path.join(work, `${tag}old-${f}`);
+        const old = path.join(work, `${tag}old-${flat(f)}`);
         created.push(old);
         keep(path.join(dir, f), old);
         stale.push({ name: f, old });
@@ -405,6 +421,7 @@ function publishVia(dir: string, work: string, files: Files): void {
       step = `rename ${name}`;
       beforeStep(step);
       const target = path.join(dir, name);
+      fs.mkdirSync(path.dirname(target), { recursive: true }); // a cluster's folder (left in place if undone: empty, harmless)
       fs.renameSync(next, target);
       done.push(old ? () => fs.renameSync(old, target) : () => fs.rmSync(target, { force: true }));
     }
@@ -415,7 +432,11 @@ function publishVia(dir: string, work: string, files: Files): void {
       fs.rmSync(target);
       done.push(() => fs.renameSync(old, target));
     }
+    for (const folder of new Set([...changes, ...stale].map((c) => path.dirname(path.join(dir, c.name))))) {
+      if (fs.existsSync(folder)) flushFolder(folder);
+    }
     flushFolder(dir);
+    removeEmptyFolders(dir);
   } catch (e: any) {
     if (e.code === 'EXDEV' && !done.length) throw Object.assign(new Error(e.message), { exdev: true });
     const undone = undo(done);
@@ -433,6 +454,25 @@ function publishVia(dir: string, work: string, files: Files): void {
       } catch {
         // the next publish removes it
       }
+    }
+  }
+}
+
+/** A relative path as one file name (work files live in one flat folder). */
+function flat(name: string): string {
+  return name.split('/').join('__');
+}
+
+/** Removes the folders below `dir` that hold nothing (a cluster that is gone): best effort, once all is published. */
+function removeEmptyFolders(dir: string, rel = ''): void {
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const name = rel ? `${rel}/${e.name}` : e.name;
+    removeEmptyFolders(dir, name);
+    try {
+      fs.rmdirSync(path.join(dir, name));
+    } catch {
+      // not empty
     }
   }
 }

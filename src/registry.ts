@@ -1,4 +1,5 @@
 import { IConstruct } from 'constructs';
+import { nameSpaceOf } from './cluster';
 import { objectNameProblems } from './validation';
 
 /**
@@ -10,7 +11,7 @@ const SELF_CHECKED = new Set(['EventListener']);
 
 /**
  * Two objects of the same kind with the same name in one namespace would overwrite each other in the
- * cluster. Each L2 claims its name here; the second claimant fails validation with both paths.
+ * cluster (one cluster: each `Cluster` of an app is a name space of its own). Each L2 claims its name here; the second claimant fails validation with both paths.
  */
 const claims = new WeakMap<IConstruct, Map<string, string>>();
 
@@ -22,7 +23,7 @@ export function claimName(construct: IConstruct, kind: string, namespace: string
   if (!SELF_CHECKED.has(kind)) {
     construct.node.addValidation({ validate: () => objectNameProblems(kind, name, namespace, MAX_NAME[kind] ?? 253) });
   }
-  const root = construct.node.root;
+  const root = nameSpaceOf(construct);
   let names = claims.get(root);
   if (!names) {
     names = new Map();

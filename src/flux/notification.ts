@@ -108,6 +108,11 @@ export interface AlertProps extends FluxObjectProps {
    */
   readonly exclusionList?: string[];
   /**
+   * Metadata Flux adds to every event it forwards (over the event's own annotations' keys), e.g. the cluster's name.
+   * @default - none
+   */
+  readonly eventMetadata?: { [key: string]: string };
+  /**
    * The object name.
    * @default - the construct ids below the chart, joined by '-'
    */
@@ -143,6 +148,7 @@ export class Alert extends Resource {
           })),
           inclusionList: props.inclusionList,
           exclusionList: props.exclusionList,
+          eventMetadata: props.eventMetadata,
         }),
       }) as any,
     });

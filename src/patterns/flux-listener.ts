@@ -1,10 +1,12 @@
 import { Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { Cluster, nameSpaceOf } from '../cluster';
 import { IFluxEventSource, eventSourceProblems } from '../flux/event-source';
 import { Alert, Provider } from '../flux/notification';
 import { toDnsLabel } from '../names';
 import { headerNameProblem, secretKeyProblem, secretNameProblem } from '../validation';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
+import { ListenerExposure } from './listener-exposure';
 import { ListenerTokenSource } from './listener-token-source';
 import { EventListener, ListenerClient } from '../triggers/event-listener';
 import { Trigger, TriggerSpecOptions } from '../triggers/trigger';
@@ -84,6 +86,31 @@ export interface FluxListenerProps {
    * @default ListenerTokenSource.createdByHand()
    */
   readonly tokenSource?: ListenerTokenSource;
+  /**
+   * The HTTPS URL at which the notification-controllers of other clusters reach the listener (`Cluster`): a
+   * source in another cluster than the listener gets its Provider and Alert there, posting to this URL with a
+   * token of its cluster's own. `exposure` routes the URL to the listener.
+   * @default - reachable inside its cluster only (a source in another cluster is an error)
+   */
+  readonly externalUrl?: string;
+  /**
+   * What routes `externalUrl` to the listener in its cluster.
+   * @default ListenerExposure.ingress()
+   */
+  readonly exposure?: ListenerExposure;
+  /**
+   * A Secret in each other cluster's Provider namespace whose `ca.crt` holds the CA of `externalUrl`'s certificate.
+   * @default - the system's CAs (a publicly trusted certificate)
+   */
+  readonly externalCaSecretName?: string;
+}
+
+/** The events of one cluster's sources: the Provider and Alert that send them (in that cluster), and what they list. */
+interface FluxSide {
+  readonly provider: Provider;
+  readonly alert: Alert;
+  readonly sources: IFluxEventSource[];
+  readonly keys: Set<string>;
 }
 
 /** The shared-token settings of a listener, with their defaults (both Secrets in the listener's namespace). */
@@ -112,11 +139,11 @@ export const DEFAULT_LISTENER_NAME = 'flux-events';
  */
 export class FluxListener extends Construct {
   /**
-   * The default listener of `namespace` in the app of `scope`: the one created by an earlier call, else a new
+   * The default listener of `namespace` in the cluster (else the app) of `scope`: the one created by an earlier call, else a new
    * one (named `flux-events`) in the chart of `scope`.
    */
   public static of(scope: IConstruct, namespace: string): FluxListener {
-    const root = scope.node.root;
+    const root = nameSpaceOf(scope);
     let registry = REGISTRIES.get(root);
     if (!registry) {
       registry = new Map();
@@ -141,7 +168,8 @@ export class FluxListener extends Construct {
   /** The EventListener. */
   public readonly eventListener: EventListener;
   private readonly props: FluxListenerProps;
-  private flux?: { provider: Provider; alert: Alert; sources: IFluxEventSource[]; keys: Set<string> };
+  /** Per cluster of sources (undefined: the listener's own cluster, or an app without clusters). */
+  private readonly flux = new Map<Cluster | undefined, FluxSide>();
 
   constructor(scope: Construct, id: string, props: FluxListenerProps = {}) {
     super(scope, id);
@@ -157,15 +185,55 @@ export class FluxListener extends Construct {
       const source = props.tokenSource ?? ListenerTokenSource.createdByHand();
       source._render(this, namespace, token.listenerSecretName, token.header, token.listenerSecretKey);
     }
+    const exposure = props.externalUrl === undefined ? undefined : props.exposure ?? ListenerExposure.ingress();
+    const clients = props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }];
     this.eventListener = new EventListener(this, 'EventListener', {
       name: this.name,
       namespace,
-      allowedClients: props.allowedClients ?? [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }],
+      // other clusters' notification-controllers come through the ingress (or gateway) controller
+      allowedClients: exposure ? [...clients, exposure.controller] : clients,
       // an invalid name is reported once, here, in the words of this construct's props
       tls: props.tls && { secretName: reported(props.tls.listenerSecretName, secretNameProblem) },
       triggerSelector: { [LISTENER_LABEL]: this.name },
       ownClusterRole: (props.clusterAccess ?? ListenerClusterAccess.own()).ownClusterRole,
     });
+    const url = props.externalUrl === undefined ? undefined : parseUrl(props.externalUrl);
+    if (exposure && url && !problems.length) exposure._render(this, this.name, namespace, url, `el-${this.name}`, 8080);
+  }
+
+  /** The cluster the listener is in (undefined in an app without clusters). */
+  public get cluster(): Cluster | undefined {
+    return Cluster.of(this);
+  }
+
+  /**
+   * The token settings for the events of `source`: the listener's own (`token`) for a source of its cluster; for
+   * a source in another cluster, a token of that cluster's own, in Secrets `<secret>-<cluster>` (its Provider's in
+   * that cluster, with `headers`; the listener's, with the token key), so that one cluster cannot post as another.
+   */
+  public tokenFor(source: IFluxEventSource): ListenerToken | undefined {
+    const token = this.token;
+    const remote = this.remoteCluster(source);
+    if (!token || !remote) return token;
+    return {
+      ...token,
+      providerSecretName: toDnsLabel(`${token.providerSecretName}-${remote.name}`, 253),
+      listenerSecretName: toDnsLabel(`${token.listenerSecretName}-${remote.name}`, 253),
+    };
+  }
+
+  /**
+   * The cluster whose name the events of `source` carry in their metadata (`cluster`, added by the Alert's
+   * `eventMetadata`), or undefined in an app without clusters.
+   */
+  public clusterTagOf(source: IFluxEventSource): string | undefined {
+    return (Cluster.of(source) ?? this.cluster)?.name;
+  }
+
+  /** The source's cluster when it is another than the listener's. */
+  private remoteCluster(source: IFluxEventSource): Cluster | undefined {
+    const theirs = Cluster.of(source);
+    return theirs && theirs !== this.cluster ? theirs : undefined;
   }
 
   /**
@@ -191,34 +259,86 @@ export class FluxListener extends Construct {
    * of an unknown kind is an error of `reportedBy` (the construct that was given it), and is left out of the Alert.
    */
   public addSource(source: IFluxEventSource, reportedBy: IConstruct = this): { provider: Provider; alert: Alert } {
-    if (!this.flux) {
-      const token = this.token;
-      // In the listener's namespace, not the sources': the Provider's Secret is then the listener's own (one
-      // Secret for both keys), and a team writes nothing into Flux's namespace. The Alert names its sources with
-      // their namespaces, which Flux allows unless notification-controller runs with --no-cross-namespace-refs.
-      const provider = new Provider(this, 'Provider', {
-        name: this.name,
-        namespace: this.namespace,
-        address: this.eventListener.url,
-        secretName: token && reported(token.providerSecretName, secretNameProblem),
-        certSecretName: this.props.tls && reported(this.props.tls.providerCaSecretName, secretNameProblem),
-      });
-      // the Alert renders this list when it synthesizes: sources added later are in it
-      const sources: IFluxEventSource[] = [];
-      const alert = new Alert(this, 'Alert', { name: this.name, provider, eventSources: sources, eventSeverity: 'info' });
-      this.flux = { provider, alert, sources, keys: new Set() };
-    }
+    const remote = this.remoteCluster(source);
+    const side = remote ? this.remoteSide(remote, source, reportedBy) : this.localSide();
     const problems = eventSourceProblems(source);
     if (problems.length) {
       reportedBy.node.addValidation({ validate: () => problems });
-      return { provider: this.flux.provider, alert: this.flux.alert };
+      return side;
     }
     const key = `${source.kind}/${source.namespace}/${source.name}`;
-    if (!this.flux.keys.has(key)) {
-      this.flux.keys.add(key);
-      this.flux.sources.push(source);
+    if (!side.keys.has(key)) {
+      side.keys.add(key);
+      side.sources.push(source);
     }
-    return { provider: this.flux.provider, alert: this.flux.alert };
+    return side;
+  }
+
+  /** The Provider and Alert of the listener's own cluster, created on first use. */
+  private localSide(): FluxSide {
+    const known = this.flux.get(undefined);
+    if (known) return known;
+    const token = this.token;
+    // In the listener's namespace, not the sources': the Provider's Secret is then the listener's own (one
+    // Secret for both keys), and a team writes nothing into Flux's namespace. The Alert names its sources with
+    // their namespaces, which Flux allows unless notification-controller runs with --no-cross-namespace-refs.
+    const provider = new Provider(this, 'Provider', {
+      name: this.name,
+      namespace: this.namespace,
+      address: this.eventListener.url,
+      secretName: token && reported(token.providerSecretName, secretNameProblem),
+      certSecretName: this.props.tls && reported(this.props.tls.providerCaSecretName, secretNameProblem),
+    });
+    // the Alert renders this list when it synthesizes: sources added later are in it
+    const sources: IFluxEventSource[] = [];
+    const cluster = this.cluster;
+    const alert = new Alert(this, 'Alert', {
+      name: this.name, provider, eventSources: sources, eventSeverity: 'info', eventMetadata: cluster && { cluster: cluster.name },
+    });
+    const side = { provider, alert, sources, keys: new Set<string>() };
+    this.flux.set(undefined, side);
+    return side;
+  }
+
+  /**
+   * The Provider and Alert in another cluster (in the chart and namespace of its first source): they post to
+   * `externalUrl` with that cluster's own token, and tag its events with its name.
+   */
+  private remoteSide(cluster: Cluster, source: IFluxEventSource, reportedBy: IConstruct): FluxSide {
+    const known = this.flux.get(cluster);
+    if (known) return known;
+    const errors: string[] = [];
+    const where = `${source.kind} '${source.namespace}/${source.name}' is in cluster '${cluster.name}', the listener ${this.node.path} in ` +
+      `'${this.cluster?.name ?? '(none)'}'`;
+    if (this.props.externalUrl === undefined) {
+      errors.push(`${where}: give the FluxListener an \`externalUrl\` (https://…) that ${cluster.name}'s notification-controller can reach, ` +
+        `or use a listener in cluster '${cluster.name}'`);
+    }
+    if (!this.token) {
+      errors.push(`${where}, and the listener is unauthenticated: across clusters anyone who reaches the URL could start runs; ` +
+        'authenticate it with ListenerAuthentication.sharedToken()');
+    }
+    if (errors.length) reportedBy.node.addValidation({ validate: () => errors });
+    const token = this.tokenFor(source);
+    const scope = Chart.of(source);
+    const name = toDnsLabel(`${this.name}-${this.cluster?.name ?? 'listener'}`);
+    let id = `FluxListener-${name}`;
+    for (let i = 2; scope.node.tryFindChild(id); i++) id = `FluxListener-${name}-${i}`;
+    const holder = new Construct(scope, id);
+    const provider = new Provider(holder, 'Provider', {
+      name,
+      namespace: source.namespace,
+      address: this.props.externalUrl ?? 'https://invalid',
+      secretName: token && reported(token.providerSecretName, secretNameProblem),
+      certSecretName: this.props.externalCaSecretName && reported(this.props.externalCaSecretName, secretNameProblem),
+    });
+    const sources: IFluxEventSource[] = [];
+    const alert = new Alert(holder, 'Alert', {
+      name, provider, eventSources: sources, eventSeverity: 'info', eventMetadata: { cluster: cluster.name },
+    });
+    const side = { provider, alert, sources, keys: new Set<string>() };
+    this.flux.set(cluster, side);
+    return side;
   }
 
   /** Adds a Trigger that the listener selects: named `name`, in the listener's namespace. */
@@ -271,6 +391,23 @@ function propProblems(props: FluxListenerProps): string[] {
         'name one Secret (providerSecretName only), or leave tokenSource out and create both by hand');
     }
   }
+  if (props.externalUrl !== undefined) {
+    const url = parseUrl(props.externalUrl);
+    if (!url || url.protocol !== 'https:' || url.username || url.password || url.search || url.hash || url.port) {
+      errors.push(`externalUrl '${props.externalUrl}' is not an https URL of a host and path: other clusters post the token to it, ` +
+        'so plain http would show it to the network; write e.g. https://ci.example.com/flux (no port, query or credentials)');
+    }
+    if (props.tls) {
+      errors.push('externalUrl and tls: the Ingress (or Gateway) ends HTTPS for other clusters and reaches the listener inside its cluster; ' +
+        'leave tls out, or leave externalUrl out');
+    }
+  } else if (props.exposure || props.externalCaSecretName !== undefined) {
+    errors.push(`${props.exposure ? 'exposure' : 'externalCaSecretName'} is for a listener that other clusters reach: set externalUrl too, or leave it out`);
+  }
+  if (props.externalCaSecretName !== undefined) {
+    const bad = secretNameProblem('externalCaSecretName', props.externalCaSecretName);
+    if (bad) errors.push(bad);
+  }
   if (props.tls) {
     errors.push(...[
       secretNameProblem('tls.listenerSecretName', props.tls.listenerSecretName),
@@ -278,6 +415,15 @@ function propProblems(props: FluxListenerProps): string[] {
     ].filter((p): p is string => !!p));
   }
   return errors;
+}
+
+/** The URL, or undefined when it is none. */
+function parseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /** `value`, or a placeholder when it is invalid (the listener reports it, once). */

@@ -225,9 +225,9 @@ export class FluxTriggeredPipeline extends Construct {
     this.addRun(new Construct(this, id), toDnsLabel(`${this.name}-${id}`), options);
   }
 
-  /** The shared-token settings of its listener, with their defaults, or undefined when it is unauthenticated. */
+  /** The token settings for its source's events, with their defaults, or undefined when the listener is unauthenticated. */
   public get sharedToken(): ListenerToken | undefined {
-    return this.fluxListener.token;
+    return this.fluxListener.tokenFor(this.source);
   }
 
   /** The reasons that run the pipelines. */
@@ -371,7 +371,10 @@ export class FluxTriggeredPipeline extends Construct {
       reasons.length === 1 ? `body.reason == ${celString(reasons[0])}` : `body.reason in [${reasons.map(celString).join(', ')}]`,
       hasRevisionExpr(s),
     ];
-    const token = this.fluxListener.token;
+    const token = this.fluxListener.tokenFor(s);
+    // in an app of clusters, the cluster the event came from (the Alert's eventMetadata): one name in several clusters is several sources
+    const cluster = this.fluxListener.clusterTagOf(s);
+    if (cluster !== undefined) conditions.push(`has(body.metadata.cluster) && body.metadata.cluster == ${celString(cluster)}`);
     if (token) {
       // Triggers' core interceptors read the Secret (the listener itself reads none); the two-argument form:
       // Triggers v0.37.0 reads the listener's namespace whatever a third argument says (cel/triggers.go)

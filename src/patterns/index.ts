@@ -8,6 +8,8 @@ export { GitOpsSync } from './gitops-sync';
 export type { GitOpsSyncProps } from './gitops-sync';
 export { ListenerAuthentication } from './listener-authentication';
 export type { SharedTokenAuthentication } from './listener-authentication';
+export { ListenerExposure } from './listener-exposure';
+export type { HttpRouteExposureOptions, IngressExposureOptions } from './listener-exposure';
 export { ListenerTokenSource } from './listener-token-source';
 export type { ExternalSecretsPasswordOptions } from './listener-token-source';
 export { RunConcurrency } from './run-concurrency';

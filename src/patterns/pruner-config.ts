@@ -1,6 +1,7 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { stringify } from 'yaml';
+import { nameSpaceOf } from '../cluster';
 import { addCachedValidation } from '../generation';
 import { compareCodePoints } from '../sort';
 
@@ -28,9 +29,9 @@ export function keepRunsProblem(keepRuns: number): string | undefined {
  * @internal
  */
 export class PrunerConfig extends Construct {
-  /** The ConfigMap of `namespace` in this app, created in `scope`'s chart on first use. */
+  /** The ConfigMap of `namespace` in this app (or cluster), created in `scope`'s chart on first use. */
   public static of(scope: IConstruct, namespace: string): PrunerConfig {
-    const root = scope.node.root;
+    const root = nameSpaceOf(scope);
     let perNamespace = PrunerConfig.configs.get(root);
     if (!perNamespace) {
       perNamespace = new Map();
@@ -112,7 +113,7 @@ export class PrunerConfig extends Construct {
 
   /** Other ConfigMaps of this name and namespace in the app: the cluster would keep one of them. */
   private otherConfigMaps(): string[] {
-    return this.node.root.node.findAll()
+    return nameSpaceOf(this).node.findAll()
       .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c !== this.resource && c.kind === 'ConfigMap' &&
         c.apiVersion === 'v1' && c.metadata.name === PRUNER_CONFIGMAP && c.metadata.namespace === this.namespace)
       .map((c) => `keepRuns writes Tekton Pruner's ConfigMap '${PRUNER_CONFIGMAP}' in namespace '${this.namespace}', and ` +
