@@ -53,7 +53,7 @@ const HOSTILE_REVISIONS = [
 ];
 const hostile = HOSTILE_REVISIONS.map((revision) => ({
   fixture: 'gitrepository-new-artifact.json',
-  listener: 'ci/on-push',
+  listener: 'ci/flux-events',
   patch: (e: any) => { e.metadata.revision = revision; e.message = `stored artifact for revision '${revision}' $(id)`; },
 }));
 

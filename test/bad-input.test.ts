@@ -215,7 +215,7 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
   }, "[bad/fp/again] runLabels key 'a/b/c' is not a valid label key: use an optional DNS-subdomain prefix and '/' (lower case, at most 253), " +
     "then at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (e.g. 'team' or 'example.com/team')"],
   ['a listener name with capitals and a space', (s) => triggered(s, { name: 'Web CI' }),
-    "[bad/fp] name 'Web CI' is not a DNS label, which the listener's name (and its Service's) must be: use lower case letters, digits and '-', " +
+    "[bad/fp] name 'Web CI' is not a DNS label, which the names of its Trigger, binding and template (and of a listener of its own) must be: use lower case letters, digits and '-', " +
     "starting and ending with a letter or digit (at most 60, e.g. 'web-ci')"],
   ['keepRuns: 0', (s) => triggered(s, { keepRuns: 0 }), `[bad/fp] keepRuns must be a whole number of at least 1 (got 0): ${KEEP_RUNS_FIX}`],
   ['keepRuns above int32 (the pruner\'s config fails to load)', (s) => triggered(s, { keepRuns: 2 ** 31 }),

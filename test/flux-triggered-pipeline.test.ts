@@ -453,7 +453,7 @@ describe('FluxTriggeredPipeline: options', () => {
 
   // One mistake should be one error. Today the namespace's listener, whose Alert was created for the only
   // source and then got none, also reports "[test/flux-listener-ci/Alert] an Alert needs at least one event source".
-  test.failing('an unknown source kind alone is one error, at the pipeline', () => {
+  test('an unknown source kind alone is one error, at the pipeline', () => {
     expect(errorsOf((s) => {
       new FluxTriggeredPipeline(s, 'fp', { source: FluxSource.fromName(s, 'x', 'GitRepo', 'x'), pipeline: ciPipeline(s), params: { image: 'x' } });
     })).toEqual([`[test/fp] ${UNKNOWN_KIND}`]);

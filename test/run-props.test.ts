@@ -73,7 +73,7 @@ describe('props that reach a label, a name or a Secret: valid ones pass unchange
 
   test('an invalid name is one error, not one per object it names', () => {
     expect(errorsOf((s) => triggered(s, { name: 'CI_on.push' }))).toEqual([
-      "[test/fp] name 'CI_on.push' is not a DNS label, which the listener's name (and its Service's) must be: use lower case letters, digits and '-', " +
+      "[test/fp] name 'CI_on.push' is not a DNS label, which the names of its Trigger, binding and template (and of a listener of its own) must be: use lower case letters, digits and '-', " +
       "starting and ending with a letter or digit (at most 60, e.g. 'ci-on-push')",
     ]);
   });

@@ -22,9 +22,8 @@ import (
 func TestFluxDelivers(t *testing.T) {
 	s := loadSet(t, "dist")
 	applySet(t, s)
-	for _, key := range []string{"ci/on-push", "ci/on-staging-deploy", "ci/app-on-staging"} {
-		sinkFor(t, s, key)
-	}
+	// one listener for the namespace: every pipeline of ci is a Trigger it selects
+	sinkFor(t, s, "ci/flux-events")
 
 	t.Run("a new GitRepository revision runs the CI pipeline", func(t *testing.T) {
 		commit := strings.Repeat("a", 40)
@@ -33,10 +32,10 @@ func TestFluxDelivers(t *testing.T) {
 		if got := runParam(pr, "commit"); got != commit {
 			t.Errorf("the run's commit is %q, want %q", got, commit)
 		}
-		stage("flux delivers", "source-controller's event → notification-controller → Provider on-push → listener: %s (commit %s)", pr.Name, runParam(pr, "commit"))
+		stage("flux delivers", "source-controller's event → notification-controller → Provider ci/flux-events → listener: %s (commit %s)", pr.Name, runParam(pr, "commit"))
 	})
 
-	t.Run("a Kustomization's applied revision runs the smoke test and the promotion (two Alerts, two listeners)", func(t *testing.T) {
+	t.Run("a Kustomization's applied revision runs the smoke test and the promotion (two Triggers of one listener)", func(t *testing.T) {
 		commit := strings.Repeat("b", 40)
 		postToFlux(t, controllerEvent(t, "kustomization-reconciliation-succeeded.json", "main@sha1:"+commit))
 		for _, name := range []string{"staging-smoke-test-", "app-to-production-"} {
@@ -45,27 +44,29 @@ func TestFluxDelivers(t *testing.T) {
 				t.Errorf("%s: revision %q, want main@sha1:%s", pr.Name, got, commit)
 			}
 		}
-		stage("flux delivers", "kustomize-controller's event → notification-controller → two Providers → two listeners: staging-smoke-test and app-to-production runs")
+		stage("flux delivers", "kustomize-controller's event → notification-controller → Provider ci/flux-events → one listener, two Triggers: staging-smoke-test and app-to-production runs")
 	})
 
 	t.Run("with another token in the Provider's Secret the listener starts nothing", func(t *testing.T) {
-		secret, err := env.kube.CoreV1().Secrets("flux-system").Get(env.ctx, "on-push-flux-token", metav1.GetOptions{})
+		// the listener's one Secret: the Provider sends `headers`, the listener compares `token`; only headers changes
+		secrets := env.kube.CoreV1().Secrets("ci")
+		secret, err := secrets.Get(env.ctx, "flux-events-flux-token", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		original := secret.DeepCopy()
-		secret.Data = map[string][]byte{"headers": []byte("X-Flux-Token: a-guess")}
-		if _, err := env.kube.CoreV1().Secrets("flux-system").Update(env.ctx, secret, metav1.UpdateOptions{}); err != nil {
+		secret.Data["headers"] = []byte("X-Flux-Token: a-guess")
+		if _, err := secrets.Update(env.ctx, secret, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		defer func() {
-			latest, _ := env.kube.CoreV1().Secrets("flux-system").Get(env.ctx, "on-push-flux-token", metav1.GetOptions{})
+			latest, _ := secrets.Get(env.ctx, "flux-events-flux-token", metav1.GetOptions{})
 			latest.Data = original.Data
-			_, _ = env.kube.CoreV1().Secrets("flux-system").Update(env.ctx, latest, metav1.UpdateOptions{})
+			_, _ = secrets.Update(env.ctx, latest, metav1.UpdateOptions{})
 		}()
 		time.Sleep(2 * time.Second) // notification-controller reads Secrets through its informer cache
 		commit := strings.Repeat("c", 40)
-		sink := sinkFor(t, s, "ci/on-push")
+		sink := sinkFor(t, s, "ci/flux-events")
 		before := sink.Log(1 << 20)
 		postToFlux(t, controllerEvent(t, "gitrepository-new-artifact.json", "main@sha1:"+commit))
 		dropped := func() bool { return strings.Contains(strings.TrimPrefix(sink.Log(1<<20), before), "compareSecret") }

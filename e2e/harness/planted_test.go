@@ -52,9 +52,9 @@ func TestPlantedFaults(t *testing.T) {
 	})
 
 	t.Run("a verb removed from the listener's role stops the listener", func(t *testing.T) {
-		restore := removeVerb(t, "ci", "on-push-listener", "pipelineruns", "create")
+		restore := removeVerb(t, "ci", "flux-events-listener", "pipelineruns", "create")
 		defer restore()
-		sink := sinkFor(t, s, "ci/on-push")
+		sink := sinkFor(t, s, "ci/flux-events")
 		runs := post(t, sink, withRevision(s.events[0].Body, "main@sha1:3333333333333333333333333333333333333333"), fluxHeaders(t, s, sink), 0)
 		if len(runs) != 0 {
 			t.Fatalf("the listener created %d run(s) without the create verb", len(runs))
@@ -67,7 +67,7 @@ func TestPlantedFaults(t *testing.T) {
 	t.Run("without patch on PipelineRuns the canceller fails and the superseded run keeps running", func(t *testing.T) {
 		restore := removeVerb(t, "ci", "on-push-supersede", "pipelineruns", "patch")
 		defer restore()
-		sink := sinkFor(t, s, "ci/on-push")
+		sink := sinkFor(t, s, "ci/flux-events")
 		older := "node-service-ci-888888888888"
 		env.kubelet.Hold(older, true)
 		defer env.kubelet.Hold(older, false)

@@ -35,13 +35,13 @@ func TestSecurity(t *testing.T) {
 	})
 
 	t.Run("the listener's ServiceAccount is Forbidden beyond what the listener does", func(t *testing.T) {
-		cfg, err := env.cluster.ServiceAccountConfig(env.ctx, "ci", "on-push-listener")
+		cfg, err := env.cluster.ServiceAccountConfig(env.ctx, "ci", "flux-events-listener")
 		if err != nil {
 			t.Fatal(err)
 		}
 		as := kubernetes.NewForConfigOrDie(cfg)
 		forbidden := map[string]error{}
-		_, forbidden["get Secret ci/on-push-flux-token"] = as.CoreV1().Secrets("ci").Get(env.ctx, "on-push-flux-token", metav1.GetOptions{})
+		_, forbidden["get Secret ci/flux-events-flux-token"] = as.CoreV1().Secrets("ci").Get(env.ctx, "flux-events-flux-token", metav1.GetOptions{})
 		_, forbidden["list Secrets in flux-system"] = as.CoreV1().Secrets("flux-system").List(env.ctx, metav1.ListOptions{})
 		_, forbidden["create a Pod in ci"] = as.CoreV1().Pods("ci").Create(env.ctx, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "escape"},
@@ -70,7 +70,7 @@ func TestSecurity(t *testing.T) {
 				t.Errorf("the listener may not create %s", resource)
 			}
 		}
-		stage("security", "as ci/on-push-listener: Forbidden to %s; no impersonate, no patch or delete; creating runs allowed", strings.Join(names, ", "))
+		stage("security", "as ci/flux-events-listener: Forbidden to %s; no impersonate, no patch or delete; creating runs allowed", strings.Join(names, ", "))
 	})
 
 	t.Run("the canceller of superseded runs may only read and patch PipelineRuns", func(t *testing.T) {

@@ -130,6 +130,8 @@ export interface AlertProps extends FluxObjectProps {
  */
 export class Alert extends Resource {
   declare public readonly namespace: string;
+  /** Set when the sources that would have filled it were refused with an error of their own (one mistake, one error). @internal */
+  public _emptyReportedElsewhere = false;
   /** The L1 object (escape hatch). */
   public readonly resource: l1.Alert;
 
@@ -157,7 +159,7 @@ export class Alert extends Resource {
         ...props.eventSources.flatMap(eventSourceProblems),
         ...(props.provider.namespace !== this.namespace
           ? [`provider '${props.provider.name}' is in namespace '${props.provider.namespace}': an Alert must be in its Provider's namespace`] : []),
-        ...(props.eventSources.length ? [] : ['an Alert needs at least one event source']),
+        ...(props.eventSources.length || this._emptyReportedElsewhere ? [] : ['an Alert needs at least one event source']),
       ],
     });
   }

@@ -15,7 +15,7 @@ import { Trigger, TriggerSpecOptions } from '../triggers/trigger';
 export interface FluxListenerTls {
   /** An existing `kubernetes.io/tls` Secret in the listener's namespace: the listener's certificate and key. */
   readonly listenerSecretName: string;
-  /** An existing Secret in the source's (Flux's) namespace whose `ca.crt` holds the CA that signed it. */
+  /** An existing Secret in the listener's namespace (where its Provider is) whose `ca.crt` holds the CA that signed it. */
   readonly providerCaSecretName: string;
 }
 
@@ -139,8 +139,9 @@ export const DEFAULT_LISTENER_NAME = 'flux-events';
  */
 export class FluxListener extends Construct {
   /**
-   * The default listener of `namespace` in the cluster (else the app) of `scope`: the one created by an earlier call, else a new
-   * one (named `flux-events`) in the chart of `scope`.
+   * The default listener of `namespace` in the cluster (else the app) of `scope`: the FluxListener named `flux-events`
+   * there (one created by an earlier call, or by the app itself, e.g. to give it a `tokenSource`), else a new one in
+   * the chart of `scope`.
    */
   public static of(scope: IConstruct, namespace: string): FluxListener {
     const root = nameSpaceOf(scope);
@@ -156,9 +157,8 @@ export class FluxListener extends Construct {
       throw new Error(`[${scope.node.path || '<app>'}] FluxListener.of needs a scope inside a Chart (the listener is created in it): ` +
         'pass a chart or a construct of one');
     }
-    const listener = new FluxListener(chart, `flux-listener-${namespace}`, { namespace });
-    registry.set(namespace, listener);
-    return listener;
+    // registers itself (see the constructor)
+    return new FluxListener(chart, `flux-listener-${namespace}`, { namespace });
   }
 
   /** The listener's name. */
@@ -180,6 +180,18 @@ export class FluxListener extends Construct {
     this.namespace = namespace;
     const problems = propProblems(props);
     this.node.addValidation({ validate: () => problems });
+    // the namespace's default listener is the one named flux-events: the pipelines that name no listener join it
+    if (this.name === DEFAULT_LISTENER_NAME) {
+      const space = nameSpaceOf(this);
+      const registry = REGISTRIES.get(space) ?? REGISTRIES.set(space, new Map()).get(space)!;
+      const first = registry.get(namespace);
+      if (first) {
+        problems.push(`the listener '${DEFAULT_LISTENER_NAME}' of namespace '${namespace}' is ${first.node.path} already (pipelines that name no ` +
+          'listener join it): create this FluxListener before those pipelines, so that they join it, or give it another name');
+      } else {
+        registry.set(namespace, this);
+      }
+    }
     const token = this.token;
     if (token && !problems.length) {
       const source = props.tokenSource ?? ListenerTokenSource.createdByHand();
@@ -264,6 +276,7 @@ export class FluxListener extends Construct {
     const problems = eventSourceProblems(source);
     if (problems.length) {
       reportedBy.node.addValidation({ validate: () => problems });
+      side.alert._emptyReportedElsewhere = true;
       return side;
     }
     const key = `${source.kind}/${source.namespace}/${source.name}`;

@@ -310,7 +310,7 @@ export class FluxTriggeredPipeline extends Construct {
       }
     }
     if (props.name !== undefined && !DNS_LABEL.test(props.name)) {
-      errors.push(`name '${props.name}' is not a DNS label, which the listener's name (and its Service's) must be: ` +
+      errors.push(`name '${props.name}' is not a DNS label, which the names of its Trigger, binding and template (and of a listener of its own) must be: ` +
         `use lower case letters, digits and '-', starting and ending with a letter or digit (at most ${MAX_LISTENER_NAME}, ` +
         `e.g. '${toDnsLabel(props.name, MAX_LISTENER_NAME)}')`);
     }

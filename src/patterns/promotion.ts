@@ -5,6 +5,7 @@ import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
 import { openPullRequestScript, promoteScript, readVersionScript } from './promotion-scripts';
 import { RunConcurrency } from './run-concurrency';
 import { PROMOTION_LABELS } from './run-labels';
+import { Cluster } from '../cluster';
 import { IKustomization } from '../flux/kustomization';
 import { ParamType } from '../tekton/params';
 import { Pipeline } from '../tekton/pipeline';
@@ -273,7 +274,9 @@ function sharedKustomizationProblems(envs: PromotionEnvironment[]): string[] {
   const errors: string[] = [];
   const seen = new Map<string, string>();
   for (const e of envs) {
-    const id = `${e.kustomization.namespace ?? ''}/${e.kustomization.name}`;
+    // one name in two clusters is two Kustomizations
+    const cluster = Cluster.of(e.kustomization);
+    const id = `${cluster ? `${cluster.name}:` : ''}${e.kustomization.namespace ?? ''}/${e.kustomization.name}`;
     const first = seen.get(id);
     if (first) {
       errors.push(`environments '${first}' and '${e.name}' are both deployed by Kustomization ${id}: its every event would start ` +
