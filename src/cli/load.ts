@@ -34,8 +34,23 @@ export function loadObjects(target: string): any[] {
     if (total > MAX_BYTES) {
       throw new Error(`${target}: more than ${MAX_BYTES / 1024 / 1024} MiB of YAML: point at the folder of your manifests (e.g. dist/)`);
     }
-    return parseObjects(text, file);
+    const objects = parseObjects(text, file);
+    const folder = stat.isDirectory() ? path.relative(target, path.dirname(file)).split(path.sep).join('/') : '';
+    for (const o of objects) if (o && typeof o === 'object') FOLDERS.set(o, folder);
+    return objects;
   });
+}
+
+const FOLDERS = new WeakMap<object, string>();
+
+/**
+ * The folder below the loaded one that an object was read from ('' for the folder itself): a cluster's folder
+ * (`staging`, `clusters/staging`) when the app has clusters (see `Cluster`).
+ */
+export function folderOf(object: unknown): string | undefined {
+  if (!object || typeof object !== 'object') return undefined;
+  const folder = FOLDERS.get(object);
+  return folder === '' ? undefined : folder;
 }
 
 /** Standard input, up to 32 MiB (a pipe from `kubectl get … -o yaml`; never an endless stream). */

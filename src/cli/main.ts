@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { stringify } from 'yaml';
 import { initProject } from './init';
-import { loadObjects, parseObjects, readStdin } from './load';
+import { folderOf, loadObjects, parseObjects, readStdin } from './load';
 import { distance } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
 import { rerunOf } from '../simulate/rerun';
@@ -16,12 +16,13 @@ const USAGE = `usage:
       Writes a team's CI repository into an empty folder (default: the current one): main.ts with a pipeline
       that a GitRepository triggers and a GitOpsSync, a safe cdk8s.yaml, a .gitignore that keeps dist/, and
       ci.sh, which fails when dist/ is out of date. Then: npm install && npm run synth
-  cdk8s-tekton-flux simulate --event <flux-event.json> [--secret <ns>/<name>:<key>=<value>]... [dir|file]
-  cdk8s-tekton-flux simulate --source <Kind>/<namespace>/<name> --revision <revision> [--reason <reason>] [dir|file]
+  cdk8s-tekton-flux simulate --event <flux-event.json> [--secret <ns>/<name>:<key>=<value>]... [--cluster <folder>] [dir|file]
+  cdk8s-tekton-flux simulate --source <Kind>/<namespace>/<name> --revision <revision> [--reason <reason>] [--cluster <folder>] [dir|file]
       Follows a Flux event through the objects (default: dist/) and prints the runs it creates as YAML;
-      --source builds the event Flux would post for that object's new revision.
+      --source builds the event Flux would post for that object's new revision. --cluster: the event comes
+      from that cluster's folder of dir (e.g. staging), and is followed to the listener of whichever cluster.
   cdk8s-tekton-flux graph [dir|file]
-      Prints the trigger chain and each pipeline's task DAG as Mermaid.
+      Prints the trigger chain and each pipeline's task DAG as Mermaid (each cluster's folder a subgraph).
   cdk8s-tekton-flux secrets [dir|file]
       Lists every Secret the objects (default: dist/) read but do not contain: namespace, name, keys, which
       objects read it, and a command that creates it (TOKEN: one value per listener, e.g. openssl rand -hex 32).
@@ -131,6 +132,7 @@ function simulate(argv: string[], io: CliIO): number {
     revision: { type: 'string' },
     reason: { type: 'string' },
     secret: { type: 'string', multiple: true },
+    cluster: { type: 'string' },
   });
   if (!values.event && !values.source) throw new UsageError('simulate needs --event <flux-event.json>, or --source <Kind>/<namespace>/<name> --revision <revision>');
   if (values.event && values.source) throw new UsageError('give either --event or --source, not both');
@@ -139,7 +141,15 @@ function simulate(argv: string[], io: CliIO): number {
     ? eventFor(values.source as string, values.revision as string | undefined, values.reason as string | undefined)
     : readEvent(values.event as string);
   const objects = loadObjects(positionals[0] ?? 'dist');
-  const result = simulateEvent(objects, event, { secrets: parseSecrets((values.secret as string[] | undefined) ?? []) });
+  const cluster = values.cluster as string | undefined;
+  if (cluster !== undefined && !objects.some((o) => folderOf(o) === cluster)) {
+    const folders = [...new Set(objects.map(folderOf).filter((f): f is string => f !== undefined))].sort();
+    throw new UsageError(`--cluster '${cluster}': no objects in that folder of ${positionals[0] ?? 'dist'}` +
+      (folders.length ? ` (its cluster folders: ${folders.join(', ')})` : ' (it has no cluster folders)'));
+  }
+  const result = simulateEvent(objects, event, {
+    secrets: parseSecrets((values.secret as string[] | undefined) ?? []), cluster, clusterOf: folderOf,
+  });
   for (const line of result.trace) io.err(`# ${line}\n`);
   for (const b of result.broken) io.err(`# broken: ${b}\n`);
   io.out(result.runs.map((r) => stringify(r.object)).join('---\n'));
@@ -150,7 +160,7 @@ function simulate(argv: string[], io: CliIO): number {
 function graph(argv: string[], io: CliIO): number {
   const { positionals } = args(argv, {});
   if (positionals.length > 1) throw new UsageError('graph takes one folder or file');
-  io.out(mermaidGraph(loadObjects(positionals[0] ?? 'dist')));
+  io.out(mermaidGraph(loadObjects(positionals[0] ?? 'dist'), folderOf));
   return 0;
 }
 

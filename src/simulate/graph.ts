@@ -1,56 +1,81 @@
-import { listenerOf, listenerTriggers } from './simulate';
+import { listenerOf, listenerTriggers, routedListener } from './simulate';
+import { PROMOTION_LABELS } from '../patterns/run-labels';
+import { compareCodePoints } from '../sort';
 import { referencesInValue } from '../tekton/references';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 
 /**
  * Draws a folder of objects as Mermaid: the trigger chain (Flux object → Alert → Provider → EventListener →
- * trigger → Pipeline) and each Pipeline's task DAG (runAfter edges, result edges, finally tasks).
+ * trigger → Pipeline) and each Pipeline's task DAG (runAfter edges, result edges, finally tasks). With
+ * `clusterOf` (an app of clusters: the folder each object was read from), each cluster's objects are a
+ * subgraph, a Provider in one cluster points at the listener it reaches in another (through an Ingress or
+ * HTTPRoute), and each promotion step is an edge between its environments.
  */
-export function mermaidGraph(objects: any[]): string {
+export function mermaidGraph(objects: any[], clusterOf: (object: any) => string | undefined = () => undefined): string {
   const all = objects.filter((o): o is Obj => o && typeof o === 'object' && o.kind && o.metadata?.name);
   const ns = (o: Obj) => o.metadata.namespace ?? 'default';
   const lines = ['flowchart LR'];
-  const nodes = new Map<string, string>();
-  const node = (kind: string, namespace: string, name: string, label = `${kind} ${namespace}/${name}`) => {
-    const id = `${kind}_${namespace}_${name}`.replace(/[^A-Za-z0-9_]/g, '_');
-    if (!nodes.has(id)) nodes.set(id, `  ${id}["${label}"]`);
+  // node lines per cluster ('' : no cluster), in order of first use
+  const nodes = new Map<string, Map<string, string>>();
+  const node = (cluster: string | undefined, kind: string, namespace: string, name: string, label = `${kind} ${namespace}/${name}`) => {
+    const id = `${cluster ? `${cluster}__` : ''}${kind}_${namespace}_${name}`.replace(/[^A-Za-z0-9_]/g, '_');
+    const group = nodes.get(cluster ?? '') ?? nodes.set(cluster ?? '', new Map()).get(cluster ?? '')!;
+    if (!group.has(id)) group.set(id, `  ${id}["${label}"]`);
     return id;
   };
   const edges: string[] = [];
+  const inCluster = (cluster: string | undefined) => all.filter((o) => clusterOf(o) === cluster);
 
   for (const alert of all.filter((o) => o.kind === 'Alert' && o.apiVersion.startsWith('notification.toolkit.fluxcd.io/'))) {
-    const a = node('Alert', ns(alert), alert.metadata.name);
+    const c = clusterOf(alert);
+    const a = node(c, 'Alert', ns(alert), alert.metadata.name);
     for (const src of alert.spec?.eventSources ?? []) {
-      edges.push(`  ${node(src.kind, src.namespace ?? ns(alert), src.name)} --> ${a}`);
+      edges.push(`  ${node(c, src.kind, src.namespace ?? ns(alert), src.name)} --> ${a}`);
     }
     const providerName = alert.spec?.providerRef?.name;
-    const provider = all.find((o) => o.kind === 'Provider' && o.metadata.name === providerName && ns(o) === ns(alert));
-    const p = node('Provider', ns(alert), providerName);
+    const provider = inCluster(c).find((o) => o.kind === 'Provider' && o.metadata.name === providerName && ns(o) === ns(alert));
+    const p = node(c, 'Provider', ns(alert), providerName);
     edges.push(`  ${a} --> ${p}`);
-    const target = provider && listenerOf(provider.spec?.address ?? '', ns(provider));
-    if (target) edges.push(`  ${p} -->|POST| ${node('EventListener', target.namespace, target.name)}`);
+    const address = provider?.spec?.address ?? '';
+    const local = provider && listenerOf(address, ns(provider));
+    const target = local ? { ...local, cluster: c } : provider && routedListener(address, all, clusterOf);
+    if (target) edges.push(`  ${p} -->|POST| ${node(target.cluster, 'EventListener', target.namespace, target.name)}`);
   }
   for (const el of all.filter((o) => o.kind === 'EventListener')) {
-    const l = node('EventListener', ns(el), el.metadata.name);
+    const c = clusterOf(el);
+    const objs = inCluster(c);
+    const l = node(c, 'EventListener', ns(el), el.metadata.name);
     // inline triggers, triggerRefs and the Trigger objects its labelSelector selects, as Triggers' sink merges them
     const find = (kind: string, name: string, namespace?: string) =>
-      all.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || ns(o) === namespace));
-    for (const t of listenerTriggers(el, find, all, [])) {
+      objs.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || ns(o) === namespace));
+    for (const t of listenerTriggers(el, find, objs, [])) {
       const tns = t.namespace ?? ns(el);
-      const tid = node('trigger', ns(el), `${el.metadata.name}-${t.name}`, `trigger ${t.name}`);
+      const tid = node(c, 'trigger', ns(el), `${el.metadata.name}-${t.name}`, `trigger ${t.name}`);
       edges.push(`  ${l} --> ${tid}`);
-      const template = all.find((o) => o.kind === 'TriggerTemplate' && o.metadata.name === t.template?.ref && ns(o) === tns);
+      const template = objs.find((o) => o.kind === 'TriggerTemplate' && o.metadata.name === t.template?.ref && ns(o) === tns);
       for (const rt of template?.spec?.resourcetemplates ?? []) {
         const pipeline = rt.kind === 'PipelineRun' ? rt.spec?.pipelineRef?.name : undefined;
-        if (pipeline) edges.push(`  ${tid} -->|PipelineRun| ${node('Pipeline', tns, pipeline)}`);
+        if (pipeline) edges.push(`  ${tid} -->|PipelineRun| ${node(c, 'Pipeline', tns, pipeline)}`);
+        const labels = rt.metadata?.labels ?? {};
+        const [app, from, to] = [labels[PROMOTION_LABELS.app], labels[PROMOTION_LABELS.from], labels[PROMOTION_LABELS.to]];
+        if (rt.kind === 'PipelineRun' && app && from && to) {
+          const env = (e: string) => node(undefined, 'environment', app, e, `environment ${e}`);
+          edges.push(`  ${env(from)} ==>|promote ${app}| ${env(to)}`);
+        }
       }
     }
   }
-  lines.push(...nodes.values(), ...edges);
+  for (const [cluster, group] of [...nodes].sort(([a], [b]) => compareCodePoints(a, b))) {
+    if (cluster) lines.push(`  subgraph cluster_${cluster.replace(/[^A-Za-z0-9_]/g, '_')}["cluster ${cluster}"]`);
+    lines.push(...group.values());
+    if (cluster) lines.push('  end');
+  }
+  lines.push(...[...new Set(edges)]);
 
   for (const p of all.filter((o) => o.kind === 'Pipeline' && o.apiVersion.startsWith('tekton.dev/'))) {
-    const prefix = `${ns(p)}_${p.metadata.name}`.replace(/[^A-Za-z0-9_]/g, '_');
+    const cluster = clusterOf(p);
+    const prefix = `${cluster ? `${cluster}__` : ''}${ns(p)}_${p.metadata.name}`.replace(/[^A-Za-z0-9_]/g, '_');
     const id = (task: string) => `${prefix}__${task.replace(/[^A-Za-z0-9_]/g, '_')}`;
     lines.push(`  subgraph ${prefix}["Pipeline ${ns(p)}/${p.metadata.name}"]`, '    direction TB');
     const tasks: any[] = p.spec?.tasks ?? [];
@@ -77,7 +102,7 @@ export function mermaidGraph(objects: any[]): string {
       for (const leaf of leaves) for (const f of fin) lines.push(`    ${id(leaf.name)} ==> ${id(f.name)}`);
     }
     lines.push('  end');
-    lines.push(`  ${node('Pipeline', ns(p), p.metadata.name)} --- ${prefix}`);
+    lines.push(`  ${node(cluster, 'Pipeline', ns(p), p.metadata.name)} --- ${prefix}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -19,6 +19,17 @@ export interface SimulateOptions {
    * @default true
    */
   readonly assumeUnknownSecretsMatch?: boolean;
+  /**
+   * The cluster the event comes from (an app of `Cluster`s): only that cluster's Alerts send it. Objects are told
+   * apart by `clusterOf`.
+   * @default - every Alert of the input that watches the source
+   */
+  readonly cluster?: string;
+  /**
+   * The cluster of an object (for the CLI: the folder below the given one it was read from).
+   * @default - one cluster holds every object
+   */
+  readonly clusterOf?: (object: any) => string | undefined;
 }
 
 /** A run the event would create. */
@@ -55,24 +66,30 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
   const broken: string[] = [];
   const runs: SimulatedRun[] = [];
   const all = objects.filter((o): o is Obj => o && typeof o === 'object' && o.kind && o.metadata?.name);
-  const find = (kind: string, name: string, namespace?: string) =>
-    all.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || (o.metadata.namespace ?? 'default') === namespace));
+  const clusterOf = options.clusterOf ?? (() => undefined);
+  const named = (cluster: string | undefined) => (cluster === undefined ? '' : ` (cluster ${cluster})`);
+  // the objects of one cluster: what a Provider, a listener and its Triggers can refer to
+  const inCluster = (cluster: string | undefined) => (cluster === undefined ? all : all.filter((o) => clusterOf(o) === cluster));
+  const finder = (objs: Obj[]) => (kind: string, name: string, namespace?: string) =>
+    objs.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || (o.metadata.namespace ?? 'default') === namespace));
 
   const involved = event?.involvedObject ?? {};
-  const alerts = all.filter((o) => o.kind === 'Alert' && o.apiVersion.startsWith('notification.toolkit.fluxcd.io/'));
+  const alerts = all.filter((o) => o.kind === 'Alert' && o.apiVersion.startsWith('notification.toolkit.fluxcd.io/') &&
+    (options.cluster === undefined || clusterOf(o) === options.cluster));
   const matching = alerts.filter((a) => alertMatches(a, event, trace));
   if (alerts.length === 0) {
-    trace.push('no Flux Alert in the input');
+    trace.push(`no Flux Alert in the input${named(options.cluster)}`);
   } else if (matching.length === 0) {
-    trace.push(`no Alert watches ${involved.kind}/${involved.namespace}/${involved.name} for this event`);
+    trace.push(`no Alert watches ${involved.kind}/${involved.namespace}/${involved.name} for this event${named(options.cluster)}`);
   }
 
   for (const alert of matching) {
     const ns = alert.metadata.namespace ?? 'default';
+    const alertCluster = clusterOf(alert);
     const providerName = alert.spec?.providerRef?.name;
-    const provider = find('Provider', providerName, ns);
+    const provider = finder(inCluster(alertCluster))('Provider', providerName, ns);
     if (!provider) {
-      broken.push(`Alert ${ns}/${alert.metadata.name} sends to Provider '${providerName}', which is not in the input`);
+      broken.push(`Alert ${ns}/${alert.metadata.name}${named(alertCluster)} sends to Provider '${providerName}', which is not in the input`);
       continue;
     }
     const type = provider.spec?.type;
@@ -80,25 +97,37 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
       trace.push(`Provider ${ns}/${provider.metadata.name} is of type '${type}': it does not post the event to a listener`);
       continue;
     }
-    const target = listenerOf(provider.spec?.address ?? '', ns);
+    const address = provider.spec?.address ?? '';
+    // the listener's Service in the Provider's cluster, else an Ingress or HTTPRoute (of any cluster) routing the URL to one
+    const local = listenerOf(address, ns);
+    const routed = local ? undefined : routedListener(address, all, clusterOf);
+    const target = local ? { ...local, cluster: alertCluster } : routed;
     if (!target) {
-      broken.push(`Provider ${ns}/${provider.metadata.name} posts to '${provider.spec?.address}', which is not an EventListener Service (el-<name>.<namespace>…:8080)`);
+      broken.push(`Provider ${ns}/${provider.metadata.name} posts to '${address}', which is not an EventListener Service ` +
+        '(el-<name>.<namespace>…:8080) nor a URL that an Ingress or HTTPRoute of the input routes to one');
       continue;
     }
+    const objs = inCluster(target.cluster);
+    const find = finder(objs);
     const listener = find('EventListener', target.name, target.namespace);
     if (!listener) {
-      broken.push(`Provider ${ns}/${provider.metadata.name} posts to Service el-${target.name} in '${target.namespace}', but EventListener ${target.namespace}/${target.name} is not in the input`);
+      broken.push(`Provider ${ns}/${provider.metadata.name} posts to Service el-${target.name} in '${target.namespace}'${named(target.cluster)}, ` +
+        `but EventListener ${target.namespace}/${target.name} is not in the input`);
       continue;
     }
-    trace.push(`Alert ${ns}/${alert.metadata.name} → Provider ${ns}/${provider.metadata.name} → EventListener ${target.namespace}/${target.name}`);
+    const via = routed ? ` → ${routed.via}` : '';
+    trace.push(`Alert ${ns}/${alert.metadata.name}${named(alertCluster)} → Provider ${ns}/${provider.metadata.name}${via} → ` +
+      `EventListener ${target.namespace}/${target.name}${named(target.cluster)}`);
+    // Flux adds the Alert's eventMetadata to the event's metadata (over the keys of the object's annotations)
+    const sent = alert.spec?.eventMetadata ? { ...event, metadata: { ...(event?.metadata ?? {}), ...alert.spec.eventMetadata } } : event;
     let header: { [name: string]: string[] };
     try {
-      header = providerHeaders(provider, event, secrets, assume, trace);
+      header = providerHeaders(provider, sent, secrets, assume, trace);
     } catch (e: any) {
       broken.push(e.message);
       continue;
     }
-    for (const trigger of listenerTriggers(listener, find, all, broken)) {
+    for (const trigger of listenerTriggers(listener, find, objs, broken)) {
       if (!authenticates(trigger)) {
         trace.push(`WARNING: trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name} is unauthenticated: ` +
           'anyone who can reach the listener can start runs (no compareSecret or signature check in its interceptors)');
@@ -108,12 +137,12 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
         trace.push(`assumed: Secret ${id} key '${key}' holds the token the Provider sends (give --secret ${id}:${key}=<value> to check)`);
         return true;
       };
-      const result = fireTrigger(trigger, listener, event, header, secrets, find, unknownSecret);
+      const result = fireTrigger(trigger, listener, sent, header, secrets, find, unknownSecret);
       trace.push(`trigger '${trigger.name}': ${result.note}`);
       if (result.error) broken.push(`trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name}: ${result.error}`);
       for (const object of result.objects) {
         runs.push({ listener: `${target.namespace}/${target.name}`, trigger: trigger.name, object });
-        const note = promotionOf(object, event) ?? cancellerOf(object);
+        const note = promotionOf(object, sent) ?? cancellerOf(object);
         if (note) trace.push(note);
       }
     }
@@ -155,6 +184,47 @@ function goRegexpFind(pattern: string, text: string): boolean {
   } catch (e: any) {
     throw new Error(`the Alert pattern '${pattern}' is not a valid Go regular expression: ${e.message}`);
   }
+}
+
+/**
+ * The listener an external URL reaches: an Ingress rule (host, path prefix) or HTTPRoute (hostname, path prefix)
+ * whose backend is a listener's Service `el-<name>`, in the route's namespace and cluster.
+ */
+export function routedListener(address: string, all: Obj[], clusterOf: (o: any) => string | undefined):
+{ name: string; namespace: string; cluster: string | undefined; via: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    return undefined;
+  }
+  const prefixOf = (p: string | undefined) => {
+    const prefix = (p ?? '/').replace(/\/+$/, '');
+    return url.pathname === prefix || url.pathname.startsWith(`${prefix}/`) || prefix === '';
+  };
+  for (const o of all) {
+    const ns = o.metadata.namespace ?? 'default';
+    const found = (service: string | undefined) => (service?.startsWith('el-')
+      ? { name: service.slice(3), namespace: ns, cluster: clusterOf(o), via: `${o.kind} ${ns}/${o.metadata.name}` } : undefined);
+    if (o.kind === 'Ingress' && o.apiVersion.startsWith('networking.k8s.io/')) {
+      for (const rule of o.spec?.rules ?? []) {
+        if (rule.host !== url.hostname) continue;
+        for (const p of rule.http?.paths ?? []) {
+          const hit = prefixOf(p.path) ? found(p.backend?.service?.name) : undefined;
+          if (hit) return hit;
+        }
+      }
+    }
+    if (o.kind === 'HTTPRoute' && o.apiVersion.startsWith('gateway.networking.k8s.io/') && (o.spec?.hostnames ?? []).includes(url.hostname)) {
+      for (const rule of o.spec?.rules ?? []) {
+        const matches = rule.matches?.length ? rule.matches : [{ path: { value: '/' } }];
+        if (!matches.some((m: any) => prefixOf(m.path?.value))) continue;
+        const hit = found(rule.backendRefs?.[0]?.name);
+        if (hit) return hit;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** `http://el-<name>.<ns>.svc.cluster.local:8080` (or `https://…:8443`) → { name, namespace }. */
