@@ -408,6 +408,18 @@ func runDifferences(predicted []map[string]any, created []pipelinev1.PipelineRun
 		return []string{fmt.Sprintf("simulate predicted %d run(s), the listener created %d", len(predicted), len(created))}
 	}
 	var out []string
+	// the triggers of one listener run concurrently: pair runs by the name simulate predicts, else by order
+	created = append([]pipelinev1.PipelineRun(nil), created...)
+	for i, p := range predicted {
+		meta, _ := p["metadata"].(map[string]any)
+		if name, _ := meta["name"].(string); name != "" {
+			for j := i; j < len(created); j++ {
+				if created[j].Name == name {
+					created[i], created[j] = created[j], created[i]
+				}
+			}
+		}
+	}
 	for i, p := range predicted {
 		raw, _ := json.Marshal(created[i])
 		var live map[string]any

@@ -46,7 +46,9 @@ export interface PromotionEnvironment {
   readonly path: string;
   /**
    * A Task that checks the environment before its version is promoted onward; it gets the params it declares
-   * of `revision` (the config repo revision it runs), `version` and `environment`.
+   * of `revision` (the config repo revision it runs), `version` and `environment`. It runs with the promotion, in
+   * its cluster (CI's): an environment in another `Cluster` is reached at an address CI's cluster resolves (its
+   * Ingress host), never by a `.svc` name, which the synth refuses.
    * @default - none: promoted as soon as Flux applied it
    */
   readonly verify?: ITask;
@@ -213,6 +215,7 @@ export class Promotion extends Construct {
     if (new Set(names).size !== names.length) errors.push(`environment names repeat (${names.join(', ')}): give each its own`);
     errors.push(...pathProblems(envs));
     errors.push(...sharedKustomizationProblems(envs));
+    errors.push(...remoteVerifyProblems(this, envs));
     if (envs[0]?.mode !== undefined) {
       errors.push(`environment '${envs[0].name}' is the first: nothing is promoted to it, so its 'mode' has no effect: remove it`);
     }
@@ -264,6 +267,30 @@ function pathProblems(envs: PromotionEnvironment[]): string[] {
         errors.push(`environments '${a.name}' and '${b.name}' share files ('${a.path}' and '${b.path}'): a promotion to one would ` +
           "rewrite the other's markers; give each environment a folder of its own");
       }
+    }
+  }
+  return errors;
+}
+
+/** An in-cluster DNS name: `<service>.<namespace>.svc[.cluster.local]`. */
+const CLUSTER_LOCAL = /\b[a-z0-9]([a-z0-9-]*[a-z0-9])?\.[a-z0-9]([a-z0-9-]*[a-z0-9])?\.svc(\.cluster\.local)?\b/;
+
+/**
+ * A verify Task runs with the promotion, in its cluster (CI's): an environment of another cluster is reached
+ * there only at an address CI's cluster can resolve. A `.svc` name in the Task would reach CI's own Service
+ * network (another app, or nothing), so it is refused.
+ */
+function remoteVerifyProblems(promotion: Construct, envs: PromotionEnvironment[]): string[] {
+  const ours = Cluster.of(promotion);
+  const errors: string[] = [];
+  for (const e of envs) {
+    const theirs = Cluster.of(e.kustomization);
+    if (!e.verify || !theirs || theirs === ours || !(e.verify instanceof Task)) continue;
+    const address = CLUSTER_LOCAL.exec(JSON.stringify(e.verify.resource.toJson()))?.[0];
+    if (address) {
+      errors.push(`environment '${e.name}' is in cluster '${theirs.name}', but its verify Task '${e.verify.name}' runs with the promotion in ` +
+        `cluster '${ours?.name ?? '(none)'}' and addresses ${address}, a name of that cluster's own Service network: ` +
+        `reach ${e.name} at an address '${ours?.name}' can resolve (e.g. its Ingress host, over https), or leave verify out and check it in '${theirs.name}'`);
     }
   }
   return errors;

@@ -1,0 +1,202 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Chart } from 'cdk8s';
+import { build as threeClusters } from '../examples/clusters/app';
+import {
+  Cluster, FluxListener, GitOpsApp, GitRepository, Kustomization, Pipeline, Promotion, FluxTriggeredPipeline, Task, mermaidGraph, simulateEvent,
+} from '../src';
+import { checkConformance } from './support/conformance';
+import { CrdSchemas } from './support/crd-schemas';
+import { crdsDir, fluxEvent, snapshotDir, tempDir } from './util';
+import { folderOf, loadObjects } from '../src/cli/load';
+
+const CLUSTERS = ['ci', 'dev', 'staging', 'production'];
+const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+/** Four clusters, a Kustomization `flux-system/apps` in each of dev, staging and production, promoted dev → staging → production from ci. */
+function fleet(app: App, options: { mistakeIn?: string } = {}): App {
+  const clusters = Object.fromEntries(CLUSTERS.map((name) => [name, new Cluster(app, name)]));
+  const apps: { [cluster: string]: Kustomization } = {};
+  for (const name of CLUSTERS.slice(1)) {
+    const flux = new Chart(clusters[name], 'flux-system', { namespace: 'flux-system' });
+    const repo = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
+    apps[name] = new Kustomization(flux, 'apps', { source: repo, path: `./envs/${name}`, wait: true });
+    if (options.mistakeIn === name) new GitRepository(flux, 'bad', { url: 'github.com/acme/bad.git', branch: 'main' });
+  }
+  const ci = new Chart(clusters.ci, 'ci', { namespace: 'ci' });
+  const listener = new FluxListener(ci, 'listener', { externalUrl: 'https://ci.acme.example/flux-events' });
+  new Promotion(ci, 'web', {
+    app: 'web',
+    listener,
+    repositoryUrl: 'https://github.com/acme/fleet.git',
+    gitTokenSecretName: 'fleet-git',
+    environments: CLUSTERS.slice(1).map((name) => ({ name, kustomization: apps[name], path: `envs/${name}` })),
+  });
+  return app;
+}
+
+function synthesized(build: (app: App) => App) {
+  const out = tempDir();
+  build(new GitOpsApp({ outdir: out })).synth();
+  return { out, objects: loadObjects(out) };
+}
+
+const walk = (dir: string, rel = ''): string[] => fs.readdirSync(path.join(dir, rel), { withFileTypes: true })
+  .flatMap((e) => (e.isDirectory() ? walk(dir, path.join(rel, e.name)) : [path.join(rel, e.name)])).sort();
+
+describe('an app of four clusters', () => {
+  const { out, objects } = synthesized(fleet);
+
+  test('one folder per cluster, each with its own Flux objects; the listener in ci and each environment\'s Alert in its own cluster', () => {
+    expect(walk(out)).toEqual([
+      'ci/_namespaces.k8s.yaml', 'ci/ci.k8s.yaml',
+      'dev/flux-system.k8s.yaml', 'production/flux-system.k8s.yaml', 'staging/flux-system.k8s.yaml',
+    ]);
+    const where = (kind: string) => objects.filter((o) => o.kind === kind).map((o) => `${folderOf(o)}:${o.metadata.namespace}/${o.metadata.name}`).sort();
+    expect(where('Kustomization')).toEqual(['dev:flux-system/apps', 'production:flux-system/apps', 'staging:flux-system/apps']);
+    expect(where('EventListener')).toEqual(['ci:ci/flux-events']);
+    expect(where('Ingress')).toEqual(['ci:ci/flux-events']);
+    // production is the last environment: nothing is promoted from it
+    expect(where('Alert')).toEqual(['dev:flux-system/flux-events-ci', 'staging:flux-system/flux-events-ci']);
+    expect(objects.filter((o) => o.kind === 'Alert').map((o) => o.spec.eventMetadata)).toEqual([{ cluster: 'dev' }, { cluster: 'staging' }]);
+    expect(objects.filter((o) => o.kind === 'Provider').map((o) => [o.spec.address, o.spec.secretRef.name])).toEqual([
+      ['https://ci.acme.example/flux-events', 'flux-events-flux-token-dev'],
+      ['https://ci.acme.example/flux-events', 'flux-events-flux-token-staging'],
+    ]);
+    const report = checkConformance(objects, CrdSchemas.load(crdsDir()));
+    expect(report.schema).toEqual([]);
+  });
+
+  test.each([
+    ['dev', ['web-to-staging-4b825dc642cb']],
+    ['staging', ['web-to-production-4b825dc642cb']],
+    ['production', []],
+  ])('an apps event from %s starts exactly its own promotion step', (cluster, runs) => {
+    const event = fluxEvent('kustomization-reconciliation-succeeded.json');
+    event.involvedObject.name = 'apps';
+    const result = simulateEvent(objects, event, { cluster, clusterOf: folderOf });
+    expect(result.broken).toEqual([]);
+    expect(result.runs.filter((r) => r.object.kind === 'PipelineRun').map((r) => r.object.metadata.name)).toEqual(runs);
+  });
+
+  test('each cluster has its own token: staging\'s Flux cannot post as dev', () => {
+    const event = fluxEvent('kustomization-reconciliation-succeeded.json');
+    event.involvedObject.name = 'apps';
+    const secrets = new Map([
+      ['flux-system/flux-events-flux-token-dev', { headers: 'X-Flux-Token: dev-token' }],
+      ['ci/flux-events-flux-token-dev', { token: 'dev-token' }],
+      ['flux-system/flux-events-flux-token-staging', { headers: 'X-Flux-Token: dev-token' }],
+      ['ci/flux-events-flux-token-staging', { token: 'staging-token' }],
+    ]);
+    const run = (cluster: string) => simulateEvent(objects, event, { cluster, clusterOf: folderOf, secrets, assumeUnknownSecretsMatch: false })
+      .runs.map((r) => r.object.metadata.name);
+    expect(run('dev')).toEqual(['web-to-staging-4b825dc642cb', `web-to-staging-${sha.slice(0, 12)}-supersede`]);
+    // staging's Provider sending dev's token: its Trigger compares staging's
+    expect(run('staging')).toEqual([]);
+  });
+
+  test('graph draws each cluster as a subgraph, the Provider of dev posting to ci\'s listener, and the promotion edges', () => {
+    const graph = mermaidGraph(objects, folderOf);
+    expect(graph).toContain('  subgraph cluster_dev["cluster dev"]');
+    expect(graph).toContain('  dev__Provider_flux_system_flux_events_ci -->|POST| ci__EventListener_ci_flux_events');
+    expect(graph).toContain('  environment_web_dev ==>|promote web| environment_web_staging');
+    expect(graph).toContain('  environment_web_staging ==>|promote web| environment_web_production');
+  });
+
+  test('a mistake in one cluster is named with its cluster, and leaves every folder byte for byte as it was', () => {
+    const before = Object.fromEntries(walk(out).map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]));
+    expect(() => fleet(new GitOpsApp({ outdir: out }), { mistakeIn: 'staging' }).synth()).toThrow(/\[staging\/flux-system\/bad\] /);
+    expect(Object.fromEntries(walk(out).map((f) => [f, fs.readFileSync(path.join(out, f), 'utf8')]))).toEqual(before);
+  });
+
+  test('a cluster that is gone leaves no folder behind', () => {
+    const dir = tempDir();
+    fleet(new GitOpsApp({ outdir: dir })).synth();
+    const app = new GitOpsApp({ outdir: dir });
+    const flux = new Chart(new Cluster(app, 'ci'), 'flux-system', { namespace: 'flux-system' });
+    new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
+    app.synth();
+    expect(walk(dir)).toEqual(['ci/flux-system.k8s.yaml']);
+    expect(fs.readdirSync(dir)).toEqual(['ci']);
+  });
+});
+
+describe('example clusters (three clusters)', () => {
+  const { objects } = synthesized(threeClusters);
+  test('staging\'s event promotes to production; production\'s starts nothing', () => {
+    const event = fluxEvent('kustomization-reconciliation-succeeded.json');
+    event.involvedObject.name = 'web';
+    const names = (cluster: string) => simulateEvent(objects, event, { cluster, clusterOf: folderOf }).runs
+      .filter((r) => r.object.kind === 'PipelineRun').map((r) => r.object.metadata.name);
+    expect(names('staging')).toEqual(['web-to-production-4b825dc642cb']);
+    expect(names('production')).toEqual([]);
+  });
+});
+
+describe('clusters: bad input is one error with the path and the fix, and dist/ untouched', () => {
+  const task = (s: Chart) => {
+    const t = new Task(s, 't');
+    t.addStep({ name: 's', image: 'alpine:3.20', script: '#!/bin/sh\ntrue' });
+    const p = new Pipeline(s, 'p');
+    p.addTask('t', { task: t });
+    return p;
+  };
+  const source = (cluster: Cluster) => new GitRepository(new Chart(cluster, 'flux-system', { namespace: 'flux-system' }), 'repo',
+    { url: 'https://github.com/acme/app.git', branch: 'main' });
+  test.each([
+    ['a source in another cluster than a listener without externalUrl', (app: App) => {
+      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+      new FluxTriggeredPipeline(ci, 'fp', { source: source(new Cluster(app, 'dev')), pipeline: task(ci) });
+    }, "[ci/ci/fp] GitRepository 'flux-system/repo' is in cluster 'dev', the listener ci/ci/flux-listener-ci in 'ci': give the FluxListener an " +
+      "`externalUrl` (https://…) that dev's notification-controller can reach, or use a listener in cluster 'dev'"],
+    ['plain http across clusters', (app: App) => {
+      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+      const listener = new FluxListener(ci, 'l', { externalUrl: 'http://ci.acme.example' });
+      new FluxTriggeredPipeline(ci, 'fp', { source: source(new Cluster(app, 'dev')), pipeline: task(ci), listener });
+    }, "[ci/ci/l] externalUrl 'http://ci.acme.example' is not an https URL of a host and path: other clusters post the token to it, so plain " +
+      'http would show it to the network; write e.g. https://ci.example.com/flux (no port, query or credentials)'],
+    ['a chart outside the clusters', (app: App) => {
+      new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+      new Chart(app, 'loose', { namespace: 'ci' });
+    }, "[loose] the chart is in no cluster, but the app has clusters (ci): no cluster's Flux would apply it; create it under one, e.g. new Chart(cluster, id)"],
+    ['a cluster folder inside another\'s', (app: App) => {
+      new Chart(new Cluster(app, 'all', { path: 'clusters' }), 'a', { namespace: 'ci' });
+      new Chart(new Cluster(app, 'prod', { path: 'clusters/prod' }), 'b', { namespace: 'ci' });
+    }, "[prod] cluster 'prod' writes into 'clusters/prod', inside cluster 'all''s folder 'clusters' (its Flux would apply both): give each cluster a folder of its own (`path`)"],
+    ['a verify Task of a remote environment that addresses a .svc name', (app: App) => {
+      const envs = ['staging', 'production'].map((name) => {
+        const flux = new Chart(new Cluster(app, name), 'flux-system', { namespace: 'flux-system' });
+        const repo = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
+        return new Kustomization(flux, 'apps', { source: repo, path: `./envs/${name}` });
+      });
+      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+      const smoke = new Task(ci, 'smoke');
+      smoke.addStep({ name: 'probe', image: 'curlimages/curl:8.10.1', script: '#!/bin/sh\ncurl -fsS --max-time 10 http://web.web.svc.cluster.local/healthz' });
+      new Promotion(ci, 'web', {
+        app: 'web',
+        listener: new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example' }),
+        repositoryUrl: 'https://github.com/acme/fleet.git',
+        environments: [
+          { name: 'staging', kustomization: envs[0], path: 'envs/staging', verify: smoke },
+          { name: 'production', kustomization: envs[1], path: 'envs/production' },
+        ],
+      });
+    }, "[ci/ci/web] environment 'staging' is in cluster 'staging', but its verify Task 'smoke' runs with the promotion in cluster 'ci' and " +
+      "addresses web.web.svc.cluster.local, a name of that cluster's own Service network: reach staging at an address 'ci' can resolve " +
+      "(e.g. its Ingress host, over https), or leave verify out and check it in 'staging'"],
+  ])('%s', (_name, build, message) => {
+    const out = tempDir();
+    fs.writeFileSync(path.join(out, 'keep.k8s.yaml'), 'kind: Keep\n');
+    const before = snapshotDir(out);
+    const app = new GitOpsApp({ outdir: out });
+    build(app);
+    let error = '';
+    try {
+      app.synth();
+    } catch (e: any) {
+      error = e.message;
+    }
+    expect(error.split('\n').slice(1).map((l) => l.trim())).toEqual([message]);
+    expect(snapshotDir(out)).toEqual(before);
+  });
+});
