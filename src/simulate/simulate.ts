@@ -286,7 +286,8 @@ export interface TriggerSpec { name: string; namespace?: string; interceptors?: 
  * A listener's triggers as Triggers' sink merges them: its inline ones and `triggerRef`s, and the `Trigger` objects
  * its `labelSelector` selects (in its own namespace, or those its `namespaceSelector` names; `matchLabels` only).
  */
-export function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: string) => Obj | undefined, all: Obj[], broken: string[]): TriggerSpec[] {
+export function listenerTriggers(listener: Obj, find: (k: string, n: string, ns?: string) => Obj | undefined, all: Obj[],
+  broken: string[]): TriggerSpec[] {
   const ns = listener.metadata.namespace ?? 'default';
   const selector = listener.spec?.labelSelector;
   const names: string[] = listener.spec?.namespaceSelector?.matchNames ?? [];
