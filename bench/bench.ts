@@ -3,10 +3,12 @@
  * (so its peak RSS is its own); the parent prints a table and writes bench/RESULTS.md.
  *
  *   ours(N):     N FluxTriggeredPipelines (GitRepository + 6-task pipeline with results, retries and a
- *                finally task), synthesized by GitOpsApp (validation, lazy rendering, stage and swap).
+ *                finally task), each with a listener of its own, synthesized by GitOpsApp (validation, lazy
+ *                rendering, stage and swap).
  *   baseline(N): the identical objects as plain cdk8s ApiObjects built from precomputed JSON, synthesized
  *                by a plain cdk8s App: what cdk8s alone costs.
- *   shared(N):   the same N pipelines on one FluxListener (a Trigger each), against their own baseline.
+ *   shared(N):   the same N pipelines on their namespace's FluxListener (the default: a Trigger each), against
+ *                their own baseline.
  *   cli:         the whole `cdk8s synth` command of the example app (compiled JS) next to an empty app.
  *   hostile:     the CLI on hostile input (loops, FIFOs, devices, huge and many files, alias bombs, deep
  *                nesting, backtracking patterns): each within 5 s and 300 MiB (bench/hostile.ts).

@@ -1,6 +1,7 @@
 /**
  * One measured case, in its own process: `case.ts ours|baseline|ours-shared|baseline-shared N` (`-shared`: the N
- * pipelines join one FluxListener). Prints a JSON sample as its last line.
+ * pipelines join their namespace's listener, the default; otherwise each has a listener of its own). Prints a
+ * JSON sample as its last line.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,17 +10,19 @@ import { ApiObject, App, Chart, YamlOutputType } from 'cdk8s';
 import { addCase } from './fixture';
 import { lib } from './lib';
 
-const { FluxListener, GitOpsApp } = lib;
+const { GitOpsApp } = lib;
 
 const [mode, nText] = process.argv.slice(2);
 const n = Number(nText);
-const outdir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${mode}-`));
+// BENCH_KEEP=<folder>: write the output there and keep it (to compare two builds' output byte for byte)
+const keep = process.env.BENCH_KEEP;
+const outdir = keep ? path.resolve(keep) : fs.mkdtempSync(path.join(os.tmpdir(), `bench-${mode}-`));
 
 function build(app: App) {
   const ci = new Chart(app, 'ci', { namespace: 'ci' });
   const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
-  const listener = mode.endsWith('-shared') ? new FluxListener(ci, 'listener') : undefined;
-  for (let i = 0; i < n; i++) addCase(ci, flux, i, listener);
+  const shared = mode.endsWith('-shared');
+  for (let i = 0; i < n; i++) addCase(ci, flux, i, shared);
   return app;
 }
 
@@ -58,6 +61,6 @@ for (const f of fs.readdirSync(outdir)) {
   // the largest EventListener written (etcd stores at most 1.5 MiB per object)
   for (const d of docs) if (/^kind: EventListener$/m.test(d)) listenerBytes = Math.max(listenerBytes, Buffer.byteLength(d));
 }
-fs.rmSync(outdir, { recursive: true, force: true });
+if (!keep) fs.rmSync(outdir, { recursive: true, force: true });
 const cpuMs = (cpu.user + cpu.system) / 1000;
 console.log(JSON.stringify({ wallMs, cpuMs, objects, bytes, listenerBytes, peakRssMiB: process.resourceUsage().maxRSS / 1024 }));

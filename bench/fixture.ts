@@ -2,13 +2,15 @@ import { Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { lib } from './lib';
 
-const { FluxTriggeredPipeline, GitRepository, OnError, Pipeline, Task, WorkspaceBinding } = lib;
+const { FluxTriggeredPipeline, GitRepository, ListenerAuthentication, OnError, Pipeline, Task, WorkspaceBinding } = lib;
 
-type Listener = InstanceType<typeof lib.FluxListener>;
-
-/** One FluxTriggeredPipeline: a GitRepository, a 6-task pipeline with results, retries and a finally task. */
-/** With `listener`, the pipeline joins that shared listener (one Trigger) instead of having one of its own. */
-export function addCase(ci: Chart, flux: Chart, i: number, listener?: Listener) {
+/**
+ * One FluxTriggeredPipeline: a GitRepository, a 6-task pipeline with results, retries and a finally task.
+ * `shared`: the pipeline joins its namespace's listener (the default: no `listener` prop, `FluxListener.of`), a
+ * Trigger of one EventListener; otherwise it has a listener of its own (an `authentication` prop, the default
+ * shared token, makes one), as every pipeline had before listeners were shared by default.
+ */
+export function addCase(ci: Chart, flux: Chart, i: number, shared: boolean) {
   const id = `svc-${i}`;
   const repo = new GitRepository(flux, `${id}-repo`, { url: `https://github.com/acme/${id}.git`, branch: 'main', interval: Duration.minutes(1) });
   const scope = new Construct(ci, id);
@@ -37,6 +39,6 @@ export function addCase(ci: Chart, flux: Chart, i: number, listener?: Listener) 
     pipeline: p,
     params: { url: repo.url, image: `ghcr.io/acme/${id}` },
     workspaces: { source: WorkspaceBinding.volumeClaimTemplate() },
-    listener,
+    authentication: shared ? undefined : ListenerAuthentication.sharedToken(),
   });
 }
