@@ -82,7 +82,7 @@ describe('an app of four clusters', () => {
   test('each cluster has its own token: staging\'s Flux cannot post as dev', () => {
     const event = fluxEvent('kustomization-reconciliation-succeeded.json');
     event.involvedObject.name = 'apps';
-    const secrets = new Map([
+    const secrets = new Map<string, { [key: string]: string }>([
       ['flux-system/flux-events-flux-token-dev', { headers: 'X-Flux-Token: dev-token' }],
       ['ci/flux-events-flux-token-dev', { token: 'dev-token' }],
       ['flux-system/flux-events-flux-token-staging', { headers: 'X-Flux-Token: dev-token' }],

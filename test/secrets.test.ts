@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import { build as threeClusters } from '../examples/clusters/app';
 import { build as fleetCi } from '../examples/fleet-ci/app';
 import { GitOpsApp, simulateEvent } from '../src';
 import { fluxEvent, tempDir } from './util';
@@ -19,7 +20,7 @@ describe('cdk8s-tekton-flux secrets: what to create before the objects work', ()
     const r = cli('secrets', dist);
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toBe('TOKEN=$(openssl rand -hex 32)  # the shared token: the same value in a listener\'s Secrets');
+    expect(lines[0]).toBe('TOKEN=$(openssl rand -hex 32)  # a shared token: the same value in the Secrets that use $TOKEN');
     expect(lines.filter((l) => l.startsWith('# ci/flux-events-flux-token'))).toEqual([
       expect.stringMatching(/^# ci\/flux-events-flux-token \(keys: headers, token\), read by Provider ci\/flux-events \(the headers it sends\); Trigger ci\/app-on-staging/),
     ]);
@@ -36,6 +37,26 @@ describe('cdk8s-tekton-flux secrets: what to create before the objects work', ()
     const secrets = new Map([['ci/flux-events-flux-token', { headers, token }]]);
     expect(simulateEvent(objects, event, { secrets, assumeUnknownSecretsMatch: false }).runs.map((run) => run.object.metadata.name))
       .toEqual(['node-service-ci-4b825dc642cb', 'node-service-ci-4b825dc642cb-supersede']);
+  });
+
+  test('clusters: each source cluster\'s token is a pair of Secrets, one in its cluster and one beside the listener, of one value', () => {
+    const dist = tempDir();
+    threeClusters(new GitOpsApp({ outdir: dist })).synth();
+    const r = cli('secrets', dist);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toBe('TOKEN_FLUX_EVENTS_FLUX_TOKEN_STAGING=$(openssl rand -hex 32)  # a shared token: the same value in the Secrets that use ' +
+      '$TOKEN_FLUX_EVENTS_FLUX_TOKEN_STAGING');
+    expect(lines.filter((l) => l.startsWith('# cluster'))).toEqual([
+      expect.stringMatching(/^# cluster ci: ci\/fleet-git /),
+      expect.stringMatching(/^# cluster ci: ci\/fleet-github /),
+      '# cluster ci: ci/flux-events-flux-token-staging (keys: token), read by Trigger ci/web-on-staging (compareSecret: the token it checks)',
+      expect.stringMatching(/^# cluster staging: flux-system\/ci-ingress-ca \(keys: ca.crt\)/),
+      '# cluster staging: flux-system/flux-events-flux-token-staging (keys: headers), read by Provider flux-system/flux-events-ci (the headers it sends)',
+    ]);
+    expect(lines).toContain('kubectl --context ci -n ci create secret generic flux-events-flux-token-staging --from-literal=token="$TOKEN_FLUX_EVENTS_FLUX_TOKEN_STAGING"');
+    expect(lines).toContain('kubectl --context staging -n flux-system create secret generic flux-events-flux-token-staging ' +
+      '--from-literal=headers="X-Flux-Token: $TOKEN_FLUX_EVENTS_FLUX_TOKEN_STAGING"');
   });
 
   test('a fleet whose listener token External Secrets generates (examples/fleet-ci) needs no Secret by hand', () => {

@@ -167,16 +167,18 @@ function graph(argv: string[], io: CliIO): number {
 function secrets(argv: string[], io: CliIO): number {
   const { positionals } = args(argv, {});
   if (positionals.length > 1) throw new UsageError('secrets takes one folder or file');
-  const found = referencedSecrets(loadObjects(positionals[0] ?? 'dist'));
+  const found = referencedSecrets(loadObjects(positionals[0] ?? 'dist'), folderOf);
   if (found.length === 0) {
     io.err('# the objects read no Secret they do not contain\n');
     return 0;
   }
-  if (found.some((s) => s.command.includes('$TOKEN'))) {
-    io.out('TOKEN=$(openssl rand -hex 32)  # the shared token: the same value in a listener\'s Secrets\n');
+  const tokens = [...new Set(found.flatMap((s) => /\$(TOKEN\w*)/.exec(s.command)?.[1] ?? []))];
+  for (const token of tokens) {
+    io.out(`${token}=$(openssl rand -hex 32)  # a shared token: the same value in the Secrets that use $${token}\n`);
   }
   for (const s of found) {
-    io.out(`# ${s.namespace}/${s.name}${s.keys.length ? ` (keys: ${s.keys.join(', ')})` : ''}, read by ${s.readers.join('; ')}\n${s.command}\n`);
+    const where = `${s.cluster ? `cluster ${s.cluster}: ` : ''}${s.namespace}/${s.name}`;
+    io.out(`# ${where}${s.keys.length ? ` (keys: ${s.keys.join(', ')})` : ''}, read by ${s.readers.join('; ')}\n${s.command}\n`);
   }
   return 0;
 }

@@ -6,6 +6,11 @@ import { compareCodePoints } from '../sort';
 
 /** One Secret the objects reference. */
 export interface SecretReference {
+  /**
+   * Its cluster (the folder of the objects that read it), in an app of clusters.
+   * @default - the one cluster
+   */
+  readonly cluster?: string;
   /** Its namespace. */
   readonly namespace: string;
   /** Its name. */
@@ -22,15 +27,20 @@ type Obj = { kind?: string; apiVersion?: string; metadata?: { name?: string; nam
 
 const COMPARE_SECRET = /compareSecret\(\s*'([^']*)'\s*,\s*'([^']*)'\s*(?:,\s*'([^']*)'\s*)?\)/g;
 
-/** Every Secret the objects reference and do not define, by namespace and name (code-point order). */
-export function referencedSecrets(objects: unknown[]): SecretReference[] {
-  const found = new Map<string, { namespace: string; name: string; keys: Set<string>; readers: Set<string>; shared: boolean }>();
+/**
+ * Every Secret the objects reference and do not define, by cluster, namespace and name (code-point order). With
+ * `clusterOf` (an app of clusters: the folder each object was read from), each cluster's Secrets are its own.
+ */
+export function referencedSecrets(objects: unknown[], clusterOf: (object: any) => string | undefined = () => undefined): SecretReference[] {
+  const found = new Map<string, { cluster?: string; namespace: string; name: string; keys: Set<string>; readers: Set<string>; shared: boolean }>();
   const defined = new Set<string>();
+  let cluster: string | undefined;
+  const idOf = (namespace: string, name: string) => `${cluster ?? ''}//${namespace}/${name}`;
   // shared: the listener's token (a Provider's headers, a compareSecret), one value the commands share as $TOKEN
   const add = (namespace: string, name: string | undefined, keys: string[], reader: string, shared = false) => {
     if (!name) return;
-    const id = `${namespace}/${name}`;
-    const entry = found.get(id) ?? { namespace, name, keys: new Set<string>(), readers: new Set<string>(), shared };
+    const id = idOf(namespace, name);
+    const entry = found.get(id) ?? { cluster, namespace, name, keys: new Set<string>(), readers: new Set<string>(), shared };
     entry.shared = entry.shared || shared;
     keys.forEach((k) => entry.keys.add(k));
     entry.readers.add(reader);
@@ -38,11 +48,12 @@ export function referencedSecrets(objects: unknown[]): SecretReference[] {
   };
   for (const o of objects as Obj[]) {
     if (!o || typeof o !== 'object' || !o.kind || !o.metadata?.name) continue;
+    cluster = clusterOf(o);
     const ns = o.metadata.namespace ?? 'default';
     const self = `${o.kind} ${ns}/${o.metadata.name}`;
     const spec = o.spec ?? {};
-    if (o.kind === 'Secret' && o.apiVersion === 'v1') defined.add(`${ns}/${o.metadata.name}`);
-    if (o.kind === 'ExternalSecret' || o.kind === 'SealedSecret') defined.add(`${ns}/${spec.target?.name ?? o.metadata.name}`);
+    if (o.kind === 'Secret' && o.apiVersion === 'v1') defined.add(idOf(ns, o.metadata.name));
+    if (o.kind === 'ExternalSecret' || o.kind === 'SealedSecret') defined.add(idOf(ns, spec.target?.name ?? o.metadata.name));
     if (o.kind === 'Provider' && /^notification\.toolkit\.fluxcd\.io\//.test(o.apiVersion ?? '')) {
       add(ns, spec.secretRef?.name, spec.type === 'generic' || spec.type === undefined ? ['headers'] : [], `${self} (the headers it sends)`,
         spec.type === 'generic' || spec.type === undefined);
@@ -63,13 +74,18 @@ export function referencedSecrets(objects: unknown[]): SecretReference[] {
     }
     walkSecretKeyRefs(spec, (name, key, what) => add(ns, name, key ? [key] : [], `${self} (${what})`));
   }
-  return [...found.values()]
-    .filter((s) => !defined.has(`${s.namespace}/${s.name}`))
-    .sort((a, b) => compareCodePoints(a.namespace, b.namespace) || compareCodePoints(a.name, b.name))
+  const clusters = [...found.values()].some((s) => s.cluster !== undefined);
+  return [...found.entries()]
+    .filter(([id]) => !defined.has(id))
+    .map(([, s]) => s)
+    .sort((a, b) => compareCodePoints(a.cluster ?? '', b.cluster ?? '') || compareCodePoints(a.namespace, b.namespace) || compareCodePoints(a.name, b.name))
     .map((s) => {
       const keys = [...s.keys].sort(compareCodePoints);
       const readers = [...s.readers].sort(compareCodePoints);
-      return { namespace: s.namespace, name: s.name, keys, readers, command: commandFor(s.namespace, s.name, keys, s.shared) };
+      // across clusters, the two Secrets of one name (a source cluster's headers, the listener's token) share a value
+      const token = clusters ? `TOKEN_${s.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}` : 'TOKEN';
+      const command = commandFor(s.namespace, s.name, keys, s.shared, token, s.cluster);
+      return { cluster: s.cluster, namespace: s.namespace, name: s.name, keys, readers, command };
     });
 }
 
@@ -86,10 +102,11 @@ function walkSecretKeyRefs(value: unknown, found: (name: string, key: string | u
   for (const v of Object.values(o)) walkSecretKeyRefs(v, found);
 }
 
-function commandFor(namespace: string, name: string, keys: string[], shared: boolean): string {
-  const create = `kubectl -n ${namespace} create secret`;
+function commandFor(namespace: string, name: string, keys: string[], shared: boolean, token: string, cluster?: string): string {
+  // a cluster's Secret is created with the kubeconfig context named like the cluster (its folder)
+  const create = `kubectl${cluster ? ` --context ${cluster}` : ''} -n ${namespace} create secret`;
   if (shared) {
-    const literal = (k: string) => (k === 'headers' ? '--from-literal=headers="X-Flux-Token: $TOKEN"' : `--from-literal=${k}="$TOKEN"`);
+    const literal = (k: string) => (k === 'headers' ? `--from-literal=headers="X-Flux-Token: $${token}"` : `--from-literal=${k}="$${token}"`);
     return `${create} generic ${name} ${keys.map(literal).join(' ')}`;
   }
   if (keys.length === 2 && keys[0] === 'tls.crt' && keys[1] === 'tls.key') return `${create} tls ${name} --cert=tls.crt --key=tls.key`;
