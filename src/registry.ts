@@ -21,7 +21,9 @@ const claims = new WeakMap<IConstruct, Map<string, string>>();
  */
 export function claimName(construct: IConstruct, kind: string, namespace: string | undefined, name: string) {
   if (!SELF_CHECKED.has(kind)) {
-    construct.node.addValidation({ validate: () => objectNameProblems(kind, name, namespace, MAX_NAME[kind] ?? 253) });
+    // the name and namespace never change: checked once, however often cdk8s validates
+    let problems: string[] | undefined;
+    construct.node.addValidation({ validate: () => [...(problems ??= objectNameProblems(kind, name, namespace, MAX_NAME[kind] ?? 253))] });
   }
   const root = nameSpaceOf(construct);
   let names = claims.get(root);

@@ -3,7 +3,7 @@ import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../duration';
 import { DNS_LABEL } from '../names';
 import { envNameProblem, imageProblem, quantityProblem } from '../validation';
-import { moveReferencesToEnv } from './script-env';
+import { MovedScript, moveReferencesToEnv } from './script-env';
 
 /** What a step does when it fails. */
 export enum OnError {
@@ -153,17 +153,27 @@ export function renderEnv(env?: { [name: string]: EnvValue }): any[] | undefined
     typeof value === 'string' ? { name, value } : { name, valueFrom: value });
 }
 
-/** What steps and sidecars render alike: name, image, script or entrypoint (params moved to env), env, mounts. */
-function renderContainer(c: ContainerProps, asWritten: boolean) {
-  const fields = { ...c, env: renderEnv(c.env) };
-  const moved = asWritten ? fields : moveReferencesToEnv(fields, c.substituteParamsAsText);
+/**
+ * A step's or sidecar's script with its references moved into its environment (see script-env.ts).
+ * @internal
+ */
+export function moveContainerReferences(c: ContainerProps): MovedScript {
+  return moveReferencesToEnv({ ...c, env: renderEnv(c.env) }, c.substituteParamsAsText);
+}
+
+/**
+ * What steps and sidecars render alike: name, image, script or entrypoint (params moved to env, as `moved`
+ * says when given), env, mounts.
+ */
+function renderContainer(c: ContainerProps, asWritten: boolean, moved?: MovedScript) {
+  const fields = asWritten ? { ...c, env: renderEnv(c.env) } : moved ?? moveContainerReferences(c);
   return {
     name: c.name,
     image: c.image,
-    script: moved.script,
-    command: moved.command,
-    args: moved.args,
-    env: moved.env as any,
+    script: fields.script,
+    command: fields.command,
+    args: fields.args,
+    env: fields.env as any,
     volumeMounts: renderMounts(c.volumeMounts),
   };
 }
@@ -173,9 +183,9 @@ function renderContainer(c: ContainerProps, asWritten: boolean) {
  * where they were written), otherwise params are moved into the environment (see script-env.ts).
  * @internal
  */
-export function renderStep(step: StepProps, asWritten = false): l1.TaskSpecSteps {
+export function renderStep(step: StepProps, asWritten = false, moved?: MovedScript): l1.TaskSpecSteps {
   return {
-    ...renderContainer(step, asWritten),
+    ...renderContainer(step, asWritten, moved),
     workingDir: step.workingDir,
     computeResources: step.computeResources && {
       requests: quantities(step.computeResources.requests, l1.TaskSpecStepsComputeResourcesRequests.fromString),
@@ -202,8 +212,8 @@ export function renderStepTemplate(t?: StepTemplate): l1.TaskSpecStepTemplate | 
 }
 
 /** @internal */
-export function renderSidecar(s: SidecarProps, asWritten = false): l1.TaskSpecSidecars {
-  return renderContainer(s, asWritten);
+export function renderSidecar(s: SidecarProps, asWritten = false, moved?: MovedScript): l1.TaskSpecSidecars {
+  return renderContainer(s, asWritten, moved);
 }
 
 function renderMounts(mounts?: VolumeMount[]) {
@@ -215,7 +225,8 @@ function renderMounts(mounts?: VolumeMount[]) {
  * `volumes` (an unknown volume stops the Pod from starting; Tekton reserves `/tekton/`).
  * @internal
  */
-export function containerProblems(kind: 'step' | 'sidecar', c: ContainerProps, volumes: string[]): string[] {
+export function containerProblems(kind: 'step' | 'sidecar', c: ContainerProps, volumes: string[],
+  moved: MovedScript = moveContainerReferences(c)): string[] {
   const what = `${kind} '${c.name}'`;
   return [
     ...(DNS_LABEL.test(c.name) && c.name.length <= 63 ? [] : [`${kind} name '${c.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`]),
@@ -223,7 +234,7 @@ export function containerProblems(kind: 'step' | 'sidecar', c: ContainerProps, v
     ...Object.keys(c.env ?? {}).map((n) => envNameProblem(what, n)).filter((p): p is string => !!p),
     ...(c.script && c.command ? [`${what} sets both 'script' and 'command': keep one (put the command in the script)`] : []),
     ...mountProblems(what, c.volumeMounts, volumes),
-    ...moveReferencesToEnv({ ...c, env: renderEnv(c.env) }, c.substituteParamsAsText).problems.map((p) => p.replace(/^step '/, `${kind} '`)),
+    ...moved.problems.map((p) => p.replace(/^step '/, `${kind} '`)),
   ];
 }
 

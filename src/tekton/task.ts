@@ -10,7 +10,11 @@ import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../valid
 import { Param, ParamOptions, ParamSpec, declareParam, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
 import { ResultOptions, TaskResult, resultSpec } from './results';
-import { SidecarProps, StepProps, StepTemplate, containerProblems, renderSidecar, renderStep, renderStepTemplate, resourceProblems } from './step';
+import { MovedScript } from './script-env';
+import {
+  ContainerProps, SidecarProps, StepProps, StepTemplate, containerProblems, moveContainerReferences, renderSidecar, renderStep, renderStepTemplate,
+  resourceProblems,
+} from './step';
 import { TaskRefSpec, TaskResolver } from './task-resolver';
 import { WorkspaceOptions, Workspace, declareWorkspace } from './workspaces';
 
@@ -167,6 +171,9 @@ export class Task extends Resource implements ITask {
   /** The spec, rendered once per change (validation and synthesis both read it). */
   private readonly renderSpec = cachedPerGeneration(this, () => this.computeSpec());
 
+  /** Each step's and sidecar's script with its references moved to env, once per change (the spec and validation read it). */
+  private readonly movedScripts = cachedPerGeneration(this, () => new Map<ContainerProps, MovedScript>());
+
   constructor(scope: Construct, id: string, props: TaskProps = {}) {
     super(scope, id, { kind: 'Task' }, props);
     this.props = props;
@@ -247,11 +254,21 @@ export class Task extends Resource implements ITask {
       })) : undefined,
       results: this._results.length ? this._results.map((r) => resultSpec(r.name, r.options) as any) : undefined,
       stepTemplate: renderStepTemplate(this.props.stepTemplate),
-      steps: this._steps.map((s) => renderStep(s)),
-      sidecars: this._sidecars.length ? this._sidecars.map((s) => renderSidecar(s)) : undefined,
+      steps: this._steps.map((s) => renderStep(s, false, this.movedOf(s))),
+      sidecars: this._sidecars.length ? this._sidecars.map((s) => renderSidecar(s, false, this.movedOf(s))) : undefined,
       // the L1 leaves volumes untyped (Tekton's CRD keeps them open); Kubernetes' own converter renders them
       volumes: this.props.volumes?.map((v) => k8s.toJson_Volume(v)) as any,
     };
+  }
+
+  private movedOf(c: ContainerProps): MovedScript {
+    const moved = this.movedScripts();
+    let m = moved.get(c);
+    if (!m) {
+      m = moveContainerReferences(c);
+      moved.set(c, m);
+    }
+    return m;
   }
 
   private validateTask(): string[] {
@@ -270,14 +287,14 @@ export class Task extends Resource implements ITask {
     errors.push(...resourceProblems('stepTemplate', this.props.stepTemplate?.computeResources));
     errors.push(...Object.keys(this.props.stepTemplate?.env ?? {}).map((n) => envNameProblem('stepTemplate', n)).filter((p): p is string => !!p));
     for (const step of this._steps) {
-      errors.push(...containerProblems('step', step, volumes));
+      errors.push(...containerProblems('step', step, volumes, this.movedOf(step)));
       errors.push(...resourceProblems(`step '${step.name}'`, step.computeResources));
       errors.push(...durationProblems(`step '${step.name}' timeout`, step.timeout));
       if (!step.script && !step.command && !step.args) {
         errors.push(`step '${step.name}' does nothing: set 'script', or 'command'/'args'`);
       }
     }
-    for (const sidecar of this._sidecars) errors.push(...containerProblems('sidecar', sidecar, volumes));
+    for (const sidecar of this._sidecars) errors.push(...containerProblems('sidecar', sidecar, volumes, this.movedOf(sidecar)));
     for (const p of this._params) {
       if (!TEKTON_NAME.test(p.name)) errors.push(`param name '${p.name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
       errors.push(...paramSpecProblems(p));

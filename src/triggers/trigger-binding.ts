@@ -1,6 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { addCachedValidation, touch } from '../generation';
+import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
 import { duplicates } from '../problems';
@@ -63,6 +63,9 @@ export class TriggerBinding extends Resource implements ITriggerBinding {
   public readonly resource: TriggersResource;
   private readonly staticParams: Array<{ name: string; value: string }> = [];
   private readonly producers: Array<() => { [name: string]: string }> = [];
+  /** The params, read once per change (validation and synthesis both read them). */
+  private readonly currentParams = cachedPerGeneration(this, () =>
+    [...this.staticParams, ...this.producers.flatMap((p) => Object.entries(p()).map(([name, value]) => ({ name, value })))]);
 
   constructor(scope: Construct, id: string, props: TriggerBindingProps = {}) {
     super(scope, id, { kind: 'TriggerBinding' }, props);
@@ -90,7 +93,7 @@ export class TriggerBinding extends Resource implements ITriggerBinding {
   }
 
   private get params(): Array<{ name: string; value: string }> {
-    return [...this.staticParams, ...this.producers.flatMap((p) => Object.entries(p()).map(([name, value]) => ({ name, value })))];
+    return this.currentParams();
   }
 
   /** The names of the params it binds. */

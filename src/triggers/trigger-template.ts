@@ -78,6 +78,9 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
   private readonly staticParams: TemplateParam[] = [];
   private readonly producers: Array<() => { [name: string]: TemplateParamOptions }> = [];
   private readonly templates: Array<() => any> = [];
+  /** The params, read once per change. */
+  private readonly currentParams = cachedPerGeneration(this, () =>
+    [...this.staticParams, ...this.producers.flatMap((p) => Object.entries(p()).map(([n, o]) => new TemplateParam(n, o)))]);
 
   /** Rendered once per change: validation and synthesis both read it. */
   private readonly renderSpec = cachedPerGeneration(this, () => this.computeSpec());
@@ -105,7 +108,7 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
   }
 
   private get params(): TemplateParam[] {
-    return [...this.staticParams, ...this.producers.flatMap((p) => Object.entries(p()).map(([n, o]) => new TemplateParam(n, o)))];
+    return this.currentParams();
   }
 
   /** Adds an object to create per event (rendered at synth time, so it may read late additions). */
