@@ -4,13 +4,15 @@
  * - `intended.json`: the same objects as the constructs rendered them, before any YAML was written, so the
  *   suite can tell a value that YAML parsing changed on the way to the API server;
  * - `events.json`: the Flux events the suite posts, each with the runs `simulate` predicts for it.
+ * An app of `Cluster`s is written as one such folder per cluster, `<set>-<cluster>` (`clusters-ci`, `clusters-staging`,
+ * …): each holds that cluster's folder of the output, which its own Flux applies.
  */
 import * as fs from 'fs';
 import * as nodeModule from 'module';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, RunConcurrency, Task, simulateEvent } from '../src';
+import { Cluster, FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, RunConcurrency, Task, simulateEvent } from '../src';
 import { writeYamlCorpus } from './yaml-corpus';
 import { buildApp } from '../src/main';
 
@@ -21,6 +23,7 @@ Module._resolveFilename = function (request: string, ...rest: any[]) {
   return resolve.call(this, request === 'cdk8s-tekton-flux' ? path.resolve(__dirname, '../src/index.ts') : request, ...rest);
 };
 /* eslint-disable @typescript-eslint/no-require-imports */
+const { build: fleetOfClusters } = require('../examples/clusters/app');
 const { build: fleetCi, SERVICES: FLEET_SERVICES } = require('../examples/fleet-ci/app');
 const { build: nodeServiceCi } = require('../examples/node-service-ci/app');
 const { build: ociDeployCheck } = require('../examples/oci-deploy-check/app');
@@ -36,7 +39,13 @@ interface InputSet {
   readonly build: (app: App) => App;
   /** Use the committed dist/ as the manifests (the synth app); else synthesize. */
   readonly committed?: string;
-  readonly events: Array<{ fixture: string; patch?: (e: any) => void; listener?: string }>;
+  /**
+   * The app has `Cluster`s: write one set per cluster, `<name>-<cluster>`, each with its cluster's folder. Its events
+   * are those whose `cluster` (the cluster whose Flux sends the event) is that one, as its notification-controller
+   * receives them; they name the listener they reach (in another cluster) and carry no prediction of simulate.
+   */
+  readonly clusters?: boolean;
+  readonly events: Array<{ fixture: string; patch?: (e: any) => void; listener?: string; cluster?: string }>;
 }
 
 /** A revision in every shape an attacker who can push a branch or tag could give it. */
@@ -114,6 +123,18 @@ const SETS: InputSet[] = [
     build: promotion,
     events: [{ fixture: 'kustomization-reconciliation-succeeded.json', patch: (e) => { e.involvedObject.name = 'web-staging'; } }],
   },
+  {
+    // three clusters: staging's Kustomization flux-system/web reaches the ci cluster's listener at its external URL
+    name: 'clusters',
+    build: fleetOfClusters,
+    clusters: true,
+    events: [{
+      fixture: 'kustomization-reconciliation-succeeded.json',
+      cluster: 'staging',
+      listener: 'ci/flux-events',
+      patch: (e) => { e.involvedObject.name = 'web'; },
+    }],
+  },
 ];
 
 function readYamlFolder(dir: string): any[] {
@@ -122,9 +143,44 @@ function readYamlFolder(dir: string): any[] {
     .filter((o) => o);
 }
 
+/** The Namespaces GitOpsApp writes into a folder (`_namespaces.k8s.yaml`), as written. */
+function writtenNamespaces(manifests: string): any[] {
+  const file = path.join(manifests, '_namespaces.k8s.yaml');
+  return fs.existsSync(file) ? parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS()) : [];
+}
+
+/** An app of Clusters: one set per cluster (`<set>-<cluster>`), with that cluster's folder, objects and events. */
+function writeClusterSets(out: string, set: InputSet) {
+  const synth = path.join(out, `${set.name}.synth`);
+  set.build(new GitOpsApp({ outdir: synth })).synth();
+  const app = set.build(new App({ outdir: path.join(out, `${set.name}.unused`) }));
+  const clusters = app.node.findAll().filter((c): c is Cluster => c instanceof Cluster);
+  for (const cluster of clusters) {
+    const name = `${set.name}-${cluster.name}`;
+    const dir = path.join(out, name);
+    const manifests = path.join(dir, 'manifests');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.cpSync(path.join(synth, cluster.path), manifests, { recursive: true });
+    const intended = [...app.charts.filter((c) => Cluster.of(c) === cluster).flatMap((c) => c.toJson()), ...writtenNamespaces(manifests)];
+    fs.writeFileSync(path.join(dir, 'intended.json'), JSON.stringify(intended, null, 1));
+    const events = set.events.filter((e) => e.cluster === cluster.name).map(({ fixture, patch, listener }) => {
+      const body = JSON.parse(fs.readFileSync(path.join(fixtures, fixture), 'utf8'));
+      patch?.(body);
+      return { fixture, body, cluster: cluster.name, listener, runs: [] };
+    });
+    fs.writeFileSync(path.join(dir, 'events.json'), JSON.stringify(events, null, 1));
+    console.log(`e2e inputs: ${name}: ${readYamlFolder(manifests).length} objects, ${events.length} event(s)`);
+  }
+  fs.rmSync(synth, { recursive: true, force: true });
+}
+
 function main(out: string) {
   fs.rmSync(out, { recursive: true, force: true });
   for (const set of SETS) {
+    if (set.clusters) {
+      writeClusterSets(out, set);
+      continue;
+    }
     const dir = path.join(out, set.name);
     const manifests = path.join(dir, 'manifests');
     fs.mkdirSync(dir, { recursive: true });
@@ -135,8 +191,7 @@ function main(out: string) {
     }
     const app = set.build(new App({ outdir: path.join(dir, 'unused') }));
     // what GitOpsApp adds to the charts' objects (the Namespaces), as written
-    const written = fs.existsSync(path.join(manifests, '_namespaces.k8s.yaml'))
-      ? parseAllDocuments(fs.readFileSync(path.join(manifests, '_namespaces.k8s.yaml'), 'utf8')).map((d) => d.toJS()) : [];
+    const written = writtenNamespaces(manifests);
     const intended = [...app.charts.flatMap((c) => c.toJson()), ...written];
     fs.writeFileSync(path.join(dir, 'intended.json'), JSON.stringify(intended, null, 1));
     const objects = readYamlFolder(manifests);

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"knative.dev/pkg/apis"
 
@@ -78,8 +79,17 @@ func readJSON(t *testing.T, path string, into any) {
 }
 
 // applySet checks every object with the webhooks' admission code, applies them as Flux does, reads
-// each back, and applies again: nothing may be rejected, differ or drift.
+// each back, and applies again: nothing may be rejected, differ or drift. Then it creates the Secrets the
+// set references but does not bring (createTokenSecrets).
 func applySet(t *testing.T, s *inputSet) {
+	t.Helper()
+	applyObjects(t, s, env.flux, env.dynamic, "apply "+s.name)
+	createTokenSecrets(t, s)
+}
+
+// applyObjects is applySet's admission, apply, read-back and re-apply, on the cluster that m and dyn reach; the
+// stage line is named stageName.
+func applyObjects(t *testing.T, s *inputSet, m *flux.Manager, dyn dynamic.Interface, stageName string) {
 	t.Helper()
 	var rejected []string
 	for _, o := range s.manifests {
@@ -90,7 +100,7 @@ func applySet(t *testing.T, s *inputSet) {
 	if len(rejected) > 0 {
 		t.Fatalf("%s: the admission webhooks reject %d object(s):\n%s", s.name, len(rejected), strings.Join(rejected, "\n"))
 	}
-	if _, err := env.flux.Apply(env.ctx, s.manifests); err != nil {
+	if _, err := m.Apply(env.ctx, s.manifests); err != nil {
 		t.Fatalf("%s: Flux's apply failed: %v", s.name, err)
 	}
 	var differences []string
@@ -99,7 +109,7 @@ func applySet(t *testing.T, s *inputSet) {
 		if !ok {
 			t.Fatalf("%s: %s is in the manifests but not in what the constructs rendered", s.name, flux.Key(o))
 		}
-		live, err := get(o)
+		live, err := getFrom(m, dyn, o)
 		if err != nil {
 			t.Fatalf("%s: reading back %s: %v", s.name, flux.Key(o), err)
 		}
@@ -110,7 +120,7 @@ func applySet(t *testing.T, s *inputSet) {
 	if len(differences) > 0 {
 		t.Errorf("%s: the API server holds other values than the constructs meant:\n%s", s.name, strings.Join(differences, "\n"))
 	}
-	again, err := env.flux.Apply(env.ctx, s.manifests)
+	again, err := m.Apply(env.ctx, s.manifests)
 	if err != nil {
 		t.Fatalf("%s: second apply failed: %v", s.name, err)
 	}
@@ -118,8 +128,7 @@ func applySet(t *testing.T, s *inputSet) {
 	if len(drift) > 0 {
 		t.Errorf("%s: a second apply changed objects (drift):\n%s", s.name, strings.Join(drift, "\n"))
 	}
-	stage("apply "+s.name, "%d objects applied: 0 rejected, %d read-back differences, %d drift on re-apply", len(s.manifests), len(differences), len(drift))
-	createTokenSecrets(t, s)
+	stage(stageName, "%d objects applied: 0 rejected, %d read-back differences, %d drift on re-apply", len(s.manifests), len(differences), len(drift))
 }
 
 // e2eToken is the shared token of every chain under test.
@@ -285,13 +294,14 @@ func fluxHeaders(t *testing.T, s *inputSet, sink *listener.Sink) map[string]stri
 	return out
 }
 
-func get(o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// getFrom reads an object back from the cluster that m and dyn reach.
+func getFrom(m *flux.Manager, dyn dynamic.Interface, o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	gvk := o.GroupVersionKind()
-	mapping, err := env.flux.Client.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
+	mapping, err := m.Client.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
 		return nil, err
 	}
-	r := env.dynamic.Resource(mapping.Resource)
+	r := dyn.Resource(mapping.Resource)
 	if mapping.Scope.Name() == "namespace" {
 		return r.Namespace(o.GetNamespace()).Get(env.ctx, o.GetName(), metav1.GetOptions{})
 	}
