@@ -5,6 +5,7 @@ import { App, AppProps, Chart, Yaml, YamlOutputType } from 'cdk8s';
 import { Cluster } from './cluster';
 import { Files, ownershipProblem, publish } from './publish';
 import { compareCodePoints } from './sort';
+import { synthCharts } from './synth';
 import { toKubernetesYaml } from './yaml';
 
 /**
@@ -148,7 +149,8 @@ export class GitOpsApp extends App {
       files.set(name, toKubernetesYaml(docs));
     };
     try {
-      super.synth();
+      // cdk8s's synth, without its dependency passes when there is nothing to resolve (see synth.ts)
+      synthCharts(this, () => super.synth());
     } finally {
       Yaml.save = save;
       fs.rmSync(this.outdir, { recursive: true, force: true });

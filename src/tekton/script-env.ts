@@ -24,6 +24,8 @@ const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'ksh', 'mksh', 'zsh', 'busy
 
 /** Reference roots whose values come from outside the Task's author: moved out of scripts. */
 const MOVED = new Set(['params', 'context']);
+/** What every reference with a moved root starts with (`referencesIn` trims the inside of `$(…)`, as `\s` matches). */
+const MAYBE_MOVED = /\$\(\s*(?:params|context)/;
 
 /** A step's (or sidecar's) fields the move reads and rewrites. */
 export interface ScriptFields {
@@ -64,6 +66,8 @@ export function moveReferencesToEnv(fields: ScriptFields, textParams: readonly s
     return name;
   };
   const rewrite = (script: string, where: string): string => {
+    // nothing to move (and nothing to report) without a `$(params…` or `$(context…`: the lexer would give it back as it is
+    if (!MAYBE_MOVED.test(script)) return script;
     const interpreter = interpreterOf(script);
     const isShell = SHELLS.has(interpreter);
     return rewriteShell(script, (ref, context) => {
@@ -106,7 +110,8 @@ export function moveReferencesToEnv(fields: ScriptFields, textParams: readonly s
 
 /** The interpreter a script's shebang names (`sh` when it has none). */
 export function interpreterOf(script: string): string {
-  const first = script.startsWith('#!') ? script.slice(2).split('\n')[0].trim() : '';
+  const end = script.indexOf('\n');
+  const first = script.startsWith('#!') ? script.slice(2, end === -1 ? undefined : end).trim() : '';
   if (!first) return 'sh';
   const words = first.split(/\s+/);
   const program = words[0].split('/').pop()!;
