@@ -14,6 +14,7 @@ import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { Cluster, FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, RunConcurrency, Task, simulateEvent } from '../src';
 import { writeYamlCorpus } from './yaml-corpus';
+import { folderOf, loadObjects } from '../src/cli/load';
 import { buildApp } from '../src/main';
 
 // The examples import the package by name, as users do: resolve it to this checkout's source.
@@ -42,7 +43,7 @@ interface InputSet {
   /**
    * The app has `Cluster`s: write one set per cluster, `<name>-<cluster>`, each with its cluster's folder. Its events
    * are those whose `cluster` (the cluster whose Flux sends the event) is that one, as its notification-controller
-   * receives them; they name the listener they reach (in another cluster) and carry no prediction of simulate.
+   * receives them; they name the listener they reach (in another cluster) and the runs simulate predicts there.
    */
   readonly clusters?: boolean;
   readonly events: Array<{ fixture: string; patch?: (e: any) => void; listener?: string; cluster?: string }>;
@@ -155,6 +156,8 @@ function writeClusterSets(out: string, set: InputSet) {
   set.build(new GitOpsApp({ outdir: synth })).synth();
   const app = set.build(new App({ outdir: path.join(out, `${set.name}.unused`) }));
   const clusters = app.node.findAll().filter((c): c is Cluster => c instanceof Cluster);
+  // simulate follows an event from its cluster's Alert to the listener of another, over every cluster's folder
+  const everything = loadObjects(synth);
   for (const cluster of clusters) {
     const name = `${set.name}-${cluster.name}`;
     const dir = path.join(out, name);
@@ -166,7 +169,10 @@ function writeClusterSets(out: string, set: InputSet) {
     const events = set.events.filter((e) => e.cluster === cluster.name).map(({ fixture, patch, listener }) => {
       const body = JSON.parse(fs.readFileSync(path.join(fixtures, fixture), 'utf8'));
       patch?.(body);
-      return { fixture, body, cluster: cluster.name, listener, runs: [] };
+      const result = simulateEvent(everything, body, { cluster: cluster.name, clusterOf: folderOf });
+      if (result.broken.length) throw new Error(`${name}: ${fixture}: simulate finds the chain broken: ${result.broken.join('; ')}`);
+      const runs = result.runs.map((r) => ({ listener: r.listener, object: r.object }));
+      return { fixture, body, cluster: cluster.name, listener, runs };
     });
     fs.writeFileSync(path.join(dir, 'events.json'), JSON.stringify(events, null, 1));
     console.log(`e2e inputs: ${name}: ${readYamlFolder(manifests).length} objects, ${events.length} event(s)`);

@@ -122,6 +122,19 @@ func TestEventsAcrossClusters(t *testing.T) {
 		if r.Cluster != "staging" || r.Token != token || r.Status != http.StatusAccepted || r.Via != "Ingress ci/flux-events → el-flux-events.ci.svc.cluster.local:8080" {
 			t.Errorf("the ingress served %s; want cluster staging, staging's token, routed by Ingress ci/flux-events, 202", r)
 		}
+		// the fixture's own revision: the run is the one simulate predicts from every cluster's folder (simulate --cluster staging)
+		var predicted []map[string]any
+		for _, r := range staging.events[0].Runs {
+			if r.Object["kind"] == "PipelineRun" {
+				predicted = append(predicted, r.Object)
+			}
+		}
+		fixtureRevision, _ := event["metadata"].(map[string]any)["revision"].(string)
+		fixtureCommit := fixtureRevision[strings.LastIndex(fixtureRevision, ":")+1:]
+		created := deliver(t, fixtureCommit)
+		if d := runDifferences(predicted, []pipelinev1.PipelineRun{*created}); len(predicted) != 1 || len(d) > 0 {
+			t.Errorf("the run differs from what simulate predicts (%d predicted):\n%s", len(predicted), strings.Join(d, "\n"))
+		}
 		stage("clusters", "staging's Kustomization flux-system/web (%s) → staging's notification-controller (eventMetadata cluster: staging, staging's token) → "+
 			"HTTPS %s (CA from %s) → %s → listener ci/flux-events: %s (revision %s), no other run",
 			shortRevision(revision), externalURL, ingressCASecret, r.Via, pr.Name, shortRevision(runParam(pr, "revision")))
@@ -733,13 +746,22 @@ func copyEvent(body map[string]any) map[string]any {
 func postExternal(t *testing.T, client *http.Client, address string, event map[string]any, token string, want int) string {
 	t.Helper()
 	body, _ := json.Marshal(event)
-	req, _ := http.NewRequest(http.MethodPost, address, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("gotk-component", "kustomize-controller")
-	if token != "" {
-		req.Header.Set("X-Flux-Token", token)
+	var resp *http.Response
+	var err error
+	// a connection the tunnel dropped before any answer (EOF) is retried, as notification-controller's client retries
+	for attempt := 1; ; attempt++ {
+		req, _ := http.NewRequest(http.MethodPost, address, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("gotk-component", "kustomize-controller")
+		if token != "" {
+			req.Header.Set("X-Flux-Token", token)
+		}
+		if resp, err = client.Do(req); err == nil || attempt == 3 || !errors.Is(err, io.EOF) {
+			break
+		}
+		t.Logf("posting to %s: %v; again", address, err)
+		time.Sleep(200 * time.Millisecond)
 	}
-	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("posting to %s: %v", address, err)
 	}

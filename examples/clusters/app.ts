@@ -3,7 +3,8 @@
 // `production`, each deployed by a Kustomization `flux-system/web` of the same name. When staging has applied a
 // revision, its notification-controller posts the event over HTTPS to the ci cluster's listener (its Ingress at
 // externalUrl), with staging's own token and the cluster's name in the event; the promotion to production runs
-// in ci and opens a pull request. Production's events reach the listener too, but start nothing: it is the last.
+// in ci and opens a pull request. Production is the last environment: nothing is promoted from it, so its folder
+// has no Provider or Alert and its events stay in production.
 import { App, Chart } from 'cdk8s';
 import { Cluster, FluxListener, GitOpsApp, GitRepository, Kustomization, Promotion, PromotionMode, Task } from 'cdk8s-tekton-flux';
 
