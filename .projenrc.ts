@@ -53,7 +53,10 @@ const project = new typescript.TypeScriptProject({
     jestVersion: '^29',
     junitReporting: false,
     jestConfig: {
+      // `npm test`: the unit tests (fast, in memory); test/integration/ (processes, npm, typedoc, tekton-lint,
+      // the promotion scripts under BusyBox) is `npm run test:integration`, which CI runs too
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
       testTimeout: 120000,
       collectCoverage: false,
       // examples and docs import the package by name, as users do
@@ -83,7 +86,9 @@ const project = new typescript.TypeScriptProject({
     dirs: ['src'],
     tsconfigPath: './tsconfig.dev.json',
     devdirs: ['test', 'bench', 'examples', 'scripts', 'e2e'],
-    ignorePatterns: ['imports/', 'lib/', 'dist/', '*.d.ts', '*.js', 'node_modules/'],
+    ignorePatterns: ['imports/', 'lib/', 'dist/', '*.d.ts', '*.js', 'node_modules/', 'bench/out/'],
+    // a finding fails the test task (and CI); `npm run eslint:fix` rewrites what it can
+    commandOptions: { fix: false },
   },
   npmignoreEnabled: true,
 });
@@ -161,9 +166,22 @@ project.compileTask.exec('rm -rf lib/src/patterns/promotion-scripts && cp -r src
 // npm pack must never write into dist/ (projen's default): dist/ is what Flux applies.
 project.packageTask.reset('mkdir -p .pack && npm pack --pack-destination .pack');
 
+const eslint = project.tasks.tryFind('eslint')!;
+const lintDirs = 'src test bench examples scripts e2e projenrc .projenrc.ts';
+project.addTask('eslint:fix', {
+  description: 'Lint and rewrite what ESLint can fix',
+  exec: `eslint --ext .ts,.tsx --fix --no-error-on-unmatched-pattern ${lintDirs}`,
+});
+
 project.testTask.reset();
 project.testTask.exec('tsc --noEmit -p tsconfig.dev.json');
 project.testTask.exec('jest --passWithNoTests=false');
-project.testTask.spawn(project.tasks.tryFind('eslint')!);
+project.testTask.spawn(eslint);
+
+project.addTask('test:integration', {
+  description: 'The integration tests (test/integration/): the promotion scripts under BusyBox, npm pack and install, init, typedoc, ' +
+    'tekton-lint, locales, crash-safe publishing',
+  exec: "jest --passWithNoTests=false --testPathIgnorePatterns /node_modules/ --testMatch '<rootDir>/test/integration/**/*.test.ts'",
+});
 
 project.synth();

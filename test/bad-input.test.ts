@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  Alert, EventListener, FluxEvent, FluxListener, FluxSource, FluxTriggeredPipeline, FluxTriggeredPipelineProps, GitOpsApp, GitRepository, Kustomization,
+  Alert, EventListener, FluxEvent, FluxListener, FluxSource, FluxTriggeredPipeline, FluxTriggeredPipelineProps, GitOpsApp, GitRepository,
+  Kustomization,
   ListenerAuthentication, OCIRepository, OnError, ParamType, Pipeline, PipelineRun, Provider, Receiver, ReceiverType, RunConcurrency, Task,
   TriggerTemplate, When, WorkspaceBinding,
 } from '../src';

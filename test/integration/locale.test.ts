@@ -1,11 +1,11 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { snapshotDir, tempDir } from './util';
-import { compareCodePoints } from '../src/sort';
+import { compareCodePoints } from '../../src/sort';
+import { snapshotDir, tempDir } from '../util';
 
-const root = path.resolve(__dirname, '..');
-const CHILD = path.join(__dirname, 'support/locale-child.ts');
+const root = path.resolve(__dirname, '../..');
+const CHILD = path.join(__dirname, '../support/locale-child.ts');
 
 /** Synthesizes test/support/locale-child.ts into a fresh folder under `env`; resolves to the folder and the child's default collation locale. */
 function synthUnder(env: { [name: string]: string }): Promise<{ out: string; locale: string }> {

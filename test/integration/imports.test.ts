@@ -1,9 +1,9 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { crdsDir, snapshotDir, tempDir } from './util';
-import { PipelineRun, Task } from '../imports/tekton.dev';
+import { PipelineRun, Task } from '../../imports/tekton.dev';
+import { crdsDir, snapshotDir, tempDir } from '../util';
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '../..');
 const crds = crdsDir();
 
 describe('imports/', () => {

@@ -2,15 +2,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
-import { snapshotDir, synth, tempDir } from './util';
-import { apiReport } from '../scripts/api-report';
-import { generateApiDocs } from '../scripts/docs';
-import { readmeRegions } from '../scripts/readme-regions';
-import { GitOpsApp, GitOpsSync, GitRepository, simulateEvent } from '../src';
-import { runCli } from '../src/cli/main';
-import { buildApp } from '../src/main';
+import { apiReport } from '../../scripts/api-report';
+import { generateApiDocs } from '../../scripts/docs';
+import { readmeRegions } from '../../scripts/readme-regions';
+import { GitOpsApp, GitOpsSync, GitRepository, simulateEvent } from '../../src';
+import { runCli } from '../../src/cli/main';
+import { buildApp } from '../../src/main';
+import { snapshotDir, synth, tempDir } from '../util';
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '../..');
 const DOCS = ['README.md', 'examples/README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 interface Block { file: string; lang: string; code: string; index: number }

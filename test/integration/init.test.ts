@@ -2,15 +2,15 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { checkConformance } from './support/conformance';
-import { CrdSchemas } from './support/crd-schemas';
-import { crdsDir, snapshotDir, tempDir } from './util';
+import { checkConformance } from '../support/conformance';
+import { CrdSchemas } from '../support/crd-schemas';
+import { crdsDir, snapshotDir, tempDir } from '../util';
 
 /**
  * A new team repository, as a team makes it: pack this library, `cdk8s-tekton-flux init` in an empty folder,
  * install the tarball (from npm's cache: offline once this repo's own install ran), `npm run synth`.
  */
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(__dirname, '../..');
 
 describe('init: a team repo that works on its first synth', () => {
   const work = tempDir('team-');

@@ -4,14 +4,14 @@ import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
-import { build } from '../examples/promotion/app';
-import { GitOpsApp, Kustomization, Promotion, PromotionEnvironment, PromotionMode, PromotionProps } from '../src';
+import { build } from '../../examples/promotion/app';
+import { GitOpsApp, Kustomization, Promotion, PromotionEnvironment, PromotionMode, PromotionProps } from '../../src';
+import { checkConformance, securityProblems } from '../support/conformance';
+import { CrdSchemas } from '../support/crd-schemas';
 import {
   Fleet, MARK, commits, fileAt, fleet, git, kustomization, objects, params, promote, runStep, steps,
-} from './support/promote-steps';
-import { checkConformance, securityProblems } from './support/conformance';
-import { CrdSchemas } from './support/crd-schemas';
-import { crdsDir, find, snapshotDir, tempDir } from './util';
+} from '../support/promote-steps';
+import { crdsDir, find, snapshotDir, tempDir } from '../util';
 
 /**
  * The promote steps' real scripts (as the example synthesizes them), run as Tekton runs them — params in

@@ -1,16 +1,16 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { GitOpsApp } from '../src';
-import { buildApp } from '../src/main';
-import { alphaFeatureUses, checkConformance, securityProblems } from './support/conformance';
-import { CrdSchemas } from './support/crd-schemas';
-import { nameErrors } from './support/k8s-names';
-import { kplusTypeErrors } from './support/kplus-types';
-import { matrixObjects } from './support/matrix';
-import { modelErrors } from './support/models';
-import { tektonLint } from './support/tekton-lint';
-import { crdsDir, tempDir } from './util';
+import { GitOpsApp } from '../../src';
+import { buildApp } from '../../src/main';
+import { alphaFeatureUses, checkConformance, securityProblems } from '../support/conformance';
+import { CrdSchemas } from '../support/crd-schemas';
+import { nameErrors } from '../support/k8s-names';
+import { kplusTypeErrors } from '../support/kplus-types';
+import { matrixObjects } from '../support/matrix';
+import { modelErrors } from '../support/models';
+import { tektonLint } from '../support/tekton-lint';
+import { crdsDir, tempDir } from '../util';
 
 const crds = crdsDir();
 

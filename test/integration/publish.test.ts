@@ -2,14 +2,14 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
-import { GitOpsApp, Task } from '../src';
-import { lockFile, publish, setBeforeStep } from '../src/publish';
-import { publishProblems, variantFiles } from './support/publish-variants';
-import { snapshotDir, tempDir } from './util';
+import { GitOpsApp, Task } from '../../src';
+import { lockFile, publish, setBeforeStep } from '../../src/publish';
+import { publishProblems, variantFiles } from '../support/publish-variants';
+import { snapshotDir, tempDir } from '../util';
 
-const CHILD = path.join(__dirname, 'support/publish-child.ts');
-const LOCK_CHILD = path.join(__dirname, 'support/publish-lock-child.ts');
-const root = path.resolve(__dirname, '..');
+const CHILD = path.join(__dirname, '../support/publish-child.ts');
+const LOCK_CHILD = path.join(__dirname, '../support/publish-lock-child.ts');
+const root = path.resolve(__dirname, '../..');
 
 /** Runs a publish in its own process; resolves when it exits. */
 function child(dir: string, variant: 'a' | 'b', killAt = -1, times = 1): ChildProcess {

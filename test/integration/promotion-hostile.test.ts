@@ -6,8 +6,8 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 import {
   Fleet, MARK, commits, fileAt, fleet, git, gitEnv, kustomization, params, promote, runStep, steps,
-} from './support/promote-steps';
-import { tempDir } from './util';
+} from '../support/promote-steps';
+import { tempDir } from '../util';
 
 /**
  * The promote steps' real scripts, attacked: hostile YAML, hostile values and params, semantic-version edge
