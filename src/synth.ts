@@ -26,8 +26,7 @@ export function synthCharts(app: App, fallback: () => void): void {
   validate(app);
   // with nothing for cdk8s to resolve: charts in pre-order, named without the dependency index
   if (!withoutDependencies(app)) return fallback();
-  const charts = app.node.findAll().filter((c): c is Chart => Chart.isChart(c));
-  for (const chart of charts) {
+  for (const chart of app.node.findAll().filter((c): c is Chart => Chart.isChart(c))) {
     const objects = renderChart(app, chart);
     Yaml.save(path.join(app.outdir, `${Names.toDnsLabel(chart)}${app.outputFileExtension}`), objects);
   }
@@ -64,4 +63,13 @@ function withoutDependencies(app: App): boolean {
     if (scope && Chart.isChart(c) && Chart.isChart(scope)) return false;
   }
   return true;
+}
+
+/**
+ * The charts in the order `synthCharts` (and cdk8s) saves them: the tree's pre-order when nothing needs
+ * resolving, without building the dependency graph of every construct that `app.charts` builds; else `app.charts`.
+ * @internal
+ */
+export function chartsOf(app: App): Chart[] {
+  return withoutDependencies(app) ? app.node.findAll().filter((c): c is Chart => Chart.isChart(c)) : app.charts;
 }

@@ -3,7 +3,10 @@ import { Construct } from 'constructs';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../duration';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
-import { Resource } from '../resource';
+import { Resource, fasterL1 } from '../resource';
+
+/** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
+const GitRepositoryResource = fasterL1(l1.GitRepository, l1.toJson_GitRepositoryProps);
 
 /** The git reference a GitRepository follows (set one). */
 export interface GitRef {
@@ -93,7 +96,7 @@ export class GitRepository extends Resource implements IFluxSource {
     this.url = props.url;
     const ref = props.ref ?? (props.branch ? { branch: props.branch } : undefined);
     this.refKind = ref?.tag || ref?.semver ? RefKind.TAG : ref?.branch ? RefKind.BRANCH : RefKind.UNKNOWN;
-    this.resource = new l1.GitRepository(this, 'Resource', {
+    this.resource = new GitRepositoryResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: Lazy.any({
         produce: (): l1.GitRepositorySpec => ({

@@ -3,7 +3,12 @@ import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
 import { secretNameProblem, urlProblem } from '../validation';
 import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-source';
-import { Resource } from '../resource';
+import { Resource, fasterL1 } from '../resource';
+
+// The L1s render through renderApiObject: the same objects as the generated toJson, faster (see resource.ts).
+const ProviderResource = fasterL1(l1.Provider, l1.toJson_ProviderProps);
+const AlertResource = fasterL1(l1.Alert, l1.toJson_AlertProps);
+const ReceiverResource = fasterL1(l1.Receiver, l1.toJson_ReceiverProps);
 
 /** A Flux notification Provider an Alert can send to. */
 export interface IProvider extends IConstruct {
@@ -66,7 +71,7 @@ export class Provider extends Resource implements IProvider {
 
   constructor(scope: Construct, id: string, props: ProviderProps) {
     super(scope, id, { kind: 'Provider', flux: true }, props);
-    this.resource = new l1.Provider(this, 'Resource', {
+    this.resource = new ProviderResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: {
         type: props.type ?? l1.ProviderSpecType.GENERIC,
@@ -137,7 +142,7 @@ export class Alert extends Resource {
 
   constructor(scope: Construct, id: string, props: AlertProps) {
     super(scope, id, { kind: 'Alert', flux: true }, { ...props, namespace: props.namespace ?? props.provider.namespace });
-    this.resource = new l1.Alert(this, 'Resource', {
+    this.resource = new AlertResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: Lazy.any({
         produce: (): l1.AlertSpec => ({
@@ -191,7 +196,7 @@ export class Receiver extends Resource {
 
   constructor(scope: Construct, id: string, props: ReceiverProps) {
     super(scope, id, { kind: 'Receiver', flux: true }, props);
-    this.resource = new l1.Receiver(this, 'Resource', {
+    this.resource = new ReceiverResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: {
         type: props.type,

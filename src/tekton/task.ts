@@ -5,7 +5,7 @@ import * as l1 from '../../imports/tekton.dev';
 import { durationProblems } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { duplicates, suggest } from '../problems';
-import { Resource, ResourceProps } from '../resource';
+import { Resource, ResourceProps, fasterL1 } from '../resource';
 import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../validation';
 import { Param, ParamOptions, ParamSpec, declareParam, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
@@ -17,6 +17,9 @@ import {
 } from './step';
 import { TaskRefSpec, TaskResolver } from './task-resolver';
 import { WorkspaceOptions, Workspace, declareWorkspace } from './workspaces';
+
+/** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
+const TaskResource = fasterL1(l1.Task, l1.toJson_TaskProps);
 
 /** Tekton's rule for param, workspace and result names. */
 export const TEKTON_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]*$/;
@@ -180,7 +183,7 @@ export class Task extends Resource implements ITask {
     this._sidecars = [...(props.sidecars ?? [])];
     for (const step of props.steps ?? []) this.addStep(step);
 
-    this.resource = new l1.Task(this, 'Resource', {
+    this.resource = new TaskResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
     });
