@@ -47,9 +47,10 @@ export class Cluster extends Construct {
         "use lower case letters, digits and '-' (e.g. 'production')");
     }
     const segments = this.path.split('/');
-    if (!segments.every((s) => PATH_SEGMENT.test(s) && s !== '..')) {
+    // a segment ending like a file the app writes would be taken for one (and one over 100 characters for no folder)
+    if (!segments.every((s) => PATH_SEGMENT.test(s) && s !== '..' && !/\.ya?ml$/.test(s) && s.length <= 100) || this.path.length > 200) {
       problems.push(`path '${this.path}' is not a folder below outdir: use segments of lower case letters, digits, '-', '_' and '.' ` +
-        "separated by '/', e.g. 'clusters/production'");
+        "separated by '/' (at most 100 each, 200 in all, none ending in .yaml), e.g. 'clusters/production'");
     }
     this.node.addValidation({ validate: () => problems });
   }

@@ -13,8 +13,10 @@ import { toKubernetesYaml } from './yaml';
  */
 export interface GitOpsAppProps extends Omit<AppProps, 'outdir'> {
   /**
-   * The folder that Flux reconciles. It is owned by the synth: files of charts that no longer exist
-   * are removed, and a folder holding anything but `*.yaml` files is refused.
+   * The folder that Flux reconciles. It is owned by the synth: files of charts that no longer exist are removed
+   * (its `*.yaml` files, and the `*.k8s.yaml` files of the cluster folders below it; what else a cluster folder
+   * holds, such as the `flux-system/` that `flux bootstrap --path` commits, is left alone), and a folder holding
+   * anything else at its top, or a symbolic link, is refused.
    *
    * @default 'dist'
    */
@@ -71,6 +73,9 @@ function cliOutputProblem(cliOutdir: string, publishDir: string): string | undef
   return `cdk8s-cli's output folder ${where}: ${why}. In cdk8s.yaml set \`output: .cdk8s-staging/cli\` ` +
     `(and keep \`outdir: '${rel(publishDir)}'\` in GitOpsApp)${restore}`;
 }
+
+/** The file of the Namespaces the app's objects use (one per cluster folder). */
+const NAMESPACES_FILE = '_namespaces.k8s.yaml';
 
 /** Namespaces a cluster running Flux and Tekton has without this app. */
 const CLUSTER_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', 'flux-system', 'tekton-pipelines']);
@@ -143,6 +148,9 @@ export class GitOpsApp extends App {
         if (d?.kind === 'Namespace' && d.apiVersion === 'v1') of(defined, folder).add(d.metadata?.name);
       }
       const name = cluster ? `${folder}/${fileName(chart, cluster, path.basename(file))}` : path.basename(file);
+      if (cluster && name === `${folder}/${NAMESPACES_FILE}`) {
+        throw new Error(`[${chart.node.path}] the chart's file would be '${name}', the file of the cluster's Namespaces: give the chart another id`);
+      }
       if (files.has(name)) {
         throw new Error(`[${chart.node.path}] the chart's file '${name}' is also another chart's: give one of them another id`);
       }
@@ -160,7 +168,7 @@ export class GitOpsApp extends App {
       const namespaces = [...(used.get(folder) ?? [])]
         .filter((n) => !CLUSTER_NAMESPACES.has(n) && !defined.get(folder)?.has(n)).sort(compareCodePoints);
       if (this.writeNamespaces && namespaces.length) {
-        files.set(folder ? `${folder}/_namespaces.k8s.yaml` : '_namespaces.k8s.yaml', toKubernetesYaml(namespaces.map((name) => ({
+        files.set(folder ? `${folder}/${NAMESPACES_FILE}` : NAMESPACES_FILE, toKubernetesYaml(namespaces.map((name) => ({
           apiVersion: 'v1',
           kind: 'Namespace',
           metadata: { name, annotations: { 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
@@ -181,6 +189,14 @@ export class GitOpsApp extends App {
     for (const chart of this.charts.filter((c) => !Cluster.of(c))) {
       errors.push(`[${chart.node.path}] the chart is in no cluster, but the app has clusters (${clusters.map((c) => c.name).join(', ')}): ` +
         "no cluster's Flux would apply it; create it under one, e.g. new Chart(cluster, id)");
+    }
+    const byName = new Map<string, Cluster>();
+    for (const c of clusters) {
+      const first = byName.get(c.name);
+      // the name tags the cluster's events (eventMetadata) and names its tokens: two would post as each other
+      if (first) errors.push(`[${c.node.path}] cluster '${c.name}' is also ${first.node.path}: its name tags its events and names its tokens, ` +
+        'so each cluster needs a name of its own (the construct id)');
+      else byName.set(c.name, c);
     }
     for (const a of clusters) {
       for (const b of clusters) {

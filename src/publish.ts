@@ -18,6 +18,7 @@ import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { compareCodePoints } from './sort';
 
 /** The files a publish writes: name → content. */
 export type Files = Map<string, string>;
@@ -46,23 +47,31 @@ export function ownershipProblem(dir: string): string | undefined {
   return undefined;
 }
 
-/** What in `dir` (below `rel`) GitOpsApp did not write: anything but `*.yaml` files and folders (clusters') of them. */
+/**
+ * What in `dir` GitOpsApp did not write and must not own: at its top, anything but `*.yaml` files and folders
+ * (clusters'); a symbolic link anywhere. Inside the folders, what is not a `*.k8s.yaml` file (e.g. the
+ * `flux-system/` that `flux bootstrap --path` commits into a cluster's folder) is left alone, never removed.
+ */
 function foreignEntries(dir: string, rel: string): string[] {
-  return fs.readdirSync(path.join(dir, rel)).sort().flatMap((f) => {
+  return fs.readdirSync(path.join(dir, rel)).sort(compareCodePoints).flatMap((f) => {
     const name = rel ? `${rel}/${f}` : f;
     if (f === '.git') return [name];
     const s = fs.lstatSync(path.join(dir, name));
+    if (s.isSymbolicLink()) return [name];
     if (s.isDirectory()) return foreignEntries(dir, name);
-    return s.isFile() && f.endsWith('.yaml') ? [] : [name];
+    return s.isFile() && (rel || f.endsWith('.yaml')) ? [] : [name];
   });
 }
 
-/** The `*.yaml` files below `dir`, as paths relative to it with '/' (cluster folders included). */
-function yamlFiles(dir: string, rel = ''): string[] {
+/**
+ * The files below `dir` that GitOpsApp owns, as paths relative to it with '/': the `*.yaml` files at its top, and
+ * the `*.k8s.yaml` files (what it writes) in the folders below, at any depth (cluster folders).
+ */
+function ownedFiles(dir: string, rel = ''): string[] {
   return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => {
     const name = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) return yamlFiles(dir, name);
-    return e.isFile() && e.name.endsWith('.yaml') ? [name] : [];
+    if (e.isDirectory()) return ownedFiles(dir, name);
+    return e.isFile() && e.name.endsWith(rel ? '.k8s.yaml' : '.yaml') ? [name] : [];
   });
 }
 
@@ -407,7 +416,7 @@ function publishVia(dir: string, work: string, files: Files): void {
       }
       changes.push(change);
     }
-    for (const f of yamlFiles(dir)) {
+    for (const f of ownedFiles(dir)) {
       if (!files.has(f)) {
         step = `keep ${f}`;
         const old = path.join(work, `${tag}old-${flat(f)}`);
@@ -458,9 +467,10 @@ function publishVia(dir: string, work: string, files: Files): void {
   }
 }
 
-/** A relative path as one file name (work files live in one flat folder). */
+/** A relative path as one short file name (work files live in one flat folder): a hash of it, and its base name. */
 function flat(name: string): string {
-  return name.split('/').join('__');
+  if (!name.includes('/')) return name;
+  return `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${path.basename(name).slice(0, 100)}`;
 }
 
 /** Removes the folders below `dir` that hold nothing (a cluster that is gone): best effort, once all is published. */

@@ -153,8 +153,10 @@ export function secretKeyProblem(what: string, key: string): string | undefined 
 
 /** An HTTP header name (RFC 9110 token): letters, digits and ``!#$%&'*+-.^_`|~``, not empty. */
 export function headerNameProblem(what: string, name: string): string | undefined {
-  return typeof name === 'string' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) ? undefined
-    : `${what} '${name}' is not a valid HTTP header name: use letters, digits and '-' (e.g. 'X-Flux-Token')`;
+  // HTTP allows more (RFC 9110 tokens), but Flux reads the Provider's `headers` as YAML, where `#X` is a comment and
+  // `'X` or `!X` do not parse: letters, digits and '-' only, starting with a letter
+  return typeof name === 'string' && /^[A-Za-z][A-Za-z0-9-]*$/.test(name) ? undefined
+    : `${what} '${name}' is not a valid HTTP header name: use letters, digits and '-', starting with a letter (e.g. 'X-Flux-Token')`;
 }
 
 /**

@@ -240,7 +240,7 @@ const MISTAKES: Array<[string, (s: Construct) => void, string]> = [
   ['a listener Secret key with a space', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ listenerSecretKey: 'my token' }) }),
     "[bad/fp/Listener] authentication's listenerSecretKey 'my token' is not a valid Secret key: use letters, digits, '-', '_' and '.' (at most 253, e.g. 'token')"],
   ['an empty token header (every event dropped)', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ header: '' }) }),
-    "[bad/fp/Listener] authentication's header '' is not a valid HTTP header name: use letters, digits and '-' (e.g. 'X-Flux-Token')"],
+    "[bad/fp/Listener] authentication's header '' is not a valid HTTP header name: use letters, digits and '-', starting with a letter (e.g. 'X-Flux-Token')"],
   ['an option sharedToken does not have', (s) => triggered(s, { authentication: ListenerAuthentication.sharedToken({ tokenSecretName: '' } as any) }),
     "[bad/fp/Listener] ListenerAuthentication.sharedToken() has no option 'tokenSecretName': use providerSecretName, listenerSecretName, listenerSecretKey, header"],
   ['HTTPS without a CA', (s) => triggered(s, { tls: { listenerSecretName: 'fp-tls', providerCaSecretName: '' } }),

@@ -1,14 +1,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
 import { build as threeClusters } from '../examples/clusters/app';
 import {
-  Cluster, FluxListener, GitOpsApp, GitRepository, Kustomization, Pipeline, Promotion, FluxTriggeredPipeline, Task, mermaidGraph, simulateEvent,
+  Cluster, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Kustomization, ListenerAuthentication, Pipeline, Promotion,
+  Task, mermaidGraph, simulateEvent,
 } from '../src';
 import { checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
-import { crdsDir, fluxEvent, snapshotDir, tempDir } from './util';
+import { crdsDir, errorsOf, fluxEvent, snapshotDir, tempDir } from './util';
 import { folderOf, loadObjects } from '../src/cli/load';
+import { referencedSecrets } from '../src/simulate/secrets';
 
 const CLUSTERS = ['ci', 'dev', 'staging', 'production'];
 const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -57,11 +60,11 @@ describe('an app of four clusters', () => {
     expect(where('EventListener')).toEqual(['ci:ci/flux-events']);
     expect(where('Ingress')).toEqual(['ci:ci/flux-events']);
     // production is the last environment: nothing is promoted from it
-    expect(where('Alert')).toEqual(['dev:flux-system/flux-events-ci', 'staging:flux-system/flux-events-ci']);
+    expect(where('Alert')).toEqual(['dev:flux-system/flux-events-ci-ci', 'staging:flux-system/flux-events-ci-ci']);
     expect(objects.filter((o) => o.kind === 'Alert').map((o) => o.spec.eventMetadata)).toEqual([{ cluster: 'dev' }, { cluster: 'staging' }]);
     expect(objects.filter((o) => o.kind === 'Provider').map((o) => [o.spec.address, o.spec.secretRef.name])).toEqual([
-      ['https://ci.acme.example/flux-events', 'flux-events-flux-token-dev'],
-      ['https://ci.acme.example/flux-events', 'flux-events-flux-token-staging'],
+      ['https://ci.acme.example/flux-events', 'flux-events-ci-ci-flux-token'],
+      ['https://ci.acme.example/flux-events', 'flux-events-ci-ci-flux-token'],
     ]);
     const report = checkConformance(objects, CrdSchemas.load(crdsDir()));
     expect(report.schema).toEqual([]);
@@ -83,10 +86,11 @@ describe('an app of four clusters', () => {
     const event = fluxEvent('kustomization-reconciliation-succeeded.json');
     event.involvedObject.name = 'apps';
     const secrets = new Map<string, { [key: string]: string }>([
-      ['flux-system/flux-events-flux-token-dev', { headers: 'X-Flux-Token: dev-token' }],
-      ['ci/flux-events-flux-token-dev', { token: 'dev-token' }],
-      ['flux-system/flux-events-flux-token-staging', { headers: 'X-Flux-Token: dev-token' }],
-      ['ci/flux-events-flux-token-staging', { token: 'staging-token' }],
+      ['dev:flux-system/flux-events-ci-ci-flux-token', { headers: 'X-Flux-Token: dev-token' }],
+      ['ci:ci/flux-events-flux-token-dev', { token: 'dev-token' }],
+      // staging's Provider sends dev's token
+      ['staging:flux-system/flux-events-ci-ci-flux-token', { headers: 'X-Flux-Token: dev-token' }],
+      ['ci:ci/flux-events-flux-token-staging', { token: 'staging-token' }],
     ]);
     const run = (cluster: string) => simulateEvent(objects, event, { cluster, clusterOf: folderOf, secrets, assumeUnknownSecretsMatch: false })
       .runs.map((r) => r.object.metadata.name);
@@ -95,10 +99,22 @@ describe('an app of four clusters', () => {
     expect(run('staging')).toEqual([]);
   });
 
+  test('secrets pairs each token\'s two ends (a source cluster\'s Provider, the Triggers that admit its events) under one variable, ' +
+    'and no two pairs share one', () => {
+    const tokens = referencedSecrets(objects, folderOf).filter((s) => s.token)
+      .map((s) => `${s.token!.variable} ${s.cluster}:${s.namespace}/${s.name} ${s.token!.pair}`);
+    expect(tokens).toEqual([
+      'TOKEN_1 ci:ci/flux-events-flux-token-dev ci/ci/flux-events <- dev',
+      'TOKEN_2 ci:ci/flux-events-flux-token-staging ci/ci/flux-events <- staging',
+      'TOKEN_1 dev:flux-system/flux-events-ci-ci-flux-token ci/ci/flux-events <- dev',
+      'TOKEN_2 staging:flux-system/flux-events-ci-ci-flux-token ci/ci/flux-events <- staging',
+    ]);
+  });
+
   test('graph draws each cluster as a subgraph, the Provider of dev posting to ci\'s listener, and the promotion edges', () => {
     const graph = mermaidGraph(objects, folderOf);
     expect(graph).toContain('  subgraph cluster_dev["cluster dev"]');
-    expect(graph).toContain('  dev__Provider_flux_system_flux_events_ci -->|POST| ci__EventListener_ci_flux_events');
+    expect(graph).toContain('  dev__Provider_flux_system_flux_events_ci_ci -->|POST| ci__EventListener_ci_flux_events');
     expect(graph).toContain('  environment_web_dev ==>|promote web| environment_web_staging');
     expect(graph).toContain('  environment_web_staging ==>|promote web| environment_web_production');
   });
@@ -118,6 +134,31 @@ describe('an app of four clusters', () => {
     app.synth();
     expect(walk(dir)).toEqual(['ci/flux-system.k8s.yaml']);
     expect(fs.readdirSync(dir)).toEqual(['ci']);
+  });
+});
+
+describe('a cluster folder that Flux bootstrap shares', () => {
+  test('flux bootstrap\'s flux-system/ in a cluster\'s folder is left alone, and GitOpsSync applies that cluster\'s folder only', () => {
+    const dir = tempDir();
+    const build = () => {
+      const app = new GitOpsApp({ outdir: dir });
+      for (const name of ['staging', 'production']) {
+        const flux = new Chart(new Cluster(app, name), 'flux-system', { namespace: 'flux-system' });
+        const repo = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
+        new GitOpsSync(flux, 'sync', { source: repo });
+      }
+      return app;
+    };
+    build().synth();
+    // what `flux bootstrap --path dist/staging` commits
+    const bootstrap = path.join(dir, 'staging/flux-system');
+    fs.mkdirSync(bootstrap);
+    for (const f of ['gotk-components.yaml', 'gotk-sync.yaml', 'kustomization.yaml']) fs.writeFileSync(path.join(bootstrap, f), `# ${f}\n`);
+    build().synth();
+    expect(walk(dir)).toEqual(['production/flux-system.k8s.yaml', 'staging/flux-system.k8s.yaml',
+      'staging/flux-system/gotk-components.yaml', 'staging/flux-system/gotk-sync.yaml', 'staging/flux-system/kustomization.yaml']);
+    const syncs = loadObjects(dir).filter((o) => o.kind === 'Kustomization').map((o) => `${folderOf(o)} ${o.spec.path}`);
+    expect(syncs).toEqual(['production ./dist/production', 'staging ./dist/staging']);
   });
 });
 
@@ -147,14 +188,16 @@ describe('clusters: bad input is one error with the path and the fix, and dist/ 
     ['a source in another cluster than a listener without externalUrl', (app: App) => {
       const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
       new FluxTriggeredPipeline(ci, 'fp', { source: source(new Cluster(app, 'dev')), pipeline: task(ci) });
-    }, "[ci/ci/fp] GitRepository 'flux-system/repo' is in cluster 'dev', the listener ci/ci/flux-listener-ci in 'ci': give the FluxListener an " +
-      "`externalUrl` (https://…) that dev's notification-controller can reach, or use a listener in cluster 'dev'"],
+    }, "[ci/ci/fp] GitRepository 'flux-system/repo' is in cluster 'dev', the listener ci/ci/flux-listener-ci in 'ci', the namespace's listener, " +
+      "which no other cluster can reach: create it yourself, before the pipelines that join it, with the URL dev's notification-controller " +
+      "can reach: new FluxListener(chart, 'listener', { externalUrl: 'https://…' }) (named flux-events, the namespace's listener), or pass `listener`"],
     ['plain http across clusters', (app: App) => {
       const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
       const listener = new FluxListener(ci, 'l', { externalUrl: 'http://ci.acme.example' });
       new FluxTriggeredPipeline(ci, 'fp', { source: source(new Cluster(app, 'dev')), pipeline: task(ci), listener });
-    }, "[ci/ci/l] externalUrl 'http://ci.acme.example' is not an https URL of a host and path: other clusters post the token to it, so plain " +
-      'http would show it to the network; write e.g. https://ci.example.com/flux (no port, query or credentials)'],
+    }, "[ci/ci/l] externalUrl 'http://ci.acme.example' is not an https URL: other clusters post the token to it, so plain http would show it " +
+      'to the network; write e.g. https://ci.example.com/flux-events (https, a DNS name, a path of letters, digits and -._~/; no port, query ' +
+      'or credentials)'],
     ['a chart outside the clusters', (app: App) => {
       new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
       new Chart(app, 'loose', { namespace: 'ci' });
@@ -184,6 +227,22 @@ describe('clusters: bad input is one error with the path and the fix, and dist/ 
     }, "[ci/ci/web] environment 'staging' is in cluster 'staging', but its verify Task 'smoke' runs with the promotion in cluster 'ci' and " +
       "addresses web.web.svc.cluster.local, a name of that cluster's own Service network: reach staging at an address 'ci' can resolve " +
       "(e.g. its Ingress host, over https), or leave verify out and check it in 'staging'"],
+    ['two clusters of one name (their events and tokens would be one)', (app: App) => {
+      for (const region of ['eu', 'us']) new Chart(new Cluster(new Construct(app, region), 'staging', { path: `${region}/staging` }), 'c', { namespace: 'ci' });
+    }, "[us/staging] cluster 'staging' is also eu/staging: its name tags its events and names its tokens, so each cluster needs a name of its own " +
+      '(the construct id)'],
+    ['a GitOpsSync of a cluster that applies the whole outdir', (app: App) => {
+      const flux = new Chart(new Cluster(app, 'staging'), 'flux-system', { namespace: 'flux-system' });
+      new GitOpsSync(flux, 'sync', { source: new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' }), path: './dist' });
+    }, "[staging/flux-system/sync] path './dist' is not cluster 'staging''s folder (it ends in 'staging'): this cluster's Flux would apply " +
+      "another cluster's objects too, with pruning; leave path out for './dist/staging', or give the folder that holds exactly this cluster's files"],
+    ['a chart whose file would be the cluster\'s Namespaces', (app: App) => {
+      new Chart(new Cluster(app, 'ci'), '_namespaces', { namespace: 'ci' });
+    }, "the chart's file would be 'ci/_namespaces.k8s.yaml', the file of the cluster's Namespaces: give the chart another id"],
+    ['a cluster folder named like a file', (app: App) => {
+      new Chart(new Cluster(app, 'ci', { path: 'ci.k8s.yaml' }), 'c', { namespace: 'ci' });
+    }, "[ci] path 'ci.k8s.yaml' is not a folder below outdir: use segments of lower case letters, digits, '-', '_' and '.' separated by '/' " +
+      "(at most 100 each, 200 in all, none ending in .yaml), e.g. 'clusters/production'"],
   ])('%s', (_name, build, message) => {
     const out = tempDir();
     fs.writeFileSync(path.join(out, 'keep.k8s.yaml'), 'kind: Keep\n');
@@ -196,7 +255,47 @@ describe('clusters: bad input is one error with the path and the fix, and dist/ 
     } catch (e: any) {
       error = e.message;
     }
-    expect(error.split('\n').slice(1).map((l) => l.trim())).toEqual([message]);
+    const lines = error.split('\n');
+    // a validation error lists each problem under its heading; a publishing error is one line
+    expect(lines.length > 1 ? lines.slice(1).map((l) => l.trim()) : [lines[0].replace(/^\[[^\]]*\] /, '')]).toEqual([message]);
     expect(snapshotDir(out)).toEqual(before);
+  });
+});
+
+describe('an external URL other clusters post to: what Go, the API server and an ingress controller take', () => {
+  const build = (externalUrl: string) => (s: Chart) => new FluxListener(s, 'l', { externalUrl });
+  test.each([
+    'https://ci.example.com', 'https://ci.example.com/', 'https://ci.example.com/flux-events', 'https://a.b.example/x_y/z~1.2',
+  ])('%s is taken', (url) => {
+    expect(errorsOf(build(url)).filter((e) => e.includes('externalUrl'))).toEqual([]);
+  });
+  test.each([
+    ' https://ci.example.com', 'https://ci.example.com/flux ', 'https://ci.example.com/a\tb', 'https:ci.example.com/x', 'https://ci.example.com\\x',
+    `https://ci.example.com/${'a'.repeat(3000)}`, 'https://10.0.0.1/x', 'https://[::1]/x', 'https://ci.example.com./x', 'https://ci_example.com/x',
+    `https://${'a'.repeat(64)}.example.com/`, 'https://*.example.com/x', 'https://ci.example.com/a b', 'https://user:pw@ci.example.com/',
+    'https://ci.example.com:8443/', 'https://ci.example.com/?q=1', 'https://ci.example.com/#f', 'https://CI.example.com/',
+  ])('%j is refused', (url) => {
+    expect(errorsOf(build(url)).filter((e) => e.includes('externalUrl'))).toHaveLength(1);
+  });
+});
+
+describe('a pipeline\'s listener of its own is never its namespace\'s', () => {
+  test('an own listener named flux-events is not joined by the pipelines that name no listener', () => {
+    const app = new App();
+    const chart = new Chart(app, 'ci', { namespace: 'ci' });
+    const repo = new GitRepository(chart, 'repo', { url: 'https://github.com/acme/app.git', branch: 'main', namespace: 'flux-system' });
+    const pipeline = () => {
+      const t = new Task(chart, `t${chart.node.children.length}`);
+      t.addStep({ name: 's', image: 'alpine:3.20', script: '#!/bin/sh\ntrue' });
+      const p = new Pipeline(chart, `p${chart.node.children.length}`);
+      p.addTask('t', { task: t });
+      return p;
+    };
+    const own = new FluxTriggeredPipeline(chart, 'own', {
+      name: 'flux-events', source: repo, pipeline: pipeline(), authentication: ListenerAuthentication.sharedToken({ header: 'X-Own' }),
+    });
+    const other = new FluxTriggeredPipeline(chart, 'other', { source: repo, pipeline: pipeline() });
+    expect(other.fluxListener).not.toBe(own.fluxListener);
+    expect(other.fluxListener.token?.header).toBe('X-Flux-Token');
   });
 });

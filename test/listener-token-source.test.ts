@@ -96,6 +96,14 @@ describe('ListenerTokenSource.externalSecretsPassword(): dist/ brings the token,
       { authentication: ListenerAuthentication.sharedToken({ providerSecretName: 'a', listenerSecretName: 'b' }) },
       "[test/listener] tokenSource generates one Secret with both keys, but authentication names two ('a' and 'b'): " +
       'name one Secret (providerSecretName only), or leave tokenSource out and create both by hand'],
+    ['a listener Secret of its own beside the Provider\'s default one', () => ListenerTokenSource.externalSecretsPassword(),
+      { authentication: ListenerAuthentication.sharedToken({ listenerSecretName: 'only-listener' }) },
+      "[test/listener] tokenSource generates one Secret with both keys, but authentication names two ('flux-events-flux-token' and 'only-listener'): " +
+      'name one Secret (providerSecretName only), or leave tokenSource out and create both by hand'],
+    ['the token under the key of the Provider\'s headers', () => ListenerTokenSource.externalSecretsPassword(),
+      { authentication: ListenerAuthentication.sharedToken({ listenerSecretKey: 'headers' }) },
+      "[test/listener] authentication's listenerSecretKey 'headers' is the key of the Provider's headers, in the same Secret: the token cannot " +
+      "be both; leave it out for 'token'"],
   ])('%s is one error with the path and the fix', (_name, tokenSource, props, message) => {
     expect(errorsOf((s) => {
       const listener = new FluxListener(s, 'listener', { ...props, tokenSource: tokenSource() });

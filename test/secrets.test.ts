@@ -20,7 +20,7 @@ describe('cdk8s-tekton-flux secrets: what to create before the objects work', ()
     const r = cli('secrets', dist);
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toBe('TOKEN=$(openssl rand -hex 32)  # a shared token: the same value in the Secrets that use $TOKEN');
+    expect(lines[0]).toBe('TOKEN=$(openssl rand -hex 32)  # the token: the same value in the Secrets that use $TOKEN');
     expect(lines.filter((l) => l.startsWith('# ci/flux-events-flux-token'))).toEqual([
       expect.stringMatching(/^# ci\/flux-events-flux-token \(keys: headers, token\), read by Provider ci\/flux-events \(the headers it sends\); Trigger ci\/app-on-staging/),
     ]);
@@ -45,18 +45,18 @@ describe('cdk8s-tekton-flux secrets: what to create before the objects work', ()
     const r = cli('secrets', dist);
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toBe('TOKEN_FLUX_EVENTS_FLUX_TOKEN_STAGING=$(openssl rand -hex 32)  # a shared token: the same value in the Secrets that use ' +
-      '$TOKEN_FLUX_EVENTS_FLUX_TOKEN_STAGING');
+    // one token: staging's events to ci's listener (production promotes nothing, ci's listener has no source of its own)
+    expect(lines[0]).toBe('TOKEN=$(openssl rand -hex 32)  # the token: the same value in the Secrets that use $TOKEN');
     expect(lines.filter((l) => l.startsWith('# cluster'))).toEqual([
       expect.stringMatching(/^# cluster ci: ci\/fleet-git /),
       expect.stringMatching(/^# cluster ci: ci\/fleet-github /),
       '# cluster ci: ci/flux-events-flux-token-staging (keys: token), read by Trigger ci/web-on-staging (compareSecret: the token it checks)',
       expect.stringMatching(/^# cluster staging: flux-system\/ci-ingress-ca \(keys: ca.crt\)/),
-      '# cluster staging: flux-system/flux-events-flux-token-staging (keys: headers), read by Provider flux-system/flux-events-ci (the headers it sends)',
+      '# cluster staging: flux-system/flux-events-ci-ci-flux-token (keys: headers), read by Provider flux-system/flux-events-ci-ci (the headers it sends)',
     ]);
-    expect(lines).toContain('kubectl --context ci -n ci create secret generic flux-events-flux-token-staging --from-literal=token="$TOKEN_FLUX_EVENTS_FLUX_TOKEN_STAGING"');
-    expect(lines).toContain('kubectl --context staging -n flux-system create secret generic flux-events-flux-token-staging ' +
-      '--from-literal=headers="X-Flux-Token: $TOKEN_FLUX_EVENTS_FLUX_TOKEN_STAGING"');
+    expect(lines).toContain('kubectl --context ci -n ci create secret generic flux-events-flux-token-staging --from-literal=token="$TOKEN"');
+    expect(lines).toContain('kubectl --context staging -n flux-system create secret generic flux-events-ci-ci-flux-token ' +
+      '--from-literal=headers="X-Flux-Token: $TOKEN"');
   });
 
   test('a fleet whose listener token External Secrets generates (examples/fleet-ci) needs no Secret by hand', () => {

@@ -42,16 +42,18 @@ import (
 )
 
 // What examples/clusters names, and the Secrets a user makes by hand for it: the listener ci/flux-events in cluster
-// ci at https://ci.acme.example/flux-events; staging's Provider flux-system/flux-events-ci posts there with the
-// token of Secret flux-events-flux-token-staging (key headers; the listener compares key token of the Secret of the
-// same name in ci) and trusts the CA in flux-system/ci-ingress-ca (key ca.crt).
+// ci at https://ci.acme.example/flux-events; staging's Provider flux-system/flux-events-ci-ci (the listener's name,
+// cluster and namespace) posts there with the token of Secret flux-events-ci-ci-flux-token (key headers); the
+// listener compares key token of Secret flux-events-flux-token-staging in ci, of the same value; the Provider trusts
+// the CA in flux-system/ci-ingress-ca (key ca.crt).
 const (
 	externalHost      = "ci.acme.example"
 	externalURL       = "https://" + externalHost + "/flux-events"
 	tokenSecret       = "flux-events-flux-token-staging"
+	providerSecret    = "flux-events-ci-ci-flux-token"
 	ingressCASecret   = "ci-ingress-ca"
 	promotionRunName  = "web-to-production-"
-	stagingProvider   = "flux-events-ci"
+	stagingProvider   = "flux-events-ci-ci"
 	listenerNamespace = "ci"
 )
 
@@ -85,7 +87,7 @@ func TestEventsAcrossClusters(t *testing.T) {
 	// cluster staging: a control plane of its own, with Flux's CRDs, its folder and its Secrets, then its notification-controller
 	st := startEnvironmentCluster(t, "staging")
 	applyObjects(t, staging, st.flux, st.dynamic, "apply clusters-staging")
-	st.secret(t, "flux-system", tokenSecret, map[string]string{"headers": "X-Flux-Token: " + token})
+	st.secret(t, "flux-system", providerSecret, map[string]string{"headers": "X-Flux-Token: " + token})
 	st.secret(t, "flux-system", ingressCASecret, map[string]string{"ca.crt": string(env.cluster.CAPEM())})
 	// staging reaches ci only at the external URL: its network knows that one address, the ingress controller's
 	st.proxy.Route(externalHost+":443", ingress.addr)
@@ -299,7 +301,7 @@ func checkClusterFolders(t *testing.T, ci, staging, production *inputSet) {
 		return v
 	}
 	provider := find(staging, "Provider", stagingProvider)
-	if str(provider, "spec", "address") != externalURL || str(provider, "spec", "secretRef", "name") != tokenSecret ||
+	if str(provider, "spec", "address") != externalURL || str(provider, "spec", "secretRef", "name") != providerSecret ||
 		str(provider, "spec", "certSecretRef", "name") != ingressCASecret || provider.GetNamespace() != "flux-system" {
 		t.Fatalf("staging's Provider is not the one the README's Secrets are for: %v", provider.Object["spec"])
 	}

@@ -172,9 +172,14 @@ function secrets(argv: string[], io: CliIO): number {
     io.err('# the objects read no Secret they do not contain\n');
     return 0;
   }
-  const tokens = [...new Set(found.flatMap((s) => /\$(TOKEN\w*)/.exec(s.command)?.[1] ?? []))];
-  for (const token of tokens) {
-    io.out(`${token}=$(openssl rand -hex 32)  # a shared token: the same value in the Secrets that use $${token}\n`);
+  // one value per token: per listener and cluster its events come from (each its own variable when there are several)
+  const tokens = new Map<string, string | undefined>();
+  for (const s of found) {
+    const variable = /\$(TOKEN\w*)/.exec(s.command)?.[1];
+    if (variable && !tokens.has(variable)) tokens.set(variable, s.token?.pair);
+  }
+  for (const [token, pair] of tokens) {
+    io.out(`${token}=$(openssl rand -hex 32)  # ${pair ? `the token of listener ${pair}` : 'the token'}: the same value in the Secrets that use $${token}\n`);
   }
   for (const s of found) {
     const where = `${s.cluster ? `cluster ${s.cluster}: ` : ''}${s.namespace}/${s.name}`;

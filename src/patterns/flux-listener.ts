@@ -158,7 +158,7 @@ export class FluxListener extends Construct {
         'pass a chart or a construct of one');
     }
     // registers itself (see the constructor)
-    return new FluxListener(chart, `flux-listener-${namespace}`, { namespace });
+    return constructed('default', () => new FluxListener(chart, `flux-listener-${namespace}`, { namespace }));
   }
 
   /** The listener's name. */
@@ -168,6 +168,8 @@ export class FluxListener extends Construct {
   /** The EventListener. */
   public readonly eventListener: EventListener;
   private readonly props: FluxListenerProps;
+  /** Who made it: the app (`new FluxListener`), `FluxListener.of`, or a pipeline for itself. */
+  private readonly origin: ListenerOrigin;
   /** Per cluster of sources (undefined: the listener's own cluster, or an app without clusters). */
   private readonly flux = new Map<Cluster | undefined, FluxSide>();
 
@@ -180,8 +182,10 @@ export class FluxListener extends Construct {
     this.namespace = namespace;
     const problems = propProblems(props);
     this.node.addValidation({ validate: () => problems });
+    this.origin = origin;
     // the namespace's default listener is the one named flux-events: the pipelines that name no listener join it
-    if (this.name === DEFAULT_LISTENER_NAME) {
+    // (a pipeline's listener of its own never is, whatever its name)
+    if (this.name === DEFAULT_LISTENER_NAME && origin !== 'pipeline') {
       const space = nameSpaceOf(this);
       const registry = REGISTRIES.get(space) ?? REGISTRIES.set(space, new Map()).get(space)!;
       const first = registry.get(namespace);
@@ -220,8 +224,9 @@ export class FluxListener extends Construct {
 
   /**
    * The token settings for the events of `source`: the listener's own (`token`) for a source of its cluster; for
-   * a source in another cluster, a token of that cluster's own, in Secrets `<secret>-<cluster>` (its Provider's in
-   * that cluster, with `headers`; the listener's, with the token key), so that one cluster cannot post as another.
+   * a source in another cluster, a token of that cluster's own, so that one cluster cannot post as another: Secret
+   * `<name>-<listener's cluster>-<namespace>-flux-token` in that cluster (its Provider's, with `headers`) and
+   * `<secret>-<source's cluster>` beside the listener (with the token key), of one value.
    */
   public tokenFor(source: IFluxEventSource): ListenerToken | undefined {
     const token = this.token;
@@ -229,9 +234,17 @@ export class FluxListener extends Construct {
     if (!token || !remote) return token;
     return {
       ...token,
-      providerSecretName: toDnsLabel(`${token.providerSecretName}-${remote.name}`, 253),
+      // in the source's cluster, named after this listener (its cluster and namespace too): a cluster whose events
+      // reach two listeners holds two tokens, and neither listener's can post to the other
+      providerSecretName: toDnsLabel(`${this.remoteName()}-flux-token`, 253),
+      // beside the listener, named after the source's cluster
       listenerSecretName: toDnsLabel(`${token.listenerSecretName}-${remote.name}`, 253),
     };
+  }
+
+  /** The name of this listener's Provider and Alert in another cluster: `<name>-<cluster>-<namespace>`. */
+  private remoteName(): string {
+    return toDnsLabel(`${this.name}-${this.cluster?.name ?? 'listener'}-${this.namespace}`);
   }
 
   /**
@@ -314,8 +327,9 @@ export class FluxListener extends Construct {
   }
 
   /**
-   * The Provider and Alert in another cluster (in the chart and namespace of its first source): they post to
-   * `externalUrl` with that cluster's own token, and tag its events with its name.
+   * The Provider and Alert in another cluster (in the chart and namespace of its first source), named
+   * `<name>-<listener's cluster>-<namespace>`: they post to `externalUrl` with that cluster's own token, and tag its
+   * events with its name.
    */
   private remoteSide(cluster: Cluster, source: IFluxEventSource, reportedBy: IConstruct): FluxSide {
     const known = this.flux.get(cluster);
@@ -324,8 +338,11 @@ export class FluxListener extends Construct {
     const where = `${source.kind} '${source.namespace}/${source.name}' is in cluster '${cluster.name}', the listener ${this.node.path} in ` +
       `'${this.cluster?.name ?? '(none)'}'`;
     if (this.props.externalUrl === undefined) {
-      errors.push(`${where}: give the FluxListener an \`externalUrl\` (https://…) that ${cluster.name}'s notification-controller can reach, ` +
-        `or use a listener in cluster '${cluster.name}'`);
+      errors.push(this.origin === 'default'
+        ? `${where}, the namespace's listener, which no other cluster can reach: create it yourself, before the pipelines that join it, ` +
+          `with the URL ${cluster.name}'s notification-controller can reach: new FluxListener(chart, 'listener', { externalUrl: 'https://…' }) ` +
+          '(named flux-events, the namespace\'s listener), or pass `listener`'
+        : `${where}: give the FluxListener an \`externalUrl\` (https://…) that ${cluster.name}'s notification-controller can reach`);
     }
     if (!this.token) {
       errors.push(`${where}, and the listener is unauthenticated: across clusters anyone who reaches the URL could start runs; ` +
@@ -334,7 +351,7 @@ export class FluxListener extends Construct {
     if (errors.length) reportedBy.node.addValidation({ validate: () => errors });
     const token = this.tokenFor(source);
     const scope = Chart.of(source);
-    const name = toDnsLabel(`${this.name}-${this.cluster?.name ?? 'listener'}`);
+    const name = this.remoteName();
     let id = `FluxListener-${name}`;
     for (let i = 2; scope.node.tryFindChild(id); i++) id = `FluxListener-${name}-${i}`;
     const holder = new Construct(scope, id);
@@ -369,6 +386,26 @@ export class FluxListener extends Construct {
 
 const REGISTRIES = new WeakMap<IConstruct, Map<string, FluxListener>>();
 
+/** Who makes a FluxListener: the app, `FluxListener.of` (the namespace's default), or a pipeline for itself. */
+type ListenerOrigin = 'app' | 'default' | 'pipeline';
+let origin: ListenerOrigin = 'app';
+
+/** Runs `make` with the FluxListeners it constructs marked as made by `by`. */
+function constructed<T>(by: ListenerOrigin, make: () => T): T {
+  const before = origin;
+  origin = by;
+  try {
+    return make();
+  } finally {
+    origin = before;
+  }
+}
+
+/** A pipeline's listener of its own: never its namespace's default, whatever its name. @internal */
+export function ownListener(scope: Construct, id: string, props: FluxListenerProps): FluxListener {
+  return constructed('pipeline', () => new FluxListener(scope, id, props));
+}
+
 /** The options of `ListenerAuthentication.sharedToken()`. */
 const SHARED_TOKEN_OPTIONS = ['providerSecretName', 'listenerSecretName', 'listenerSecretKey', 'header'];
 
@@ -391,25 +428,31 @@ function propProblems(props: FluxListenerProps): string[] {
       named('header', headerNameProblem),
     ].filter((p): p is string => !!p));
   }
+  if (options && options.listenerSecretKey === 'headers') {
+    const secret = toDnsLabel(`${props.name ?? DEFAULT_LISTENER_NAME}-flux-token`, 253);
+    if ((options.providerSecretName ?? secret) === (options.listenerSecretName ?? options.providerSecretName ?? secret)) {
+      errors.push("authentication's listenerSecretKey 'headers' is the key of the Provider's headers, in the same Secret: the token cannot " +
+        "be both; leave it out for 'token'");
+    }
+  }
   if (props.tokenSource) {
     errors.push(...props.tokenSource._problems());
     if (props.tokenSource.generatesSecret && !options) {
       errors.push('tokenSource generates a token, but the listener is unauthenticated: leave tokenSource out, or authenticate with ' +
         'ListenerAuthentication.sharedToken()');
     }
-    const provider = options?.providerSecretName;
-    const listener = options?.listenerSecretName ?? provider;
-    if (props.tokenSource.generatesSecret && provider !== undefined && provider !== listener) {
+    // the names as the listener resolves them (token): one generated Secret must be both the Provider's and the listener's
+    const secret = toDnsLabel(`${props.name ?? DEFAULT_LISTENER_NAME}-flux-token`, 253);
+    const provider = options?.providerSecretName ?? secret;
+    const listener = options?.listenerSecretName ?? options?.providerSecretName ?? secret;
+    if (props.tokenSource.generatesSecret && options && provider !== listener) {
       errors.push(`tokenSource generates one Secret with both keys, but authentication names two ('${provider}' and '${listener}'): ` +
         'name one Secret (providerSecretName only), or leave tokenSource out and create both by hand');
     }
   }
   if (props.externalUrl !== undefined) {
-    const url = parseUrl(props.externalUrl);
-    if (!url || url.protocol !== 'https:' || url.username || url.password || url.search || url.hash || url.port) {
-      errors.push(`externalUrl '${props.externalUrl}' is not an https URL of a host and path: other clusters post the token to it, ` +
-        'so plain http would show it to the network; write e.g. https://ci.example.com/flux (no port, query or credentials)');
-    }
+    const problem = externalUrlProblem(props.externalUrl);
+    if (problem) errors.push(problem);
     if (props.tls) {
       errors.push('externalUrl and tls: the Ingress (or Gateway) ends HTTPS for other clusters and reaches the listener inside its cluster; ' +
         'leave tls out, or leave externalUrl out');
@@ -428,6 +471,28 @@ function propProblems(props: FluxListenerProps): string[] {
     ].filter((p): p is string => !!p));
   }
   return errors;
+}
+
+/** A DNS-1123 subdomain (what an Ingress host must be): no IP address, wildcard or trailing dot. */
+const HOST = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * Why `value` cannot be a listener's external URL, or undefined: https (other clusters post the token to it), a
+ * host an Ingress (or HTTPRoute) can route and Go's URL parser reads as written, a plain path, no port, query,
+ * fragment or credentials, and what a Provider's address holds (2,048 characters).
+ */
+function externalUrlProblem(value: string): string | undefined {
+  const url = parseUrl(value);
+  const fix = 'write e.g. https://ci.example.com/flux-events (https, a DNS name, a path of letters, digits and -._~/; no port, query ' +
+    'or credentials)';
+  if (!url || url.protocol !== 'https:') {
+    return `externalUrl '${value}' is not an https URL: other clusters post the token to it, so plain http would show it to the network; ${fix}`;
+  }
+  const written = value === url.href || `${value}/` === url.href;
+  const wrong = url.username || url.password || url.search || url.hash || url.port || !written || value.length > 2048 ? 'is not a plain URL'
+    : !HOST.test(url.hostname) || /^[0-9.]+$/.test(url.hostname) ? `has host '${url.hostname}', which is not a DNS name an Ingress routes`
+      : !/^[A-Za-z0-9._~/-]*$/.test(url.pathname) ? `has path '${url.pathname}', which an ingress controller may refuse` : undefined;
+  return wrong && `externalUrl '${value}' ${wrong}: ${fix}`;
 }
 
 /** The URL, or undefined when it is none. */

@@ -8,7 +8,7 @@ import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, toDnsLab
 import { hasOwn, imageProblem, labelsProblems } from '../validation';
 
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
-import { FluxListener, FluxListenerTls, ListenerToken } from './flux-listener';
+import { FluxListener, FluxListenerTls, ListenerToken, ownListener } from './flux-listener';
 import { ListenerAuthentication } from './listener-authentication';
 import { PrunerConfig, keepRunsProblem } from './pruner-config';
 import { RunConcurrency } from './run-concurrency';
@@ -198,7 +198,7 @@ export class FluxTriggeredPipeline extends Construct {
     const own = (['allowedClients', 'authentication', 'tls'] as const).some((k) => props[k] !== undefined);
     // A listener's settings make it a listener of the pipeline's own; otherwise it joins its namespace's.
     this.fluxListener = props.listener ?? (own
-      ? new FluxListener(this, 'Listener', {
+      ? ownListener(this, 'Listener', {
         name: this.name,
         namespace: this.namespace,
         allowedClients: props.allowedClients,

@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { Cluster } from '../cluster';
 import { IFluxSource } from '../flux/event-source';
 import { IKustomization, Kustomization } from '../flux/kustomization';
 import { defaultName } from '../names';
@@ -10,7 +11,7 @@ export interface GitOpsSyncProps {
   readonly source: IFluxSource;
   /**
    * The folder Flux applies.
-   * @default './dist'
+   * @default './dist', or './dist/<cluster path>' in a `Cluster` (that cluster's folder only)
    */
   readonly path?: string;
   /**
@@ -55,11 +56,22 @@ export class GitOpsSync extends Construct {
 
   constructor(scope: Construct, id: string, props: GitOpsSyncProps) {
     super(scope, id);
+    const cluster = Cluster.of(this);
+    const path = props.path ?? (cluster ? `./dist/${cluster.path}` : './dist');
+    if (cluster && props.path !== undefined) {
+      // with pruning on, a folder above this cluster's would apply (and prune by) the other clusters' objects
+      const clean = props.path.replace(/^\.\//, '').replace(/\/+$/, '');
+      this.node.addValidation({
+        validate: () => (clean === cluster.path || clean.endsWith(`/${cluster.path}`) ? [] : [`path '${props.path}' is not cluster '${cluster.name}''s folder (it ends in ` +
+          `'${cluster.path}'): this cluster's Flux would apply another cluster's objects too, with pruning; leave path out for ` +
+          `'./dist/${cluster.path}', or give the folder that holds exactly this cluster's files`]),
+      });
+    }
     this.kustomization = new Kustomization(this, 'Kustomization', {
       name: props.name ?? defaultName(this),
       namespace: props.namespace,
       source: props.source,
-      path: props.path ?? './dist',
+      path,
       interval: props.interval ?? Duration.minutes(10),
       prune: true,
       wait: props.wait,

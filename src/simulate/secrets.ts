@@ -2,6 +2,7 @@
  * The Secrets a set of objects reads but does not contain: what a person (or a secrets operator) must create
  * before the objects work. The library never writes a Secret value into `dist/`; this says which ones to make.
  */
+import { listenerOf, listenerTriggers, routedListener } from './simulate';
 import { compareCodePoints } from '../sort';
 
 /** One Secret the objects reference. */
@@ -21,6 +22,12 @@ export interface SecretReference {
   readonly readers: string[];
   /** A command that creates it (with placeholders for the values). */
   readonly command: string;
+  /**
+   * For a listener's token when there are several: the variable its command uses and the pair it is one end of
+   * (`<listener's cluster>/<namespace>/<name> <- <cluster the events come from>`).
+   * @default - none (one token, `$TOKEN`, or not a token)
+   */
+  readonly token?: { readonly variable: string; readonly pair: string };
 }
 
 type Obj = { kind?: string; apiVersion?: string; metadata?: { name?: string; namespace?: string }; spec?: any };
@@ -32,16 +39,20 @@ const COMPARE_SECRET = /compareSecret\(\s*'([^']*)'\s*,\s*'([^']*)'\s*(?:,\s*'([
  * `clusterOf` (an app of clusters: the folder each object was read from), each cluster's Secrets are its own.
  */
 export function referencedSecrets(objects: unknown[], clusterOf: (object: any) => string | undefined = () => undefined): SecretReference[] {
-  const found = new Map<string, { cluster?: string; namespace: string; name: string; keys: Set<string>; readers: Set<string>; shared: boolean }>();
+  const found = new Map<string, {
+    cluster?: string; namespace: string; name: string; keys: Set<string>; readers: Set<string>; shared: boolean; pairs: Set<string>;
+  }>();
+  const pairs = tokenPairs(objects as Obj[], clusterOf);
   const defined = new Set<string>();
   let cluster: string | undefined;
   const idOf = (namespace: string, name: string) => `${cluster ?? ''}//${namespace}/${name}`;
   // shared: the listener's token (a Provider's headers, a compareSecret), one value the commands share as $TOKEN
-  const add = (namespace: string, name: string | undefined, keys: string[], reader: string, shared = false) => {
+  const add = (namespace: string, name: string | undefined, keys: string[], reader: string, shared = false, pair?: string) => {
     if (!name) return;
     const id = idOf(namespace, name);
-    const entry = found.get(id) ?? { cluster, namespace, name, keys: new Set<string>(), readers: new Set<string>(), shared };
+    const entry = found.get(id) ?? { cluster, namespace, name, keys: new Set<string>(), readers: new Set<string>(), shared, pairs: new Set<string>() };
     entry.shared = entry.shared || shared;
+    if (pair) entry.pairs.add(pair);
     keys.forEach((k) => entry.keys.add(k));
     entry.readers.add(reader);
     found.set(id, entry);
@@ -56,7 +67,7 @@ export function referencedSecrets(objects: unknown[], clusterOf: (object: any) =
     if (o.kind === 'ExternalSecret' || o.kind === 'SealedSecret') defined.add(idOf(ns, spec.target?.name ?? o.metadata.name));
     if (o.kind === 'Provider' && /^notification\.toolkit\.fluxcd\.io\//.test(o.apiVersion ?? '')) {
       add(ns, spec.secretRef?.name, spec.type === 'generic' || spec.type === undefined ? ['headers'] : [], `${self} (the headers it sends)`,
-        spec.type === 'generic' || spec.type === undefined);
+        spec.type === 'generic' || spec.type === undefined, pairs.get(o));
       add(ns, spec.certSecretRef?.name, ['ca.crt'], `${self} (the CA it trusts)`);
     }
     if (o.kind === 'Receiver') add(ns, spec.secretRef?.name, ['token'], `${self} (its webhook token)`);
@@ -70,23 +81,59 @@ export function referencedSecrets(objects: unknown[], clusterOf: (object: any) =
     }
     if (o.kind === 'EventListener' || o.kind === 'Trigger') {
       // Triggers v0.37's compareSecret reads the listener's namespace whatever a third argument says
-      for (const m of JSON.stringify(spec).matchAll(COMPARE_SECRET)) add(ns, m[2], [m[1]], `${self} (compareSecret: the token it checks)`, true);
+      for (const m of JSON.stringify(spec).matchAll(COMPARE_SECRET)) {
+        add(ns, m[2], [m[1]], `${self} (compareSecret: the token it checks)`, true, pairs.get(o));
+      }
     }
     walkSecretKeyRefs(spec, (name, key, what) => add(ns, name, key ? [key] : [], `${self} (${what})`));
   }
-  const clusters = [...found.values()].some((s) => s.cluster !== undefined);
-  return [...found.entries()]
-    .filter(([id]) => !defined.has(id))
-    .map(([, s]) => s)
-    .sort((a, b) => compareCodePoints(a.cluster ?? '', b.cluster ?? '') || compareCodePoints(a.namespace, b.namespace) || compareCodePoints(a.name, b.name))
-    .map((s) => {
-      const keys = [...s.keys].sort(compareCodePoints);
-      const readers = [...s.readers].sort(compareCodePoints);
-      // across clusters, the two Secrets of one name (a source cluster's headers, the listener's token) share a value
-      const token = clusters ? `TOKEN_${s.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}` : 'TOKEN';
-      const command = commandFor(s.namespace, s.name, keys, s.shared, token, s.cluster);
-      return { cluster: s.cluster, namespace: s.namespace, name: s.name, keys, readers, command };
-    });
+  const kept = [...found.entries()].filter(([id]) => !defined.has(id)).map(([, s]) => s)
+    .sort((a, b) => compareCodePoints(a.cluster ?? '', b.cluster ?? '') || compareCodePoints(a.namespace, b.namespace) || compareCodePoints(a.name, b.name));
+  // one variable per token: per listener and cluster its events come from (`TOKEN` when there is one)
+  const keys = [...new Set(kept.flatMap((s) => (s.shared ? [[...s.pairs].sort(compareCodePoints)[0] ?? 'unpaired'] : [])))].sort(compareCodePoints);
+  const variable = new Map(keys.map((k, i) => [k, keys.length === 1 ? 'TOKEN' : `TOKEN_${i + 1}`]));
+  return kept.map((s) => {
+    const keyList = [...s.keys].sort(compareCodePoints);
+    const readers = [...s.readers].sort(compareCodePoints);
+    const token = variable.get([...s.pairs].sort(compareCodePoints)[0] ?? 'unpaired') ?? 'TOKEN';
+    const command = commandFor(s.namespace, s.name, keyList, s.shared, token, s.cluster);
+    const pair = s.shared && keys.length > 1 ? [...s.pairs].sort(compareCodePoints)[0] : undefined;
+    return { cluster: s.cluster, namespace: s.namespace, name: s.name, keys: keyList, readers, command, token: pair ? { variable: token, pair } : undefined };
+  });
+}
+
+/**
+ * Which token each Provider and Trigger carries: `<listener's cluster>/<namespace>/<name> ← <cluster the events come
+ * from>` (a Provider: the listener its address reaches, its own cluster; a Trigger: the listener that selects it, the
+ * cluster its filter admits, else the listener's), so that the two ends of one token share one value, and two
+ * listeners, or two source clusters, never do.
+ */
+function tokenPairs(all: Obj[], clusterOf: (object: any) => string | undefined): Map<Obj, string> {
+  const objs = all.filter((o): o is Obj & { kind: string; apiVersion: string; metadata: { name: string; namespace?: string } } =>
+    !!o && typeof o === 'object' && !!o.kind && !!o.metadata?.name && typeof o.apiVersion === 'string');
+  const ns = (o: Obj) => o.metadata?.namespace ?? 'default';
+  const key = (cluster: string | undefined, namespace: string, name: string, from: string | undefined) =>
+    `${cluster ?? ''}/${namespace}/${name} <- ${from ?? cluster ?? ''}`;
+  const out = new Map<Obj, string>();
+  for (const p of objs.filter((o) => o.kind === 'Provider')) {
+    const address = p.spec?.address ?? '';
+    const local = listenerOf(address, ns(p));
+    const target = local ? { ...local, cluster: clusterOf(p) } : routedListener(address, objs as any, clusterOf);
+    if (target) out.set(p, key(target.cluster, target.namespace, target.name, clusterOf(p)));
+  }
+  for (const el of objs.filter((o) => o.kind === 'EventListener')) {
+    const c = clusterOf(el);
+    const mine = objs.filter((o) => clusterOf(o) === c);
+    const find = (kind: string, name: string, namespace?: string) =>
+      mine.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || ns(o) === namespace)) as any;
+    const selected = new Set(listenerTriggers(el as any, find, mine as any, []).map((t) => `${t.namespace ?? ns(el)}/${t.name}`));
+    const from = (o: Obj) => /body\.metadata\.cluster == '([^']*)'/.exec(JSON.stringify(o.spec ?? {}))?.[1];
+    out.set(el, key(c, ns(el), el.metadata.name, from(el)));
+    for (const t of mine.filter((o) => o.kind === 'Trigger' && selected.has(`${ns(o)}/${o.metadata.name}`))) {
+      out.set(t, key(c, ns(el), el.metadata.name, from(t)));
+    }
+  }
+  return out;
 }
 
 /** `secretKeyRef`s (env of steps, sidecars, the listener's TLS) and `secret` volumes and workspaces, anywhere in a spec. */

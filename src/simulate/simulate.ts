@@ -8,7 +8,8 @@ import { referencesIn } from '../tekton/references';
 /** Options of `simulateEvent`. */
 export interface SimulateOptions {
   /**
-   * Secret values the chain reads (Provider `headers`/`token`, CEL `compareSecret`): `<namespace>/<name>` → key → value.
+   * Secret values the chain reads (Provider `headers`/`token`, CEL `compareSecret`): `<namespace>/<name>` → key → value;
+   * in an app of clusters, `<cluster>:<namespace>/<name>` is that cluster's Secret (a plain key serves every cluster).
    * @default - none
    */
   readonly secrets?: SecretStore;
@@ -122,7 +123,7 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
     const sent = alert.spec?.eventMetadata ? { ...event, metadata: { ...(event?.metadata ?? {}), ...alert.spec.eventMetadata } } : event;
     let header: { [name: string]: string[] };
     try {
-      header = providerHeaders(provider, sent, secrets, assume, trace);
+      header = providerHeaders(provider, sent, secretsOf(secrets, alertCluster), assume, trace);
     } catch (e: any) {
       broken.push(e.message);
       continue;
@@ -137,7 +138,7 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
         trace.push(`assumed: Secret ${id} key '${key}' holds the token the Provider sends (give --secret ${id}:${key}=<value> to check)`);
         return true;
       };
-      const result = fireTrigger(trigger, listener, sent, header, secrets, find, unknownSecret);
+      const result = fireTrigger(trigger, listener, sent, header, secretsOf(secrets, target.cluster), find, unknownSecret);
       trace.push(`trigger '${trigger.name}': ${result.note}`);
       if (result.error) broken.push(`trigger '${trigger.name}' of EventListener ${target.namespace}/${target.name}: ${result.error}`);
       for (const object of result.objects) {
@@ -250,6 +251,15 @@ function authenticates(trigger: TriggerSpec): boolean {
     if (['github', 'gitlab', 'bitbucket', 'slack'].includes(name)) return (i.params ?? []).some((p: any) => /secret/i.test(p.name));
     return JSON.stringify(i.params ?? []).includes('compareSecret(');
   });
+}
+
+/** The Secrets as one cluster sees them: its own (`<cluster>:<namespace>/<name>`) over those of no cluster. */
+function secretsOf(secrets: SecretStore, cluster: string | undefined): SecretStore {
+  if (cluster === undefined) return secrets;
+  const out: SecretStore = new Map();
+  for (const [key, value] of secrets) if (!key.includes(':')) out.set(key, value);
+  for (const [key, value] of secrets) if (key.startsWith(`${cluster}:`)) out.set(key.slice(cluster.length + 1), value);
+  return out;
 }
 
 function providerHeaders(provider: Obj, event: any, secrets: SecretStore, assume: boolean, trace: string[]): { [name: string]: string[] } {
