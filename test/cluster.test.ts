@@ -243,6 +243,29 @@ describe('clusters: bad input is one error with the path and the fix, and dist/ 
       new Chart(new Cluster(app, 'ci', { path: 'ci.k8s.yaml' }), 'c', { namespace: 'ci' });
     }, "[ci] path 'ci.k8s.yaml' is not a folder below outdir: use segments of lower case letters, digits, '-', '_' and '.' separated by '/' " +
       "(at most 100 each, 200 in all, none ending in .yaml), e.g. 'clusters/production'"],
+    ['a verify Task of a remote environment that addresses a .svc name in capitals', (app: App) => {
+      const envs = ['staging', 'production'].map((name) => {
+        const flux = new Chart(new Cluster(app, name), 'flux-system', { namespace: 'flux-system' });
+        const repo = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
+        return new Kustomization(flux, 'apps', { source: repo, path: `./envs/${name}` });
+      });
+      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+      const smoke = new Task(ci, 'smoke');
+      // a public name that merely contains '.svc.' is fine; WEB.WEB.SVC is not
+      smoke.addStep({ name: 'probe', image: 'curlimages/curl:8.10.1',
+        script: '#!/bin/sh\ncurl -fsS --max-time 10 https://web.acme.svc.example.com/ http://WEB.WEB.SVC:8080/healthz' });
+      new Promotion(ci, 'web', {
+        app: 'web',
+        listener: new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example' }),
+        repositoryUrl: 'https://github.com/acme/fleet.git',
+        environments: [
+          { name: 'staging', kustomization: envs[0], path: 'envs/staging', verify: smoke },
+          { name: 'production', kustomization: envs[1], path: 'envs/production' },
+        ],
+      });
+    }, "[ci/ci/web] environment 'staging' is in cluster 'staging', but its verify Task 'smoke' runs with the promotion in cluster 'ci' and " +
+      "addresses WEB.WEB.SVC, a name of that cluster's own Service network: reach staging at an address 'ci' can resolve " +
+      "(e.g. its Ingress host, over https), or leave verify out and check it in 'staging'"],
   ])('%s', (_name, build, message) => {
     const out = tempDir();
     fs.writeFileSync(path.join(out, 'keep.k8s.yaml'), 'kind: Keep\n');

@@ -10,6 +10,7 @@ import { resumeOf } from '../simulate/resume';
 import { referencedSecrets } from '../simulate/secrets';
 import { simulateEvent } from '../simulate/simulate';
 import { SecretStore } from '../simulate/tekton-cel';
+import { compareCodePoints } from '../sort';
 
 const USAGE = `usage:
   cdk8s-tekton-flux init [dir]
@@ -143,7 +144,7 @@ function simulate(argv: string[], io: CliIO): number {
   const objects = loadObjects(positionals[0] ?? 'dist');
   const cluster = values.cluster as string | undefined;
   if (cluster !== undefined && !objects.some((o) => folderOf(o) === cluster)) {
-    const folders = [...new Set(objects.map(folderOf).filter((f): f is string => f !== undefined))].sort();
+    const folders = [...new Set(objects.map(folderOf).filter((f): f is string => f !== undefined))].sort(compareCodePoints);
     throw new UsageError(`--cluster '${cluster}': no objects in that folder of ${positionals[0] ?? 'dist'}` +
       (folders.length ? ` (its cluster folders: ${folders.join(', ')})` : ' (it has no cluster folders)'));
   }

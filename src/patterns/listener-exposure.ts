@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { claimName } from '../registry';
 import { ListenerClient } from '../triggers/event-listener';
 
 /** Options of `ListenerExposure.ingress()`. */
@@ -62,7 +63,7 @@ export class ListenerExposure {
     const path = url.pathname || '/';
     if (this.kind === 'Ingress') {
       const o = this.options as IngressExposureOptions;
-      new ApiObject(scope, 'Ingress', {
+      const ingress = new ApiObject(scope, 'Ingress', {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
         metadata: { name, namespace },
@@ -72,10 +73,11 @@ export class ListenerExposure {
           rules: [{ host, http: { paths: [{ path, pathType: 'Prefix', backend: { service: { name: service, port: { number: port } } } }] } }],
         },
       });
+      claimName(ingress, 'Ingress', namespace, name);
       return;
     }
     const o = this.options as HttpRouteExposureOptions;
-    new ApiObject(scope, 'HTTPRoute', {
+    const route = new ApiObject(scope, 'HTTPRoute', {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
       metadata: { name, namespace },
@@ -85,5 +87,6 @@ export class ListenerExposure {
         rules: [{ matches: [{ path: { type: 'PathPrefix', value: path } }], backendRefs: [{ name: service, port }] }],
       },
     });
+    claimName(route, 'HTTPRoute', namespace, name);
   }
 }

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { claimName } from '../registry';
 
 /** Options of `ListenerTokenSource.externalSecretsPassword()`. */
 export interface ExternalSecretsPasswordOptions {
@@ -68,13 +69,14 @@ export class ListenerTokenSource {
     if (!this.generated) return;
     // Letters and digits only: nothing in the header line that YAML (Flux reads `headers` as YAML) or HTTP would
     // read otherwise; quoted, so that it stays a string even if it looked like a number.
-    new ApiObject(scope, 'TokenGenerator', {
+    const generator = new ApiObject(scope, 'TokenGenerator', {
       apiVersion: 'generators.external-secrets.io/v1alpha1',
       kind: 'Password',
       metadata: { name: secretName, namespace },
       spec: { length: this.generated.length, digits: Math.floor(this.generated.length / 4), symbols: 0, noUpper: false, allowRepeat: true },
     });
-    new ApiObject(scope, 'TokenSecret', {
+    claimName(generator, 'Password', namespace, secretName);
+    const external = new ApiObject(scope, 'TokenSecret', {
       apiVersion: 'external-secrets.io/v1',
       kind: 'ExternalSecret',
       metadata: { name: secretName, namespace },
@@ -95,5 +97,6 @@ export class ListenerTokenSource {
         }],
       },
     });
+    claimName(external, 'ExternalSecret', namespace, secretName);
   }
 }

@@ -273,7 +273,7 @@ function pathProblems(envs: PromotionEnvironment[]): string[] {
 }
 
 /** An in-cluster DNS name: `<service>.<namespace>.svc[.cluster.local]`. */
-const CLUSTER_LOCAL = /\b[a-z0-9]([a-z0-9-]*[a-z0-9])?\.[a-z0-9]([a-z0-9-]*[a-z0-9])?\.svc(\.cluster\.local)?\b/;
+const CLUSTER_LOCAL = /\b[a-z0-9]([a-z0-9-]*[a-z0-9])?\.[a-z0-9]([a-z0-9-]*[a-z0-9])?\.svc(\.cluster\.local)?(?![a-z0-9.-])/i;
 
 /**
  * A verify Task runs with the promotion, in its cluster (CI's): an environment of another cluster is reached
