@@ -47,11 +47,18 @@ export function projectNames(folder: string): ProjectNames {
  * get wrong is right here: `cdk8s.yaml`'s output is not dist/ (cdk8s-cli empties its output folder first),
  * `.gitignore` keeps dist/ (Flux reads it from git), and `ci.sh` fails when dist/ is out of date.
  */
-export function initProject(dir: string, libraryVersion: string): string[] {
+export function initProject(dir: string, libraryVersion: string, from?: string): string[] {
   if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f !== '.git')) {
     throw new Error(`${dir} is not empty: init writes a new project; run it in an empty folder`);
   }
+  const tarball = from === undefined ? undefined : libraryTarball(from);
   fs.mkdirSync(dir, { recursive: true });
+  // an unreleased build: the tarball goes into the project (vendor/), so that a clone of it installs the same
+  const vendored = tarball && `vendor/${path.basename(tarball)}`;
+  if (tarball && vendored) {
+    fs.mkdirSync(path.join(dir, 'vendor'), { recursive: true });
+    fs.copyFileSync(tarball, path.join(dir, vendored));
+  }
   const { name, packageName, sourceName } = projectNames(path.basename(path.resolve(dir)));
   const files: { [file: string]: string } = {
     'package.json': `${JSON.stringify({
@@ -64,7 +71,7 @@ export function initProject(dir: string, libraryVersion: string): string[] {
       dependencies: {
         'cdk8s': '^2.70.0',
         'cdk8s-plus-28': '^2.5.6',
-        'cdk8s-tekton-flux': `^${libraryVersion}`,
+        'cdk8s-tekton-flux': vendored ? `file:${vendored}` : `^${libraryVersion}`,
         'constructs': '^10.3.0',
       },
       devDependencies: {
@@ -134,7 +141,7 @@ Tekton pipelines that Flux runs when our sources change. \`main.ts\` is the sour
 Flux applies, and it is committed.
 
 \`\`\`sh
-npm install        # once
+npm install        # once${vendored ? ` (the library from ${vendored}, an unreleased build)` : ''}
 npm run synth      # writes dist/ (only when the whole app is valid; a mistake names the construct and the fix)
 sh ci.sh           # what CI runs: fails when dist/ is not what main.ts synthesizes
 \`\`\`
@@ -146,5 +153,33 @@ point Flux at this repository once (\`GitOpsSync\` in \`main.ts\` then keeps it 
   for (const [file, content] of Object.entries(files)) {
     fs.writeFileSync(path.join(dir, file), content, { mode: file.endsWith('.sh') ? 0o755 : 0o644 });
   }
-  return Object.keys(files);
+  return [...Object.keys(files), ...(vendored ? [vendored] : [])];
+}
+
+/**
+ * The library's package tarball for `init --from`: the file itself, or the newest `cdk8s-tekton-flux-*.tgz` that
+ * `npm pack` wrote into the folder given (e.g. a checkout's `.pack/` after `npm run package`). A folder is never
+ * installed as a link: its own node_modules would give the app a second cdk8s, whose objects the app's cannot
+ * resolve.
+ */
+function libraryTarball(from: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(from);
+  } catch {
+    throw new Error(`--from ${from}: no such file or folder: give the tarball npm pack wrote (cdk8s-tekton-flux-<version>.tgz) or its folder`);
+  }
+  if (stat.isFile()) {
+    if (!/^cdk8s-tekton-flux-[0-9A-Za-z.+-]+\.tgz$/.test(path.basename(from))) {
+      throw new Error(`--from ${from}: not a cdk8s-tekton-flux-<version>.tgz that npm pack writes`);
+    }
+    return path.resolve(from);
+  }
+  const packed = fs.readdirSync(from).filter((f) => /^cdk8s-tekton-flux-[0-9A-Za-z.+-]+\.tgz$/.test(f))
+    .map((f) => ({ f, mtime: fs.statSync(path.join(from, f)).mtimeMs })).sort((a, b) => b.mtime - a.mtime || (a.f < b.f ? -1 : 1));
+  if (!packed.length) {
+    throw new Error(`--from ${from}: the folder holds no cdk8s-tekton-flux-<version>.tgz: pack the library first (npm run package writes .pack/), ` +
+      'then give that tarball or its folder');
+  }
+  return path.resolve(from, packed[0].f);
 }

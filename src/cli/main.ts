@@ -13,10 +13,11 @@ import { SecretStore } from '../simulate/tekton-cel';
 import { compareCodePoints } from '../sort';
 
 const USAGE = `usage:
-  cdk8s-tekton-flux init [dir]
+  cdk8s-tekton-flux init [--from <tarball|folder>] [dir]
       Writes a team's CI repository into an empty folder (default: the current one): main.ts with a pipeline
       that a GitRepository triggers and a GitOpsSync, a safe cdk8s.yaml, a .gitignore that keeps dist/, and
-      ci.sh, which fails when dist/ is out of date. Then: npm install && npm run synth
+      ci.sh, which fails when dist/ is out of date. Then: npm install && npm run synth. --from: an unreleased
+      build of this library (the tarball npm pack wrote, or its folder), copied into vendor/ and depended on.
   cdk8s-tekton-flux simulate --event <flux-event.json> [--secret <ns>/<name>:<key>=<value>]... [--cluster <folder>] [dir|file]
   cdk8s-tekton-flux simulate --source <Kind>/<namespace>/<name> --revision <revision> [--reason <reason>] [--cluster <folder>] [dir|file]
       Follows a Flux event through the objects (default: dist/) and prints the runs it creates as YAML;
@@ -201,10 +202,10 @@ function rerun(argv: string[], io: CliIO): number {
 }
 
 function init(argv: string[], io: CliIO): number {
-  const { positionals } = args(argv, {});
+  const { values, positionals } = args(argv, { from: { type: 'string' } });
   if (positionals.length > 1) throw new UsageError('init takes one folder');
   const dir = positionals[0] ?? '.';
-  const files = initProject(dir, version());
+  const files = initProject(dir, version(), values.from as string | undefined);
   io.out(`wrote ${files.join(', ')} into ${dir}\nnext: cd ${dir} && npm install && npm run synth\n`);
   return 0;
 }

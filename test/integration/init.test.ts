@@ -21,9 +21,25 @@ describe('init: a team repo that works on its first synth', () => {
     execFileSync(path.join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: root, stdio: 'pipe' });
     const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8' }));
     tarball = path.join(work, packed[0].filename);
-    execFileSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', team], { stdio: 'pipe' });
-    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: team, stdio: 'pipe', timeout: 300_000 });
+    // an unreleased build, as a user tries it before the first release: init --from the tarball, then npm install
+    execFileSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', '--from', tarball, team], { stdio: 'pipe' });
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: team, stdio: 'pipe', timeout: 300_000 });
   }, 360_000);
+
+  test('init --from vendors the tarball, and package.json depends on it by a path inside the project', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(team, 'package.json'), 'utf8'));
+    expect(pkg.dependencies['cdk8s-tekton-flux']).toBe(`file:vendor/${path.basename(tarball)}`);
+    expect(fs.readFileSync(path.join(team, 'vendor', path.basename(tarball)))).toEqual(fs.readFileSync(tarball));
+    expect(fs.existsSync(path.join(team, 'node_modules/cdk8s-tekton-flux/lib/src/index.js'))).toBe(true);
+  });
+
+  test('init --from refuses what is not the library\'s tarball, with the fix', () => {
+    const empty = tempDir('from-');
+    const r = spawnSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', '--from', empty, path.join(empty, 'x')], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('the folder holds no cdk8s-tekton-flux-<version>.tgz: pack the library first');
+    expect(fs.existsSync(path.join(empty, 'x'))).toBe(false);
+  });
 
   test('npm run synth writes a dist/ that conforms', () => {
     execFileSync('npm', ['run', 'synth'], { cwd: team, stdio: 'pipe' });
