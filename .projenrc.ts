@@ -164,7 +164,10 @@ eslintrc.addOverride('parserOptions.project', './tsconfig.dev.json');
 project.compileTask.exec('rm -rf lib/src/patterns/promotion-scripts && cp -r src/patterns/promotion-scripts lib/src/patterns/');
 
 // npm pack must never write into dist/ (projen's default): dist/ is what Flux applies.
-project.packageTask.reset('mkdir -p .pack && npm pack --pack-destination .pack');
+// It packs what it has just compiled (npm pack itself compiles nothing).
+project.packageTask.reset();
+project.packageTask.spawn(project.compileTask);
+project.packageTask.exec('mkdir -p .pack && npm pack --pack-destination .pack');
 
 const eslint = project.tasks.tryFind('eslint')!;
 const lintDirs = 'src test bench examples scripts e2e projenrc .projenrc.ts';
