@@ -187,4 +187,41 @@ project.addTask('test:integration', {
   exec: "jest --passWithNoTests=false --testPathIgnorePatterns /node_modules/ --testMatch '<rootDir>/test/integration/**/*.test.ts'",
 });
 
+project.addTask('release:check', {
+  description: 'Check a tag before publishing it: v<package.json version>, with its CHANGELOG section',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json scripts/release-check.ts',
+  receiveArgs: true,
+});
+
+// The release: a tag v<version> publishes the package to npm with provenance, from the host's CI (GitHub Actions).
+// It runs where the repository is hosted; here nothing publishes. The version and the CHANGELOG section are
+// written by hand in the commit that is tagged (see the README's "Release").
+new YamlFile(project, '.github/workflows/release.yml', {
+  obj: {
+    name: 'release',
+    on: { push: { tags: ['v*'] } },
+    permissions: { 'contents': 'read', 'id-token': 'write' },
+    jobs: {
+      release: {
+        'runs-on': 'ubuntu-latest',
+        'timeout-minutes': 90,
+        'steps': [
+          { uses: 'actions/checkout@v4' },
+          { uses: 'actions/setup-node@v4', with: { 'node-version': '20', 'registry-url': 'https://registry.npmjs.org' } },
+          { uses: 'actions/setup-go@v5', with: { 'go-version-file': 'e2e/harness/go.mod' } },
+          { name: 'BusyBox (the promotion scripts\' tests)', run: 'sudo apt-get update -qq && sudo apt-get install -y -qq busybox' },
+          { name: 'the tag is the version, with its CHANGELOG section', run: 'npm ci --no-audit --no-fund && npm run release:check -- "$GITHUB_REF_NAME"' },
+          { name: 'everything CI runs', run: 'bash .ci/run' },
+          { name: 'pack', run: 'npm run package' },
+          {
+            name: 'publish with provenance',
+            run: 'npm publish .pack/cdk8s-tekton-flux-*.tgz --provenance --access public',
+            env: { NODE_AUTH_TOKEN: '${{ secrets.NPM_TOKEN }}' },
+          },
+        ],
+      },
+    },
+  },
+});
+
 project.synth();

@@ -1,0 +1,29 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { releaseProblems } from '../scripts/release-check';
+import { tempDir } from './util';
+
+function repo(version: string, changelog: string): string {
+  const dir = tempDir('release-');
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'cdk8s-tekton-flux', version }));
+  fs.writeFileSync(path.join(dir, 'CHANGELOG.md'), changelog);
+  return dir;
+}
+
+describe('release: what the workflow checks before it publishes a tag', () => {
+  test('a tag of the version, with its CHANGELOG section, is released', () => {
+    expect(releaseProblems(repo('0.3.0', '# Changelog\n\n## 0.3.0 (2026-12-02)\n\n- x\n'), 'v0.3.0')).toEqual([]);
+  });
+  test.each([
+    ['another version than package.json', '0.3.0', '## 0.3.0\n', 'v0.3.1', "tag 'v0.3.1' is not package.json's version 0.3.0"],
+    ['no CHANGELOG section yet', '0.3.0', '## Unreleased\n', 'v0.3.0', "CHANGELOG.md has no section '## 0.3.0'"],
+    ['not a version tag', '0.3.0', '## 0.3.0\n', 'release-1', "tag 'release-1' is not v<major>.<minor>.<patch>"],
+  ])('%s is refused, saying what to fix', (_name, version, changelog, tag, message) => {
+    expect(releaseProblems(repo(version, changelog), tag)).toEqual([expect.stringContaining(message)]);
+  });
+  test('this repository\'s version has its CHANGELOG section, or is still Unreleased', () => {
+    const root = path.resolve(__dirname, '..');
+    const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+    expect(releaseProblems(root, `v${version}`).filter((p) => !p.startsWith('CHANGELOG'))).toEqual([]);
+  });
+});
