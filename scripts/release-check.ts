@@ -11,8 +11,7 @@ export function releaseProblems(root: string, tag: string): string[] {
   const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version as string;
   const changelog = fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8');
   const errors: string[] = [];
-  if (!/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(tag)) errors.push(`tag '${tag}' is not v<major>.<minor>.<patch>[-<pre>]`);
-  else if (tag !== `v${version}`) {
+  if (!/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(tag)) {errors.push(`tag '${tag}' is not v<major>.<minor>.<patch>[-<pre>]`);} else if (tag !== `v${version}`) {
     errors.push(`tag '${tag}' is not package.json's version ${version}: set the version in .projenrc.ts (addVersion), run npx projen, commit, tag again`);
   }
   if (!changelog.split('\n').some((l) => l.trim() === `## ${version}` || l.startsWith(`## ${version} `))) {

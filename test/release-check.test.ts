@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { releaseProblems } from '../scripts/release-check';
 import { tempDir } from './util';
+import { releaseProblems } from '../scripts/release-check';
 
 function repo(version: string, changelog: string): string {
   const dir = tempDir('release-');
