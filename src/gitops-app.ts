@@ -194,9 +194,10 @@ export class GitOpsApp extends App {
     for (const c of clusters) {
       const first = byName.get(c.name);
       // the name tags the cluster's events (eventMetadata) and names its tokens: two would post as each other
-      if (first) errors.push(`[${c.node.path}] cluster '${c.name}' is also ${first.node.path}: its name tags its events and names its tokens, ` +
+      if (first) {
+        errors.push(`[${c.node.path}] cluster '${c.name}' is also ${first.node.path}: its name tags its events and names its tokens, ` +
         'so each cluster needs a name of its own (the construct id)');
-      else byName.set(c.name, c);
+      } else {byName.set(c.name, c);}
     }
     for (const a of clusters) {
       for (const b of clusters) {

@@ -117,14 +117,37 @@ function fastResolve(value: any, sortKeys: boolean): any {
     if (keys[i] === '__proto__') throw new NotPlain();
     resolved[i] = fastResolve(value[keys[i]], sortKeys);
   }
+  if (sortKeys) sortTogether(keys, resolved);
   const out: { [key: string]: any } = {};
-  if (sortKeys) {
-    const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
-    for (const i of order) if (resolved[i] !== undefined && resolved[i] !== null) out[keys[i]] = resolved[i];
-  } else {
-    for (let i = 0; i < keys.length; i++) if (resolved[i] !== undefined && resolved[i] !== null) out[keys[i]] = resolved[i];
-  }
+  for (let i = 0; i < keys.length; i++) if (resolved[i] !== undefined && resolved[i] !== null) out[keys[i]] = resolved[i];
   return out;
+}
+
+/** Sorts `keys` as `Array.prototype.sort()` does (by UTF-16 code units; keys are unique), moving `values` along. */
+function sortTogether(keys: string[], values: any[]): void {
+  if (keys.length > 24) {
+    const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : 1));
+    const k = order.map((i) => keys[i]);
+    const v = order.map((i) => values[i]);
+    for (let i = 0; i < keys.length; i++) {
+      keys[i] = k[i];
+      values[i] = v[i];
+    }
+    return;
+  }
+  // insertion sort: most objects have a few keys, and this allocates nothing
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i];
+    const value = values[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > key) {
+      keys[j + 1] = keys[j];
+      values[j + 1] = values[j];
+      j--;
+    }
+    keys[j + 1] = key;
+    values[j + 1] = value;
+  }
 }
 
 const NUMBER_OR_STRING = new Set(['number', 'string']);

@@ -252,8 +252,11 @@ describe('clusters: bad input is one error with the path and the fix, and dist/ 
       const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
       const smoke = new Task(ci, 'smoke');
       // a public name that merely contains '.svc.' is fine; WEB.WEB.SVC is not
-      smoke.addStep({ name: 'probe', image: 'curlimages/curl:8.10.1',
-        script: '#!/bin/sh\ncurl -fsS --max-time 10 https://web.acme.svc.example.com/ http://WEB.WEB.SVC:8080/healthz' });
+      smoke.addStep({
+        name: 'probe',
+        image: 'curlimages/curl:8.10.1',
+        script: '#!/bin/sh\ncurl -fsS --max-time 10 https://web.acme.svc.example.com/ http://WEB.WEB.SVC:8080/healthz',
+      });
       new Promotion(ci, 'web', {
         app: 'web',
         listener: new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example' }),

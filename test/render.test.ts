@@ -76,6 +76,10 @@ describe('renderApiObject', () => {
     new PipelineRun(chart, 'run', { pipeline });
     const template = new TriggerTemplate(chart, 'tt');
     template.addResourceTemplate(() => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'x-' }, data: { n: 1, z: null, u: undefined, e: [], o: {} } }));
+    // more keys than the insertion sort takes, in no order: integer-like, upper and lower case, accents, astral characters
+    const many: { [k: string]: string } = {};
+    for (const k of ['b', '10', 'B', '2', 'é', 'e', '😀', 'a-b', 'a_b', 'a.b', '_', '-', 'Z', 'z', ...Array.from({ length: 30 }, (_, i) => `k${(i * 7) % 30}`)]) many[k] = k;
+    template.addResourceTemplate(() => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'y-' }, data: many, small: { y: 1, x: 2, é: 3, e: 4 } }));
     new TriggerBinding(chart, 'tb', { params: { b: '$(body.b)' } });
     new Trigger(chart, 'tr', { template });
     const oci = new OCIRepository(chart, 'oci', { url: 'oci://ghcr.io/acme/app' });

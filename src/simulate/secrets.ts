@@ -50,7 +50,8 @@ export function referencedSecrets(objects: unknown[], clusterOf: (object: any) =
   const add = (namespace: string, name: string | undefined, keys: string[], reader: string, shared = false, pair?: string) => {
     if (!name) return;
     const id = idOf(namespace, name);
-    const entry = found.get(id) ?? { cluster, namespace, name, keys: new Set<string>(), readers: new Set<string>(), shared, pairs: new Set<string>() };
+    const entry = found.get(id) ??
+      { cluster, namespace, name, keys: new Set<string>(), readers: new Set<string>(), shared, pairs: new Set<string>() };
     entry.shared = entry.shared || shared;
     if (pair) entry.pairs.add(pair);
     keys.forEach((k) => entry.keys.add(k));
@@ -98,7 +99,8 @@ export function referencedSecrets(objects: unknown[], clusterOf: (object: any) =
     const token = variable.get([...s.pairs].sort(compareCodePoints)[0] ?? 'unpaired') ?? 'TOKEN';
     const command = commandFor(s.namespace, s.name, keyList, s.shared, token, s.cluster);
     const pair = s.shared && keys.length > 1 ? [...s.pairs].sort(compareCodePoints)[0] : undefined;
-    return { cluster: s.cluster, namespace: s.namespace, name: s.name, keys: keyList, readers, command, token: pair ? { variable: token, pair } : undefined };
+    const variableOf = pair ? { variable: token, pair } : undefined;
+    return { cluster: s.cluster, namespace: s.namespace, name: s.name, keys: keyList, readers, command, token: variableOf };
   });
 }
 
