@@ -60,7 +60,7 @@ const project = new typescript.TypeScriptProject({
       testTimeout: 120000,
       collectCoverage: false,
       // examples and docs import the package by name, as users do
-      moduleNameMapper: { '^cdk8s-tekton-flux$': '<rootDir>/src/index.ts' },
+      moduleNameMapper: { '^cdk8s-tekton-flux$': '<rootDir>/src/index.ts', '^cdk8s-tekton-flux/simulate$': '<rootDir>/src/simulate/index.ts' },
     },
   },
   tsconfig: {
@@ -78,7 +78,7 @@ const project = new typescript.TypeScriptProject({
       isolatedModules: true,
       // examples and docs import the package by name, as users do
       baseUrl: '.',
-      paths: { 'cdk8s-tekton-flux': ['./src/index.ts'] },
+      paths: { 'cdk8s-tekton-flux': ['./src/index.ts'], 'cdk8s-tekton-flux/simulate': ['./src/simulate/index.ts'] },
     },
   },
   gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '/.docblocks/', '*.tgz', '/e2e/.work/'],
@@ -106,6 +106,17 @@ project.npmignore?.exclude('/dist/', '/imports/**/*.ts', '!/imports/**/*.d.ts', 
 // `cdk8s synth` runs the compiled app (no ts-node at synth time).
 // The version the changelog describes (no release automation here: bump it with the changelog).
 project.package.addVersion('0.2.0');
+// Two entries: the constructs (the package itself) and the simulator with the CLI's helpers
+// (`cdk8s-tekton-flux/simulate`); nothing else is importable (the `exports` map keeps the internals out of reach).
+project.addFields({
+  exports: {
+    '.': { types: './lib/src/index.d.ts', default: './lib/src/index.js' },
+    './simulate': { types: './lib/src/simulate/index.d.ts', default: './lib/src/simulate/index.js' },
+    './package.json': './package.json',
+  },
+  // for TypeScript's `moduleResolution: node`, which does not read `exports`
+  typesVersions: { '*': { simulate: ['lib/src/simulate/index.d.ts'] } },
+});
 project.addFields({
   // The library alone (not this repo's synth app), and every file the README links to, so links work on npm.
   files: ['lib/**/*.js', 'lib/**/*.d.ts', 'lib/**/promotion-scripts/*', '!lib/src/main.*', '!lib/src/example-pipeline.*', 'README.md', 'CHANGELOG.md', 'docs/',

@@ -17,7 +17,7 @@ export function generateApiDocs(outdir: string) {
     '--plugin', 'typedoc-plugin-markdown', '--out', outdir, '--outputFileStrategy', 'modules', '--readme', 'none',
     '--excludePrivate', '--excludeInternal', '--excludeExternals', '--disableSources', '--logLevel', 'Error',
     '--tsconfig', path.join(root, 'tsconfig.json'),
-    // one page per layer (the package exports all of them from its index)
+    // one page per layer (the package exports them from its index, and the simulator from `cdk8s-tekton-flux/simulate`)
     ...['gitops-app.ts', 'resource.ts', 'tekton/index.ts', 'triggers/index.ts', 'flux/index.ts', 'patterns/index.ts', 'simulate/index.ts']
       .map((f) => path.join(root, 'src', f)),
   ], { cwd: root, stdio: 'inherit' });

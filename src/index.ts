@@ -8,4 +8,5 @@ export * from './tekton';
 export * from './triggers';
 export * from './flux';
 export * from './patterns';
-export * from './simulate';
+// The event simulator and the CLI are the entry `cdk8s-tekton-flux/simulate` (src/simulate/index.ts): the constructs
+// load none of their dependencies (a CEL evaluator, RE2, two YAML parsers).

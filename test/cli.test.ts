@@ -2,11 +2,12 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { GitOpsApp, simulateEvent } from '../src';
+import { GitOpsApp } from '../src';
 import { FIXTURES, tempDir } from './util';
 import { parseObjects, readBounded } from '../src/cli/load';
 import { runCli } from '../src/cli/main';
 import { buildApp } from '../src/main';
+import { simulateEvent } from '../src/simulate';
 
 const events = FIXTURES;
 const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';

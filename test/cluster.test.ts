@@ -4,9 +4,10 @@ import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { build as threeClusters } from '../examples/clusters/app';
 import {
-  Cluster, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Kustomization, ListenerAuthentication, Pipeline, Promotion,
-  Task, mermaidGraph, simulateEvent,
+  Cluster, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Kustomization, ListenerAuthentication, Pipeline,
+  Promotion, Task,
 } from '../src';
+import { mermaidGraph, simulateEvent } from '../src/simulate';
 import { checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { crdsDir, errorsOf, fluxEvent, snapshotDir, tempDir } from './util';
@@ -289,7 +290,7 @@ describe('clusters: bad input is one error with the path and the fix, and dist/ 
 });
 
 describe('an external URL other clusters post to: what Go, the API server and an ingress controller take', () => {
-  const build = (externalUrl: string) => (s: Chart) => new FluxListener(s, 'l', { externalUrl });
+  const build = (externalUrl: string) => (s: Construct) => new FluxListener(s, 'l', { externalUrl });
   test.each([
     'https://ci.example.com', 'https://ci.example.com/', 'https://ci.example.com/flux-events', 'https://a.b.example/x_y/z~1.2',
   ])('%s is taken', (url) => {

@@ -2,8 +2,9 @@ import { App, Chart, Testing } from 'cdk8s';
 import { SERVICES, build as fleetCi } from '../examples/fleet-ci/app';
 import {
   FluxEvent, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitRepository, Kustomization, ListenerAuthentication, ListenerClusterAccess,
-  Pipeline, Promotion, RunConcurrency, Task, simulateEvent,
+  Pipeline, Promotion, RunConcurrency, Task,
 } from '../src';
+import { simulateEvent } from '../src/simulate';
 import { checkConformance, securityProblems } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { crdsDir, fluxEvent, tempDir, validationErrors } from './util';

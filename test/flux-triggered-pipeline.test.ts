@@ -2,9 +2,10 @@ import { ApiObject, Chart, Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitRepository, Kustomization, ListenerAuthentication, OCIRepository, ParamType,
-  Pipeline, RunConcurrency, Task, WorkspaceBinding, simulateEvent,
+  Pipeline, RunConcurrency, Task, WorkspaceBinding,
 } from '../src';
 import { errorsOf, find, fluxEvent, synth } from './util';
+import { simulateEvent } from '../src/simulate';
 
 const fixture = fluxEvent;
 

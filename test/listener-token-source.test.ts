@@ -1,8 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
-import {
-  FluxListener, FluxTriggeredPipeline, GitRepository, ListenerAuthentication, ListenerTokenSource, Pipeline, Task, simulateEvent,
-} from '../src';
+import { FluxListener, FluxTriggeredPipeline, GitRepository, ListenerAuthentication, ListenerTokenSource, Pipeline, Task } from '../src';
+import { simulateEvent } from '../src/simulate';
 import { checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { crdsDir, errorsOf, fluxEvent, validationErrors } from './util';

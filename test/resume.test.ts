@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
 import { stringify } from 'yaml';
-import { RESUME_OF_ANNOTATION, rerunOf, resumeOf } from '../src';
+import { RESUME_OF_ANNOTATION, rerunOf, resumeOf } from '../src/simulate';
 import { checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { crdsDir, tempDir } from './util';

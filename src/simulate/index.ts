@@ -1,4 +1,5 @@
-// The public API of the simulation; helpers stay internal (see docs/api-report.md).
+// `cdk8s-tekton-flux/simulate`: the event simulator, the graph, rerun/resume and the Secrets report, an entry of its
+// own (the package's `exports`), so that the constructs load none of their dependencies. Helpers stay internal.
 export { simulateEvent } from './simulate';
 export type { SimulateOptions, SimulatedRun, SimulationResult } from './simulate';
 export type { SecretStore } from './tekton-cel';
@@ -6,3 +7,5 @@ export { mermaidGraph } from './graph';
 export { RERUN_OF_ANNOTATION, rerunOf } from './rerun';
 export { RESUME_OF_ANNOTATION, resumeOf } from './resume';
 export type { ResumeOptions } from './resume';
+export { referencedSecrets } from './secrets';
+export type { SecretReference } from './secrets';

@@ -5,9 +5,10 @@ import { parseAllDocuments } from 'yaml';
 import { apiReport } from '../../scripts/api-report';
 import { generateApiDocs } from '../../scripts/docs';
 import { readmeRegions } from '../../scripts/readme-regions';
-import { GitOpsApp, GitOpsSync, GitRepository, simulateEvent } from '../../src';
+import { GitOpsApp, GitOpsSync, GitRepository } from '../../src';
 import { runCli } from '../../src/cli/main';
 import { buildApp } from '../../src/main';
+import { simulateEvent } from '../../src/simulate';
 import { snapshotDir, synth, tempDir } from '../util';
 
 const root = path.resolve(__dirname, '../..');

@@ -33,6 +33,17 @@ describe('init: a team repo that works on its first synth', () => {
     expect(fs.existsSync(path.join(team, 'node_modules/cdk8s-tekton-flux/lib/src/index.js'))).toBe(true);
   });
 
+  test('the constructs load none of the simulator\'s dependencies; the simulator is its own entry; internals are out of reach', () => {
+    const loaded = (entry: string) => JSON.parse(execFileSync('node', ['-e',
+      `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache).map((f) => f.split('node_modules/').pop())))`],
+    { cwd: team, encoding: 'utf8' })) as string[];
+    const heavy = (files: string[]) => [...new Set(files.filter((f) => /^(@bufbuild\/cel|re2js)\//.test(f)).map((f) => f.split('/').slice(0, f.startsWith('@') ? 2 : 1).join('/')))];
+    expect(heavy(loaded('cdk8s-tekton-flux'))).toEqual([]);
+    expect(heavy(loaded('cdk8s-tekton-flux/simulate')).sort()).toEqual(['@bufbuild/cel', 're2js']);
+    const internal = spawnSync('node', ['-e', "require('cdk8s-tekton-flux/lib/src/names')"], { cwd: team, encoding: 'utf8' });
+    expect(internal.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
   test('init --from refuses what is not the library\'s tarball, with the fix', () => {
     const empty = tempDir('from-');
     const r = spawnSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', '--from', empty, path.join(empty, 'x')], { encoding: 'utf8' });
