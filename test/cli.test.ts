@@ -71,8 +71,8 @@ describe('simulate: the synth app', () => {
     expect(r.err).toContain("# trigger 'on-staging-deploy': CEL filter is false at: body.involvedObject.kind == 'Kustomization'");
     expect(r.err).toContain("# trigger 'app-on-staging': CEL filter is false at: body.involvedObject.kind == 'Kustomization'");
     // one Secret, in the listener's namespace, with both keys
-    expect(r.err).toContain("give --secret ci/flux-events-flux-token:headers='X-Flux-Token: <token>' to check");
-    expect(r.err).toContain('give --secret ci/flux-events-flux-token:token=<value> to check');
+    expect(r.err).toContain("to check, give --secret ci/flux-events-flux-token:headers=<value>, e.g. 'X-Flux-Token: <token>'");
+    expect(r.err).toContain('to check, give --secret ci/flux-events-flux-token:token=<value>');
   });
 
   test('graph draws the chain and the task DAG as Mermaid', () => {

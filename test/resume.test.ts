@@ -155,9 +155,9 @@ describe('resume: a failed run again, from where it failed', () => {
   test('where resuming cannot be right, it says why', () => {
     const all: { [t: string]: Outcome } = { 'clone': 'Succeeded', 'install': 'Succeeded', 'lint': 'Succeeded', 'unit-test': 'Succeeded', 'build': 'Succeeded', 'deploy': 'Succeeded', 'notify': 'Failed' };
     expect(() => resumeOf(pipelineRun('Failed', all), taskRunsOf(all)))
-      .toThrow(`PipelineRun ${RUN}: every task succeeded; only finally tasks failed. Use rerun, or --from <task>`);
+      .toThrow(`PipelineRun ${RUN}: every task succeeded; only finally tasks failed. Use rerun, or resume from a task`);
     expect(() => resumeOf(pipelineRun('Succeeded', all), taskRunsOf(all))).toThrow('succeeded: there is nothing to resume');
-    expect(() => resumeOf(pipelineRun('Failed', all), taskRunsOf(all), { from: 'biuld' })).toThrow("--from biuld: the pipeline has no task 'biuld'");
+    expect(() => resumeOf(pipelineRun('Failed', all), taskRunsOf(all), { from: 'biuld' })).toThrow("task 'biuld' to resume from: the pipeline has no task 'biuld'");
     // an emptyDir written by a finished task and read by one that runs again
     const tasks: { [t: string]: Outcome } = { clone: 'Succeeded', install: 'Failed' };
     const run = pipelineRun('Failed', tasks);
@@ -168,7 +168,7 @@ describe('resume: a failed run again, from where it failed', () => {
     const noResult = taskRunsOf(ran);
     delete (noResult[0].status as any).results;
     expect(() => resumeOf(pipelineRun('Failed', ran), noResult))
-      .toThrow("uses $(tasks.clone.results.commit), but the TaskRun of 'clone' has no result 'commit': resume from 'clone' (--from clone)");
+      .toThrow("uses $(tasks.clone.results.commit), but the TaskRun of 'clone' has no result 'commit': resume from 'clone' so that it runs again");
   });
 
   test('the CLI reads the run and its TaskRuns as kubectl prints them (a List), and drops Chains and Results annotations', () => {
@@ -295,7 +295,7 @@ describe('a result holding a Tekton reference is not written into the new pipeli
     taskRuns[0].status.results = [{ name: 'commit', type: 'string', value }];
     const message = refusal(() => resumeOf(pipelineRun('Failed', FAILED), taskRuns));
     expect(message).toContain("task 'build'.params[1].value uses $(tasks.clone.results.commit), and the value 'clone' produced holds $(");
-    expect(message).toContain("Tekton would substitute it again (Tekton has no escape for $(…)). Resume from 'clone' (--from clone)");
+    expect(message).toContain("Tekton would substitute it again (Tekton has no escape for $(…)). Resume from 'clone' so that it runs again");
     // --from clone runs it again: Tekton passes the result itself, substituting once
     expect(task(resumeOf(pipelineRun('Failed', FAILED), taskRuns, { from: 'clone' }), 'build').params)
       .toContainEqual({ name: 'commit', value: '$(tasks.clone.results.commit)' });

@@ -152,8 +152,10 @@ function simulate(argv: string[], io: CliIO): number {
   const result = simulateEvent(objects, event, {
     secrets: parseSecrets((values.secret as string[] | undefined) ?? []), cluster, clusterOf: folderOf,
   });
-  for (const line of result.trace) io.err(`# ${line}\n`);
-  for (const b of result.broken) io.err(`# broken: ${b}\n`);
+  // the simulator says which Secret value to give; the command line gives it with --secret
+  const flag = (line: string) => line.replace(/give the value of ([^ ]+\/[^ ]+) key '([^']+)'/g, 'give --secret $1:$2=<value>');
+  for (const line of result.trace) io.err(`# ${flag(line)}\n`);
+  for (const b of result.broken) io.err(`# broken: ${flag(b)}\n`);
   io.out(result.runs.map((r) => stringify(r.object)).join('---\n'));
   if (result.runs.length === 0) io.err('# nothing would be triggered\n');
   return result.runs.length === 0 || result.broken.length > 0 ? 1 : 0;
@@ -223,7 +225,15 @@ function resume(argv: string[], io: CliIO): number {
       'give one run and its TaskRuns: (kubectl get pipelinerun <run> -n <namespace> -o yaml; echo ---; ' +
       'kubectl get taskruns -n <namespace> -l tekton.dev/pipelineRun=<run> -o yaml) | cdk8s-tekton-flux resume');
   }
-  io.out(stringify(resumeOf(runs[0], objects.filter((o) => o?.kind === 'TaskRun'), { from: values.from as string | undefined })));
+  let resumed: any;
+  try {
+    resumed = resumeOf(runs[0], objects.filter((o) => o?.kind === 'TaskRun'), { from: values.from as string | undefined });
+  } catch (e: any) {
+    // the simulator says where to resume from; the command line says it with --from
+    throw new Error(String(e.message).replace(/[Rr]esume from '([^']+)'/g, (m: string, task: string) => `${m} (--from ${task})`)
+      .replace(/resume from a task/g, 'resume --from <task>').replace(/^task '([^']+)' to resume from:/, '--from $1:'));
+  }
+  io.out(stringify(resumed));
   return 0;
 }
 

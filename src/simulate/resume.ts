@@ -197,14 +197,14 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
   }
   const spec = run.status?.pipelineSpec;
   if (!spec?.tasks?.length) throw new Error(`PipelineRun ${name} has no status.pipelineSpec: it never started, so there is nothing to resume (use rerun)`);
-  if (state === 'True' && !options.from) throw new Error(`PipelineRun ${name} succeeded: there is nothing to resume (use --from <task> to run a task again)`);
+  if (state === 'True' && !options.from) throw new Error(`PipelineRun ${name} succeeded: there is nothing to resume (resume from a task to run it and those after it again)`);
 
   const byTask = taskRunsByTask(run, taskRuns, name, namespace);
   const succeeded = (task: string) => (byTask.get(task) ?? []).length > 0 && byTask.get(task)!.every((tr) => outcome(tr) === 'True');
   const tasks: any[] = spec.tasks;
   const names = new Set(tasks.map((t) => t.name));
   if (options.from && !names.has(options.from)) {
-    throw new Error(`--from ${options.from}: the pipeline has no task '${options.from}' (tasks: ${[...names].join(', ')})`);
+    throw new Error(`task '${options.from}' to resume from: the pipeline has no task '${options.from}' (tasks: ${[...names].join(', ')})`);
   }
 
   // A task runs again when it did not succeed (or never started), when it is the --from task, or when a task it
@@ -225,7 +225,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
       }
     }
   }
-  if (again.size === 0) throw new Error(`PipelineRun ${name}: every task succeeded; only finally tasks failed. Use rerun, or --from <task>`);
+  if (again.size === 0) throw new Error(`PipelineRun ${name}: every task succeeded; only finally tasks failed. Use rerun, or resume from a task`);
   const done = new Set([...names].filter((n) => !again.has(n)));
 
   // The value a task that is not run again produced for `result`: refused where it cannot stand in the new spec.
@@ -233,12 +233,12 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
     const runs = byTask.get(task)!;
     if (runs.length > 1) {
       throw new Error(`${where} uses ${ref}, but '${task}' ran as ${runs.length} TaskRuns (a matrix), whose results are not one value: ` +
-        `resume from '${task}' (--from ${task}) so that it runs again`);
+        `resume from '${task}' so that it runs again`);
     }
     const found = (runs[0].status?.results ?? []).find((r: any) => r.name === result);
     if (!found) {
       throw new Error(`${where} uses ${ref}, but the TaskRun of '${task}' has no result '${result}': ` +
-        `resume from '${task}' (--from ${task}) so that it runs again`);
+        `resume from '${task}' so that it runs again`);
     }
     // Tekton has no escape for $(…) (docs/variables.md: "Tekton does not escape the contents of variables";
     // pkg/substitution replaces every `$(name)` it knows, and tektoncd/pipeline#4931 asking for one is open): a
@@ -246,7 +246,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
     const live = referencesInValue(found.value);
     if (live.length) {
       throw new Error(`${where} uses ${ref}, and the value '${task}' produced holds ${live[0].text}: written into the new pipeline, ` +
-        `Tekton would substitute it again (Tekton has no escape for $(…)). Resume from '${task}' (--from ${task}) so that it runs again ` +
+        `Tekton would substitute it again (Tekton has no escape for $(…)). Resume from '${task}' so that it runs again ` +
         'and Tekton passes its result itself');
     }
     return found.value;

@@ -135,7 +135,7 @@ export function simulateEvent(objects: any[], event: any, options: SimulateOptio
       }
       const unknownSecret = (id: string, key: string) => {
         if (!assume) return undefined;
-        trace.push(`assumed: Secret ${id} key '${key}' holds the token the Provider sends (give --secret ${id}:${key}=<value> to check)`);
+        trace.push(`assumed: Secret ${id} key '${key}' holds the token the Provider sends (to check, give the value of ${id} key '${key}')`);
         return true;
       };
       const result = fireTrigger(trigger, listener, sent, header, secretsOf(secrets, target.cluster), find, unknownSecret);
@@ -273,11 +273,11 @@ function providerHeaders(provider: Obj, event: any, secrets: SecretStore, assume
   const secret = secrets.get(id);
   if (!secret && assume) {
     trace.push(`assumed: Provider ${provider.metadata.namespace}/${provider.metadata.name}'s Secret '${ref}' holds the header the listener checks ` +
-      `(give --secret ${id}:headers='X-Flux-Token: <token>' to check)`);
+      `(to check, give the value of ${id} key 'headers', e.g. 'X-Flux-Token: <token>')`);
     return header;
   }
   if (!secret) {
-    throw new Error(`Provider ${provider.metadata.namespace}/${provider.metadata.name} reads Secret '${ref}': give its keys with --secret ${id}:headers='X-Flux-Token: <token>' (or :token=… for generic-hmac)`);
+    throw new Error(`Provider ${provider.metadata.namespace}/${provider.metadata.name} reads Secret '${ref}': give the value of ${id} key 'headers' (e.g. 'X-Flux-Token: <token>'; key 'token' for generic-hmac)`);
   }
   if (secret.headers) {
     const parsed = parseYaml(secret.headers) ?? {};

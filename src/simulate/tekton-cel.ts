@@ -52,7 +52,7 @@ export function tektonFunctions(secrets: SecretStore, namespace: string,
     if (!secret || !(key in secret)) {
       const assumed = unknownSecret?.(`${ns ?? namespace}/${name}`, key);
       if (assumed !== undefined) return assumed;
-      throw new Error(`compareSecret: secret '${ns ?? namespace}/${name}' key '${key}' is not known: give it with --secret ${ns ?? namespace}/${name}:${key}=<value>`);
+      throw new Error(`compareSecret: secret '${ns ?? namespace}/${name}' key '${key}' is not known: give the value of ${ns ?? namespace}/${name} key '${key}'`);
     }
     return secret[key] === this;
   };
