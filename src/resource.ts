@@ -1,8 +1,25 @@
-import { ApiObject, ApiObjectMetadata, App, Chart, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, ApiObjectMetadataDefinition, App, Chart, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { addCachedValidation } from './generation';
 import { defaultName, namespaceOf } from './names';
 import { claimName } from './registry';
+
+/** The API version and resource type of each kind of this library's L2s. */
+const API: { [kind: string]: [string, string] } = {
+  Task: ['tekton.dev/v1', 'tasks'],
+  Pipeline: ['tekton.dev/v1', 'pipelines'],
+  EventListener: ['triggers.tekton.dev/v1beta1', 'eventlisteners'],
+  Trigger: ['triggers.tekton.dev/v1beta1', 'triggers'],
+  TriggerBinding: ['triggers.tekton.dev/v1beta1', 'triggerbindings'],
+  TriggerTemplate: ['triggers.tekton.dev/v1beta1', 'triggertemplates'],
+  GitRepository: ['source.toolkit.fluxcd.io/v1', 'gitrepositories'],
+  OCIRepository: ['source.toolkit.fluxcd.io/v1', 'ocirepositories'],
+  Kustomization: ['kustomize.toolkit.fluxcd.io/v1', 'kustomizations'],
+  Provider: ['notification.toolkit.fluxcd.io/v1beta3', 'providers'],
+  Alert: ['notification.toolkit.fluxcd.io/v1beta3', 'alerts'],
+  Receiver: ['notification.toolkit.fluxcd.io/v1', 'receivers'],
+};
 
 /** What every object of this library is given: its name, namespace and extra metadata. */
 export interface ResourceProps {
@@ -50,20 +67,49 @@ export interface ResourceKind {
  * (a second object of the same kind and name fails validation, as does a name the API server rejects),
  * the metadata of the L1 child, which each subclass creates under the id `Resource`, and cached validation.
  */
-export abstract class Resource extends Construct implements IResource {
+export abstract class Resource extends Construct implements IResource, kplus.IApiResource {
   public readonly name: string;
   public readonly namespace?: string;
+  /** The Kubernetes kind, e.g. `Pipeline`. */
+  public readonly kind: string;
+  /** The API version written, e.g. `tekton.dev/v1`. */
+  public readonly apiVersion: string;
+  /** The API group, e.g. `tekton.dev` (cdk8s-plus's `IApiResource`: `role.allowRead(pipeline)`). */
+  public readonly apiGroup: string;
+  /** The resource type, e.g. `pipelines` (cdk8s-plus's `IApiResource`). */
+  public readonly resourceType: string;
   private readonly extraMetadata?: Omit<ApiObjectMetadata, 'name' | 'namespace'>;
   private readonly explicitNamespace?: string;
 
   protected constructor(scope: Construct, id: string, kind: ResourceKind, props: ResourceProps) {
     super(scope, id);
+    const api = API[kind.kind];
+    if (!api) throw new Error(`[${this.node.path}] kind '${kind.kind}' has no API version here (resource.ts API)`);
+    this.kind = kind.kind;
+    this.apiVersion = api[0];
+    this.apiGroup = api[0].includes('/') ? api[0].split('/')[0] : '';
+    this.resourceType = api[1];
     this.name = props.name ?? defaultName(this, kind.maxNameLength);
     this.namespace = kind.flux ? props.namespace ?? Chart.of(this).namespace ?? 'flux-system' : namespaceOf(this, props.namespace);
     // Flux objects write their namespace out; others leave it to the chart (which writes it on every object)
     this.explicitNamespace = kind.flux ? this.namespace : props.namespace;
     this.extraMetadata = props.metadata;
     claimName(this, kind.kind, this.namespace, this.name);
+  }
+
+  /** The object's name, for cdk8s-plus's `IApiResource` (a Role's `resourceNames`). */
+  public get resourceName(): string {
+    return this.name;
+  }
+
+  /**
+   * The L1 object's metadata, to add labels and annotations after construction (`metadata.addLabel(…)`), as
+   * cdk8s-plus's resources offer.
+   */
+  public get metadata(): ApiObjectMetadataDefinition {
+    const l1 = this.node.tryFindChild('Resource');
+    if (!(l1 instanceof ApiObject)) throw new Error(`[${this.node.path}] has no L1 object 'Resource' yet`);
+    return l1.metadata;
   }
 
   /** The L1 child's metadata: the user's labels and annotations, the name and the namespace. */

@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { ResourceProps } from '../resource';
+import { ResourceProps, IResource } from '../resource';
 
 /** Kinds of Flux objects whose events can trigger a pipeline. */
 export enum FluxKind {
@@ -37,11 +37,9 @@ export enum RefKind {
 }
 
 /** A Flux object whose events can trigger a pipeline: a source, a Kustomization or a HelmRelease. */
-export interface IFluxEventSource extends IConstruct {
+export interface IFluxEventSource extends IResource {
   /** Its kind, e.g. `GitRepository`. */
   readonly kind: string;
-  /** Its `metadata.name`. */
-  readonly name: string;
   /** Its namespace (where Flux runs it). */
   readonly namespace: string;
   /** What its revisions point at (drives `FluxEvent.branch()` / `tag()`). */

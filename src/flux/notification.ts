@@ -1,9 +1,9 @@
 import { Lazy } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
 import { secretNameProblem, urlProblem } from '../validation';
 import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-source';
-import { Resource, fasterL1 } from '../resource';
+import { Resource, fasterL1, IResource } from '../resource';
 
 // The L1s render through renderApiObject: the same objects as the generated toJson, faster (see resource.ts).
 const ProviderResource = fasterL1(l1.Provider, l1.toJson_ProviderProps);
@@ -11,9 +11,7 @@ const AlertResource = fasterL1(l1.Alert, l1.toJson_AlertProps);
 const ReceiverResource = fasterL1(l1.Receiver, l1.toJson_ReceiverProps);
 
 /** A Flux notification Provider an Alert can send to. */
-export interface IProvider extends IConstruct {
-  /** Its name. */
-  readonly name: string;
+export interface IProvider extends IResource {
   /** Its namespace. */
   readonly namespace: string;
 }

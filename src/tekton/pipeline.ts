@@ -1,10 +1,10 @@
 import { ApiObjectMetadata, Duration, Lazy } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems, goDuration } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { DNS_LABEL, crossNamespaceProblems, namespaceOf } from '../names';
-import { Resource, ResourceProps, fasterL1 } from '../resource';
+import { Resource, ResourceProps, fasterL1, IResource } from '../resource';
 import { CONTEXT_VARIABLES, hasOwn } from '../validation';
 import { Param, ParamOptions, ParamSpec, ParamType, declareParam, ParamValue, paramSpec, paramSpecProblems, renderParamValue, valueTypeProblem } from './params';
 import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
@@ -39,9 +39,7 @@ export interface PipelineTimeouts {
 }
 
 /** A Pipeline that runs can refer to: one defined here or one that exists already. */
-export interface IPipeline extends IConstruct {
-  /** The Pipeline's `metadata.name`. */
-  readonly name: string;
+export interface IPipeline extends IResource {
   /**
    * Its namespace, when known.
    * @default - the chart's namespace

@@ -1,7 +1,7 @@
 import { Lazy } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { Resource, ResourceProps } from '../resource';
+import { Resource, ResourceProps, IResource } from '../resource';
 import { TriggersResource } from './resource';
 import { duplicates } from '../problems';
 
@@ -9,9 +9,7 @@ import { duplicates } from '../problems';
 export type TriggerBindingKind = 'TriggerBinding' | 'ClusterTriggerBinding';
 
 /** A TriggerBinding (or ClusterTriggerBinding) a trigger can use. */
-export interface ITriggerBinding extends IConstruct {
-  /** Its name. */
-  readonly name: string;
+export interface ITriggerBinding extends IResource {
   /**
    * `TriggerBinding`, or `ClusterTriggerBinding` for a cluster-scoped one.
    * @default 'TriggerBinding'

@@ -1,16 +1,14 @@
 import { Lazy } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { Resource, ResourceProps } from '../resource';
+import { Resource, ResourceProps, IResource } from '../resource';
 import { TriggersResource } from './resource';
 import { duplicates, suggest } from '../problems';
 import { IStringable } from '../tekton/params';
 import { referencesInValue } from '../tekton/references';
 
 /** A TriggerTemplate a trigger can use. */
-export interface ITriggerTemplate extends IConstruct {
-  /** Its name. */
-  readonly name: string;
+export interface ITriggerTemplate extends IResource {
   /**
    * Its namespace (a trigger finds its template only in its listener's namespace).
    * @default - not known (not checked)
