@@ -2,7 +2,7 @@ import { App, Chart, Duration } from 'cdk8s';
 import { nodeServicePipeline, smokeTestPipeline } from './example-pipeline';
 import { GitRepository, Kustomization } from './flux';
 import { GitOpsApp } from './gitops-app';
-import { FluxTriggeredPipeline, GitOpsSync, Promotion, PromotionMode, RunConcurrency } from './patterns';
+import { FluxTriggeredPipeline, GitOpsSync, Promotion, PromotionMode, RunConcurrency, PullRequestProvider } from './patterns';
 import { WorkspaceBinding } from './tekton';
 
 /**
@@ -56,7 +56,7 @@ export function buildApp(app: App): App {
       { name: 'staging', kustomization: staging, path: 'deploy/staging' },
       { name: 'production', kustomization: production, path: 'deploy/production', mode: PromotionMode.PULL_REQUEST },
     ],
-    pullRequests: { provider: 'github', project: 'acme/app', tokenSecretName: 'app-repo-pull-requests' },
+    pullRequests: { provider: PullRequestProvider.GITHUB, project: 'acme/app', tokenSecretName: 'app-repo-pull-requests' },
   });
   return app;
 }

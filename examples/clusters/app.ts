@@ -6,7 +6,7 @@
 // in ci and opens a pull request. Production is the last environment: nothing is promoted from it, so its folder
 // has no Provider or Alert and its events stay in production.
 import { App, Chart } from 'cdk8s';
-import { Cluster, FluxListener, GitOpsApp, GitRepository, Kustomization, Promotion, PromotionMode, Task } from 'cdk8s-tekton-flux';
+import { Cluster, FluxListener, GitOpsApp, GitRepository, Kustomization, Promotion, PromotionMode, Task, PullRequestProvider } from 'cdk8s-tekton-flux';
 
 export const CLUSTERS = ['ci', 'staging', 'production'];
 
@@ -42,7 +42,7 @@ export function build(app: App): App {
       { name: 'staging', kustomization: web.staging, path: 'envs/staging', verify: smoke },
       { name: 'production', kustomization: web.production, path: 'envs/production', mode: PromotionMode.PULL_REQUEST },
     ],
-    pullRequests: { provider: 'github', project: 'acme/fleet', tokenSecretName: 'fleet-github' },
+    pullRequests: { provider: PullRequestProvider.GITHUB, project: 'acme/fleet', tokenSecretName: 'fleet-github' },
   });
   return app;
 }

@@ -3,7 +3,7 @@
 // environment's manifests, e.g. `newTag: 1.4.2 # {"$promotion": "web"}` in envs/<env>/kustomization.yaml.
 // When staging has applied a revision and its smoke test passed, production gets the version by pull request.
 import { App, Chart } from 'cdk8s';
-import { GitOpsApp, GitRepository, Kustomization, Promotion, PromotionMode, Task } from 'cdk8s-tekton-flux';
+import { GitOpsApp, GitRepository, Kustomization, Promotion, PromotionMode, Task, PullRequestProvider } from 'cdk8s-tekton-flux';
 
 export function build(app: App): App {
   const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
@@ -29,7 +29,7 @@ export function build(app: App): App {
       { name: 'staging', kustomization: env('staging'), path: 'envs/staging', verify: smoke },
       { name: 'production', kustomization: env('production'), path: 'envs/production', mode: PromotionMode.PULL_REQUEST },
     ],
-    pullRequests: { provider: 'github', project: 'acme/fleet', tokenSecretName: 'fleet-github' },
+    pullRequests: { provider: PullRequestProvider.GITHUB, project: 'acme/fleet', tokenSecretName: 'fleet-github' },
   });
   return app;
 }

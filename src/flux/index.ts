@@ -7,5 +7,5 @@ export { OCIRepository } from './oci-repository';
 export type { OCIRepositoryProps, OciRef } from './oci-repository';
 export { Kustomization } from './kustomization';
 export type { IKustomization, KustomizationProps } from './kustomization';
-export { Alert, Provider, ProviderType, Receiver, ReceiverType } from './notification';
+export { Alert, EventSeverity, Provider, ProviderType, Receiver, ReceiverType } from './notification';
 export type { AlertProps, IProvider, ProviderProps, ProviderRefOptions, ReceiverProps } from './notification';

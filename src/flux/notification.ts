@@ -89,6 +89,19 @@ export class Provider extends Resource implements IProvider {
   }
 }
 
+/** Which events an Alert sends. */
+export class EventSeverity {
+  /** Every event (the default): new revisions, reconciliations, failures. */
+  public static readonly INFO = new EventSeverity('info');
+  /** Failures only. */
+  public static readonly ERROR = new EventSeverity('error');
+
+  private constructor(
+    /** The value Flux reads (`spec.eventSeverity`). */
+    public readonly value: 'info' | 'error',
+  ) {}
+}
+
 /** Props for `Alert`. */
 export interface AlertProps extends FluxObjectProps {
   /** Where to send. */
@@ -99,7 +112,7 @@ export interface AlertProps extends FluxObjectProps {
    * `info` sends every event, `error` only failures.
    * @default 'info'
    */
-  readonly eventSeverity?: 'info' | 'error';
+  readonly eventSeverity?: EventSeverity;
   /**
    * Regexes: only events whose message matches one are sent.
    * @default - all
@@ -145,7 +158,7 @@ export class Alert extends Resource {
       spec: Lazy.any({
         produce: (): l1.AlertSpec => ({
           providerRef: { name: props.provider.name },
-          eventSeverity: (props.eventSeverity ?? 'info') as l1.AlertSpecEventSeverity,
+          eventSeverity: (props.eventSeverity ?? EventSeverity.INFO).value as l1.AlertSpecEventSeverity,
           eventSources: props.eventSources.map((s) => ({
             kind: s.kind as l1.AlertSpecEventSourcesKind,
             name: s.name,

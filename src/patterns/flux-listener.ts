@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { Cluster, nameSpaceOf } from '../cluster';
 import { IFluxEventSource, eventSourceProblems } from '../flux/event-source';
-import { Alert, Provider } from '../flux/notification';
+import { Alert, EventSeverity, Provider } from '../flux/notification';
 import { toDnsLabel } from '../names';
 import { headerNameProblem, secretKeyProblem, secretNameProblem } from '../validation';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
@@ -319,7 +319,7 @@ export class FluxListener extends Construct {
     const sources: IFluxEventSource[] = [];
     const cluster = this.cluster;
     const alert = new Alert(this, 'Alert', {
-      name: this.name, provider, eventSources: sources, eventSeverity: 'info', eventMetadata: cluster && { cluster: cluster.name },
+      name: this.name, provider, eventSources: sources, eventSeverity: EventSeverity.INFO, eventMetadata: cluster && { cluster: cluster.name },
     });
     const side = { provider, alert, sources, keys: new Set<string>() };
     this.flux.set(undefined, side);
@@ -364,7 +364,7 @@ export class FluxListener extends Construct {
     });
     const sources: IFluxEventSource[] = [];
     const alert = new Alert(holder, 'Alert', {
-      name, provider, eventSources: sources, eventSeverity: 'info', eventMetadata: { cluster: cluster.name },
+      name, provider, eventSources: sources, eventSeverity: EventSeverity.INFO, eventMetadata: { cluster: cluster.name },
     });
     const side = { provider, alert, sources, keys: new Set<string>() };
     this.flux.set(cluster, side);

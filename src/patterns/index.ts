@@ -14,5 +14,5 @@ export { ListenerTokenSource } from './listener-token-source';
 export type { ExternalSecretsPasswordOptions } from './listener-token-source';
 export { RunConcurrency } from './run-concurrency';
 export type { CancelInProgressOptions } from './run-concurrency';
-export { Promotion, PromotionMode, promotionMarker } from './promotion';
+export { Promotion, PromotionMode, PullRequestProvider, promotionMarker } from './promotion';
 export type { PromotionEnvironment, PromotionProps, PullRequestOptions } from './promotion';

@@ -21,10 +21,25 @@ export enum PromotionMode {
   PULL_REQUEST = 'pull-request',
 }
 
+/** The forge whose API opens a promotion's pull (merge) requests. */
+export class PullRequestProvider {
+  /** GitHub (or GitHub Enterprise, with `apiUrl`): pull requests. */
+  public static readonly GITHUB = new PullRequestProvider('github', 'https://api.github.com');
+  /** GitLab (or a self-managed GitLab, with `apiUrl`): merge requests. */
+  public static readonly GITLAB = new PullRequestProvider('gitlab', 'https://gitlab.com/api/v4');
+
+  private constructor(
+    /** Its name, as the step's script reads it (`PROVIDER`). */
+    public readonly name: 'github' | 'gitlab',
+    /** The public API's base URL. */
+    public readonly defaultApiUrl: string,
+  ) {}
+}
+
 /** Where pull requests are opened. */
 export interface PullRequestOptions {
-  /** `github` or `gitlab`. */
-  readonly provider: 'github' | 'gitlab';
+  /** `PullRequestProvider.GITHUB` or `PullRequestProvider.GITLAB`. */
+  readonly provider: PullRequestProvider;
   /** The repository on the provider: `owner/name` (GitHub) or the project path `group/name` (GitLab). */
   readonly project: string;
   /** An existing Secret (by name, in the runs' namespace) whose `token` key may open pull requests. */
@@ -233,8 +248,10 @@ export class Promotion extends Construct {
     }
     const pr = props.pullRequests;
     if (pr) {
-      if (!['github', 'gitlab'].includes(pr.provider)) errors.push(`pullRequests.provider '${pr.provider}' is not 'github' or 'gitlab'`);
-      if (!PROJECT.test(pr.project) || (pr.provider === 'github' && pr.project.split('/').length !== 2)) {
+      if (!(pr.provider instanceof PullRequestProvider)) {
+        errors.push(`pullRequests.provider '${String(pr.provider)}' is not PullRequestProvider.GITHUB or PullRequestProvider.GITLAB`);
+      }
+      if (!PROJECT.test(pr.project) || (pr.provider === PullRequestProvider.GITHUB && pr.project.split('/').length !== 2)) {
         errors.push(`pullRequests.project '${pr.project}' is not a repository path: write 'owner/name' (GitHub) or 'group/name' (GitLab)`);
       }
       const api = pr.apiUrl === undefined ? undefined : httpsUrlProblem('pullRequests.apiUrl', pr.apiUrl);
@@ -365,7 +382,7 @@ function promoteTask(scope: Construct, props: PromotionProps): Task {
   });
   if (props.pullRequests) {
     const pr = props.pullRequests;
-    const api = pr.apiUrl ?? (pr.provider === 'github' ? 'https://api.github.com' : 'https://gitlab.com/api/v4');
+    const api = pr.apiUrl ?? pr.provider.defaultApiUrl;
     task.addStep({
       name: 'open-pull-request',
       image: CURL_IMAGE,
@@ -373,7 +390,7 @@ function promoteTask(scope: Construct, props: PromotionProps): Task {
         TOKEN: { secretKeyRef: { name: pr.tokenSecretName, key: 'token' } },
         API: api,
         PROJECT: pr.project,
-        PROVIDER: pr.provider,
+        PROVIDER: pr.provider.name,
         BRANCH: branch,
         APP: app,
         VERSION: version,

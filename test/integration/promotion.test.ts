@@ -5,7 +5,7 @@ import * as net from 'net';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { build } from '../../examples/promotion/app';
-import { GitOpsApp, Kustomization, Promotion, PromotionEnvironment, PromotionMode, PromotionProps } from '../../src';
+import { GitOpsApp, Kustomization, Promotion, PromotionEnvironment, PromotionMode, PromotionProps, PullRequestProvider } from '../../src';
 import { checkConformance, securityProblems } from '../support/conformance';
 import { CrdSchemas } from '../support/crd-schemas';
 import {
@@ -560,13 +560,13 @@ describe('Promotion props: each mistake fails the synth with the construct path 
     ['an API URL over http (the token in clear)', (s) => new Promotion(s, 'p', {
       ...base(s),
       environments: [env(s, 'staging'), env(s, 'production', { mode: PromotionMode.PULL_REQUEST })],
-      pullRequests: { provider: 'github', project: 'acme/fleet', tokenSecretName: 'gh', apiUrl: 'http://github.example' },
+      pullRequests: { provider: PullRequestProvider.GITHUB, project: 'acme/fleet', tokenSecretName: 'gh', apiUrl: 'http://github.example' },
     }), "pullRequests.apiUrl 'http://github.example' is not an https URL"],
     ['an API URL that is no URL', (s) => new Promotion(s, 'p', {
-      ...base(s), pullRequests: { provider: 'github', project: 'acme/fleet', tokenSecretName: 'gh', apiUrl: 'github' },
+      ...base(s), pullRequests: { provider: PullRequestProvider.GITHUB, project: 'acme/fleet', tokenSecretName: 'gh', apiUrl: 'github' },
     }), "pullRequests.apiUrl 'github' is not an https URL"],
     ['an empty token Secret name', (s) => new Promotion(s, 'p', { ...base(s), gitTokenSecretName: '' }), "gitTokenSecretName '' is not a valid Secret name"],
-    ['a project that is no path', (s) => new Promotion(s, 'p', { ...base(s), pullRequests: { provider: 'github', project: 'acme', tokenSecretName: 'gh' } }),
+    ['a project that is no path', (s) => new Promotion(s, 'p', { ...base(s), pullRequests: { provider: PullRequestProvider.GITHUB, project: 'acme', tokenSecretName: 'gh' } }),
       "pullRequests.project 'acme' is not a repository path"],
     ['a mode on the first environment', (s) => new Promotion(s, 'p', { ...base(s), environments: [env(s, 'staging', { mode: PromotionMode.PUSH }), env(s, 'production')] }),
       "environment 'staging' is the first: nothing is promoted to it, so its 'mode' has no effect: remove it"],

@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import {
-  Alert, EventListener, FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitOpsSync, GitRepository, Interceptor,
+  Alert, EventListener, EventSeverity, FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitOpsSync, GitRepository, Interceptor,
   Kustomization, ListenerAuthentication, OCIRepository, OnError, ParamType, Pipeline, PipelineRun, Provider, ProviderType, Receiver, ReceiverType,
   ResultType, Task, TaskResolver, Trigger, TriggerBinding, TriggerTemplate, When, WorkspaceBinding,
 } from '../../src';
@@ -44,7 +44,7 @@ export function matrixObjects(): any[] {
     substituteFrom: [{ kind: 'Secret', name: 'vars', optional: true }],
   });
   const slack = new Provider(flux, 'slack', { type: ProviderType.SLACK, address: 'https://hooks.slack.com/services/x', secretName: 'slack-url' });
-  new Alert(flux, 'failures', { provider: slack, eventSources: [repo, staging], eventSeverity: 'error', inclusionList: ['.*'], exclusionList: ['^ignore'] });
+  new Alert(flux, 'failures', { provider: slack, eventSources: [repo, staging], eventSeverity: EventSeverity.ERROR, inclusionList: ['.*'], exclusionList: ['^ignore'] });
   new Receiver(flux, 'github', { type: ReceiverType.GITHUB, events: ['push', 'ping'], resources: [repo], secretName: 'webhook-token' });
   new GitOpsSync(flux, 'sync', { source: repo, path: './dist', interval: Duration.minutes(3), wait: true, dependsOn: [infra], serviceAccountName: 'ci-sync' });
 
