@@ -5,7 +5,7 @@ import { App, AppProps, Chart, Yaml, YamlOutputType } from 'cdk8s';
 import { Cluster } from './cluster';
 import { Files, ownershipProblem, publish } from './publish';
 import { compareCodePoints } from './sort';
-import { synthCharts } from './synth';
+import { chartsOf, synthCharts } from './synth';
 import { toKubernetesYaml } from './yaml';
 
 /**
@@ -134,12 +134,15 @@ export class GitOpsApp extends App {
     const used = new Map<string, Set<string>>();
     const defined = new Map<string, Set<string>>();
     const of = (m: Map<string, Set<string>>, folder: string) => m.get(folder) ?? m.set(folder, new Set()).get(folder)!;
-    const charts = this.charts;
+    // taken at the first save, after cdk8s resolved the dependencies that order the charts (and without the
+    // graph of every construct that `this.charts` builds when nothing needs resolving)
+    let charts: Chart[] | undefined;
     let next = 0;
     const save = Yaml.save;
     // cdk8s saves the charts in the order of `charts`, one file each: the n-th save is the n-th chart's.
     // Serialized as each chart is rendered, so that the documents of one chart can be freed before the next.
     Yaml.save = (file: string, docs: any[]) => {
+      charts ??= chartsOf(this);
       const chart = charts[next++];
       const cluster = chart && Cluster.of(chart);
       const folder = cluster ? cluster.path : '';

@@ -326,3 +326,17 @@ describe('a pipeline\'s listener of its own is never its namespace\'s', () => {
     expect(other.fluxListener.token?.header).toBe('X-Flux-Token');
   });
 });
+
+describe('clusters whose objects depend on each other', () => {
+  test('each cluster\'s charts still go into its own folder when cdk8s orders the charts by dependency', () => {
+    const dir = tempDir();
+    const app = new GitOpsApp({ outdir: dir });
+    const charts = ['x', 'y'].map((name) => new Chart(new Cluster(app, name), 'c', { namespace: `ns-${name}` }));
+    const repos = charts.map((c, i) => new GitRepository(c, `repo-${i}`, { url: 'https://github.com/acme/app.git', branch: 'main' }));
+    // x's object depends on y's: cdk8s saves y's chart first
+    repos[0].node.addDependency(repos[1]);
+    app.synth();
+    const where = loadObjects(dir).filter((o) => o.kind === 'GitRepository').map((o) => `${folderOf(o)} ${o.metadata.name}`).sort();
+    expect(where).toEqual(['x repo-0', 'y repo-1']);
+  });
+});
