@@ -4,7 +4,7 @@ import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { build as threeClusters } from '../examples/clusters/app';
 import {
-  Cluster, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Kustomization, ListenerAuthentication, Pipeline,
+  Cluster, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Kustomization, ListenerAuthentication, ListenerExposure, Pipeline,
   Promotion, Task,
 } from '../src';
 import { mermaidGraph, simulateEvent } from '../src/simulate';
@@ -338,5 +338,42 @@ describe('clusters whose objects depend on each other', () => {
     app.synth();
     const where = loadObjects(dir).filter((o) => o.kind === 'GitRepository').map((o) => `${folderOf(o)} ${o.metadata.name}`).sort();
     expect(where).toEqual(['x repo-0', 'y repo-1']);
+  });
+});
+
+describe('a listener exposed by a Gateway API HTTPRoute', () => {
+  test('the HTTPRoute routes the URL to el-<name>, the NetworkPolicy admits the gateway, and simulate follows it across clusters', () => {
+    const { objects } = synthesized((app) => {
+      const flux = new Chart(new Cluster(app, 'staging'), 'flux-system', { namespace: 'flux-system' });
+      const repo = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
+      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+      const listener = new FluxListener(ci, 'listener', {
+        externalUrl: 'https://ci.acme.example/hooks/flux',
+        exposure: ListenerExposure.httpRoute({
+          gatewayName: 'public', gatewayNamespace: 'gateways', controller: { namespace: 'gateways', podLabels: { app: 'envoy' } },
+        }),
+      });
+      const t = new Task(ci, 't');
+      const commit = t.addParam('commit');
+      t.addStep({ name: 's', image: 'alpine:3.20', script: `#!/bin/sh\necho ${commit}` });
+      const p = new Pipeline(ci, 'build');
+      p.addTask('t', { task: t });
+      new FluxTriggeredPipeline(ci, 'on-fleet', { source: repo, pipeline: p, listener });
+      return app;
+    });
+    expect(objects.find((o) => o.kind === 'HTTPRoute').spec).toEqual({
+      parentRefs: [{ name: 'public', namespace: 'gateways' }],
+      hostnames: ['ci.acme.example'],
+      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/hooks/flux' } }], backendRefs: [{ name: 'el-flux-events', port: 8080 }] }],
+    });
+    expect(objects.filter((o) => o.kind === 'Ingress')).toEqual([]);
+    expect(objects.find((o) => o.kind === 'NetworkPolicy').spec.ingress[0].from).toContainEqual({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'gateways' } }, podSelector: { matchLabels: { app: 'envoy' } },
+    });
+    const event = fluxEvent('gitrepository-new-artifact.json');
+    event.involvedObject.name = 'fleet';
+    const result = simulateEvent(objects, event, { cluster: 'staging', clusterOf: folderOf });
+    expect(result.trace).toContainEqual(expect.stringContaining('→ HTTPRoute ci/flux-events → EventListener ci/flux-events (cluster ci)'));
+    expect(result.runs.map((r) => r.object.metadata.name)).toEqual(['build-4b825dc642cb']);
   });
 });
