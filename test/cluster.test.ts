@@ -4,8 +4,8 @@ import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { build as threeClusters } from '../examples/clusters/app';
 import {
-  Cluster, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Kustomization, ListenerAuthentication, ListenerExposure, Pipeline,
-  Promotion, Task,
+  Cluster, FluxListener, FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Kustomization, ListenerAuthentication, ListenerExposure,
+  Pipeline, Promotion, Task,
 } from '../src';
 import { mermaidGraph, simulateEvent } from '../src/simulate';
 import { checkConformance } from './support/conformance';
