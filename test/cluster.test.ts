@@ -175,6 +175,27 @@ describe('example clusters (three clusters)', () => {
   });
 });
 
+/** staging and production, each a cluster with Kustomization flux-system/apps, promoted from ci with `verify` probing by `script`. */
+function remoteVerify(app: App, script: string) {
+  const envs = ['staging', 'production'].map((name) => {
+    const flux = new Chart(new Cluster(app, name), 'flux-system', { namespace: 'flux-system' });
+    const repo = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
+    return new Kustomization(flux, 'apps', { source: repo, path: `./envs/${name}` });
+  });
+  const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+  const smoke = new Task(ci, 'smoke');
+  smoke.addStep({ name: 'probe', image: 'curlimages/curl:8.10.1', script });
+  new Promotion(ci, 'web', {
+    app: 'web',
+    listener: new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example' }),
+    repositoryUrl: 'https://github.com/acme/fleet.git',
+    environments: [
+      { name: 'staging', kustomization: envs[0], path: 'envs/staging', verify: smoke },
+      { name: 'production', kustomization: envs[1], path: 'envs/production' },
+    ],
+  });
+}
+
 describe('clusters: bad input is one error with the path and the fix, and dist/ untouched', () => {
   const task = (s: Chart) => {
     const t = new Task(s, 't');
@@ -208,23 +229,7 @@ describe('clusters: bad input is one error with the path and the fix, and dist/ 
       new Chart(new Cluster(app, 'prod', { path: 'clusters/prod' }), 'b', { namespace: 'ci' });
     }, "[prod] cluster 'prod' writes into 'clusters/prod', inside cluster 'all''s folder 'clusters' (its Flux would apply both): give each cluster a folder of its own (`path`)"],
     ['a verify Task of a remote environment that addresses a .svc name', (app: App) => {
-      const envs = ['staging', 'production'].map((name) => {
-        const flux = new Chart(new Cluster(app, name), 'flux-system', { namespace: 'flux-system' });
-        const repo = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
-        return new Kustomization(flux, 'apps', { source: repo, path: `./envs/${name}` });
-      });
-      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
-      const smoke = new Task(ci, 'smoke');
-      smoke.addStep({ name: 'probe', image: 'curlimages/curl:8.10.1', script: '#!/bin/sh\ncurl -fsS --max-time 10 http://web.web.svc.cluster.local/healthz' });
-      new Promotion(ci, 'web', {
-        app: 'web',
-        listener: new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example' }),
-        repositoryUrl: 'https://github.com/acme/fleet.git',
-        environments: [
-          { name: 'staging', kustomization: envs[0], path: 'envs/staging', verify: smoke },
-          { name: 'production', kustomization: envs[1], path: 'envs/production' },
-        ],
-      });
+      remoteVerify(app, '#!/bin/sh\ncurl -fsS --max-time 10 http://web.web.svc.cluster.local/healthz');
     }, "[ci/ci/web] environment 'staging' is in cluster 'staging', but its verify Task 'smoke' runs with the promotion in cluster 'ci' and " +
       "addresses web.web.svc.cluster.local, a name of that cluster's own Service network: reach staging at an address 'ci' can resolve " +
       "(e.g. its Ingress host, over https), or leave verify out and check it in 'staging'"],
@@ -245,28 +250,8 @@ describe('clusters: bad input is one error with the path and the fix, and dist/ 
     }, "[ci] path 'ci.k8s.yaml' is not a folder below outdir: use segments of lower case letters, digits, '-', '_' and '.' separated by '/' " +
       "(at most 100 each, 200 in all, none ending in .yaml), e.g. 'clusters/production'"],
     ['a verify Task of a remote environment that addresses a .svc name in capitals', (app: App) => {
-      const envs = ['staging', 'production'].map((name) => {
-        const flux = new Chart(new Cluster(app, name), 'flux-system', { namespace: 'flux-system' });
-        const repo = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
-        return new Kustomization(flux, 'apps', { source: repo, path: `./envs/${name}` });
-      });
-      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
-      const smoke = new Task(ci, 'smoke');
       // a public name that merely contains '.svc.' is fine; WEB.WEB.SVC is not
-      smoke.addStep({
-        name: 'probe',
-        image: 'curlimages/curl:8.10.1',
-        script: '#!/bin/sh\ncurl -fsS --max-time 10 https://web.acme.svc.example.com/ http://WEB.WEB.SVC:8080/healthz',
-      });
-      new Promotion(ci, 'web', {
-        app: 'web',
-        listener: new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example' }),
-        repositoryUrl: 'https://github.com/acme/fleet.git',
-        environments: [
-          { name: 'staging', kustomization: envs[0], path: 'envs/staging', verify: smoke },
-          { name: 'production', kustomization: envs[1], path: 'envs/production' },
-        ],
-      });
+      remoteVerify(app, '#!/bin/sh\ncurl -fsS --max-time 10 https://web.acme.svc.example.com/ http://WEB.WEB.SVC:8080/healthz');
     }, "[ci/ci/web] environment 'staging' is in cluster 'staging', but its verify Task 'smoke' runs with the promotion in cluster 'ci' and " +
       "addresses WEB.WEB.SVC, a name of that cluster's own Service network: reach staging at an address 'ci' can resolve " +
       "(e.g. its Ingress host, over https), or leave verify out and check it in 'staging'"],

@@ -7,27 +7,12 @@ import {
 import { simulateEvent } from '../src/simulate';
 import { checkConformance, securityProblems } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
+import { services } from './support/services';
 import { crdsDir, fluxEvent, tempDir, validationErrors } from './util';
 
-/** An app of `n` services (a GitRepository, a Task and a Pipeline each, the user's own), all on one listener. */
+/** An app of `n` services, all on one listener made by the app. */
 function fleet(n: number, options: { namespaces?: string[]; clusterAccess?: ListenerClusterAccess } = {}) {
-  const app = Testing.app();
-  const ci = new Chart(app, 'ci', { namespace: 'ci' });
-  const listener = new FluxListener(ci, 'listener', { clusterAccess: options.clusterAccess });
-  const namespaces = options.namespaces ?? ['flux-system'];
-  for (let i = 0; i < n; i++) {
-    const ns = namespaces[i % namespaces.length];
-    const flux = (app.node.tryFindChild(ns) as Chart | undefined) ?? new Chart(app, ns, { namespace: ns });
-    const repo = new GitRepository(flux, `svc-${i}`, { url: `https://github.com/acme/svc-${i}.git`, branch: 'main' });
-    const task = new Task(ci, `t-${i}`);
-    const commit = task.addParam('commit');
-    task.addStep({ name: 's', image: 'alpine:3.20', script: `#!/bin/sh\necho ${commit}` });
-    const pipeline = new Pipeline(ci, `svc-${i}-ci`);
-    pipeline.addTask('t', { task });
-    new FluxTriggeredPipeline(ci, `on-svc-${i}`, { source: repo, pipeline, listener });
-  }
-  expect(validationErrors(app)).toEqual([]);
-  return app.charts.flatMap((c) => c.toJson());
+  return services(n, { namespaces: options.namespaces, listener: (ci) => new FluxListener(ci, 'listener', { clusterAccess: options.clusterAccess }) });
 }
 
 const kinds = (objects: any[]) => objects.reduce((m, o) => ({ ...m, [o.kind]: (m[o.kind] ?? 0) + 1 }), {} as { [kind: string]: number });

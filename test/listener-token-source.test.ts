@@ -1,30 +1,10 @@
-import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { FluxListener, FluxTriggeredPipeline, GitRepository, ListenerAuthentication, ListenerTokenSource, Pipeline, Task } from '../src';
-import { simulateEvent } from '../src/simulate';
+import { referencedSecrets, simulateEvent } from '../src/simulate';
 import { checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
-import { crdsDir, errorsOf, fluxEvent, validationErrors } from './util';
-import { referencedSecrets } from '../src/simulate/secrets';
-
-/** An app of `n` services in namespace ci, each a GitRepository, a Task, a Pipeline and a FluxTriggeredPipeline. */
-function services(n: number, listenerOf?: (ci: Chart) => FluxListener) {
-  const app = Testing.app();
-  const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
-  const ci = new Chart(app, 'ci', { namespace: 'ci' });
-  const listener = listenerOf?.(ci);
-  for (let i = 0; i < n; i++) {
-    const repo = new GitRepository(flux, `svc-${i}`, { url: `https://github.com/acme/svc-${i}.git`, branch: 'main' });
-    const task = new Task(ci, `t-${i}`);
-    const commit = task.addParam('commit');
-    task.addStep({ name: 's', image: 'alpine:3.20', script: `#!/bin/sh\necho ${commit}` });
-    const pipeline = new Pipeline(ci, `svc-${i}-ci`);
-    pipeline.addTask('t', { task });
-    new FluxTriggeredPipeline(ci, `on-svc-${i}`, { source: repo, pipeline, listener });
-  }
-  expect(validationErrors(app)).toEqual([]);
-  return app.charts.flatMap((c) => c.toJson());
-}
+import { services } from './support/services';
+import { crdsDir, errorsOf, fluxEvent } from './util';
 
 const count = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind).length;
 
@@ -44,7 +24,7 @@ describe('the default: every FluxTriggeredPipeline of a namespace joins its one 
 });
 
 describe('ListenerTokenSource.externalSecretsPassword(): dist/ brings the token, none is created by hand', () => {
-  const objects = services(3, (ci) => new FluxListener(ci, 'listener', { tokenSource: ListenerTokenSource.externalSecretsPassword() }));
+  const objects = services(3, { listener: (ci) => new FluxListener(ci, 'listener', { tokenSource: ListenerTokenSource.externalSecretsPassword() }) });
   const external = objects.find((o) => o.kind === 'ExternalSecret');
 
   test('a Password generator and an ExternalSecret that writes the one Secret, conforming to ESO\'s pinned CRDs', () => {
