@@ -213,9 +213,9 @@ func waitGeneratedToken(t *testing.T, namespace, name, header string) {
 func waitExternalSecret(t *testing.T, namespace, name string) *corev1.Secret {
 	t.Helper()
 	var secret *corev1.Secret
-	err := wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
 		var err error
-		secret, err = env.kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+		secret, err = env.kube.CoreV1().Secrets(namespace).Get(env.ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
@@ -392,23 +392,28 @@ func post(t *testing.T, sink *listener.Sink, body map[string]any, headers map[st
 	selector := "triggers.tekton.dev/triggers-eventid=" + answer.EventID
 	var runs []pipelinev1.PipelineRun
 	// The sink creates the resources of each trigger before it answers; wait a little for
-	// anything slower (and, where none is expected, long enough to see none appear).
-	wait := 5 * time.Second
+	// anything slower. Where none is expected (want == 0), poll for 2 s for a run that should not
+	// appear: the condition stops early on any run, and the timeout is the success case. (The List uses
+	// env.ctx, not the poll's context: that one ends at the timeout, and a call it cut off would be an error.)
+	timeout := 5 * time.Second
 	if want == 0 {
-		wait = 2 * time.Second // long enough for a run that should not appear to appear
+		timeout = 2 * time.Second
 	}
-	deadline := time.Now().Add(wait)
-	for time.Now().Before(deadline) {
+	err = wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
 		list, err := env.tekton.TektonV1().PipelineRuns(sink.Namespace).List(env.ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
 		runs = list.Items
-		if want > 0 && len(runs) >= want {
-			break
+		if want == 0 {
+			return len(runs) > 0, nil
 		}
-		time.Sleep(200 * time.Millisecond)
+		return len(runs) >= want, nil
+	})
+	if err != nil && !wait.Interrupted(err) {
+		t.Fatal(err)
 	}
+	// On a timeout, the caller compares what was created (runs) with what it expected.
 	return runs
 }
 
@@ -535,22 +540,28 @@ func paramString(ps pipelinev1.Params) string {
 // waitDone waits until a PipelineRun has finished and returns it.
 func waitDone(t *testing.T, namespace, name string) *pipelinev1.PipelineRun {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		pr, err := env.tekton.TektonV1().PipelineRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
+	var pr *pipelinev1.PipelineRun
+	err := wait.PollUntilContextTimeout(env.ctx, 250*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
+		var err error
+		pr, err = env.tekton.TektonV1().PipelineRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
 		if c := pr.Status.GetCondition(apis.ConditionSucceeded); c != nil && !c.IsUnknown() {
-			return pr
+			return true, nil
 		}
 		if log := env.cluster.LogTail("tekton-controller.log", 1<<20); strings.Contains(log, `"severity":"fatal"`) {
 			t.Fatalf("Tekton's controller stopped; its log ends:\n%s", env.cluster.LogTail("tekton-controller.log", 3000))
 		}
-		time.Sleep(250 * time.Millisecond)
+		return false, nil
+	})
+	if wait.Interrupted(err) {
+		t.Fatalf("PipelineRun %s/%s did not finish in 2 minutes; the controller's log ends:\n%s", namespace, name, env.cluster.LogTail("tekton-controller.log", 3000))
 	}
-	t.Fatalf("PipelineRun %s/%s did not finish in 2 minutes; the controller's log ends:\n%s", namespace, name, env.cluster.LogTail("tekton-controller.log", 3000))
-	return nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pr
 }
 
 // taskRuns returns the TaskRuns of a PipelineRun by pipeline task name.

@@ -116,8 +116,7 @@ func TestEventsAcrossClusters(t *testing.T) {
 		if pr.Labels["cdk8s-tekton-flux/from"] != "staging" || pr.Labels["cdk8s-tekton-flux/to"] != "production" {
 			t.Errorf("%s: labels %v, want from staging to production", pr.Name, pr.Labels)
 		}
-		time.Sleep(2 * time.Second) // long enough for a second run to appear
-		if others := otherRuns(t, pr.Name, commit); len(others) > 0 {
+		if others := noOtherRuns(t, pr.Name, commit); len(others) > 0 {
 			t.Errorf("staging's event also started %v", others)
 		}
 		r := ingress.waitServed(t, revision, 10*time.Second)
@@ -157,8 +156,7 @@ func TestEventsAcrossClusters(t *testing.T) {
 			{"staging's name without a token", strings.Repeat("7d", 20), "staging", ""},
 		} {
 			eventID := postExternal(t, client, externalURL, forwarded(c.commit, c.cluster), c.token, http.StatusAccepted)
-			time.Sleep(2 * time.Second)
-			if others := otherRuns(t, "", c.commit); len(others) > 0 {
+			if others := noOtherRuns(t, "", c.commit); len(others) > 0 {
 				t.Errorf("%s: the listener started %v", c.what, others)
 			}
 			if !droppedInLog(sink, eventID) {
@@ -198,8 +196,7 @@ func TestEventsAcrossClusters(t *testing.T) {
 		if untrusted == nil || !strings.Contains(untrusted.Error(), "certificate") {
 			t.Errorf("a client without ci-ingress-ca's CA was not refused for the certificate: %v", untrusted)
 		}
-		time.Sleep(2 * time.Second)
-		if others := otherRuns(t, "", commit); len(others) > 0 {
+		if others := noOtherRuns(t, "", commit); len(others) > 0 {
 			t.Errorf("a post that is not HTTPS with the right CA started %v", others)
 		}
 		if served := ingress.served(func(r ingressRequest) bool { return r.Revision == "main@sha1:"+commit }); len(served) > 0 {
@@ -240,8 +237,7 @@ func TestEventsAcrossClusters(t *testing.T) {
 		if !waitLog(st.c, "notification-controller.log", "failed to send notification", "404", 15*time.Second) {
 			t.Errorf("staging's notification-controller does not report the failed delivery; its log ends:\n%s", st.c.LogTail("notification-controller.log", 3000))
 		}
-		time.Sleep(2 * time.Second)
-		if others := otherRuns(t, "", commit); len(others) > 0 {
+		if others := noOtherRuns(t, "", commit); len(others) > 0 {
 			t.Fatalf("with the Ingress's path moved a run was created: %v", others)
 		}
 		// the check can pass again: the Ingress restored, the next revision runs
@@ -263,7 +259,9 @@ func TestEventsAcrossClusters(t *testing.T) {
 				t.Errorf("restoring the Alert: %v", err)
 			}
 		}()
-		time.Sleep(2 * time.Second) // notification-controller reads Alerts through its informer cache
+		// A required delay, not a poll: notification-controller reads Alerts through its informer cache, and
+		// nothing outside the controller shows when its cache has the changed Alert.
+		time.Sleep(2 * time.Second)
 		commit := strings.Repeat("b2", 20)
 		revision := "main@sha1:" + commit
 		st.post(t, kustomizeControllerEvent(event, revision))
@@ -271,8 +269,7 @@ func TestEventsAcrossClusters(t *testing.T) {
 		if r.Cluster != "production" || r.Status != http.StatusAccepted || r.Token != token {
 			t.Errorf("with the Alert's cluster wrong the ingress served %s; want cluster production with staging's token, delivered (202)", r)
 		}
-		time.Sleep(2 * time.Second)
-		if others := otherRuns(t, "", commit); len(others) > 0 {
+		if others := noOtherRuns(t, "", commit); len(others) > 0 {
 			t.Fatalf("an event of staging tagged cluster production started %v", others)
 		}
 		if !droppedInLog(sink, r.EventID) {
@@ -429,16 +426,14 @@ func (ec *environmentCluster) post(t *testing.T, event map[string]any) {
 	t.Helper()
 	body, _ := json.Marshal(event)
 	var resp *http.Response
-	var err error
-	for i := 0; i < 100; i++ { // the event server starts with the controller
-		resp, err = http.Post(ec.events+"/", "application/json", bytes.NewReader(body))
-		if err == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	var postErr error
+	// the event server starts with the controller: retry until it accepts connections
+	err := wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		resp, postErr = http.Post(ec.events+"/", "application/json", bytes.NewReader(body))
+		return postErr == nil, nil
+	})
 	if err != nil {
-		t.Fatalf("posting to cluster %s's notification-controller: %v", ec.name, err)
+		t.Fatalf("posting to cluster %s's notification-controller: %v (%v)", ec.name, postErr, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
@@ -705,6 +700,19 @@ func waitRun(t *testing.T, ec *environmentCluster, ingress *ingressStandIn, sink
 	return pr
 }
 
+// noOtherRuns checks that no PipelineRun other than except appears for this commit: it polls otherRuns for 2 s
+// (long enough for a second run to appear), stops at the first one and returns it; the timeout is the success
+// case (nil).
+func noOtherRuns(t *testing.T, except, commit string) []string {
+	t.Helper()
+	var others []string
+	_ = wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, 2*time.Second, true, func(context.Context) (bool, error) {
+		others = otherRuns(t, except, commit)
+		return len(others) > 0, nil
+	})
+	return others
+}
+
 // otherRuns lists the PipelineRuns of the listener's namespace for this commit but the one named except.
 func otherRuns(t *testing.T, except, commit string) []string {
 	t.Helper()
@@ -762,7 +770,7 @@ func postExternal(t *testing.T, client *http.Client, address string, event map[s
 			break
 		}
 		t.Logf("posting to %s: %v; again", address, err)
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // a retry of a dropped connection (at most 3 posts), not a poll for a state
 	}
 	if err != nil {
 		t.Fatalf("posting to %s: %v", address, err)
@@ -781,33 +789,29 @@ func postExternal(t *testing.T, client *http.Client, address string, event map[s
 
 // droppedInLog: the listener's log says that an interceptor's filter stopped the event with this ID.
 func droppedInLog(sink *listener.Sink, eventID string) bool {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	err := wait.PollUntilContextTimeout(env.ctx, 250*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
 		for _, line := range strings.Split(sink.Log(1<<22), "\n") {
 			if eventID != "" && strings.Contains(line, eventID) && strings.Contains(line, "did not return true") {
-				return true
+				return true, nil
 			}
 		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return false, nil
+	})
+	return err == nil
 }
 
 // waitLog waits for a line with both texts to appear in one of a cluster's logs.
 func waitLog(c *cluster.Cluster, file, text, also string, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
+	err := wait.PollUntilContextTimeout(env.ctx, 250*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
 		b, _ := os.ReadFile(filepath.Join(c.Dir, file))
 		for _, line := range strings.Split(string(b), "\n") {
 			if strings.Contains(line, text) && strings.Contains(line, also) {
-				return true
+				return true, nil
 			}
 		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	return false
+		return false, nil
+	})
+	return err == nil
 }
 
 func shortRevision(revision string) string {

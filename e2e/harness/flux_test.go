@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Flux's own notification-controller delivers the events: a controller posts an event to it as
@@ -64,16 +66,17 @@ func TestFluxDelivers(t *testing.T) {
 			latest.Data = original.Data
 			_, _ = secrets.Update(env.ctx, latest, metav1.UpdateOptions{})
 		}()
-		time.Sleep(2 * time.Second) // notification-controller reads Secrets through its informer cache
+		// A required delay, not a poll: notification-controller reads Secrets through its informer cache, and
+		// nothing outside the controller shows when its cache has the changed Secret.
+		time.Sleep(2 * time.Second)
 		commit := strings.Repeat("c", 40)
 		sink := sinkFor(t, s, "ci/flux-events")
 		before := sink.Log(1 << 20)
 		postToFlux(t, controllerEvent(t, "gitrepository-new-artifact.json", "main@sha1:"+commit))
 		dropped := func() bool { return strings.Contains(strings.TrimPrefix(sink.Log(1<<20), before), "compareSecret") }
-		deadline := time.Now().Add(20 * time.Second)
-		for !dropped() && time.Now().Before(deadline) {
-			time.Sleep(250 * time.Millisecond)
-		}
+		_ = wait.PollUntilContextTimeout(env.ctx, 250*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+			return dropped(), nil
+		}) // a timeout is reported below (!dropped())
 		if _, err := env.tekton.TektonV1().PipelineRuns("ci").Get(env.ctx, "node-service-ci-"+commit[:12], metav1.GetOptions{}); err == nil {
 			t.Fatal("a run was created with a token the listener does not hold")
 		}
@@ -123,16 +126,14 @@ func postToFlux(t *testing.T, event map[string]any) {
 	t.Helper()
 	body, _ := json.Marshal(event)
 	var resp *http.Response
-	var err error
-	for i := 0; i < 50; i++ { // the event server starts with the controller
-		resp, err = http.Post(env.events+"/", "application/json", bytes.NewReader(body))
-		if err == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	var postErr error
+	// the event server starts with the controller: retry until it accepts connections
+	err := wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		resp, postErr = http.Post(env.events+"/", "application/json", bytes.NewReader(body))
+		return postErr == nil, nil
+	})
 	if err != nil {
-		t.Fatalf("posting to notification-controller: %v", err)
+		t.Fatalf("posting to notification-controller: %v (%v)", postErr, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
@@ -143,16 +144,16 @@ func postToFlux(t *testing.T, event map[string]any) {
 // waitCreated waits for a PipelineRun to exist (notification-controller delivers asynchronously, with retries).
 func waitCreated(t *testing.T, namespace, name string) *pipelinev1.PipelineRun {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		pr, err := env.tekton.TektonV1().PipelineRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
-		if err == nil {
-			return pr
-		}
-		time.Sleep(250 * time.Millisecond)
+	var pr *pipelinev1.PipelineRun
+	err := wait.PollUntilContextTimeout(env.ctx, 250*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+		var err error
+		pr, err = env.tekton.TektonV1().PipelineRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
+		return err == nil, nil // any error (mostly NotFound) is polled again, as before
+	})
+	if err != nil {
+		t.Fatalf("no PipelineRun %s/%s within a minute (%v); notification-controller's log ends:\n%s", namespace, name, err, env.cluster.LogTail("notification-controller.log", 4000))
 	}
-	t.Fatalf("no PipelineRun %s/%s within a minute; notification-controller's log ends:\n%s", namespace, name, env.cluster.LogTail("notification-controller.log", 4000))
-	return nil
+	return pr
 }
 
 func runParam(pr *pipelinev1.PipelineRun, name string) string {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"knative.dev/pkg/apis"
 )
 
@@ -54,16 +56,15 @@ func TestHistory(t *testing.T) {
 	wantCancellers := "history-cancel-666666666666-supersede history-cancel-777777777777-supersede"
 	var got []string
 	var cancellers string
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	err := wait.PollUntilContextTimeout(env.ctx, 500*time.Millisecond, 90*time.Second, true, func(context.Context) (bool, error) {
 		list, err := env.tekton.TektonV1().PipelineRuns("ci-history").List(env.ctx, metav1.ListOptions{})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
 		got = runNames(list.Items)
 		trs, err := env.tekton.TektonV1().TaskRuns("ci-history").List(env.ctx, metav1.ListOptions{LabelSelector: "cdk8s-tekton-flux/cancels-superseded"})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
 		var names []string
 		for _, tr := range trs.Items {
@@ -71,11 +72,12 @@ func TestHistory(t *testing.T) {
 		}
 		sort.Strings(names)
 		cancellers = strings.Join(names, " ")
-		if (strings.Join(got, " ") == strings.Join(want, " ") && cancellers == wantCancellers) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
+		return strings.Join(got, " ") == strings.Join(want, " ") && cancellers == wantCancellers, nil
+	})
+	if err != nil && !wait.Interrupted(err) {
+		t.Fatal(err)
 	}
+	// on a timeout, the checks below say what differs
 	stage("history", "keepRuns 2 after 4 successful, 3 failed and 1 running run of history, 5 and 3 of history-cancel: %s remain; cancelling TaskRuns: %s",
 		strings.Join(got, ", "), cancellers)
 	if strings.Join(got, " ") != strings.Join(want, " ") {

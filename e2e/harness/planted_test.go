@@ -1,16 +1,19 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"knative.dev/pkg/apis"
 
 	"cdk8s-tekton-flux/e2e/harness/internal/admission"
@@ -73,6 +76,8 @@ func TestPlantedFaults(t *testing.T) {
 		defer env.kubelet.Hold(older, false)
 		post(t, sink, withRevision(s.events[0].Body, "main@sha1:8888888888888888888888888888888888888888"), fluxHeaders(t, s, sink), 1)
 		waitTaskRunDone(t, "ci", older+"-supersede")
+		// A required delay, not a poll: creation times have a 1 s resolution, and the wait makes the two runs'
+		// creation timestamps differ (as Flux's successive revisions are at least a reconcile apart).
 		time.Sleep(1100 * time.Millisecond)
 		post(t, sink, withRevision(s.events[0].Body, "main@sha1:9999999999999999999999999999999999999999"), fluxHeaders(t, s, sink), 1)
 		canceller := waitTaskRunDone(t, "ci", "node-service-ci-999999999999-supersede")
@@ -152,6 +157,7 @@ func removeVerb(t *testing.T, namespace, serviceAccount, resource, verb string) 
 		t.Fatal(err)
 	}
 	var restores []func()
+	group := "" // the API group of the rules the verb was removed from, for the access reviews below
 	for _, rb := range rbs.Items {
 		bound := false
 		for _, s := range rb.Subjects {
@@ -168,6 +174,9 @@ func removeVerb(t *testing.T, namespace, serviceAccount, resource, verb string) 
 				if contains(r.Resources, resource) && contains(r.Verbs, verb) {
 					r.Verbs = without(r.Verbs, verb)
 					changed = true
+					if len(r.APIGroups) > 0 && r.APIGroups[0] != "*" {
+						group = r.APIGroups[0]
+					}
 				}
 				if len(r.Verbs) > 0 {
 					out = append(out, r)
@@ -215,12 +224,37 @@ func removeVerb(t *testing.T, namespace, serviceAccount, resource, verb string) 
 	if len(restores) == 0 {
 		t.Fatalf("no role bound to %s/%s grants %s on %s", namespace, serviceAccount, verb, resource)
 	}
-	time.Sleep(time.Second) // the API server's RBAC cache follows within moments
+	// The API server's RBAC authorizer reads roles through its informer cache, which follows within moments:
+	// wait until a SubjectAccessReview (decided by that authorizer) denies the verb, and on restore allows it again.
+	waitAllowed(t, namespace, serviceAccount, group, resource, verb, false)
 	return func() {
 		for _, r := range restores {
 			r()
 		}
-		time.Sleep(time.Second)
+		waitAllowed(t, namespace, serviceAccount, group, resource, verb, true)
+	}
+}
+
+// waitAllowed waits until the API server's authorizer allows (or denies) the ServiceAccount verb on resource in
+// its namespace.
+func waitAllowed(t *testing.T, namespace, serviceAccount, group, resource, verb string, allowed bool) {
+	t.Helper()
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		User:   "system:serviceaccount:" + namespace + ":" + serviceAccount,
+		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Namespace: namespace, Verb: verb, Group: group, Resource: resource,
+		},
+	}}
+	err := wait.PollUntilContextTimeout(env.ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		got, err := env.kube.AuthorizationV1().SubjectAccessReviews().Create(env.ctx, review, metav1.CreateOptions{})
+		if err != nil {
+			return false, err
+		}
+		return got.Status.Allowed == allowed, nil
+	})
+	if err != nil {
+		t.Fatalf("%s/%s: %s on %s (group %q) not allowed=%v within 10s: %v", namespace, serviceAccount, verb, resource, group, allowed, err)
 	}
 }
 

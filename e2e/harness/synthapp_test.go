@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,7 +105,8 @@ func TestSynthApp(t *testing.T) {
 			t.Fatalf("want the run %s, the listener created %v", older, first)
 		}
 		waitTaskRunDone(t, "ci", older+"-supersede")
-		// Flux reports successive revisions at least a reconcile apart; creation times have a 1 s resolution.
+		// A required delay, not a poll: Flux reports successive revisions at least a reconcile apart, and
+		// creation times have a 1 s resolution: the wait makes the two runs' creation timestamps differ.
 		time.Sleep(1100 * time.Millisecond)
 		second := post(t, sink, withRevision(s.events[0].Body, "main@sha1:7777777777777777777777777777777777777777"), fluxHeaders(t, s, sink), 1)
 		if len(second) != 1 || second[0].Name != newer {
@@ -247,15 +250,16 @@ func TestSynthApp(t *testing.T) {
 			_ = env.dynamic.Resource(pipelineRunsGVR).Namespace(failed.Namespace).Delete(env.ctx, created.GetName(), metav1.DeleteOptions{})
 		}()
 		var got *pipelinev1.PipelineRun
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		err = wait.PollUntilContextTimeout(env.ctx, 250*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
 			pr, err := env.tekton.TektonV1().PipelineRuns(failed.Namespace).Get(env.ctx, created.GetName(), metav1.GetOptions{})
 			if err == nil && pr.Labels["tekton.dev/pipeline"] != "" {
 				got = pr
-				break
+				return true, nil
 			}
-		}
-		if got == nil {
-			t.Fatalf("Tekton did not label %s in a minute", created.GetName())
+			return false, nil
+		})
+		if err != nil {
+			t.Fatalf("Tekton did not label %s in a minute (%v)", created.GetName(), err)
 		}
 		diffs := selectorLabelDiffs(failed.Labels, got.Labels)
 		stage("resume", "without the selector labels, Tekton labels %s tekton.dev/pipeline=%s; the check reports: %s",
@@ -316,18 +320,20 @@ func checkFoundLikeOriginal(t *testing.T, original, resumed *pipelinev1.Pipeline
 // waitTaskRunDone waits until a TaskRun exists and has finished, and returns it.
 func waitTaskRunDone(t *testing.T, namespace, name string) *pipelinev1.TaskRun {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		tr, err := env.tekton.TektonV1().TaskRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
-		if err == nil {
-			if c := tr.Status.GetCondition(apis.ConditionSucceeded); c != nil && !c.IsUnknown() {
-				return tr
-			}
+	var tr *pipelinev1.TaskRun
+	err := wait.PollUntilContextTimeout(env.ctx, 250*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		var err error
+		tr, err = env.tekton.TektonV1().TaskRuns(namespace).Get(env.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil // not created yet (or a passing error): polled again, as before
 		}
-		time.Sleep(250 * time.Millisecond)
+		c := tr.Status.GetCondition(apis.ConditionSucceeded)
+		return c != nil && !c.IsUnknown(), nil
+	})
+	if err != nil {
+		t.Fatalf("TaskRun %s/%s did not finish in a minute (%v); the controller's log ends:\n%s", namespace, name, err, env.cluster.LogTail("tekton-controller.log", 3000))
 	}
-	t.Fatalf("TaskRun %s/%s did not finish in a minute; the controller's log ends:\n%s", namespace, name, env.cluster.LogTail("tekton-controller.log", 3000))
-	return nil
+	return tr
 }
 
 // withRevision returns a copy of a Flux event for another revision (both metadata formats).

@@ -25,6 +25,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -158,19 +159,20 @@ func (c *Cluster) LogTail(log string, n int) string {
 
 func (c *Cluster) waitReady(ctx context.Context) error {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: c.caPool()}}, Timeout: 2 * time.Second}
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 90*time.Second, true, func(ctx context.Context) (bool, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+"/readyz", nil)
 		req.Header.Set("Authorization", "Bearer admin-token")
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, nil // not listening yet
 		}
-		time.Sleep(200 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return fmt.Errorf("kube-apiserver not ready after 90s (%v); its log ends:\n%s", err, c.LogTail("kube-apiserver.log", 3000))
 	}
-	return fmt.Errorf("kube-apiserver not ready after 90s; its log ends:\n%s", c.LogTail("kube-apiserver.log", 3000))
+	return nil
 }
 
 func (c *Cluster) caPool() *x509.CertPool {

@@ -23,6 +23,7 @@ import (
 	"github.com/tektoncd/pipeline/pkg/result"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -119,7 +120,7 @@ func (k *Kubelet) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		w, err := k.kube.CoreV1().Pods("").Watch(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=tekton-pipelines"})
 		if err != nil {
-			time.Sleep(time.Second)
+			time.Sleep(time.Second) // a pause before the watch is opened again, not a poll
 			continue
 		}
 		for ev := range w.ResultChan() {
@@ -158,18 +159,22 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 	var taskRun *pipelinev1.TaskRun
 	if tr := pod.Labels["tekton.dev/taskRun"]; tr != "" {
 		// The controller may create the Pod before it has written the resolved spec into the TaskRun.
-		for i := 0; i < 100; i++ {
+		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
 			got, err := k.tekton.TektonV1().TaskRuns(pod.Namespace).Get(ctx, tr, metav1.GetOptions{})
 			if err != nil {
-				return err
+				return false, err
 			}
 			if got.Status.TaskSpec != nil {
 				taskRun = got
 				results = taskResults(taskRun, taskName)
-				break
+				return true, nil
 			}
-			time.Sleep(100 * time.Millisecond)
+			return false, nil
+		})
+		if err != nil && !wait.Interrupted(err) {
+			return err
 		}
+		// on a timeout the Pod is finished without the task's results, as before
 	}
 	now := metav1.Now()
 	terminated := func(exit int32, message string) corev1.ContainerState {

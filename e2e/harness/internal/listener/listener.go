@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"knative.dev/pkg/apis"
 
@@ -125,17 +126,18 @@ func StartSink(ctx context.Context, c *cluster.Cluster, binDir, namespace, name,
 		return nil, err
 	}
 	s := &Sink{Namespace: namespace, Name: name, URL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, port), log: log, c: c, client: client}
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := client.Get(s.URL + "/live"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 90*time.Second, true, func(context.Context) (bool, error) {
+		resp, err := client.Get(s.URL + "/live")
+		if err != nil {
+			return false, nil // not listening yet
 		}
-		time.Sleep(250 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("EventListener sink %s/%s did not answer in 90s (%v); its log ends:\n%s", namespace, name, err, s.Log(3000))
 	}
-	return nil, fmt.Errorf("EventListener sink %s/%s did not answer in 90s; its log ends:\n%s", namespace, name, s.Log(3000))
+	return s, nil
 }
 
 // Log returns the end of the sink's log.
