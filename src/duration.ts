@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import { problem } from './problems';
 
 /**
  * Renders a duration the way Kubernetes stores a `metav1.Duration` (Go's `time.Duration.String()`):
@@ -26,9 +27,9 @@ const MAX_GO_DURATION_MS = 9_223_372_036_854;
 export function durationProblems(what: string, duration: Duration | undefined): string[] {
   if (duration === undefined) return [];
   const ms = duration.toMilliseconds({ integral: false });
-  if (!Number.isFinite(ms) || ms <= 0) return [`${what} must be longer than 0 (got ${ms}ms): use e.g. Duration.minutes(1)`];
-  if (!Number.isInteger(ms)) return [`${what} must be a whole number of milliseconds (got ${ms}ms)`];
+  if (!Number.isFinite(ms) || ms <= 0) return [problem('invalid-duration', `${what} must be longer than 0 (got ${ms}ms): use e.g. Duration.minutes(1)`)];
+  if (!Number.isInteger(ms)) return [problem('invalid-duration', `${what} must be a whole number of milliseconds (got ${ms}ms)`)];
   // Kubernetes and Tekton parse durations as Go's time.Duration: at most 2^63-1 ns (about 292 years)
-  if (ms > MAX_GO_DURATION_MS) return [`${what} is longer than a Go duration can be (at most ${goDuration(Duration.millis(MAX_GO_DURATION_MS))}): use a shorter one`];
+  if (ms > MAX_GO_DURATION_MS) return [problem('invalid-duration', `${what} is longer than a Go duration can be (at most ${goDuration(Duration.millis(MAX_GO_DURATION_MS))}): use a shorter one`)];
   return [];
 }

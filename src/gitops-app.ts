@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, AppProps, Chart, Yaml, YamlOutputType } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import { Cluster } from './cluster';
+import { Problem, SynthError, problem, problemAt } from './problems';
 import { Files, ownershipProblem, publish } from './publish';
 import { compareCodePoints } from './sort';
 import { chartsOf, synthCharts } from './synth';
@@ -108,8 +110,8 @@ export class GitOpsApp extends App {
     const cliOutdir = process.env.CDK8S_OUTDIR ? path.resolve(process.env.CDK8S_OUTDIR) : undefined;
     const overlap = cliOutdir && cliOutputProblem(cliOutdir, this.publishDir);
     if (overlap) throw new Error(overlap);
-    const problem = ownershipProblem(this.publishDir);
-    if (problem) throw new Error(problem);
+    const owned = ownershipProblem(this.publishDir);
+    if (owned) throw new Error(owned);
 
     const files = this.render();
     publish(this.publishDir, files);
@@ -152,16 +154,23 @@ export class GitOpsApp extends App {
       }
       const name = cluster ? `${folder}/${fileName(chart, cluster, path.basename(file))}` : path.basename(file);
       if (cluster && name === `${folder}/${NAMESPACES_FILE}`) {
-        throw new Error(`[${chart.node.path}] the chart's file would be '${name}', the file of the cluster's Namespaces: give the chart another id`);
+        throw new SynthError([problemAt(chart.node.path, problem('file-clash',
+          `the chart's file would be '${name}', the file of the cluster's Namespaces: give the chart another id`))]);
       }
       if (files.has(name)) {
-        throw new Error(`[${chart.node.path}] the chart's file '${name}' is also another chart's: give one of them another id`);
+        throw new SynthError([problemAt(chart.node.path, problem('file-clash', `the chart's file '${name}' is also another chart's: give one of them another id`))]);
       }
       files.set(name, toKubernetesYaml(docs));
     };
     try {
       // cdk8s's synth, without its dependency passes when there is nothing to resolve (see synth.ts)
-      synthCharts(this, () => super.synth());
+      try {
+        synthCharts(this, () => super.synth());
+      } catch (e: any) {
+        // cdk8s's validation failed: the same problems again, as data (validations are cached, so this is cheap)
+        if (!(e instanceof SynthError) && /^Validation failed with the following errors:/.test(e?.message ?? '')) throw this.synthError();
+        throw e;
+      }
     } finally {
       Yaml.save = save;
       fs.rmSync(this.outdir, { recursive: true, force: true });
@@ -181,6 +190,13 @@ export class GitOpsApp extends App {
     return files;
   }
 
+  /** Every validation problem of the app, as cdk8s's validation finds them (the construct tree's order). */
+  private synthError(): SynthError {
+    const problems: Problem[] = [];
+    for (const c of this.node.findAll()) for (const text of c.node.validate()) problems.push(problemAt(c.node.path, String(text)));
+    return new SynthError(problems);
+  }
+
   /**
    * The app's clusters, after checking that they can be written: every chart in one (once there are any), and
    * no cluster's folder inside another's (Flux applies a folder with everything below it).
@@ -188,9 +204,10 @@ export class GitOpsApp extends App {
   private clusters(): Cluster[] {
     const clusters = this.node.findAll().filter((c): c is Cluster => c instanceof Cluster);
     if (!clusters.length) return [];
-    const errors: string[] = [];
+    const problems: Problem[] = [];
+    const add = (at: IConstruct, code: string, text: string) => problems.push(problemAt(at.node.path, problem(code, text)));
     for (const chart of this.charts.filter((c) => !Cluster.of(c))) {
-      errors.push(`[${chart.node.path}] the chart is in no cluster, but the app has clusters (${clusters.map((c) => c.name).join(', ')}): ` +
+      add(chart, 'chart-outside-clusters', `the chart is in no cluster, but the app has clusters (${clusters.map((c) => c.name).join(', ')}): ` +
         "no cluster's Flux would apply it; create it under one, e.g. new Chart(cluster, id)");
     }
     const byName = new Map<string, Cluster>();
@@ -198,20 +215,22 @@ export class GitOpsApp extends App {
       const first = byName.get(c.name);
       // the name tags the cluster's events (eventMetadata) and names its tokens: two would post as each other
       if (first) {
-        errors.push(`[${c.node.path}] cluster '${c.name}' is also ${first.node.path}: its name tags its events and names its tokens, ` +
-        'so each cluster needs a name of its own (the construct id)');
-      } else {byName.set(c.name, c);}
+        add(c, 'cluster-name-clash', `cluster '${c.name}' is also ${first.node.path}: its name tags its events and names its tokens, ` +
+          'so each cluster needs a name of its own (the construct id)');
+      } else {
+        byName.set(c.name, c);
+      }
     }
     for (const a of clusters) {
       for (const b of clusters) {
         if (a === b || !(`${b.path}/`.startsWith(`${a.path}/`))) continue;
         if (a.path === b.path && compareCodePoints(a.node.path, b.node.path) > 0) continue;
-        errors.push(`[${b.node.path}] cluster '${b.name}' writes into '${b.path}', ` +
+        add(b, 'cluster-folder-clash', `cluster '${b.name}' writes into '${b.path}', ` +
           (a.path === b.path ? `as cluster '${a.name}' does` : `inside cluster '${a.name}''s folder '${a.path}' (its Flux would apply both)`) +
           ': give each cluster a folder of its own (`path`)');
       }
     }
-    if (errors.length) throw new Error(`Validation failed with the following errors:\n  ${errors.join('\n  ')}`);
+    if (problems.length) throw new SynthError(problems);
     return clusters;
   }
 }

@@ -1,5 +1,7 @@
 export * from './gitops-app';
 export { Cluster } from './cluster';
+export { SynthError } from './problems';
+export type { Problem } from './problems';
 export type { ClusterProps } from './cluster';
 export { goDuration } from './duration';
 export { Resource } from './resource';

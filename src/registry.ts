@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { nameSpaceOf } from './cluster';
+import { problem } from './problems';
 import { objectNameProblems } from './validation';
 
 /**
@@ -35,8 +36,8 @@ export function claimName(construct: IConstruct, kind: string, namespace: string
   const owner = names.get(key);
   if (owner !== undefined && owner !== construct.node.path) {
     construct.node.addValidation({
-      validate: () => [`${kind} '${name}'${namespace ? ` in namespace '${namespace}'` : ''} is also defined by ${owner}: ` +
-        'give one of them another name (the `name` prop, or another construct id)'],
+      validate: () => [problem('name-clash', `${kind} '${name}'${namespace ? ` in namespace '${namespace}'` : ''} is also defined by ${owner}: ` +
+        'give one of them another name (the `name` prop, or another construct id)')],
     });
   } else {
     names.set(key, construct.node.path);

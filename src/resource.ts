@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { addCachedValidation } from './generation';
 import { defaultName, namespaceOf } from './names';
 import { claimName } from './registry';
+import { labelsProblems } from './validation';
 
 /** The API version and resource type of each kind of this library's L2s. */
 const API: { [kind: string]: [string, string] } = {
@@ -95,6 +96,9 @@ export abstract class Resource extends Construct implements IResource, kplus.IAp
     this.explicitNamespace = kind.flux ? this.namespace : props.namespace;
     this.extraMetadata = props.metadata;
     claimName(this, kind.kind, this.namespace, this.name);
+    // the API server refuses a label it cannot select by (a space, a capital in a prefix, more than 63 characters)
+    const labels = labelsProblems('metadata.labels', props.metadata?.labels);
+    if (labels.length) this.node.addValidation({ validate: () => labels });
   }
 
   /** The object's name, for cdk8s-plus's `IApiResource` (a Role's `resourceNames`). */

@@ -5,6 +5,7 @@
  * @internal
  */
 import { DNS_LABEL, DNS_SUBDOMAIN } from './names';
+import { problem } from './problems';
 
 /** `resource.Quantity` (k8s.io/apimachinery): a number with an optional binary or decimal suffix or exponent. */
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$/;
@@ -17,13 +18,13 @@ const IMAGE = new RegExp('^' +
   '(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$');
 
 /** A Kubernetes quantity such as `1Gi`, `500m`, `2`. */
-export function quantityProblem(what: string, value: string): string | undefined {
+function quantityProblemText(what: string, value: string): string | undefined {
   return QUANTITY.test(value) ? undefined
     : `${what} '${value}' is not a Kubernetes quantity: write e.g. '512Mi', '2Gi', '500m' or '2'`;
 }
 
 /** A container image reference (skipped when it holds a Tekton variable, resolved at run time). */
-export function imageProblem(what: string, image: string): string | undefined {
+function imageProblemText(what: string, image: string): string | undefined {
   if (image.includes('$(')) return undefined;
   return IMAGE.test(image) && image.length <= 255 ? undefined
     : `${what} image '${image}' is not a valid image reference: lower-case repository, then ':tag' and/or '@sha256:…', ` +
@@ -31,13 +32,13 @@ export function imageProblem(what: string, image: string): string | undefined {
 }
 
 /** An environment variable name: not empty, printable ASCII, no '='. */
-export function envNameProblem(what: string, name: string): string | undefined {
+function envNameProblemText(what: string, name: string): string | undefined {
   return /^[\x20-\x3c\x3e-\x7e]+$/.test(name) ? undefined
     : `${what} environment variable name '${name}' is invalid: use printable characters without '=' (e.g. MY_VAR)`;
 }
 
 /** An http(s) URL. */
-export function urlProblem(what: string, value: string): string | undefined {
+function urlProblemText(what: string, value: string): string | undefined {
   if (value.includes('$(')) return undefined;
   try {
     const url = new URL(value);
@@ -49,7 +50,7 @@ export function urlProblem(what: string, value: string): string | undefined {
 }
 
 /** An object name (`maxLength` 253 for a DNS subdomain, 63 where the kind needs a label) and its namespace. */
-export function objectNameProblems(kind: string, name: string, namespace: string | undefined, maxLength = 253): string[] {
+function objectNameProblemsText(kind: string, name: string, namespace: string | undefined, maxLength = 253): string[] {
   const out: string[] = [];
   if (!DNS_SUBDOMAIN.test(name) || name.length > maxLength) {
     out.push(`${kind} name '${name}' is not a valid Kubernetes name: use lower case letters, digits, '-' and '.', ` +
@@ -65,7 +66,7 @@ export function objectNameProblems(kind: string, name: string, namespace: string
 export const MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
 /** An object too large for etcd. */
-export function sizeProblem(what: string, value: unknown): string | undefined {
+function sizeProblemText(what: string, value: unknown): string | undefined {
   const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
   return bytes <= MAX_OBJECT_BYTES ? undefined
     : `${what} is ${(bytes / 1024 / 1024).toFixed(1)} MiB, more than the 1.5 MiB etcd stores per object: ` +
@@ -91,7 +92,7 @@ const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
  * '/', then a name of at most 63 of letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
  * `what` names the map, e.g. "runLabels".
  */
-export function labelKeyProblem(what: string, key: string): string | undefined {
+function labelKeyProblemText(what: string, key: string): string | undefined {
   const slash = key.lastIndexOf('/');
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
@@ -106,7 +107,7 @@ export function labelKeyProblem(what: string, key: string): string | undefined {
  * A label value: empty, or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or
  * digit. Literal only: a `$(…)` substitution is refused, since what it becomes is unknown at synth time.
  */
-export function labelValueProblem(what: string, key: string, value: string): string | undefined {
+function labelValueProblemText(what: string, key: string, value: string): string | undefined {
   if (typeof value === 'string' && value.includes('$(')) {
     return `${what} '${key}' value '${value}' holds a substitution, but a label value must be literal ` +
       '(a substituted one may be refused by the API server when the run is created): write a fixed value, ' +
@@ -118,7 +119,7 @@ export function labelValueProblem(what: string, key: string, value: string): str
 }
 
 /** Every key and value of a label map (own properties only). */
-export function labelsProblems(what: string, labels: { [key: string]: string } | undefined): string[] {
+function labelsProblemsText(what: string, labels: { [key: string]: string } | undefined): string[] {
   if (!labels) return [];
   const out: string[] = [];
   for (const key of Object.keys(labels)) {
@@ -131,28 +132,28 @@ export function labelsProblems(what: string, labels: { [key: string]: string } |
 }
 
 /** A DNS-1123 label (a namespace, a Service's name): lower case letters, digits and '-', at most `maxLength`. */
-export function dnsLabelProblem(what: string, value: string, maxLength = 63): string | undefined {
+function dnsLabelProblemText(what: string, value: string, maxLength = 63): string | undefined {
   return typeof value === 'string' && DNS_LABEL.test(value) && value.length <= maxLength ? undefined
     : `${what} '${value}' is not a valid DNS label: use lower case letters, digits and '-', starting and ending ` +
       `with a letter or digit (at most ${maxLength})`;
 }
 
 /** A Secret's name (a DNS-1123 subdomain, at most 253; not empty). */
-export function secretNameProblem(what: string, name: string): string | undefined {
+function secretNameProblemText(what: string, name: string): string | undefined {
   return typeof name === 'string' && DNS_SUBDOMAIN.test(name) && name.length <= 253 ? undefined
     : `${what} '${name}' is not a valid Secret name: use lower case letters, digits, '-' and '.', starting and ` +
       "ending with a letter or digit (at most 253, e.g. 'flux-token')";
 }
 
 /** A key of a Secret's (or ConfigMap's) data: `[-._a-zA-Z0-9]+`, at most 253, not '.' or '..'. */
-export function secretKeyProblem(what: string, key: string): string | undefined {
+function secretKeyProblemText(what: string, key: string): string | undefined {
   return typeof key === 'string' && /^[-._a-zA-Z0-9]+$/.test(key) && key.length <= 253 && key !== '.' && key !== '..'
     ? undefined
     : `${what} '${key}' is not a valid Secret key: use letters, digits, '-', '_' and '.' (at most 253, e.g. 'token')`;
 }
 
 /** An HTTP header name (RFC 9110 token): letters, digits and ``!#$%&'*+-.^_`|~``, not empty. */
-export function headerNameProblem(what: string, name: string): string | undefined {
+function headerNameProblemText(what: string, name: string): string | undefined {
   // HTTP allows more (RFC 9110 tokens), but Flux reads the Provider's `headers` as YAML, where `#X` is a comment and
   // `'X` or `!X` do not parse: letters, digits and '-' only, starting with a letter
   return typeof name === 'string' && /^[A-Za-z][A-Za-z0-9-]*$/.test(name) ? undefined
@@ -164,7 +165,7 @@ export function headerNameProblem(what: string, name: string): string | undefine
  * '//'; no component starting with '.' or ending with '.lock'; not starting with '-' or '/', not ending with
  * '/' or '.'; not '@'.
  */
-export function branchNameProblem(what: string, branch: string): string | undefined {
+function branchNameProblemText(what: string, branch: string): string | undefined {
   const ok = typeof branch === 'string' && branch !== '' && branch !== '@' &&
     // eslint-disable-next-line no-control-regex
     !/[\x00-\x20\x7f~^:?*[\\]/.test(branch) && !branch.includes('..') && !branch.includes('@{') &&
@@ -176,7 +177,7 @@ export function branchNameProblem(what: string, branch: string): string | undefi
 }
 
 /** An https URL without credentials in it (a token in a URL ends up in logs and in Git). */
-export function httpsUrlProblem(what: string, value: string): string | undefined {
+function httpsUrlProblemText(what: string, value: string): string | undefined {
   let url: URL | undefined;
   try {
     url = new URL(value);
@@ -191,4 +192,30 @@ export function httpsUrlProblem(what: string, value: string): string | undefined
       'and give them in a Secret instead';
   }
   return undefined;
+}
+
+// Each helper's message carries its code (problems.ts): a failed synth's SynthError lists it.
+export const quantityProblem = coded('invalid-quantity', quantityProblemText);
+export const imageProblem = coded('invalid-image', imageProblemText);
+export const envNameProblem = coded('invalid-env-name', envNameProblemText);
+export const urlProblem = coded('invalid-url', urlProblemText);
+export const objectNameProblems = coded('invalid-object-name', objectNameProblemsText);
+export const sizeProblem = coded('too-large', sizeProblemText);
+export const labelKeyProblem = coded('invalid-label', labelKeyProblemText);
+export const labelValueProblem = coded('invalid-label', labelValueProblemText);
+export const labelsProblems = coded('invalid-label', labelsProblemsText);
+export const dnsLabelProblem = coded('invalid-name', dnsLabelProblemText);
+export const secretNameProblem = coded('invalid-secret-name', secretNameProblemText);
+export const secretKeyProblem = coded('invalid-secret-key', secretKeyProblemText);
+export const headerNameProblem = coded('invalid-header-name', headerNameProblemText);
+export const branchNameProblem = coded('invalid-branch', branchNameProblemText);
+export const httpsUrlProblem = coded('not-https', httpsUrlProblemText);
+
+/** `check`, whose messages are `problem(code, …)`. */
+function coded<A extends unknown[], R extends string | string[] | undefined>(code: string, check: (...args: A) => R): (...args: A) => R {
+  return (...args: A) => {
+    const found = check(...args);
+    if (found === undefined) return found;
+    return (Array.isArray(found) ? found.map((m) => problem(code, m)) : problem(code, found as string)) as R;
+  };
 }

@@ -4,6 +4,7 @@ import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../duration';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
 import { Resource, fasterL1 } from '../resource';
+import { secretNameProblem } from '../validation';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
 const GitRepositoryResource = fasterL1(l1.GitRepository, l1.toJson_GitRepositoryProps);
@@ -118,6 +119,8 @@ export class GitRepository extends Resource implements IFluxSource {
             'with one of branch, tag, semver, commit or name');
         }
         if (!/^(https?|ssh):\/\//.test(props.url)) errors.push(`url '${props.url}' must start with http://, https:// or ssh://`);
+        const secret = props.secretName === undefined ? undefined : secretNameProblem('secretName', props.secretName);
+        if (secret) errors.push(secret);
         for (const i of props.include ?? []) {
           if (i.repository.kind !== FluxKind.GIT_REPOSITORY) errors.push(`include '${i.repository.name}' is a ${i.repository.kind}: only GitRepositories can be included`);
           else if (i.repository.namespace !== this.namespace) errors.push(`include '${i.repository.name}' is in namespace '${i.repository.namespace}': Flux includes only GitRepositories of the same namespace ('${this.namespace}')`);

@@ -11,7 +11,7 @@ import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
 import { VariableReference, referencesInValue } from './references';
 import { ResultType } from './results';
 import { OnError } from './step';
-import { duplicates, suggest } from '../problems';
+import { duplicates, problem, suggest } from '../problems';
 import { compareCodePoints } from '../sort';
 import { TEKTON_NAME } from './task';
 import { Workspace, WorkspaceOptions, declareWorkspace } from './workspaces';
@@ -255,8 +255,8 @@ export class Pipeline extends Resource implements IPipeline {
       for (const p of task.paramSpecs) {
         if (hasOwn(bound, p.name)) {
           const value = renderParamValue(bound[p.name]);
-          const problem = valueTypeProblem(p.type, value);
-          if (problem) errors.push(`task '${t.name}' binds param '${p.name}' of Task '${task.displayName}', which ${problem}`);
+          const wrongType = valueTypeProblem(p.type, value);
+          if (wrongType) errors.push(`task '${t.name}' binds param '${p.name}' of Task '${task.displayName}', which ${wrongType}`);
           rendered.push({ name: p.name, value });
           continue;
         }
@@ -417,7 +417,7 @@ export class Pipeline extends Resource implements IPipeline {
     const at = `${ref.location} references ${ref.text}`;
     switch (ref.root) {
       case 'params':
-        return paramNames.has(first) ? [] : [`${at}, but the Pipeline has no param '${first}': ${suggest(first, [...paramNames], 'addParam')}`];
+        return paramNames.has(first) ? [] : [problem('unknown-reference', `${at}, but the Pipeline has no param '${first}': ${suggest(first, [...paramNames], 'addParam')}`)];
       case 'workspaces':
         return wsNames.has(first) ? [] : [`${at}, but the Pipeline has no workspace '${first}': ${suggest(first, [...wsNames], 'addWorkspace')}`];
       case 'context': {

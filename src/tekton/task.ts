@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems } from '../duration';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { duplicates, suggest } from '../problems';
+import { duplicates, problem, suggest } from '../problems';
 import { Resource, ResourceProps, fasterL1 } from '../resource';
 import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../validation';
 import { Param, ParamOptions, ParamSpec, declareParam, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
@@ -322,16 +322,16 @@ export class Task extends Resource implements ITask {
     for (const ref of referencesInValue({ steps, stepTemplate: spec.stepTemplate, sidecars, volumes: spec.volumes })) {
       const [first] = ref.path;
       if (ref.root === 'params' && !params.has(first)) {
-        errors.push(`${ref.location} references ${ref.text}, but the Task has no param '${first}': ${suggest(first, [...params.keys()], 'addParam')}`);
+        errors.push(problem('unknown-reference', `${ref.location} references ${ref.text}, but the Task has no param '${first}': ${suggest(first, [...params.keys()], 'addParam')}`));
       } else if (ref.root === 'params' && ref.path.length > 1) {
         const spec2 = params.get(first)!;
         if (spec2.type === 'object' && !hasOwn(spec2.properties, ref.path[1])) {
           errors.push(`${ref.location} references ${ref.text}, but object param '${first}' has no key '${ref.path[1]}' (keys: ${Object.keys(spec2.properties ?? {}).join(', ')})`);
         }
       } else if (ref.root === 'workspaces' && !workspaces.has(first)) {
-        errors.push(`${ref.location} references ${ref.text}, but the Task has no workspace '${first}': ${suggest(first, [...workspaces], 'addWorkspace')}`);
+        errors.push(problem('unknown-reference', `${ref.location} references ${ref.text}, but the Task has no workspace '${first}': ${suggest(first, [...workspaces], 'addWorkspace')}`));
       } else if (ref.root === 'results' && !results.has(first)) {
-        errors.push(`${ref.location} references ${ref.text}, but the Task has no result '${first}': ${suggest(first, [...results], 'addResult')}`);
+        errors.push(problem('unknown-reference', `${ref.location} references ${ref.text}, but the Task has no result '${first}': ${suggest(first, [...results], 'addResult')}`));
       } else if (ref.root === 'context' && !CONTEXT_VARIABLES.task.includes(['context', ...ref.path].join('.'))) {
         const name = ['context', ...ref.path].join('.');
         const close = suggest(name, CONTEXT_VARIABLES.task, '');

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
 import { Resource, ResourceProps, IResource } from '../resource';
 import { TriggersResource } from './resource';
-import { duplicates, suggest } from '../problems';
+import { duplicates, problem, suggest } from '../problems';
 import { IStringable } from '../tekton/params';
 import { referencesInValue } from '../tekton/references';
 
@@ -149,7 +149,7 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
     const names = this.paramNames;
     for (const ref of referencesInValue(spec.resourcetemplates, 'resourcetemplates')) {
       if (ref.root === 'tt' && ref.path[0] === 'params' && !names.includes(ref.path[1])) {
-        errors.push(`${ref.location} references ${ref.text}, but the template has no param '${ref.path[1]}': ${suggest(ref.path[1] ?? '', names, 'addParam')}`);
+        errors.push(problem('unknown-reference', `${ref.location} references ${ref.text}, but the template has no param '${ref.path[1]}': ${suggest(ref.path[1] ?? '', names, 'addParam')}`));
       }
     }
     return errors;
