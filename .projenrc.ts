@@ -64,12 +64,13 @@ const project = new typescript.TypeScriptProject({
     },
   },
   tsconfig: {
-    include: ['src/**/*.ts', 'imports/**/*.ts'],
+    // app/: this repository's own synth app (compiled for `cdk8s synth`, left out of the package)
+    include: ['src/**/*.ts', 'imports/**/*.ts', 'app/**/*.ts'],
     compilerOptions: { rootDir: '.', outDir: 'lib', skipLibCheck: true },
   },
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['src/**/*.ts', 'imports/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts'],
+    include: ['src/**/*.ts', 'imports/**/*.ts', 'app/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts'],
     // isolatedModules: ts-jest only transpiles (type checking happens once, in the test task's `tsc`),
     // which keeps the 600 kB generated Tekton module from being type-checked in every test file.
     compilerOptions: {
@@ -83,7 +84,7 @@ const project = new typescript.TypeScriptProject({
   },
   gitignore: ['/.cdk8s-staging/', '/.pack/', '/bench/out/', '/.docblocks/', '*.tgz', '/e2e/.work/'],
   eslintOptions: {
-    dirs: ['src'],
+    dirs: ['src', 'app'],
     tsconfigPath: './tsconfig.dev.json',
     devdirs: ['test', 'bench', 'examples', 'scripts', 'e2e'],
     ignorePatterns: ['imports/', 'lib/', 'dist/', '*.d.ts', '*.js', 'node_modules/', 'bench/out/'],
@@ -119,14 +120,14 @@ project.addFields({
 });
 project.addFields({
   // The library alone (not this repo's synth app), and every file the README links to, so links work on npm.
-  files: ['lib/**/*.js', 'lib/**/*.d.ts', 'lib/**/promotion-scripts/*', '!lib/src/main.*', '!lib/src/example-pipeline.*', 'README.md', 'CHANGELOG.md', 'docs/',
+  files: ['lib/src/**/*.js', 'lib/src/**/*.d.ts', 'lib/imports/**/*.js', 'lib/imports/**/*.d.ts', 'lib/**/promotion-scripts/*', 'README.md', 'CHANGELOG.md', 'docs/',
     'examples/', 'bench/RESULTS.md', 'test/fixtures/flux-events/'],
 });
 
 new YamlFile(project, 'cdk8s.yaml', {
   obj: {
     language: 'typescript',
-    app: 'node lib/src/main.js',
+    app: 'node lib/app/main.js',
     // The app writes dist/ itself (stage then swap, see src/gitops-app.ts); cdk8s deletes this
     // folder before each run, so it must never be dist/.
     output: '.cdk8s-staging/cli',

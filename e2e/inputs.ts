@@ -14,8 +14,8 @@ import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { Cluster, FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, RunConcurrency, Task } from '../src';
 import { writeYamlCorpus } from './yaml-corpus';
+import { buildApp } from '../app/main';
 import { folderOf, loadObjects } from '../src/cli/load';
-import { buildApp } from '../src/main';
 import { simulateEvent } from '../src/simulate';
 
 // The examples import the package by name, as users do: resolve it to this checkout's source.

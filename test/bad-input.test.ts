@@ -8,7 +8,7 @@ import {
   TriggerTemplate, When, WorkspaceBinding,
 } from '../src';
 import { snapshotDir, tempDir } from './util';
-import { buildApp } from '../src/main';
+import { buildApp } from '../app/main';
 
 function task(s: Construct, id: string, iface: { params?: string[]; results?: string[]; script?: string } = {}) {
   const t = new Task(s, id);

@@ -4,9 +4,9 @@ import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
 import { GitOpsApp } from '../src';
 import { FIXTURES, tempDir } from './util';
+import { buildApp } from '../app/main';
 import { parseObjects, readBounded } from '../src/cli/load';
 import { runCli } from '../src/cli/main';
-import { buildApp } from '../src/main';
 import { simulateEvent } from '../src/simulate';
 
 const events = FIXTURES;

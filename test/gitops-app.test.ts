@@ -3,7 +3,7 @@ import * as path from 'path';
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { GitOpsApp, Task } from '../src';
 import { snapshotDir, tempDir } from './util';
-import { buildApp } from '../src/main';
+import { buildApp } from '../app/main';
 
 function appWithCharts(outdir: string, charts: string[], broken = false) {
   const app = new GitOpsApp({ outdir });

@@ -1,8 +1,8 @@
 import { ApiObject, App, Chart, JsonPatch, Lazy, ResolutionContext, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
+import { buildApp } from '../app/main';
 import { HOSTILE } from '../e2e/yaml-corpus';
 import { Kustomization, OCIRepository, Pipeline, PipelineRun, Receiver, ReceiverType, Task, Trigger, TriggerBinding, TriggerTemplate } from '../src';
-import { buildApp } from '../src/main';
 import { RENDERING, renderApiObject } from '../src/resource';
 import { matrixObjects } from './support/matrix';
 

@@ -6,9 +6,9 @@ import { RESUME_OF_ANNOTATION, rerunOf, resumeOf } from '../src/simulate';
 import { checkConformance } from './support/conformance';
 import { CrdSchemas } from './support/crd-schemas';
 import { crdsDir, tempDir } from './util';
+import { buildApp } from '../app/main';
 import { readBounded } from '../src/cli/load';
 import { runCli } from '../src/cli/main';
-import { buildApp } from '../src/main';
 import { SELECTOR_LABELS } from '../src/simulate/rerun';
 
 /**

@@ -1,10 +1,10 @@
 import { execFileSync } from 'child_process';
+import { buildApp } from '../app/main';
 import { build as threeClusters } from '../examples/clusters/app';
 import { build as fleetCi } from '../examples/fleet-ci/app';
 import { GitOpsApp } from '../src';
 import { fluxEvent, tempDir } from './util';
 import { runCli } from '../src/cli/main';
-import { buildApp } from '../src/main';
 import { simulateEvent } from '../src/simulate';
 
 function cli(...argv: string[]) {

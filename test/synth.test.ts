@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ApiObject, App, Chart, Lazy, Yaml, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
-import { buildApp } from '../src/main';
+import { buildApp } from '../app/main';
 import { synthCharts } from '../src/synth';
 
 /**

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { buildApp } from '../../app/main';
 import { GitOpsApp } from '../../src';
-import { buildApp } from '../../src/main';
 import { alphaFeatureUses, checkConformance, securityProblems } from '../support/conformance';
 import { CrdSchemas } from '../support/crd-schemas';
 import { nameErrors } from '../support/k8s-names';

@@ -2,12 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { parseAllDocuments } from 'yaml';
+import { buildApp } from '../../app/main';
 import { apiReport } from '../../scripts/api-report';
 import { generateApiDocs } from '../../scripts/docs';
 import { readmeRegions } from '../../scripts/readme-regions';
 import { GitOpsApp, GitOpsSync, GitRepository } from '../../src';
 import { runCli } from '../../src/cli/main';
-import { buildApp } from '../../src/main';
 import { simulateEvent } from '../../src/simulate';
 import { snapshotDir, synth, tempDir } from '../util';
 

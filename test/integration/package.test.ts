@@ -22,7 +22,7 @@ describe('the npm package', () => {
     expect(pkg.main).toBe('lib/src/index.js');
     expect(pkg.types).toBe('lib/src/index.d.ts');
     expect(pkg.bin).toEqual({ 'cdk8s-tekton-flux': 'lib/src/cli/bin.js' });
-    expect(pkg.files).toEqual(expect.arrayContaining(['lib/**/*.js', 'lib/**/*.d.ts']));
+    expect(pkg.files).toEqual(expect.arrayContaining(['lib/src/**/*.js', 'lib/src/**/*.d.ts', 'lib/imports/**/*.js']));
   });
 });
 
@@ -37,7 +37,10 @@ describe('the packed tarball', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pack-'));
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg));
     fs.mkdirSync(path.join(dir, 'lib/src/cli'), { recursive: true });
-    for (const f of ['index.js', 'index.d.ts', 'main.js', 'main.d.ts', 'example-pipeline.js', 'cli/bin.js']) fs.writeFileSync(path.join(dir, 'lib/src', f), '');
+    fs.mkdirSync(path.join(dir, 'lib/app'), { recursive: true });
+    for (const f of ['src/index.js', 'src/index.d.ts', 'src/cli/bin.js', 'app/main.js', 'app/main.d.ts', 'app/example-pipeline.js']) {
+      fs.writeFileSync(path.join(dir, 'lib', f), '');
+    }
     const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8' }))[0].files
       .map((f: any) => f.path).filter((f: string) => f.startsWith('lib/'));
     expect(packed.sort()).toEqual(['lib/src/cli/bin.js', 'lib/src/index.d.ts', 'lib/src/index.js']);

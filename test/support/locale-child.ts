@@ -1,13 +1,13 @@
 /**
  * A synth in a process of its own, for the locale test: `node -r ts-node/register/transpile-only
- * locale-child.ts <outdir>` synthesizes the synth app (src/main.ts) and a chart whose params, workspaces and
+ * locale-child.ts <outdir>` synthesizes the synth app (app/main.ts) and a chart whose params, workspaces and
  * pipelines have names that collations order differently (Danish sorts `aa` after `z`, Czech `ch` after `h`,
  * English `a` before `B` and `_` before `-`) into `outdir`, and prints the locale the process's default
  * collator resolved to.
  */
 import { Chart } from 'cdk8s';
+import { buildApp } from '../../app/main';
 import { FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, PipelineRun, Task, WorkspaceBinding } from '../../src';
-import { buildApp } from '../../src/main';
 
 const LOCALE_NAMES = ['z', 'h', 'ch', 'ab', 'aa', 'a_b', 'a-b', 'B', 'a'];
 

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { OnError, Pipeline, Task, When } from './tekton';
+import { OnError, Pipeline, Task, When } from '../src';
 
 /**
  * The example CI pipeline of the synth app: clone → install → lint ∥ unit-test → build → deploy, finally notify.

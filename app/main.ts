@@ -1,9 +1,10 @@
 import { App, Chart, Duration } from 'cdk8s';
 import { nodeServicePipeline, smokeTestPipeline } from './example-pipeline';
-import { GitRepository, Kustomization } from './flux';
-import { GitOpsApp } from './gitops-app';
-import { FluxTriggeredPipeline, GitOpsSync, Promotion, PromotionMode, RunConcurrency, PullRequestProvider } from './patterns';
-import { WorkspaceBinding } from './tekton';
+// The app uses the library as any team's app does: through its entry.
+import {
+  FluxTriggeredPipeline, GitOpsApp, GitOpsSync, GitRepository, Kustomization, Promotion, PromotionMode, PullRequestProvider, RunConcurrency,
+  WorkspaceBinding,
+} from '../src';
 
 /**
  * The synth app: `cdk8s synth` (or `npm run synth`) writes one file per chart into dist/, which Flux
