@@ -128,7 +128,7 @@ new YamlFile(project, 'cdk8s.yaml', {
   obj: {
     language: 'typescript',
     app: 'node lib/app/main.js',
-    // The app writes dist/ itself (stage then swap, see src/gitops-app.ts); cdk8s deletes this
+    // The app writes dist/ itself (stage then swap, see src/app/gitops-app.ts); cdk8s deletes this
     // folder before each run, so it must never be dist/.
     output: '.cdk8s-staging/cli',
     imports: [],

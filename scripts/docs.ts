@@ -18,7 +18,7 @@ export function generateApiDocs(outdir: string) {
     '--excludePrivate', '--excludeInternal', '--excludeExternals', '--disableSources', '--logLevel', 'Error',
     '--tsconfig', path.join(root, 'tsconfig.json'),
     // one page per layer (the package exports them from its index, and the simulator from `cdk8s-tekton-flux/simulate`)
-    ...['gitops-app.ts', 'resource.ts', 'tekton/index.ts', 'triggers/index.ts', 'flux/index.ts', 'patterns/index.ts', 'simulate/index.ts']
+    ...['app/index.ts', 'resource.ts', 'tekton/index.ts', 'triggers/index.ts', 'flux/index.ts', 'patterns/index.ts', 'simulate/index.ts']
       .map((f) => path.join(root, 'src', f)),
   ], { cwd: root, stdio: 'inherit' });
 }

@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildApp } from '../app/main';
+import { GitOpsApp } from '../src/app/gitops-app';
 import { runCli } from '../src/cli/main';
-import { GitOpsApp } from '../src/gitops-app';
 
 /** The README's generated regions, from a fresh synth of the app and the real CLI. */
 export function readmeRegions(): { [name: string]: string } {

@@ -1,9 +1,5 @@
-export * from './gitops-app';
-export { Cluster } from './cluster';
-export { SynthError } from './problems';
-export type { Problem } from './problems';
-export type { ClusterProps } from './cluster';
-export { goDuration } from './duration';
+export * from './app';
+export { goDuration } from './internal/duration';
 export { Resource } from './resource';
 export type { IResource, ResourceProps } from './resource';
 export * from './tekton';

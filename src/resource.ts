@@ -1,10 +1,10 @@
 import { ApiObject, ApiObjectMetadata, ApiObjectMetadataDefinition, App, Chart, ImplicitTokenResolver, JsonPatch, Lazy, LazyResolver, NumberStringUnionResolver } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { addCachedValidation } from './generation';
-import { defaultName, namespaceOf } from './names';
-import { claimName } from './registry';
-import { labelsProblems } from './validation';
+import { addCachedValidation } from './internal/generation';
+import { defaultName, namespaceOf } from './internal/names';
+import { claimName } from './internal/registry';
+import { labelsProblems } from './internal/validation';
 
 /** The API version and resource type of each kind of this library's L2s. */
 const API: { [kind: string]: [string, string] } = {

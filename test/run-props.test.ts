@@ -4,7 +4,7 @@ import { FluxTriggeredPipeline, FluxTriggeredPipelineProps, GitRepository, Liste
 import { errorsOf, find, synth } from './util';
 import {
   branchNameProblem, dnsLabelProblem, headerNameProblem, httpsUrlProblem, labelKeyProblem, labelValueProblem, secretKeyProblem, secretNameProblem,
-} from '../src/validation';
+} from '../src/internal/validation';
 
 /** A FluxTriggeredPipeline `fp` of a pipeline `p`, with `props` on top. */
 function triggered(s: Construct, props: Partial<FluxTriggeredPipelineProps> = {}, id = 'fp', pipelineId = 'p') {

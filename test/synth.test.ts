@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ApiObject, App, Chart, Lazy, Yaml, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
 import { buildApp } from '../app/main';
-import { synthCharts } from '../src/synth';
+import { synthCharts } from '../src/app/synth';
 
 /**
  * `synthCharts` must do exactly what cdk8s's `App.synth()` does for one file per chart: the same files, in the

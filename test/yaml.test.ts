@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { HOSTILE } from '../e2e/yaml-corpus';
-import { fastYaml, referenceYaml, toKubernetesYaml } from '../src/yaml';
 import { matrixObjects } from './support/matrix';
+import { fastYaml, referenceYaml, toKubernetesYaml } from '../src/app/yaml';
 
 /**
- * The fast writer (src/yaml.ts) must write exactly what js-yaml's dump writes (`referenceYaml`), byte for
+ * The fast writer (src/app/yaml.ts) must write exactly what js-yaml's dump writes (`referenceYaml`), byte for
  * byte, wherever it writes at all; everything it leaves to js-yaml must still come out the same.
  */
 function same(objects: any[], fast: boolean | 'either' = true) {

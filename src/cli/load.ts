@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { compareCodePoints } from '../sort';
+import { compareCodePoints } from '../internal/sort';
 
 /**
  * The most YAML read, all files together (the dist/ of 1000 pipelines is about 12 MiB). Parsed, 32 MiB

@@ -3,6 +3,7 @@ import { parseArgs } from 'util';
 import { stringify } from 'yaml';
 import { initProject } from './init';
 import { folderOf, loadObjects, parseObjects, readStdin } from './load';
+import { compareCodePoints } from '../internal/sort';
 import { distance } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
 import { rerunOf } from '../simulate/rerun';
@@ -10,7 +11,6 @@ import { resumeOf } from '../simulate/resume';
 import { referencedSecrets } from '../simulate/secrets';
 import { simulateEvent } from '../simulate/simulate';
 import { SecretStore } from '../simulate/tekton-cel';
-import { compareCodePoints } from '../sort';
 
 const USAGE = `usage:
   cdk8s-tekton-flux init [--from <tarball|folder>] [dir]

@@ -1,10 +1,10 @@
 import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as l1 from '../../imports/source.toolkit.fluxcd.io';
-import { durationProblems, goDuration } from '../duration';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
+import * as l1 from '../../imports/source.toolkit.fluxcd.io';
+import { durationProblems, goDuration } from '../internal/duration';
+import { secretNameProblem } from '../internal/validation';
 import { Resource, fasterL1 } from '../resource';
-import { secretNameProblem } from '../validation';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
 const GitRepositoryResource = fasterL1(l1.GitRepository, l1.toJson_GitRepositoryProps);

@@ -1,8 +1,8 @@
 import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
-import { durationProblems, goDuration } from '../duration';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems } from './event-source';
+import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
+import { durationProblems, goDuration } from '../internal/duration';
 import { Resource, fasterL1 } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */

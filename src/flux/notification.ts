@@ -1,8 +1,8 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
-import { secretNameProblem, urlProblem } from '../validation';
 import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-source';
+import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
+import { secretNameProblem, urlProblem } from '../internal/validation';
 import { Resource, fasterL1, IResource } from '../resource';
 
 // The L1s render through renderApiObject: the same objects as the generated toJson, faster (see resource.ts).

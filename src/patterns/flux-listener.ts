@@ -1,13 +1,13 @@
 import { Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { Cluster, nameSpaceOf } from '../cluster';
-import { IFluxEventSource, eventSourceProblems } from '../flux/event-source';
-import { Alert, EventSeverity, Provider } from '../flux/notification';
-import { toDnsLabel } from '../names';
-import { headerNameProblem, secretKeyProblem, secretNameProblem } from '../validation';
 import { ListenerAuthentication, SharedTokenAuthentication } from './listener-authentication';
 import { ListenerExposure } from './listener-exposure';
 import { ListenerTokenSource } from './listener-token-source';
+import { Cluster, nameSpaceOf } from '../app/cluster';
+import { IFluxEventSource, eventSourceProblems } from '../flux/event-source';
+import { Alert, EventSeverity, Provider } from '../flux/notification';
+import { toDnsLabel } from '../internal/names';
+import { headerNameProblem, secretKeyProblem, secretNameProblem } from '../internal/validation';
 import { EventListener, ListenerClient } from '../triggers/event-listener';
 import { Trigger, TriggerSpecOptions } from '../triggers/trigger';
 

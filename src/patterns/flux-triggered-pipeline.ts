@@ -1,11 +1,6 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
-import { Alert, Provider } from '../flux/notification';
-import { addCachedValidation, cachedPerGeneration } from '../generation';
-import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, toDnsLabel } from '../names';
-import { hasOwn, imageProblem, labelsProblems } from '../validation';
 
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
 import { FluxListener, FluxListenerTls, ListenerToken, ownListener } from './flux-listener';
@@ -13,6 +8,11 @@ import { ListenerAuthentication } from './listener-authentication';
 import { PrunerConfig, keepRunsProblem } from './pruner-config';
 import { RunConcurrency } from './run-concurrency';
 import { SupersededRunCanceller } from './supersede';
+import { FLUX_KINDS, FluxKind, IFluxEventSource } from '../flux/event-source';
+import { Alert, Provider } from '../flux/notification';
+import { addCachedValidation, cachedPerGeneration } from '../internal/generation';
+import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, toDnsLabel } from '../internal/names';
+import { hasOwn, imageProblem, labelsProblems } from '../internal/validation';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';

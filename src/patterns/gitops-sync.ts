@@ -1,9 +1,9 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Cluster } from '../cluster';
+import { Cluster } from '../app/cluster';
 import { IFluxSource } from '../flux/event-source';
 import { IKustomization, Kustomization } from '../flux/kustomization';
-import { defaultName } from '../names';
+import { defaultName } from '../internal/names';
 
 /** Props for `GitOpsSync`. */
 export interface GitOpsSyncProps {

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { claimName } from '../registry';
+import { claimName } from '../internal/registry';
 
 /** Options of `ListenerTokenSource.externalSecretsPassword()`. */
 export interface ExternalSecretsPasswordOptions {

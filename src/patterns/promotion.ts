@@ -5,13 +5,13 @@ import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
 import { openPullRequestScript, promoteScript, readVersionScript } from './promotion-scripts';
 import { RunConcurrency } from './run-concurrency';
 import { PROMOTION_LABELS } from './run-labels';
-import { Cluster } from '../cluster';
+import { Cluster } from '../app/cluster';
 import { IKustomization } from '../flux/kustomization';
+import { branchNameProblem, dnsLabelProblem, httpsUrlProblem, secretNameProblem } from '../internal/validation';
 import { ParamType } from '../tekton/params';
 import { Pipeline } from '../tekton/pipeline';
 import { OnError, EnvValue } from '../tekton/step';
 import { ITask, Task } from '../tekton/task';
-import { branchNameProblem, dnsLabelProblem, httpsUrlProblem, secretNameProblem } from '../validation';
 
 /** How a version reaches an environment's manifests. */
 export enum PromotionMode {

@@ -1,9 +1,9 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { stringify } from 'yaml';
-import { nameSpaceOf } from '../cluster';
-import { addCachedValidation } from '../generation';
-import { compareCodePoints } from '../sort';
+import { nameSpaceOf } from '../app/cluster';
+import { addCachedValidation } from '../internal/generation';
+import { compareCodePoints } from '../internal/sort';
 
 /** The name of Tekton Pruner's namespace ConfigMap (one per namespace). */
 export const PRUNER_CONFIGMAP = 'tekton-pruner-namespace-spec';

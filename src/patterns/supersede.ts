@@ -1,8 +1,8 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { toDnsLabel } from '../names';
 import { CancelInProgressOptions } from './run-concurrency';
 import { CANCELLER_LABEL } from './run-labels';
+import { toDnsLabel } from '../internal/names';
 import { Task } from '../tekton/task';
 
 /** The default image: Flux's CLI image has sh, awk and kubectl, and runs as a non-root user. */

@@ -1,6 +1,6 @@
 import { listenerOf, listenerTriggers, routedListener } from './simulate';
+import { compareCodePoints } from '../internal/sort';
 import { PROMOTION_LABELS } from '../patterns/run-labels';
-import { compareCodePoints } from '../sort';
 import { referencesInValue } from '../tekton/references';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };

@@ -3,7 +3,7 @@
  * before the objects work. The library never writes a Secret value into `dist/`; this says which ones to make.
  */
 import { listenerOf, listenerTriggers, routedListener } from './simulate';
-import { compareCodePoints } from '../sort';
+import { compareCodePoints } from '../internal/sort';
 
 /** One Secret the objects reference. */
 export interface SecretReference {

@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { touch } from '../generation';
+import { touch } from '../internal/generation';
 /** The type of a Tekton param. */
 export enum ParamType {
   /** A single string (Tekton's default). */

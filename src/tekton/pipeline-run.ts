@@ -1,17 +1,17 @@
 import { ApiObjectMetadata, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as l1 from '../../imports/tekton.dev';
-import { goDuration } from '../duration';
-import { addCachedValidation } from '../generation';
-import { crossNamespaceProblems, namespaceOf, shortHash, toDnsLabel } from '../names';
-import { distance } from '../problems';
-import { claimName } from '../registry';
-import { fasterL1 } from '../resource';
-import { compareCodePoints } from '../sort';
-import { quantityProblem } from '../validation';
 import { ParamValue, renderParamValue, valueTypeProblem } from './params';
 import { IPipeline, PipelineTimeouts } from './pipeline';
 import { WorkspaceBinding } from './workspace-binding';
+import * as l1 from '../../imports/tekton.dev';
+import { goDuration } from '../internal/duration';
+import { addCachedValidation } from '../internal/generation';
+import { crossNamespaceProblems, namespaceOf, shortHash, toDnsLabel } from '../internal/names';
+import { claimName } from '../internal/registry';
+import { compareCodePoints } from '../internal/sort';
+import { quantityProblem } from '../internal/validation';
+import { distance } from '../problems';
+import { fasterL1 } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
 const PipelineRunResource = fasterL1(l1.PipelineRun, l1.toJson_PipelineRunProps);

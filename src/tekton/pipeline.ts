@@ -1,20 +1,20 @@
 import { ApiObjectMetadata, Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as l1 from '../../imports/tekton.dev';
-import { durationProblems, goDuration } from '../duration';
-import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
-import { DNS_LABEL, crossNamespaceProblems, namespaceOf } from '../names';
-import { Resource, ResourceProps, fasterL1, IResource } from '../resource';
-import { CONTEXT_VARIABLES, hasOwn } from '../validation';
 import { Param, ParamOptions, ParamSpec, ParamType, declareParam, ParamValue, paramSpec, paramSpecProblems, renderParamValue, valueTypeProblem } from './params';
 import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
 import { VariableReference, referencesInValue } from './references';
 import { ResultType } from './results';
 import { OnError } from './step';
-import { duplicates, problem, suggest } from '../problems';
-import { compareCodePoints } from '../sort';
 import { TEKTON_NAME } from './task';
 import { Workspace, WorkspaceOptions, declareWorkspace } from './workspaces';
+import * as l1 from '../../imports/tekton.dev';
+import { durationProblems, goDuration } from '../internal/duration';
+import { addCachedValidation, cachedPerGeneration, touch } from '../internal/generation';
+import { DNS_LABEL, crossNamespaceProblems, namespaceOf } from '../internal/names';
+import { compareCodePoints } from '../internal/sort';
+import { CONTEXT_VARIABLES, hasOwn } from '../internal/validation';
+import { duplicates, problem, suggest } from '../problems';
+import { Resource, ResourceProps, fasterL1, IResource } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
 const PipelineResource = fasterL1(l1.Pipeline, l1.toJson_PipelineProps);

@@ -1,9 +1,9 @@
 import { Duration } from 'cdk8s';
-import * as l1 from '../../imports/tekton.dev';
-import { goDuration } from '../duration';
-import { DNS_LABEL } from '../names';
-import { envNameProblem, imageProblem, quantityProblem } from '../validation';
 import { MovedScript, moveReferencesToEnv } from './script-env';
+import * as l1 from '../../imports/tekton.dev';
+import { goDuration } from '../internal/duration';
+import { DNS_LABEL } from '../internal/names';
+import { envNameProblem, imageProblem, quantityProblem } from '../internal/validation';
 
 /** What a step does when it fails. */
 export enum OnError {

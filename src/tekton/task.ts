@@ -1,12 +1,10 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import * as l1 from '../../imports/tekton.dev';
-import { durationProblems } from '../duration';
-import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
+import { addCachedValidation, cachedPerGeneration, touch } from '../internal/generation';
+import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../internal/validation';
 import { duplicates, problem, suggest } from '../problems';
 import { Resource, ResourceProps, fasterL1 } from '../resource';
-import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../validation';
 import { Param, ParamOptions, ParamSpec, declareParam, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
 import { ResultOptions, TaskResult, resultSpec } from './results';
@@ -17,6 +15,8 @@ import {
 } from './step';
 import { TaskRefSpec, TaskResolver } from './task-resolver';
 import { WorkspaceOptions, Workspace, declareWorkspace } from './workspaces';
+import * as l1 from '../../imports/tekton.dev';
+import { durationProblems } from '../internal/duration';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
 const TaskResource = fasterL1(l1.Task, l1.toJson_TaskProps);

@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
-import { touch } from '../generation';
 import { IStringable } from './params';
+import { touch } from '../internal/generation';
 
 /** Options of a Task or Pipeline workspace. */
 export interface WorkspaceOptions {

@@ -1,13 +1,13 @@
 import { JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { addCachedValidation, touch } from '../generation';
-import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, toDnsLabel } from '../names';
+import { addCachedValidation, touch } from '../internal/generation';
+import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, toDnsLabel } from '../internal/names';
 import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
 import { EventListenerTriggerOptions, Trigger, renderTriggerSpec, triggerNamespaceProblems } from './trigger';
+import { dnsLabelProblem, labelsProblems, secretKeyProblem, secretNameProblem } from '../internal/validation';
 import { duplicates } from '../problems';
-import { dnsLabelProblem, labelsProblems, secretKeyProblem, secretNameProblem } from '../validation';
 
 /** The longest EventListener name: its Service is `el-<name>`, a DNS label of at most 63 characters. */
 export const MAX_LISTENER_NAME = 60;

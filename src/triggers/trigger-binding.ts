@@ -1,6 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { addCachedValidation, cachedPerGeneration, touch } from '../generation';
+import { addCachedValidation, cachedPerGeneration, touch } from '../internal/generation';
 import { Resource, ResourceProps, IResource } from '../resource';
 import { TriggersResource } from './resource';
 import { duplicates } from '../problems';

@@ -1,6 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DNS_LABEL, crossNamespaceProblems } from '../names';
+import { DNS_LABEL, crossNamespaceProblems } from '../internal/names';
 import { Resource, ResourceProps } from '../resource';
 import { Interceptor } from './interceptor';
 import { TriggersResource } from './resource';

@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { compareCodePoints } from '../../src/sort';
+import { compareCodePoints } from '../../src/internal/sort';
 import { snapshotDir, tempDir } from '../util';
 
 const root = path.resolve(__dirname, '../..');
@@ -95,7 +95,7 @@ describe('nothing in src/ sorts or formats by the locale', () => {
       }
     };
     walk(path.join(root, 'src'));
-    // compare with compareCodePoints (src/sort.ts): the output must not depend on LANG / LC_ALL
+    // compare with compareCodePoints (src/internal/sort.ts): the output must not depend on LANG / LC_ALL
     expect(hits).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { GitOpsApp, Task } from '../../src';
-import { lockFile, publish, setBeforeStep } from '../../src/publish';
+import { lockFile, publish, setBeforeStep } from '../../src/app/publish';
 import { publishProblems, variantFiles } from '../support/publish-variants';
 import { snapshotDir, tempDir } from '../util';
 

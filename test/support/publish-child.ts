@@ -4,7 +4,7 @@
  * (alternating a and b after the first), and kills itself with SIGKILL before the given file operation.
  */
 import { variantFiles } from './publish-variants';
-import { publish, setBeforeStep } from '../../src/publish';
+import { publish, setBeforeStep } from '../../src/app/publish';
 
 const [dir, variant, killAt, times] = process.argv.slice(2);
 let step = 0;

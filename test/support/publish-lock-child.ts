@@ -7,7 +7,7 @@
  * others all find it stale at once and race to take it over.
  */
 import * as fs from 'fs';
-import { lock, lockFile } from '../../src/publish';
+import { lock, lockFile } from '../../src/app/publish';
 
 const [dir, marker, rounds, go, deadPid] = process.argv.slice(2);
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

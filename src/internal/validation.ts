@@ -5,7 +5,7 @@
  * @internal
  */
 import { DNS_LABEL, DNS_SUBDOMAIN } from './names';
-import { problem } from './problems';
+import { problem } from '../problems';
 
 /** `resource.Quantity` (k8s.io/apimachinery): a number with an optional binary or decimal suffix or exponent. */
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$/;

@@ -1,5 +1,5 @@
 import { Construct, IConstruct } from 'constructs';
-import { DNS_LABEL } from './names';
+import { DNS_LABEL } from '../internal/names';
 
 /** Props for `Cluster`. */
 export interface ClusterProps {

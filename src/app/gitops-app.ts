@@ -4,11 +4,11 @@ import * as path from 'path';
 import { App, AppProps, Chart, Yaml, YamlOutputType } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Cluster } from './cluster';
-import { Problem, SynthError, problem, problemAt } from './problems';
+import { Problem, SynthError, problem, problemAt } from '../problems';
 import { Files, ownershipProblem, publish } from './publish';
-import { compareCodePoints } from './sort';
 import { chartsOf, synthCharts } from './synth';
 import { toKubernetesYaml } from './yaml';
+import { compareCodePoints } from '../internal/sort';
 
 /**
  * Props for `GitOpsApp`.

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { problem } from './problems';
+import { problem } from '../problems';
 
 /**
  * Renders a duration the way Kubernetes stores a `metav1.Duration` (Go's `time.Duration.String()`):

@@ -18,7 +18,7 @@ import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compareCodePoints } from './sort';
+import { compareCodePoints } from '../internal/sort';
 
 /** The files a publish writes: name → content. */
 export type Files = Map<string, string>;

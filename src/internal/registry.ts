@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
-import { nameSpaceOf } from './cluster';
-import { problem } from './problems';
+import { nameSpaceOf } from '../app/cluster';
+import { problem } from '../problems';
 import { objectNameProblems } from './validation';
 
 /**
