@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { GitRepository, Pipeline, Task } from '../src';
-import { find } from './util';
+import { FluxTriggeredPipeline, GitRepository, Pipeline, Task } from '../src';
+import { errorsOf, find } from './util';
 
 describe('the L2s are cdk8s-plus API resources', () => {
   test('kplus.Role.allowRead(pipeline) renders a rule for tekton.dev pipelines, by name; metadata takes labels after construction', () => {
@@ -21,5 +21,33 @@ describe('the L2s are cdk8s-plus API resources', () => {
     ]));
     expect(find(objects, 'Pipeline').metadata.labels).toEqual({ team: 'web' });
     expect([pipeline.kind, pipeline.apiVersion, task.apiGroup, task.resourceType]).toEqual(['Pipeline', 'tekton.dev/v1', 'tekton.dev', 'tasks']);
+  });
+});
+
+describe('references to core objects are cdk8s-plus objects', () => {
+  test('serviceAccount: a kplus.ServiceAccount runs the TaskRuns; no ServiceAccount of the runs\' own; both forms at once are an error', () => {
+    const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
+    const task = new Task(chart, 'build');
+    task.addParam('commit');
+    task.addStep({ name: 's', image: 'alpine:3.20', script: '#!/bin/sh\ntrue' });
+    const pipeline = new Pipeline(chart, 'ci');
+    pipeline.addTask('build', { task });
+    const repo = new GitRepository(chart, 'app', { url: 'https://github.com/acme/app.git', branch: 'main', namespace: 'flux-system' });
+    const builder = new kplus.ServiceAccount(chart, 'builder', { metadata: { name: 'builder' } });
+    new FluxTriggeredPipeline(chart, 'on-push', { source: repo, pipeline, serviceAccount: builder });
+    const objects = Testing.synth(chart);
+    const template = find(objects, 'TriggerTemplate');
+    expect(template.spec.resourcetemplates[0].spec.taskRunTemplate).toEqual({ serviceAccountName: 'builder' });
+    expect(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name)).not.toContain('on-push-run');
+    expect(errorsOf((s) => {
+      const t = new Task(s, 't');
+      t.addStep({ name: 's', image: 'alpine:3.20', script: '#!/bin/sh\ntrue' });
+      const p = new Pipeline(s, 'p');
+      p.addTask('t', { task: t });
+      new FluxTriggeredPipeline(s, 'fp', {
+        source: new GitRepository(s, 'r', { url: 'https://github.com/acme/app.git', branch: 'main' }), pipeline: p,
+        serviceAccount: kplus.ServiceAccount.fromServiceAccountName(s, 'sa', 'a'), serviceAccountName: 'b',
+      });
+    })).toEqual(["[test/fp] serviceAccount 'a' and serviceAccountName 'b' name the runs' ServiceAccount twice: give one of them"]);
   });
 });

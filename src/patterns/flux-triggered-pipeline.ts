@@ -85,10 +85,16 @@ export interface TriggeredRunOptions extends PipelineRunOptions {
    */
   readonly runLabels?: { [key: string]: string };
   /**
-   * The ServiceAccount the runs' TaskRuns run as.
+   * The ServiceAccount the runs' TaskRuns run as, by name (or give `serviceAccount`).
    * @default - a ServiceAccount `<name>-run` created for the runs: no permissions, its token not mounted
    */
   readonly serviceAccountName?: string;
+  /**
+   * The ServiceAccount the runs' TaskRuns run as: a cdk8s-plus ServiceAccount of the app, or
+   * `kplus.ServiceAccount.fromServiceAccountName(…)`. One of this and `serviceAccountName`.
+   * @default - as `serviceAccountName`
+   */
+  readonly serviceAccount?: kplus.IServiceAccount;
   /**
    * What backs each pipeline workspace in every run.
    * @default - a required workspace left out gets a fresh volume per run: `WorkspaceBinding.volumeClaimTemplate()`
@@ -210,7 +216,7 @@ export class FluxTriggeredPipeline extends Construct {
     const flux = this.fluxListener.addSource(this.source, this);
     this.provider = flux.provider;
     this.alert = flux.alert;
-    if (!props.serviceAccountName) {
+    if (!props.serviceAccountName && !props.serviceAccount) {
       this.runServiceAccount = new kplus.ServiceAccount(this, 'RunServiceAccount', {
         metadata: { name: toDnsLabel(`${this.name}-run`), namespace: this.namespace },
         automountToken: props.automountRunServiceAccountToken ?? false,
@@ -324,6 +330,10 @@ export class FluxTriggeredPipeline extends Construct {
       const problem = keepRunsProblem(options.keepRuns);
       if (problem) errors.push(problem);
     }
+    if (options.serviceAccount && options.serviceAccountName !== undefined) {
+      errors.push(`serviceAccount '${options.serviceAccount.name}' and serviceAccountName '${options.serviceAccountName}' name the runs' ` +
+        'ServiceAccount twice: give one of them');
+    }
     const account = options.serviceAccountName;
     if (account !== undefined && (!DNS_SUBDOMAIN.test(account) || account.length > 253)) {
       errors.push(`serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, '-' and '.', ` +
@@ -417,7 +427,8 @@ export class FluxTriggeredPipeline extends Construct {
       spec: renderRunSpec(options.pipeline, {
         ...options,
         workspaces,
-        serviceAccountName: options.serviceAccountName ?? this.props.serviceAccountName ?? this.runServiceAccount?.name,
+        serviceAccountName: options.serviceAccount?.name ?? options.serviceAccountName ?? this.props.serviceAccount?.name ??
+          this.props.serviceAccountName ?? this.runServiceAccount?.name,
       }, params),
     };
   }
