@@ -45,8 +45,10 @@ describe('references to core objects are cdk8s-plus objects', () => {
       const p = new Pipeline(s, 'p');
       p.addTask('t', { task: t });
       new FluxTriggeredPipeline(s, 'fp', {
-        source: new GitRepository(s, 'r', { url: 'https://github.com/acme/app.git', branch: 'main' }), pipeline: p,
-        serviceAccount: kplus.ServiceAccount.fromServiceAccountName(s, 'sa', 'a'), serviceAccountName: 'b',
+        source: new GitRepository(s, 'r', { url: 'https://github.com/acme/app.git', branch: 'main' }),
+        pipeline: p,
+        serviceAccount: kplus.ServiceAccount.fromServiceAccountName(s, 'sa', 'a'),
+        serviceAccountName: 'b',
       });
     })).toEqual(["[test/fp] serviceAccount 'a' and serviceAccountName 'b' name the runs' ServiceAccount twice: give one of them"]);
   });
