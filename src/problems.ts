@@ -14,9 +14,20 @@ export function duplicates(what: string, names: string[]): string[] {
   return errors;
 }
 
+/** The known name nearest to `name` (at most two edits away; the first of equals), for "did you mean". */
+export function closest(name: string, known: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = distance(k, name);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
 /** "did you mean" help for an unknown name. */
 export function suggest(name: string, known: string[], how: string): string {
-  const close = known.find((k) => distance(k, name) <= 2);
+  const close = closest(name, known);
   if (close) return `did you mean '${close}'?`;
   return known.length ? `declare it with ${how}('${name}') (declared: ${known.join(', ')})` : `declare it with ${how}('${name}')`;
 }

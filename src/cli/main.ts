@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { initProject } from './init';
 import { folderOf, loadObjects, parseObjects, readStdin } from './load';
 import { compareCodePoints } from '../internal/sort';
-import { distance } from '../problems';
+import { closest } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
 import { rerunOf } from '../simulate/rerun';
 import { resumeOf } from '../simulate/resume';
@@ -78,10 +78,6 @@ function version(): string {
     }
   }
   return 'unknown';
-}
-
-function closest(word: string, known: string[]): string | undefined {
-  return known.map((k) => [k, distance(word, k)] as const).filter(([, n]) => n <= 2).sort((x, y) => x[1] - y[1])[0]?.[0];
 }
 
 /** Runs the CLI; returns the exit code. */

@@ -10,7 +10,7 @@ import { crossNamespaceProblems, namespaceOf, shortHash, toDnsLabel } from '../i
 import { claimName } from '../internal/registry';
 import { compareCodePoints } from '../internal/sort';
 import { quantityProblem } from '../internal/validation';
-import { distance } from '../problems';
+import { closest } from '../problems';
 import { fasterL1 } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
@@ -143,7 +143,7 @@ export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, gi
   }
   for (const g of given) {
     if (!names.has(g)) {
-      const close = [...names].find((n) => distance(n, g) <= 2);
+      const close = closest(g, [...names]);
       errors.push(`${how} gives '${g}', but Pipeline '${pipeline.name}' has no such param ` +
         (close ? `(did you mean '${close}'?)` : `(params: ${[...names].join(', ') || 'none'})`));
     }
