@@ -178,6 +178,8 @@ project.compileTask.exec('rm -rf lib/src/patterns/promotion-scripts && cp -r src
 // npm pack must never write into dist/ (projen's default): dist/ is what Flux applies.
 // It packs what it has just compiled (npm pack itself compiles nothing).
 project.packageTask.reset();
+// from a clean lib/: tsc --build never removes the output of a file that moved or is gone
+project.packageTask.exec('rm -rf lib');
 project.packageTask.spawn(project.compileTask);
 project.packageTask.exec('mkdir -p .pack && npm pack --pack-destination .pack');
 

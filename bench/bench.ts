@@ -62,7 +62,7 @@ function cliCase(): { emptyMs: number; exampleMs: number } {
     `const { App, Chart } = require(${JSON.stringify(path.join(ROOT, 'node_modules/cdk8s'))});\nconst app = new App();\nnew Chart(app, 'empty');\napp.synth();\n`);
   fs.writeFileSync(path.join(empty, 'cdk8s.yaml'), 'language: typescript\napp: node main.js\noutput: out\n');
   const example = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-example-'));
-  fs.writeFileSync(path.join(example, 'cdk8s.yaml'), `language: typescript\napp: node ${path.join(ROOT, 'lib/src/main.js')}\noutput: staging\n`);
+  fs.writeFileSync(path.join(example, 'cdk8s.yaml'), `language: typescript\napp: node ${path.join(ROOT, 'lib/app/main.js')}\noutput: staging\n`);
   const args = ['synth', '--no-check-upgrade'];
   const result = { emptyMs: timeCommand(empty, args), exampleMs: timeCommand(example, args) };
   fs.rmSync(empty, { recursive: true, force: true });

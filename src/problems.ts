@@ -82,7 +82,7 @@ export class SynthError extends Error {
 
 /** The codes of the messages made by `problem` (a message identifies its problem), bounded. */
 const CODES = new Map<string, string>();
-const MAX_CODES = 10_000;
+const MAX_CODES = 100_000;
 
 /**
  * A validation message with its code: the message (`what is wrong: what to do`) as validations return it, its
@@ -90,6 +90,8 @@ const MAX_CODES = 10_000;
  * @internal
  */
 export function problem(code: string, message: string): string {
+  // the most recently made last: a message in use is never the one dropped
+  CODES.delete(message);
   if (CODES.size >= MAX_CODES) CODES.delete(CODES.keys().next().value!);
   CODES.set(message, code);
   return message;
@@ -102,6 +104,11 @@ export function problem(code: string, message: string): string {
  */
 export function problemAt(path: string, text: string): Problem {
   const code = CODES.get(text) ?? 'unclassified';
+  if (CODES.has(text)) {
+    // read: keep it among the most recent
+    CODES.delete(text);
+    CODES.set(text, code);
+  }
   let quote = '';
   for (let i = 0; i < text.length - 1; i++) {
     const c = text[i];

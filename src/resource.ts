@@ -52,7 +52,7 @@ export interface IResource extends IConstruct {
   readonly namespace?: string;
 }
 
-/** How a kind defaults its name and namespace. @internal */
+/** How a kind defaults its name and namespace (what a subclass of `Resource` passes to its constructor). */
 export interface ResourceKind {
   /** The Kubernetes kind (for the name registry and messages). */
   readonly kind: string;

@@ -3,9 +3,9 @@ import * as path from 'path';
 import { tempDir } from './util';
 import { releaseProblems } from '../scripts/release-check';
 
-function repo(version: string, changelog: string): string {
+function repo(version: string, changelog: string, repository: string | null = 'https://github.com/acme/cdk8s-tekton-flux'): string {
   const dir = tempDir('release-');
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'cdk8s-tekton-flux', version }));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'cdk8s-tekton-flux', version, repository: repository ? { type: 'git', url: repository } : undefined }));
   fs.writeFileSync(path.join(dir, 'CHANGELOG.md'), changelog);
   return dir;
 }
@@ -21,9 +21,13 @@ describe('release: what the workflow checks before it publishes a tag', () => {
   ])('%s is refused, saying what to fix', (_name, version, changelog, tag, message) => {
     expect(releaseProblems(repo(version, changelog), tag)).toEqual([expect.stringContaining(message)]);
   });
+  test('a package without its repository is refused (provenance names it)', () => {
+    expect(releaseProblems(repo('0.3.0', '## 0.3.0\n', null), 'v0.3.0')).toEqual([expect.stringContaining('package.json has no repository')]);
+  });
   test('this repository\'s version has its CHANGELOG section, or is still Unreleased', () => {
     const root = path.resolve(__dirname, '..');
     const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
-    expect(releaseProblems(root, `v${version}`).filter((p) => !p.startsWith('CHANGELOG'))).toEqual([]);
+    // no repository yet: it is set on the host before the first release (README "Release")
+    expect(releaseProblems(root, `v${version}`).filter((p) => !p.startsWith('CHANGELOG') && !p.startsWith('package.json has no repository'))).toEqual([]);
   });
 });

@@ -168,7 +168,11 @@ export class GitOpsApp extends App {
         synthCharts(this, () => super.synth());
       } catch (e: any) {
         // cdk8s's validation failed: the same problems again, as data (validations are cached, so this is cheap)
-        if (!(e instanceof SynthError) && /^Validation failed with the following errors:/.test(e?.message ?? '')) throw this.synthError();
+        if (!(e instanceof SynthError) && /^Validation failed with the following errors:/.test(e?.message ?? '')) {
+          const error = this.synthError();
+          // a validation that found nothing the second time: cdk8s's own error, as it was
+          throw error.problems.length ? error : e;
+        }
         throw e;
       }
     } finally {

@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import { builtinModules } from 'module';
 import * as path from 'path';
+import * as zlib from 'zlib';
 
 /** What package.json depends on: npm refuses to install a package into a package of the same name. */
 const DEPENDENCIES = ['cdk8s', 'cdk8s-plus-28', 'cdk8s-tekton-flux', 'constructs'];
@@ -51,6 +52,7 @@ export function initProject(dir: string, libraryVersion: string, from?: string):
   if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f !== '.git')) {
     throw new Error(`${dir} is not empty: init writes a new project; run it in an empty folder`);
   }
+  // checked whole before anything is written: a refused --from leaves no half-made project
   const tarball = from === undefined ? undefined : libraryTarball(from);
   fs.mkdirSync(dir, { recursive: true });
   // an unreleased build: the tarball goes into the project (vendor/), so that a clone of it installs the same
@@ -169,17 +171,49 @@ function libraryTarball(from: string): string {
   } catch {
     throw new Error(`--from ${from}: no such file or folder: give the tarball npm pack wrote (cdk8s-tekton-flux-<version>.tgz) or its folder`);
   }
+  const named = (f: string) => /^cdk8s-tekton-flux-[0-9A-Za-z.+-]+\.tgz$/.test(f);
+  let file: string;
   if (stat.isFile()) {
-    if (!/^cdk8s-tekton-flux-[0-9A-Za-z.+-]+\.tgz$/.test(path.basename(from))) {
-      throw new Error(`--from ${from}: not a cdk8s-tekton-flux-<version>.tgz that npm pack writes`);
+    if (!named(path.basename(from))) throw new Error(`--from ${from}: not a cdk8s-tekton-flux-<version>.tgz that npm pack writes`);
+    file = path.resolve(from);
+  } else {
+    const packed = fs.readdirSync(from).filter((f) => named(f) && fs.statSync(path.join(from, f)).isFile())
+      .map((f) => ({ f, mtime: fs.statSync(path.join(from, f)).mtimeMs })).sort((a, b) => b.mtime - a.mtime || (a.f < b.f ? -1 : 1));
+    if (!packed.length) {
+      throw new Error(`--from ${from}: the folder holds no cdk8s-tekton-flux-<version>.tgz: pack the library first (npm run package writes .pack/), ` +
+        'then give that tarball or its folder');
     }
-    return path.resolve(from);
+    file = path.resolve(from, packed[0].f);
   }
-  const packed = fs.readdirSync(from).filter((f) => /^cdk8s-tekton-flux-[0-9A-Za-z.+-]+\.tgz$/.test(f))
-    .map((f) => ({ f, mtime: fs.statSync(path.join(from, f)).mtimeMs })).sort((a, b) => b.mtime - a.mtime || (a.f < b.f ? -1 : 1));
-  if (!packed.length) {
-    throw new Error(`--from ${from}: the folder holds no cdk8s-tekton-flux-<version>.tgz: pack the library first (npm run package writes .pack/), ` +
-      'then give that tarball or its folder');
+  const name = tarballPackageName(file);
+  if (name !== 'cdk8s-tekton-flux') {
+    throw new Error(`--from ${file}: ${name === undefined ? 'not a package tarball (no package/package.json)' : `the package is '${name}'`}, ` +
+      'not cdk8s-tekton-flux: give the tarball npm pack wrote in a checkout of this library');
   }
-  return path.resolve(from, packed[0].f);
+  return file;
+}
+
+/** The `name` in `package/package.json` of an npm tarball (a gzipped tar), or undefined when it has none. */
+function tarballPackageName(file: string): string | undefined {
+  let tar: Buffer;
+  try {
+    tar = zlib.gunzipSync(fs.readFileSync(file));
+  } catch {
+    return undefined;
+  }
+  // tar: 512-byte headers, the name in bytes 0-99, the size in octal in bytes 124-135, the data padded to 512
+  for (let at = 0; at + 512 <= tar.length;) {
+    const entry = tar.subarray(at, at + 100).toString('utf8').replace(/\0.*$/s, '');
+    if (!entry) return undefined;
+    const size = parseInt(tar.subarray(at + 124, at + 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
+    if (entry === 'package/package.json') {
+      try {
+        return JSON.parse(tar.subarray(at + 512, at + 512 + size).toString('utf8')).name;
+      } catch {
+        return undefined;
+      }
+    }
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return undefined;
 }

@@ -44,12 +44,31 @@ describe('init: a team repo that works on its first synth', () => {
     expect(internal.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 
-  test('init --from refuses what is not the library\'s tarball, with the fix', () => {
-    const empty = tempDir('from-');
-    const r = spawnSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', '--from', empty, path.join(empty, 'x')], { encoding: 'utf8' });
+  test.each([
+    ['a folder with no tarball', (d: string) => d, 'the folder holds no cdk8s-tekton-flux-<version>.tgz: pack the library first'],
+    ['a folder whose tarball is a folder', (d: string) => { fs.mkdirSync(path.join(d, 'cdk8s-tekton-flux-9.9.9.tgz')); return d; },
+      'the folder holds no cdk8s-tekton-flux-<version>.tgz'],
+    ['a file named like the tarball that is none', (d: string) => {
+      fs.writeFileSync(path.join(d, 'cdk8s-tekton-flux-1.0.0.tgz'), 'junk');
+      return path.join(d, 'cdk8s-tekton-flux-1.0.0.tgz');
+    }, 'not a package tarball (no package/package.json)'],
+  ])('init --from refuses %s, with the fix, and writes nothing', (_name, make, message) => {
+    const from = make(tempDir('from-'));
+    const target = path.join(tempDir('target-'), 'x');
+    const r = spawnSync('node', [path.join(root, 'lib/src/cli/bin.js'), 'init', '--from', from, target], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('the folder holds no cdk8s-tekton-flux-<version>.tgz: pack the library first');
-    expect(fs.existsSync(path.join(empty, 'x'))).toBe(false);
+    expect(r.stderr).toContain(message);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
+  test('the package type-checks in a strict project without skipLibCheck', () => {
+    fs.writeFileSync(path.join(team, 'typecheck.ts'), "import { FluxTriggeredPipeline, GitOpsApp } from 'cdk8s-tekton-flux';\n" +
+      "import { simulateEvent } from 'cdk8s-tekton-flux/simulate';\nexport const used = [FluxTriggeredPipeline, GitOpsApp, simulateEvent];\n");
+    const r = spawnSync(path.join(team, 'node_modules/.bin/tsc'), ['--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext',
+      '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'typecheck.ts'], { cwd: team, encoding: 'utf8' });
+    fs.rmSync(path.join(team, 'typecheck.ts'));
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 
   test('npm run synth writes a dist/ that conforms', () => {
