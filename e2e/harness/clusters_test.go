@@ -343,7 +343,8 @@ func startEnvironmentCluster(t *testing.T, name string) *environmentCluster {
 	t.Helper()
 	ctx, cancel := context.WithCancel(env.ctx)
 	started := time.Now()
-	c, err := cluster.Start(ctx, env.bin, filepath.Join(filepath.Dir(env.cluster.Dir), "cluster-"+name))
+	// always a control plane of its own (envtest's, from E2E_BIN), also when the suite's cluster ci is an existing one
+	c, err := cluster.StartLocal(ctx, env.bin, filepath.Join(filepath.Dir(env.cluster.Dir), "cluster-"+name))
 	if err != nil {
 		cancel()
 		t.Fatal(err)

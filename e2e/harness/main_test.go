@@ -71,9 +71,11 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer c.Stop()
+	// The suite's own clients (the fake kubelet's watch, the interceptors) end before the control plane
+	// stops: kube-apiserver's graceful shutdown waits for open watches.
+	defer func() { cancel(); c.Stop() }()
 	env.cluster = c
-	stage("control plane", "etcd and kube-apiserver ready on %s in %s", c.URL, time.Since(started).Round(100*time.Millisecond))
+	stage("control plane", "%s ready on %s in %s", c.Kind(), c.URL, time.Since(started).Round(100*time.Millisecond))
 	if err := setUp(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "set-up failed:", err)
 		fmt.Fprintln(os.Stderr, "logs are in", c.Dir)
