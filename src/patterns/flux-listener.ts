@@ -267,15 +267,7 @@ export class FluxListener extends Construct {
    * `token` (what the listener's filters compare).
    */
   public get token(): ListenerToken | undefined {
-    const options = (this.props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
-    if (!options) return undefined;
-    const secret = toDnsLabel(`${this.name}-flux-token`, 253);
-    return {
-      providerSecretName: options.providerSecretName ?? secret,
-      listenerSecretName: options.listenerSecretName ?? options.providerSecretName ?? secret,
-      listenerSecretKey: options.listenerSecretKey ?? 'token',
-      header: options.header ?? 'X-Flux-Token',
-    };
+    return resolvedToken(this.props);
   }
 
   /**
@@ -406,6 +398,22 @@ export function ownListener(scope: Construct, id: string, props: FluxListenerPro
   return constructed('pipeline', () => new FluxListener(scope, id, props));
 }
 
+/**
+ * A listener's shared-token settings with their defaults (one Secret `<name>-flux-token` with both keys), or undefined
+ * when it is unauthenticated.
+ */
+function resolvedToken(props: FluxListenerProps): ListenerToken | undefined {
+  const options = (props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
+  if (!options) return undefined;
+  const secret = toDnsLabel(`${props.name ?? DEFAULT_LISTENER_NAME}-flux-token`, 253);
+  return {
+    providerSecretName: options.providerSecretName ?? secret,
+    listenerSecretName: options.listenerSecretName ?? options.providerSecretName ?? secret,
+    listenerSecretKey: options.listenerSecretKey ?? 'token',
+    header: options.header ?? 'X-Flux-Token',
+  };
+}
+
 /** The options of `ListenerAuthentication.sharedToken()`. */
 const SHARED_TOKEN_OPTIONS = ['providerSecretName', 'listenerSecretName', 'listenerSecretKey', 'header'];
 
@@ -428,12 +436,10 @@ function propProblems(props: FluxListenerProps): string[] {
       named('header', headerNameProblem),
     ].filter((p): p is string => !!p));
   }
-  if (options && options.listenerSecretKey === 'headers') {
-    const secret = toDnsLabel(`${props.name ?? DEFAULT_LISTENER_NAME}-flux-token`, 253);
-    if ((options.providerSecretName ?? secret) === (options.listenerSecretName ?? options.providerSecretName ?? secret)) {
-      errors.push("authentication's listenerSecretKey 'headers' is the key of the Provider's headers, in the same Secret: the token cannot " +
-        "be both; leave it out for 'token'");
-    }
+  const token = resolvedToken(props);
+  if (token && token.listenerSecretKey === 'headers' && token.providerSecretName === token.listenerSecretName) {
+    errors.push("authentication's listenerSecretKey 'headers' is the key of the Provider's headers, in the same Secret: the token cannot " +
+      "be both; leave it out for 'token'");
   }
   if (props.tokenSource) {
     errors.push(...props.tokenSource._problems());
@@ -441,12 +447,10 @@ function propProblems(props: FluxListenerProps): string[] {
       errors.push('tokenSource generates a token, but the listener is unauthenticated: leave tokenSource out, or authenticate with ' +
         'ListenerAuthentication.sharedToken()');
     }
-    // the names as the listener resolves them (token): one generated Secret must be both the Provider's and the listener's
-    const secret = toDnsLabel(`${props.name ?? DEFAULT_LISTENER_NAME}-flux-token`, 253);
-    const provider = options?.providerSecretName ?? secret;
-    const listener = options?.listenerSecretName ?? options?.providerSecretName ?? secret;
-    if (props.tokenSource.generatesSecret && options && provider !== listener) {
-      errors.push(`tokenSource generates one Secret with both keys, but authentication names two ('${provider}' and '${listener}'): ` +
+    // one generated Secret must be both the Provider's and the listener's
+    if (props.tokenSource.generatesSecret && token && token.providerSecretName !== token.listenerSecretName) {
+      errors.push(`tokenSource generates one Secret with both keys, but authentication names two ('${token.providerSecretName}' and ` +
+        `'${token.listenerSecretName}'): ` +
         'name one Secret (providerSecretName only), or leave tokenSource out and create both by hand');
     }
   }
