@@ -383,34 +383,15 @@ func startEnvironmentCluster(t *testing.T, name string) *environmentCluster {
 	return ec
 }
 
-// startNotificationController runs Flux's notification-controller for this cluster, as the suite's own
-// (startNotificationController), with this cluster's kubeconfig and network.
+// startNotificationController runs Flux's notification-controller for this cluster, as the suite's own, with this
+// cluster's kubeconfig and network.
 func (ec *environmentCluster) startNotificationController(t *testing.T) {
 	t.Helper()
-	kubeconfig, err := ec.c.WriteKubeconfig("admin", ec.c.Admin)
+	events, err := spawnNotificationController(ec.c, ec.proxy.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := "127.0.0.1:" + strconv.Itoa(cluster.FreePort())
-	_, err = ec.c.Spawn([]string{
-		"KUBECONFIG=" + kubeconfig,
-		"RUNTIME_NAMESPACE=flux-system",
-		"HTTP_PROXY=" + ec.proxy.URL,
-		"HTTPS_PROXY=" + ec.proxy.URL,
-		"NO_PROXY=127.0.0.1,localhost",
-	}, "notification-controller.log", filepath.Join(env.bin, "notification-controller"),
-		"--events-addr="+events,
-		"--receiverAddr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
-		"--metrics-addr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
-		"--health-addr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
-		"--enable-leader-election=false",
-		"--watch-all-namespaces=true",
-		"--log-level=debug",
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ec.events = "http://" + events
+	ec.events = events
 }
 
 // secret creates a Secret in this cluster, as `kubectl create secret generic` does.
@@ -425,21 +406,7 @@ func (ec *environmentCluster) secret(t *testing.T, namespace, name string, data 
 // post sends an event to this cluster's notification-controller, as a Flux controller's recorder does.
 func (ec *environmentCluster) post(t *testing.T, event map[string]any) {
 	t.Helper()
-	body, _ := json.Marshal(event)
-	var resp *http.Response
-	var postErr error
-	// the event server starts with the controller: retry until it accepts connections
-	err := wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
-		resp, postErr = http.Post(ec.events+"/", "application/json", bytes.NewReader(body))
-		return postErr == nil, nil
-	})
-	if err != nil {
-		t.Fatalf("posting to cluster %s's notification-controller: %v (%v)", ec.name, postErr, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("cluster %s's notification-controller answered %d; its log ends:\n%s", ec.name, resp.StatusCode, ec.c.LogTail("notification-controller.log", 3000))
-	}
+	postEvent(t, ec.events, event, ec.name, ec.c)
 }
 
 // client is an HTTP client inside this cluster (its network: the proxy), trusting roots (nil: ci-ingress-ca's CA).

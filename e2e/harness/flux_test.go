@@ -14,6 +14,8 @@ import (
 	pipelinev1 "github.com/tektoncd/pipeline/pkg/apis/pipeline/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"cdk8s-tekton-flux/e2e/harness/internal/cluster"
 )
 
 // Flux's own notification-controller delivers the events: a controller posts an event to it as
@@ -124,20 +126,30 @@ func controllerEvent(t *testing.T, fixture, revision string) map[string]any {
 // postToFlux posts an event to notification-controller's event server, as a Flux controller's recorder does.
 func postToFlux(t *testing.T, event map[string]any) {
 	t.Helper()
+	postEvent(t, env.events, event, "", env.cluster)
+}
+
+// postEvent posts an event to the event server at events (the notification-controller of cluster c, named in
+// messages unless it is the suite's own), retrying until the server, started with the controller, accepts it.
+func postEvent(t *testing.T, events string, event map[string]any, name string, c *cluster.Cluster) {
+	t.Helper()
 	body, _ := json.Marshal(event)
+	of := "notification-controller"
+	if name != "" {
+		of = "cluster " + name + "'s notification-controller"
+	}
 	var resp *http.Response
 	var postErr error
-	// the event server starts with the controller: retry until it accepts connections
-	err := wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		resp, postErr = http.Post(env.events+"/", "application/json", bytes.NewReader(body))
+	err := wait.PollUntilContextTimeout(env.ctx, 200*time.Millisecond, 20*time.Second, true, func(context.Context) (bool, error) {
+		resp, postErr = http.Post(events+"/", "application/json", bytes.NewReader(body))
 		return postErr == nil, nil
 	})
 	if err != nil {
-		t.Fatalf("posting to notification-controller: %v (%v)", postErr, err)
+		t.Fatalf("posting to %s: %v (%v)", of, postErr, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("notification-controller answered %d; its log ends:\n%s", resp.StatusCode, env.cluster.LogTail("notification-controller.log", 3000))
+		t.Fatalf("%s answered %d; its log ends:\n%s", of, resp.StatusCode, c.LogTail("notification-controller.log", 3000))
 	}
 }
 

@@ -184,13 +184,25 @@ func startNotificationController(ctx context.Context) error {
 		return err
 	}
 	env.proxy = p
+	env.events, err = spawnNotificationController(env.cluster, p.URL)
+	return err
+}
+
+// spawnNotificationController runs Flux's notification-controller against cluster c as its admin, with the
+// proxy at proxyURL as its network; it returns the URL of its event server.
+func spawnNotificationController(c *cluster.Cluster, proxyURL string) (string, error) {
+	kubeconfig, err := c.WriteKubeconfig("admin", c.Admin)
+	if err != nil {
+		return "", err
+	}
 	events := "127.0.0.1:" + strconv.Itoa(cluster.FreePort())
-	err = spawnAsAdmin([]string{
+	_, err = c.Spawn([]string{
+		"KUBECONFIG=" + kubeconfig,
 		"RUNTIME_NAMESPACE=flux-system",
-		"HTTP_PROXY=" + p.URL,
-		"HTTPS_PROXY=" + p.URL,
+		"HTTP_PROXY=" + proxyURL,
+		"HTTPS_PROXY=" + proxyURL,
 		"NO_PROXY=127.0.0.1,localhost",
-	}, "notification-controller.log", "notification-controller",
+	}, "notification-controller.log", filepath.Join(env.bin, "notification-controller"),
 		"--events-addr="+events,
 		"--receiverAddr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
 		"--metrics-addr=127.0.0.1:"+strconv.Itoa(cluster.FreePort()),
@@ -199,8 +211,7 @@ func startNotificationController(ctx context.Context) error {
 		"--watch-all-namespaces=true",
 		"--log-level=debug",
 	)
-	env.events = "http://" + events
-	return err
+	return "http://" + events, err
 }
 
 // startExternalSecrets runs External Secrets Operator's controller (its root command, as its release Deployment
