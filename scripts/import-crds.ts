@@ -6,6 +6,8 @@
  * before import: Tekton lists v1beta1 before v1, and `cdk8s import` would otherwise give the v1beta1
  * classes the unsuffixed names (`Task` would be v1beta1). After this step `Task` is `tekton.dev/v1`.
  * Tekton Triggers' CRDs carry no schema, so they are not imported: src/triggers/ types them.
+ * Flux's image automation CRDs are in no pinned Go module: they are copied from the upstream repositories into
+ * test/crds-copied/ (its SOURCE.md says from which commits), which `npm run import` leaves as it is.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -24,6 +26,12 @@ const MODULES: Record<string, string[]> = {
     'flux/notification.toolkit.fluxcd.io_providers.yaml', 'flux/notification.toolkit.fluxcd.io_receivers.yaml'],
 };
 
+/** CRD file (relative to test/crds-copied, the CRDs no pinned Go module ships) per generated module. */
+const COPIED_MODULES: Record<string, string[]> = {
+  'image.toolkit.fluxcd.io': ['flux-image/image.toolkit.fluxcd.io_imagerepositories.yaml',
+    'flux-image/image.toolkit.fluxcd.io_imagepolicies.yaml', 'flux-image/image.toolkit.fluxcd.io_imageupdateautomations.yaml'],
+};
+
 const root = path.resolve(__dirname, '..');
 const crdsDir = path.resolve(root, process.env.CRDS_DIR ?? 'test/crds');
 if (!fs.existsSync(crdsDir)) {
@@ -33,15 +41,20 @@ if (!fs.existsSync(crdsDir)) {
   process.exit(1);
 }
 
+const copiedDir = path.resolve(root, 'test/crds-copied');
+
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crd-import-'));
 // IMPORTS_OUTDIR lets the tests regenerate elsewhere and compare with the committed imports/.
 const outdir = path.resolve(root, process.env.IMPORTS_OUTDIR ?? 'imports');
 fs.rmSync(outdir, { recursive: true, force: true });
 try {
-  for (const [module, files] of Object.entries(MODULES)) {
+  const modules = [
+    ...Object.entries(MODULES).map(([module, files]) => ({ module, files: files.map((f) => path.join(crdsDir, f)) })),
+    ...Object.entries(COPIED_MODULES).map(([module, files]) => ({ module, files: files.map((f) => path.join(copiedDir, f)) })),
+  ];
+  for (const { module, files } of modules) {
     const docs: string[] = [];
-    for (const file of files) {
-      const full = path.join(crdsDir, file);
+    for (const full of files) {
       if (!fs.existsSync(full)) {
         throw new Error(`import: ${full} is missing from the CRD folder`);
       }

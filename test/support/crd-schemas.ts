@@ -7,6 +7,9 @@ import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 import { toCel } from '../../src/simulate/tekton-cel';
 
+/** The CRDs copied from upstream repositories at a commit (test/crds-copied/SOURCE.md), which `npm run import` keeps. */
+export const COPIED_CRDS = path.resolve(__dirname, '../crds-copied');
+
 /**
  * Validates objects against the `openAPIV3Schema` of their CRD, the way the API server would:
  * - the served version's schema, with `required`, `enum`, `pattern`, `maxLength` …;
@@ -18,14 +21,19 @@ import { toCel } from '../../src/simulate/tekton-cel';
  *   (transition rules, which need `oldSelf`, do not apply to a create and are skipped).
  */
 export class CrdSchemas {
-  /** Loads every CRD below `dir`. */
+  /**
+   * Loads every CRD below `dir`, and those of test/crds-copied (Flux's image automation, which no pinned Go
+   * module ships: see its SOURCE.md); a CRD of the same kind below `dir` takes the place of a copied one.
+   */
   public static load(dir: string): CrdSchemas {
     const schemas = new CrdSchemas();
-    for (const file of fs.readdirSync(dir, { recursive: true }) as string[]) {
-      if (!/\.ya?ml$/.test(file)) continue;
-      for (const doc of parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf8'))) {
-        const crd = doc.toJS();
-        if (crd?.kind === 'CustomResourceDefinition') schemas.add(crd);
+    for (const folder of [COPIED_CRDS, dir]) {
+      for (const file of fs.readdirSync(folder, { recursive: true }) as string[]) {
+        if (!/\.ya?ml$/.test(file)) continue;
+        for (const doc of parseAllDocuments(fs.readFileSync(path.join(folder, file), 'utf8'))) {
+          const crd = doc.toJS();
+          if (crd?.kind === 'CustomResourceDefinition') schemas.add(crd);
+        }
       }
     }
     return schemas;
