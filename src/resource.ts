@@ -20,6 +20,9 @@ const API: { [kind: string]: [string, string] } = {
   Provider: ['notification.toolkit.fluxcd.io/v1beta3', 'providers'],
   Alert: ['notification.toolkit.fluxcd.io/v1beta3', 'alerts'],
   Receiver: ['notification.toolkit.fluxcd.io/v1', 'receivers'],
+  ImageRepository: ['image.toolkit.fluxcd.io/v1', 'imagerepositories'],
+  ImagePolicy: ['image.toolkit.fluxcd.io/v1', 'imagepolicies'],
+  ImageUpdateAutomation: ['image.toolkit.fluxcd.io/v1', 'imageupdateautomations'],
 };
 
 /** What every object of this library is given: its name, namespace and extra metadata. */

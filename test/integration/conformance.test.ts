@@ -5,12 +5,13 @@ import { buildApp } from '../../app/main';
 import { GitOpsApp } from '../../src';
 import { alphaFeatureUses, checkConformance, securityProblems } from '../support/conformance';
 import { CrdSchemas } from '../support/crd-schemas';
+import { imageAutomationFleet } from '../support/image-fleet';
 import { nameErrors } from '../support/k8s-names';
 import { kplusTypeErrors } from '../support/kplus-types';
 import { matrixObjects } from '../support/matrix';
 import { modelErrors } from '../support/models';
 import { tektonLint } from '../support/tekton-lint';
-import { crdsDir, tempDir } from '../util';
+import { crdsDir, synth, tempDir } from '../util';
 
 const crds = crdsDir();
 
@@ -33,9 +34,14 @@ function appObjects(): any[] {
   return fs.readdirSync(out).sort().flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(out, f), 'utf8')).map((d) => d.toJS()));
 }
 
+/** The construct matrix, and Flux's image automation constructs in every shape (test/support/image-fleet.ts). */
+function matrixAndImageObjects(): any[] {
+  return [...matrixObjects(), ...synth(imageAutomationFleet, 'flux-system')];
+}
+
 describe.each([
   ['the synth app', appObjects],
-  ['the construct matrix', matrixObjects],
+  ['the construct matrix', matrixAndImageObjects],
 ])('%s conforms', (_name, build) => {
   const objects = build();
   const report = checkConformance(objects, CrdSchemas.load(crds));
@@ -44,6 +50,9 @@ describe.each([
     const kinds = new Set(objects.map((o) => o.kind));
     for (const k of ['Task', 'Pipeline', 'EventListener', 'TriggerBinding', 'TriggerTemplate', 'GitRepository', 'Kustomization', 'Alert', 'Provider', 'ServiceAccount', 'RoleBinding', 'ClusterRoleBinding', 'NetworkPolicy']) {
       expect(kinds).toContain(k);
+    }
+    if (build === matrixAndImageObjects) {
+      for (const k of ['ImageRepository', 'ImagePolicy', 'ImageUpdateAutomation']) expect(kinds).toContain(k);
     }
   });
   test('every Tekton and Flux object satisfies its CRD schema, including its CEL rules', () => expect(report.schema).toEqual([]));
