@@ -110,6 +110,11 @@ func setUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	copied, err := copiedCRDs()
+	if err != nil {
+		return err
+	}
+	crds = append(crds, copied...)
 	release, err := mods.Release()
 	if err != nil {
 		return err
@@ -123,7 +128,8 @@ func setUp(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("installing the upstream CRDs and release objects: %w", err)
 	}
-	stage("upstream", "%d CRDs of Tekton Pipelines, Tekton Triggers, Flux and External Secrets Operator, %d release objects installed (%d entries)", len(crds), len(release), len(cs.Entries))
+	stage("upstream", "%d CRDs of Tekton Pipelines, Tekton Triggers, Flux (%d of its image automation, copied at pinned commits) and External Secrets Operator, "+
+		"%d release objects installed (%d entries)", len(crds), len(copied), len(release), len(cs.Entries))
 
 	// The namespaces a cluster running Flux and CI has, each with its default ServiceAccount (no
 	// controller-manager runs here to create it).

@@ -3,12 +3,27 @@
 // environment's manifests, e.g. `newTag: 1.4.2 # {"$promotion": "web"}` in envs/<env>/kustomization.yaml.
 // When staging has applied a revision and its smoke test passed, production gets the version by pull request.
 import { App, Chart } from 'cdk8s';
-import { GitOpsApp, GitRepository, Kustomization, Promotion, PromotionMode, Task, PullRequestProvider } from 'cdk8s-tekton-flux';
+import {
+  GitOpsApp, GitRepository, ImagePolicy, ImagePolicyChoice, ImageRepository, ImageUpdateAutomation, ImageUpdateStrategy, Kustomization, Promotion,
+  PromotionMode, PullRequestProvider, Task,
+} from 'cdk8s-tekton-flux';
 
 export function build(app: App): App {
   const flux = new Chart(app, 'flux-system', { namespace: 'flux-system' });
   const fleet = new GitRepository(flux, 'fleet', { url: 'https://github.com/acme/fleet.git', branch: 'main' });
   const env = (name: string) => new Kustomization(flux, `web-${name}`, { source: fleet, path: `./envs/${name}`, targetNamespace: `web-${name}`, wait: true });
+
+  // The first hop, the Flux way: image-reflector-controller lists ghcr.io/acme/web's tags, the policy picks the highest
+  // 1.x, and image-automation-controller commits it into dev's fields marked with the policy's setter comment,
+  // imagePolicyMarker(policy, ImagePolicyField.TAG): `newTag: 1.4.2 # {"$imagepolicy": "flux-system:web:tag"}`.
+  const images = new ImageRepository(flux, 'web-images', { name: 'web', image: 'ghcr.io/acme/web' });
+  new ImagePolicy(flux, 'web-policy', { name: 'web', imageRepository: images, policy: ImagePolicyChoice.semver('>=1.0.0 <2.0.0') });
+  new ImageUpdateAutomation(flux, 'web-dev-images', {
+    gitRepository: fleet,
+    author: { name: 'fluxcdbot', email: 'fluxcdbot@users.noreply.github.com' },
+    messageTemplate: 'dev: web {{range .Changed.Changes}}{{.NewValue}}{{end}}',
+    update: ImageUpdateStrategy.setters('./envs/dev'),
+  });
 
   const ci = new Chart(app, 'promotion', { namespace: 'ci' });
   const smoke = new Task(ci, 'web-smoke-test', { description: 'Probe the environment that just applied a version' });
