@@ -10,6 +10,7 @@ import { labelsProblems } from './internal/validation';
 const API: { [kind: string]: [string, string] } = {
   Task: ['tekton.dev/v1', 'tasks'],
   Pipeline: ['tekton.dev/v1', 'pipelines'],
+  PipelineRun: ['tekton.dev/v1', 'pipelineruns'],
   EventListener: ['triggers.tekton.dev/v1beta1', 'eventlisteners'],
   Trigger: ['triggers.tekton.dev/v1beta1', 'triggers'],
   TriggerBinding: ['triggers.tekton.dev/v1beta1', 'triggerbindings'],
@@ -101,7 +102,7 @@ export abstract class Resource extends Construct implements IResource, kplus.IAp
     claimName(this, kind.kind, this.namespace, this.name);
     // the API server refuses a label it cannot select by (a space, a capital in a prefix, more than 63 characters)
     const labels = labelsProblems('metadata.labels', props.metadata?.labels);
-    if (labels.length) this.node.addValidation({ validate: () => labels });
+    if (labels.length) this.addValidation(() => labels);
   }
 
   /** The object's name, for cdk8s-plus's `IApiResource` (a Role's `resourceNames`). */
@@ -124,7 +125,10 @@ export abstract class Resource extends Construct implements IResource, kplus.IAp
     return { ...this.extraMetadata, name: this.name, namespace: this.explicitNamespace };
   }
 
-  /** Adds a validation whose result is cached until the construct tree changes (see generation.ts). */
+  /**
+   * Adds a validation whose result is cached until the construct tree changes (see generation.ts): the one way
+   * this library's objects register theirs. What it reads must change only through methods that `touch()`.
+   */
   protected addValidation(validate: () => string[]): void {
     addCachedValidation(this, validate);
   }

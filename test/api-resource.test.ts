@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { FluxTriggeredPipeline, GitRepository, Pipeline, Task } from '../src';
+import { FluxTriggeredPipeline, GitRepository, Pipeline, PipelineRun, Task } from '../src';
 import { errorsOf, find } from './util';
 
 describe('the L2s are cdk8s-plus API resources', () => {
@@ -21,6 +21,28 @@ describe('the L2s are cdk8s-plus API resources', () => {
     ]));
     expect(find(objects, 'Pipeline').metadata.labels).toEqual({ team: 'web' });
     expect([pipeline.kind, pipeline.apiVersion, task.apiGroup, task.resourceType]).toEqual(['Pipeline', 'tekton.dev/v1', 'tekton.dev', 'tasks']);
+  });
+
+  test('a PipelineRun is a Resource too: allowRead(run) names it; metadata after construction; its name is claimed', () => {
+    const chart = new Chart(Testing.app(), 'ci', { namespace: 'ci' });
+    const pipeline = Pipeline.fromPipelineName(chart, 'p', 'deploy');
+    const run = new PipelineRun(chart, 'run', { pipeline, metadata: { annotations: { why: 'first' } } });
+    run.metadata.addLabel('team', 'web');
+    new kplus.Role(chart, 'reader').allowRead(run);
+    const objects = Testing.synth(chart);
+    expect(find(objects, 'Role').rules).toEqual([
+      { apiGroups: ['tekton.dev'], resourceNames: [run.name], resources: ['pipelineruns'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(find(objects, 'PipelineRun').metadata).toEqual({ name: run.name, namespace: 'ci', labels: { team: 'web' }, annotations: { why: 'first' } });
+    expect([run.kind, run.apiVersion, run.namespace]).toEqual(['PipelineRun', 'tekton.dev/v1', 'ci']);
+    // the same run twice: one name, claimed once
+    const errors = errorsOf((s) => {
+      const p = Pipeline.fromPipelineName(s, 'p', 'deploy');
+      new PipelineRun(s, 'a', { pipeline: p });
+      new PipelineRun(s, 'b', { pipeline: p });
+    });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^\[test\/b\] PipelineRun 'deploy-[0-9a-f]{8}' in namespace 'ci' is also defined by test\/a/);
   });
 });
 

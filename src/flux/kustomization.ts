@@ -114,18 +114,16 @@ export class Kustomization extends Resource implements IKustomization {
         }),
       }) as any,
     });
-    this.node.addValidation({
-      validate: () => {
-        const errors = [...durationProblems('interval', props.interval), ...durationProblems('timeout', props.timeout), ...eventSourceProblems(source)];
-        const kinds: string[] = ['GitRepository', 'OCIRepository', 'Bucket', 'ExternalArtifact'];
-        if (!errors.length && !kinds.includes(source.kind)) {
-          errors.push(`sourceRef '${source.name}' is a ${source.kind}: a Kustomization applies a ${kinds.join(', ')}`);
-        }
-        for (const d of props.dependsOn ?? []) {
-          if (d.kind !== FluxKind.KUSTOMIZATION) errors.push(`dependsOn '${d.name}' is a ${d.kind}: a Kustomization can only depend on Kustomizations`);
-        }
-        return errors;
-      },
+    this.addValidation(() => {
+      const errors = [...durationProblems('interval', props.interval), ...durationProblems('timeout', props.timeout), ...eventSourceProblems(source)];
+      const kinds: string[] = ['GitRepository', 'OCIRepository', 'Bucket', 'ExternalArtifact'];
+      if (!errors.length && !kinds.includes(source.kind)) {
+        errors.push(`sourceRef '${source.name}' is a ${source.kind}: a Kustomization applies a ${kinds.join(', ')}`);
+      }
+      for (const d of props.dependsOn ?? []) {
+        if (d.kind !== FluxKind.KUSTOMIZATION) errors.push(`dependsOn '${d.name}' is a ${d.kind}: a Kustomization can only depend on Kustomizations`);
+      }
+      return errors;
     });
   }
 }

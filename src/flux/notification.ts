@@ -2,6 +2,7 @@ import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-source';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
+import { touch } from '../internal/generation';
 import { secretNameProblem, urlProblem } from '../internal/validation';
 import { Resource, fasterL1, IResource } from '../resource';
 
@@ -79,13 +80,11 @@ export class Provider extends Resource implements IProvider {
       },
     });
     // an empty name would be dropped (no header, no CA) instead of failing: it is an error like any invalid one
-    this.node.addValidation({
-      validate: () => [
-        urlProblem('address', props.address),
-        props.secretName === undefined ? undefined : secretNameProblem('secretName', props.secretName),
-        props.certSecretName === undefined ? undefined : secretNameProblem('certSecretName', props.certSecretName),
-      ].filter((p): p is string => !!p),
-    });
+    this.addValidation(() => [
+      urlProblem('address', props.address),
+      props.secretName === undefined ? undefined : secretNameProblem('secretName', props.secretName),
+      props.certSecretName === undefined ? undefined : secretNameProblem('certSecretName', props.certSecretName),
+    ].filter((p): p is string => !!p));
   }
 }
 
@@ -146,8 +145,7 @@ export interface AlertProps extends FluxObjectProps {
  */
 export class Alert extends Resource {
   declare public readonly namespace: string;
-  /** Set when the sources that would have filled it were refused with an error of their own (one mistake, one error). @internal */
-  public _emptyReportedElsewhere = false;
+  private emptyReportedElsewhere = false;
   /** The L1 object (escape hatch). */
   public readonly resource: l1.Alert;
 
@@ -170,14 +168,24 @@ export class Alert extends Resource {
         }),
       }) as any,
     });
-    this.node.addValidation({
-      validate: () => [
-        ...props.eventSources.flatMap(eventSourceProblems),
-        ...(props.provider.namespace !== this.namespace
-          ? [`provider '${props.provider.name}' is in namespace '${props.provider.namespace}': an Alert must be in its Provider's namespace`] : []),
-        ...(props.eventSources.length || this._emptyReportedElsewhere ? [] : ['an Alert needs at least one event source']),
-      ],
-    });
+    this.addValidation(() => [
+      ...props.eventSources.flatMap(eventSourceProblems),
+      ...(props.provider.namespace !== this.namespace
+        ? [`provider '${props.provider.name}' is in namespace '${props.provider.namespace}': an Alert must be in its Provider's namespace`] : []),
+      ...(props.eventSources.length || this.emptyReportedElsewhere ? [] : ['an Alert needs at least one event source']),
+    ]);
+  }
+
+  /** Whether the sources that would have filled it were refused with an error of their own (one mistake, one error). @internal */
+  public get _emptyReportedElsewhere(): boolean {
+    return this.emptyReportedElsewhere;
+  }
+
+  /** @internal */
+  public set _emptyReportedElsewhere(value: boolean) {
+    // the validation reads it: a cached result is computed again
+    touch(this);
+    this.emptyReportedElsewhere = value;
   }
 }
 
@@ -216,12 +224,10 @@ export class Receiver extends Resource {
         resources: props.resources.map((r) => ({ kind: r.kind as l1.ReceiverSpecResourcesKind, name: r.name, namespace: r.namespace })),
       },
     });
-    this.node.addValidation({
-      validate: () => [
-        ...props.resources.flatMap(eventSourceProblems),
-        ...[secretNameProblem('secretName', props.secretName)].filter((p): p is string => !!p),
-      ],
-    });
+    this.addValidation(() => [
+      ...props.resources.flatMap(eventSourceProblems),
+      ...[secretNameProblem('secretName', props.secretName)].filter((p): p is string => !!p),
+    ]);
   }
 }
 

@@ -86,11 +86,9 @@ export class OCIRepository extends Resource implements IFluxSource {
         }),
       }) as any,
     });
-    this.node.addValidation({
-      validate: () => [
-        ...durationProblems('interval', props.interval),
-        ...(/^oci:\/\//.test(props.url) ? [] : [`url '${props.url}' must start with oci://`]),
-      ],
-    });
+    this.addValidation(() => [
+      ...durationProblems('interval', props.interval),
+      ...(/^oci:\/\//.test(props.url) ? [] : [`url '${props.url}' must start with oci://`]),
+    ]);
   }
 }

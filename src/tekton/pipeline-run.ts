@@ -5,13 +5,11 @@ import { IPipeline, PipelineTimeouts } from './pipeline';
 import { WorkspaceBinding } from './workspace-binding';
 import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../internal/duration';
-import { addCachedValidation } from '../internal/generation';
-import { crossNamespaceProblems, namespaceOf, shortHash, toDnsLabel } from '../internal/names';
-import { claimName } from '../internal/registry';
+import { crossNamespaceProblems, shortHash, toDnsLabel } from '../internal/names';
 import { compareCodePoints } from '../internal/sort';
 import { quantityProblem } from '../internal/validation';
 import { closest } from '../problems';
-import { fasterL1 } from '../resource';
+import { Resource, fasterL1 } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
 const PipelineRunResource = fasterL1(l1.PipelineRun, l1.toJson_PipelineRunProps);
@@ -60,32 +58,29 @@ export interface PipelineRunProps extends PipelineRunOptions {
 /**
  * A one-off run kept in git. Flux applies it with server-side apply, which cannot create an object that
  * has only `generateName`, so its name is derived from its content: `<pipeline>-<hash>`. The same run
- * gets the same name on every synth; change a param and it becomes a new run.
+ * gets the same name on every synth (its `name`); change a param and it becomes a new run.
  *
  * @see https://tekton.dev/docs/pipelines/pipelineruns/
  */
-export class PipelineRun extends Construct {
-  /** The run's `metadata.name`. */
-  public readonly name: string;
+export class PipelineRun extends Resource {
   /** The L1 object (escape hatch). */
   public readonly resource: l1.PipelineRun;
 
   constructor(scope: Construct, id: string, props: PipelineRunProps) {
-    super(scope, id);
     // Flux applies this run: write the pipeline timeout Tekton would default, so git and cluster agree.
     const options: PipelineRunOptions = { ...props, timeouts: withDefaultTimeout(props.timeouts ?? props.pipeline.timeouts) };
     const spec = renderRunSpec(props.pipeline, options, props.params ?? {});
-    this.name = `${toDnsLabel(props.pipeline.name, 63 - 9)}-${shortHash(JSON.stringify(spec))}`;
-    const namespace = namespaceOf(this, props.namespace);
-    claimName(this, 'PipelineRun', namespace, this.name);
+    // the name is the content's: a Resource is given it, as a `name` prop
+    const name = `${toDnsLabel(props.pipeline.name, 63 - 9)}-${shortHash(JSON.stringify(spec))}`;
+    super(scope, id, { kind: 'PipelineRun' }, { name, namespace: props.namespace, metadata: props.metadata });
     this.resource = new PipelineRunResource(this, 'Resource', {
-      metadata: { ...props.metadata, name: this.name, namespace: props.namespace },
+      metadata: this.resourceMetadata,
       spec: spec as l1.PipelineRunSpec,
     });
-    addCachedValidation(this, () => [
+    this.addValidation(() => [
       ...runProblems(props.pipeline, options, Object.keys(props.params ?? {})),
       ...runParamTypeProblems(props.pipeline, props.params ?? {}),
-      ...crossNamespaceProblems('the run', 'Pipeline', props.pipeline.name, props.pipeline.namespace, namespace,
+      ...crossNamespaceProblems('the run', 'Pipeline', props.pipeline.name, props.pipeline.namespace, this.namespace,
         `put the run in '${props.pipeline.namespace}' (its \`namespace\` prop or chart)`),
     ]);
   }

@@ -9,7 +9,7 @@ import { TEKTON_NAME } from './task';
 import { Workspace, WorkspaceOptions, declareWorkspace } from './workspaces';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems, goDuration } from '../internal/duration';
-import { addCachedValidation, cachedPerGeneration, touch } from '../internal/generation';
+import { cachedPerGeneration, touch } from '../internal/generation';
 import { DNS_LABEL, crossNamespaceProblems, namespaceOf } from '../internal/names';
 import { compareCodePoints } from '../internal/sort';
 import { CONTEXT_VARIABLES, hasOwn } from '../internal/validation';
@@ -150,7 +150,7 @@ export class Pipeline extends Resource implements IPipeline {
       metadata: this.resourceMetadata,
       spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
     });
-    addCachedValidation(this, () => this.validatePipeline());
+    this.addValidation(() => this.validatePipeline());
   }
 
   /** Declares a Pipeline param explicitly; the reference renders `$(params.<name>)`. */

@@ -1,7 +1,7 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { addCachedValidation, cachedPerGeneration, touch } from '../internal/generation';
+import { cachedPerGeneration, touch } from '../internal/generation';
 import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../internal/validation';
 import { duplicates, problem, suggest } from '../problems';
 import { Resource, ResourceProps, fasterL1 } from '../resource';
@@ -187,7 +187,7 @@ export class Task extends Resource implements ITask {
       metadata: this.resourceMetadata,
       spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
     });
-    addCachedValidation(this, () => this.validateTask());
+    this.addValidation(() => this.validateTask());
   }
 
   public get taskRef(): TaskRefSpec {

@@ -1,7 +1,7 @@
 import { JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { addCachedValidation, touch } from '../internal/generation';
+import { touch } from '../internal/generation';
 import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, toDnsLabel } from '../internal/names';
 import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
@@ -169,7 +169,7 @@ export class EventListener extends Resource {
           ],
         }),
       }));
-    addCachedValidation(this, () => this.validateListener());
+    this.addValidation(() => this.validateListener());
   }
 
   /** The listener's Service name, `el-<name>`. */

@@ -1,6 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { addCachedValidation, cachedPerGeneration, touch } from '../internal/generation';
+import { cachedPerGeneration, touch } from '../internal/generation';
 import { Resource, ResourceProps, IResource } from '../resource';
 import { TriggersResource } from './resource';
 import { duplicates } from '../problems';
@@ -71,7 +71,7 @@ export class TriggerBinding extends Resource implements ITriggerBinding {
     this.resource = new TriggersResource(this, 'Resource', 'TriggerBinding',
       this.resourceMetadata,
       Lazy.any({ produce: () => ({ params: this.params }) }));
-    addCachedValidation(this, () => [
+    this.addValidation(() => [
       ...duplicates('binding param', this.params.map((p) => p.name)),
       ...this.params.filter((p) => /\$\((?!body|header|extensions)[^)]*\)/.test(p.value))
         .map((p) => `binding param '${p.name}' = '${p.value}': a binding can only read $(body.…), $(header.…) and $(extensions.…)`),

@@ -1,6 +1,6 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { addCachedValidation, cachedPerGeneration, touch } from '../internal/generation';
+import { cachedPerGeneration, touch } from '../internal/generation';
 import { Resource, ResourceProps, IResource } from '../resource';
 import { TriggersResource } from './resource';
 import { duplicates, problem, suggest } from '../problems';
@@ -88,7 +88,7 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
     this.resource = new TriggersResource(this, 'Resource', 'TriggerTemplate',
       this.resourceMetadata,
       Lazy.any({ produce: () => this.renderSpec() }));
-    addCachedValidation(this, () => this.validateTemplate());
+    this.addValidation(() => this.validateTemplate());
   }
 
   /** Declares a param; the reference renders `$(tt.params.<name>)`. */

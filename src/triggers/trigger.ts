@@ -82,11 +82,9 @@ export class Trigger extends Resource {
     this.template = props.template;
     this.resource = new TriggersResource(this, 'Resource', 'Trigger', this.resourceMetadata,
       Lazy.any({ produce: () => renderTriggerSpec(props) }));
-    this.node.addValidation({
-      validate: () => [
-        ...(DNS_LABEL.test(this.name) ? [] : [`trigger name '${this.name}' is not a DNS label`]),
-        ...triggerNamespaceProblems(props, this.namespace, `Trigger '${this.name}'`),
-      ],
-    });
+    this.addValidation(() => [
+      ...(DNS_LABEL.test(this.name) ? [] : [`trigger name '${this.name}' is not a DNS label`]),
+      ...triggerNamespaceProblems(props, this.namespace, `Trigger '${this.name}'`),
+    ]);
   }
 }
