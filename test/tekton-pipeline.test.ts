@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { OnError, ParamType, Pipeline, PipelineRun, Task, TaskResolver, When, WorkspaceBinding } from '../src';
-import { errorsOf, find, synth } from './util';
+import { codesOf, errorsOf, find, problemsOf, synth } from './util';
 
 function task(scope: Construct, id: string, iface: { params?: Array<[string, any?]>; workspaces?: string[]; results?: string[] } = {}) {
   const t = new Task(scope, id);
@@ -57,6 +57,12 @@ describe('Pipeline: declare once', () => {
   });
 
   test('the same name with another type, or another default, is an error naming both places', () => {
+    expect(codesOf((s) => {
+      const p = new Pipeline(s, 'ci');
+      p.addTask('one', { task: task(s, 'a', { params: [['x']] }) });
+      p.addTask('two', { task: task(s, 'b', { params: [['x', { type: ParamType.ARRAY }]] }) });
+    })).toEqual([['test/ci', 'param-conflict']]);
+    // the wording: both places, and the two ways out
     expect(errorsOf((s) => {
       const p = new Pipeline(s, 'ci');
       p.addTask('one', { task: task(s, 'a', { params: [['x']] }) });
@@ -70,6 +76,10 @@ describe('Pipeline: declare once', () => {
   });
 
   test('binding a param or workspace the Task does not declare is an error', () => {
+    expect(codesOf((s) => {
+      const p = new Pipeline(s, 'ci');
+      p.addTask('t', { task: task(s, 'a', { params: [['revision']], workspaces: ['source'] }), params: { revison: 'x' }, workspaces: { src: 'x' } });
+    })).toEqual([['test/ci', 'unknown-param'], ['test/ci', 'unknown-workspace']]);
     expect(errorsOf((s) => {
       const p = new Pipeline(s, 'ci');
       p.addTask('t', { task: task(s, 'a', { params: [['revision']], workspaces: ['source'] }), params: { revison: 'x' }, workspaces: { src: 'x' } });
@@ -132,81 +142,81 @@ describe('Pipeline: order, finally, results, when', () => {
   });
 });
 
-describe('Pipeline validation', () => {
+describe('Pipeline validation: one problem each, of its kind (code) and where (path)', () => {
   test.each([
     ['reference to an undeclared Pipeline param', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       p.addTask('t', { task: task(s, 'a', { params: [['x']] }), params: { x: '$(params.nope)' } });
-    }, "[test/ci] tasks.t.params[0].value references $(params.nope), but the Pipeline has no param 'nope': declare it with addParam('nope')"],
+    }, 'test/ci', 'unknown-reference'],
     ['reference to an undeclared result', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       const a = p.addTask('a', { task: task(s, 'a', { results: ['digest'] }) });
       p.addTask('b', { task: task(s, 'b', { params: [['x']] }), params: { x: a.result('digets') } });
-    }, "[test/ci] tasks.b.params[0].value references $(tasks.a.results.digets), but Task 'a' has no result 'digets': did you mean 'digest'?"],
+    }, 'test/ci', 'unknown-reference'],
     ['reference to a task not in the pipeline', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       p.addTask('b', { task: task(s, 'b', { params: [['x']] }), params: { x: '$(tasks.ghost.results.y)' } });
-    }, "[test/ci] tasks.b.params[0].value references $(tasks.ghost.results.y), but the Pipeline has no task 'ghost': declare it with addTask('ghost') (declared: b)"],
+    }, 'test/ci', 'unknown-reference'],
     ['runAfter a task of another pipeline', (s: Construct) => {
       const other = new Pipeline(s, 'other');
       const foreign = other.addTask('x', { task: task(s, 'x') });
       const p = new Pipeline(s, 'ci');
       p.addTask('b', { task: task(s, 'b'), runAfter: [foreign] });
-    }, "[test/ci] task 'b' runs after 'x', which is not a task of this Pipeline (it belongs to test/other): add it here with addTask, or drop it from runAfter"],
+    }, 'test/ci', 'invalid-run-after'],
     ['a cycle', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       const a = p.addTask('a', { task: task(s, 'a', { params: [['x']], results: ['r'] }), params: { x: '$(tasks.c.results.r)' } });
       const b = p.addTask('b', { task: task(s, 'b', { results: ['r'] }), runAfter: [a] });
       p.addTask('c', { task: task(s, 'c', { results: ['r'] }), runAfter: [b] });
-    }, '[test/ci] tasks form a cycle (each runs after the next): a → c → b → a: remove one of these runAfter edges or result references'],
+    }, 'test/ci', 'task-cycle'],
     ['duplicate task names', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       p.addTask('a', { task: task(s, 'a') });
       p.addFinally('a', { task: task(s, 'b') });
-    }, "[test/ci] pipeline task 'a' is declared more than once: pipeline task names must be unique, rename or remove one"],
+    }, 'test/ci', 'duplicate-name'],
     ['a duplicate task name that the other runs after: reported once, not also as a foreign task and a cycle', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       const first = p.addTask('build', { task: task(s, 'a') });
       p.addTask('build', { task: task(s, 'b'), runAfter: [first] });
-    }, "[test/ci] pipeline task 'build' is declared more than once: pipeline task names must be unique, rename or remove one"],
+    }, 'test/ci', 'duplicate-name'],
     ['task name over the DNS label limit', (s: Construct) => {
       new Pipeline(s, 'ci').addTask('t'.repeat(64), { task: task(s, 'a') });
-    }, `[test/ci] task '${'t'.repeat(64)}': the name is not a DNS label: use lower case letters, digits and '-' (at most 63)`],
+    }, 'test/ci', 'invalid-name'],
     ['a finally result used by a regular task', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       const f = p.addFinally('f', { task: task(s, 'f', { results: ['r'] }) });
       p.addTask('a', { task: task(s, 'a', { params: [['x']] }), params: { x: f.result('r') } });
-    }, "[test/ci] tasks.a.params[0].value references $(tasks.f.results.r): results of finally task 'f' cannot be used by other tasks (only by Pipeline results)"],
+    }, 'test/ci', 'misplaced-reference'],
     ['runAfter on a finally task', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       const a = p.addTask('a', { task: task(s, 'a') });
       p.addFinally('f', { task: task(s, 'f'), runAfter: [a] });
-    }, "[test/ci] finally task 'f' sets runAfter, but finally tasks always run after all regular tasks: remove runAfter"],
+    }, 'test/ci', 'invalid-run-after'],
     ['a when input that references an undeclared param', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       p.addTask('a', { task: task(s, 'a'), when: [When.input('$(params.deploi)').in(['true'])] });
-    }, "[test/ci] tasks.a.when[0].input references $(params.deploi), but the Pipeline has no param 'deploi': declare it with addParam('deploi')"],
+    }, 'test/ci', 'unknown-reference'],
     ['task status outside finally', (s: Construct) => {
       const p = new Pipeline(s, 'ci');
       const a = p.addTask('a', { task: task(s, 'a') });
       p.addTask('b', { task: task(s, 'b', { params: [['s']] }), params: { s: a.status } });
-    }, "[test/ci] tasks.b.params[0].value references $(tasks.a.status): a task's status is only available in finally tasks (use runAfter to order tasks)"],
+    }, 'test/ci', 'misplaced-reference'],
     ['onError continue with retries', (s: Construct) => {
       new Pipeline(s, 'ci').addTask('a', { task: task(s, 'a'), retries: 2, onError: OnError.CONTINUE });
-    }, "[test/ci] task 'a' sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one"],
-    ['no tasks', (s: Construct) => { new Pipeline(s, 'ci'); }, "[test/ci] Pipeline 'ci' has no tasks: add one with addTask(name, { task })"],
+    }, 'test/ci', 'conflicting-props'],
+    ['no tasks', (s: Construct) => { new Pipeline(s, 'ci'); }, 'test/ci', 'no-tasks'],
     ['a param bound on a resolved Task declared to take none', (s: Construct) => {
       const lint = Task.fromResolver(s, 'lint', TaskResolver.hub({ name: 'golangci-lint', version: '0.2' }), {});
       new Pipeline(s, 'ci').addTask('lint', { task: lint, params: { flags: '-v' } });
-    }, "[test/ci] task 'lint' binds param 'flags', but Task 'golangci-lint' has no such param: declare it with golangci-lint.addParam('flags')"],
+    }, 'test/ci', 'unknown-param'],
     ['a string bound to an array param', (s: Construct) => {
       new Pipeline(s, 'ci').addTask('t', { task: task(s, 'a', { params: [['flags', { type: ParamType.ARRAY }]] }), params: { flags: '-v' } });
-    }, "[test/ci] task 't' binds param 'flags' of Task 'a', which is an array param, but the value is a string: give a list (['a', 'b']), or a whole reference such as `param.all`"],
+    }, 'test/ci', 'param-type-mismatch'],
     ['a list bound to a string param', (s: Construct) => {
       new Pipeline(s, 'ci').addTask('t', { task: task(s, 'a', { params: [['mode']] }), params: { mode: ['fast'] } });
-    }, "[test/ci] task 't' binds param 'mode' of Task 'a', which is a string param, but the value is an array: give a string"],
-  ])('%s', (_title, build, message) => {
-    expect(errorsOf(build)).toEqual([message]);
+    }, 'test/ci', 'param-type-mismatch'],
+  ])('%s', (_title, build, path, code) => {
+    expect(codesOf(build)).toEqual([[path, code]]);
   });
 });
 
@@ -261,25 +271,29 @@ describe('PipelineRun (a one-off run kept in git)', () => {
     [{ pipeline: Duration.minutes(30), tasks: Duration.minutes(20), finally: Duration.minutes(15) },
       'timeouts.tasks + timeouts.finally exceed timeouts.pipeline (30m0s): Tekton rejects the run, raise timeouts.pipeline or lower the others'],
   ])('timeouts Tekton rejects: %j', (timeouts, message) => {
-    expect(errorsOf((s) => {
+    const problems = problemsOf((s) => {
       const p = new Pipeline(s, 'plain');
       p.addTask('a', { task: task(s, 'a') });
       new PipelineRun(s, 'run', { pipeline: p, timeouts });
-    })).toEqual([`[test/run] ${message}`]);
+    });
+    expect(problems.map((p) => [p.path, p.code, `${p.message}: ${p.fix}`])).toEqual([['test/run', 'invalid-timeouts', message]]);
   });
 
   test('whole arrays and objects pass on by reference; a literal of the wrong shape is an error', () => {
-    expect(errorsOf((s) => {
+    expect(codesOf((s) => {
       const p = new Pipeline(s, 'ci');
       const all = p.addParam('all-flags', { type: ParamType.ARRAY });
       const b = p.addTask('b', { task: task(s, 'b', { params: [['flags', { type: ParamType.ARRAY }]] }), params: { flags: all.all } });
       void b;
       new PipelineRun(s, 'run', { pipeline: p, params: { 'all-flags': 'x' } });
-    })).toEqual(["[test/run] param 'all-flags' of Pipeline 'ci' is an array param, but the value is a string: give a list (['a', 'b']), or a whole reference such as `param.all`"]);
+    })).toEqual([['test/run', 'param-type-mismatch']]);
   });
 
   test('every param without a default must be given, and every required workspace bound', () => {
-    expect(errorsOf((s) => { new PipelineRun(s, 'run', { pipeline: pipeline(s), params: { typo: 'x' } }); })).toEqual([
+    const build = (s: Construct) => { new PipelineRun(s, 'run', { pipeline: pipeline(s), params: { typo: 'x' } }); };
+    expect(codesOf(build)).toEqual([['test/run', 'missing-required-param'], ['test/run', 'unknown-param'], ['test/run', 'missing-required-workspace']]);
+    // the wording users read most: what has no value, and where to give it
+    expect(errorsOf(build)).toEqual([
       "[test/run] Pipeline 'ci' param 'revision' has no value: give it in params (or a default where it is declared)",
       "[test/run] params gives 'typo', but Pipeline 'ci' has no such param (params: mode, revision)",
       "[test/run] Pipeline 'ci' workspace 'source' is not bound: give it in workspaces, e.g. { 'source': WorkspaceBinding.volumeClaimTemplate() }",

@@ -1,5 +1,5 @@
 import { EventListener, Interceptor, Trigger, TriggerBinding, TriggerTemplate } from '../src';
-import { errorsOf, find, synth } from './util';
+import { codesOf, find, synth } from './util';
 
 function pair(s: any) {
   const binding = new TriggerBinding(s, 'binding', { params: { revision: '$(body.metadata.revision)' } });
@@ -118,35 +118,34 @@ describe('EventListener', () => {
       const { template } = pair(s);
       const other = new TriggerBinding(s, 'other', { namespace: 'tools', params: { x: '$(body.x)' } });
       new EventListener(s, 'el', { triggers: [{ name: 't', bindings: [other], template }] });
-    }, "[test/el] trigger 't' refers to TriggerBinding 'other' of namespace 'tools', but it is looked up in 'ci' only: define the TriggerBinding in 'ci'"],
+    }, 'test/el', 'cross-namespace-reference'],
     ['a standalone Trigger with a template from another namespace', (s: any) => {
       const { binding, template } = pair(s);
       void template;
       const far = new TriggerTemplate(s, 'far', { namespace: 'tools' });
       far.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'r-' }, spec: {} });
       new Trigger(s, 'trig', { bindings: [binding], template: far });
-    }, "[test/trig] Trigger 'trig' refers to TriggerTemplate 'far' of namespace 'tools', but it is looked up in 'ci' only: define the TriggerTemplate in 'ci'"],
+    }, 'test/trig', 'cross-namespace-reference'],
     ['a triggerRef to a Trigger in another namespace', (s: any) => {
       const { binding, template } = pair(s);
       const el = new EventListener(s, 'el', { namespace: 'hooks' });
       el.addTriggerRef(new Trigger(s, 'trig', { bindings: [binding], template }));
-    }, "[test/el] the listener refers to Trigger 'trig' of namespace 'ci', but it is looked up in 'hooks' only: define the Trigger in 'hooks'"],
+    }, 'test/el', 'cross-namespace-reference'],
     ['a name too long for the el-<name> Service', (s: any) => {
       const { binding, template } = pair(s);
       new EventListener(s, 'el', { name: 'x'.repeat(61), triggers: [{ name: 't', bindings: [binding], template }] });
-    }, `[test/el] EventListener name '${'x'.repeat(61)}' is 61 characters: its Service 'el-${'x'.repeat(61)}' must fit 63, so use at most 60 (set 'name', or a shorter construct id)`],
-    ['no triggers', (s: any) => new EventListener(s, 'el'), '[test/el] the EventListener has no triggers: add one with addTrigger'],
+    }, 'test/el', 'invalid-object-name'],
+    ['no triggers', (s: any) => new EventListener(s, 'el'), 'test/el', 'no-triggers'],
     ['a run template with a fixed name', (s: any) => {
       const t = new TriggerTemplate(s, 't');
       t.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'run' }, spec: {} });
-    }, '[test/t] resourcetemplates[0] (PipelineRun) has a fixed name: the second event would fail to create it, ' +
-      'use metadata.generateName, or a name from the event ($(tt.params.…)) to create one run per event value'],
+    }, 'test/t', 'fixed-run-name'],
     ['a template param used but not declared', (s: any) => {
       const t = new TriggerTemplate(s, 't');
       t.addParam('revision');
       t.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'r-' }, spec: { params: [{ name: 'x', value: '$(tt.params.revison)' }] } });
-    }, "[test/t] resourcetemplates[0].spec.params[0].value references $(tt.params.revison), but the template has no param 'revison': did you mean 'revision'?"],
+    }, 'test/t', 'unknown-reference'],
     ['a binding that reads a Tekton variable', (s: any) => new TriggerBinding(s, 'b', { params: { x: '$(params.y)' } }),
-      "[test/b] binding param 'x' = '$(params.y)': a binding can only read $(body.…), $(header.…) and $(extensions.…)"],
-  ])('%s', (_t, build, message) => expect(errorsOf(build)).toEqual([message]));
+      'test/b', 'misplaced-reference'],
+  ])('%s: one problem of its kind, where it was made', (_t, build, path, code) => expect(codesOf(build)).toEqual([[path, code]]));
 });

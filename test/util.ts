@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
+import { Problem, problemAt } from '../src/problems';
 
 /** Synthesizes one chart (namespace `ci`) and returns its objects, after running validation. */
 export function synth(build: (scope: Construct) => void, namespace = 'ci'): any[] {
@@ -28,6 +29,21 @@ export function errorsOf(build: (scope: Construct) => void): string[] {
   const app = Testing.app();
   build(new Chart(app, 'test', { namespace: 'ci' }));
   return validationErrors(app);
+}
+
+/**
+ * The problems of a chart `test` (namespace `ci`) that `build` fills, as a failed synth's `SynthError` has them; `codesOf`
+ * gives `[path, code]` each, for tests that check what kind of mistake was found and where, not its wording.
+ */
+export function problemsOf(build: (scope: Construct) => void, namespace = 'ci'): Problem[] {
+  const app = Testing.app();
+  build(new Chart(app, 'test', { namespace }));
+  return app.node.findAll().flatMap((c) => c.node.validate().map((text) => problemAt(c.node.path, text)));
+}
+
+/** `[path, code]` of each problem of `problemsOf(build)`. */
+export function codesOf(build: (scope: Construct) => void, namespace = 'ci'): Array<[string, string]> {
+  return problemsOf(build, namespace).map((p) => [p.path, p.code]);
 }
 
 /** Finds the one object of a kind (and name). */

@@ -1,5 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { DNS_LABEL } from '../internal/names';
+import { problem } from '../problems';
 
 /** Props for `Cluster`. */
 export interface ClusterProps {
@@ -43,14 +44,14 @@ export class Cluster extends Construct {
     }
     const problems: string[] = [];
     if (!DNS_LABEL.test(id)) {
-      problems.push(`cluster name '${id}' is not a DNS label: it names the cluster's folder and its events (Alert eventMetadata); ` +
-        "use lower case letters, digits and '-' (e.g. 'production')");
+      problems.push(problem('invalid-name', `cluster name '${id}' is not a DNS label: it names the cluster's folder and its events ` +
+        "(Alert eventMetadata); use lower case letters, digits and '-' (e.g. 'production')"));
     }
     const segments = this.path.split('/');
     // a segment ending like a file the app writes would be taken for one (and one over 100 characters for no folder)
     if (!segments.every((s) => PATH_SEGMENT.test(s) && s !== '..' && !/\.ya?ml$/.test(s) && s.length <= 100) || this.path.length > 200) {
-      problems.push(`path '${this.path}' is not a folder below outdir: use segments of lower case letters, digits, '-', '_' and '.' ` +
-        "separated by '/' (at most 100 each, 200 in all, none ending in .yaml), e.g. 'clusters/production'");
+      problems.push(problem('invalid-path', `path '${this.path}' is not a folder below outdir: use segments of lower case letters, digits, ` +
+        "'-', '_' and '.' separated by '/' (at most 100 each, 200 in all, none ending in .yaml), e.g. 'clusters/production'"));
     }
     this.node.addValidation({ validate: () => problems });
   }

@@ -1,5 +1,6 @@
 import { Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { problem } from '../problems';
 import { ResourceProps, IResource } from '../resource';
 
 /** Kinds of Flux objects whose events can trigger a pipeline. */
@@ -95,7 +96,7 @@ export class ImportedFluxObject extends Construct implements IFluxSource {
 /** Problems of an event source reference (unknown kind, bad name). */
 export function eventSourceProblems(source: IFluxEventSource): string[] {
   if (!Object.prototype.hasOwnProperty.call(FLUX_KINDS, source.kind)) {
-    return [`unknown Flux kind '${source.kind}' for source '${source.name}': use one of ${Object.keys(FLUX_KINDS).join(', ')}`];
+    return [problem('unknown-kind', `unknown Flux kind '${source.kind}' for source '${source.name}': use one of ${Object.keys(FLUX_KINDS).join(', ')}`)];
   }
   return [];
 }

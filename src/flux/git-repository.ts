@@ -4,6 +4,7 @@ import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSourc
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
 import { secretNameProblem } from '../internal/validation';
+import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
@@ -112,17 +113,21 @@ export class GitRepository extends Resource implements IFluxSource {
     });
     this.addValidation(() => {
       const errors = durationProblems('interval', props.interval);
-      if (props.branch && props.ref) errors.push("set either 'branch' or 'ref', not both");
+      if (props.branch && props.ref) errors.push(problem('conflicting-props', "set either 'branch' or 'ref', not both"));
       if (!ref || Object.values(ref).every((v) => v === undefined || v === '')) {
-        errors.push("no git reference: Flux would silently follow the 'master' branch. Set 'branch' (e.g. 'main'), or 'ref' " +
-          'with one of branch, tag, semver, commit or name');
+        errors.push(problem('missing-prop', "no git reference: Flux would silently follow the 'master' branch. Set 'branch' (e.g. 'main'), or 'ref' " +
+          'with one of branch, tag, semver, commit or name'));
       }
-      if (!/^(https?|ssh):\/\//.test(props.url)) errors.push(`url '${props.url}' must start with http://, https:// or ssh://`);
+      if (!/^(https?|ssh):\/\//.test(props.url)) errors.push(problem('invalid-url', `url '${props.url}' must start with http://, https:// or ssh://`));
       const secret = props.secretName === undefined ? undefined : secretNameProblem('secretName', props.secretName);
       if (secret) errors.push(secret);
       for (const i of props.include ?? []) {
-        if (i.repository.kind !== FluxKind.GIT_REPOSITORY) errors.push(`include '${i.repository.name}' is a ${i.repository.kind}: only GitRepositories can be included`);
-        else if (i.repository.namespace !== this.namespace) errors.push(`include '${i.repository.name}' is in namespace '${i.repository.namespace}': Flux includes only GitRepositories of the same namespace ('${this.namespace}')`);
+        if (i.repository.kind !== FluxKind.GIT_REPOSITORY) {
+          errors.push(problem('wrong-kind', `include '${i.repository.name}' is a ${i.repository.kind}: only GitRepositories can be included`));
+        } else if (i.repository.namespace !== this.namespace) {
+          errors.push(problem('cross-namespace-reference', `include '${i.repository.name}' is in namespace '${i.repository.namespace}': ` +
+            `Flux includes only GitRepositories of the same namespace ('${this.namespace}')`));
+        }
       }
       return errors;
     });

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems } from './event-source';
 import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
+import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
@@ -118,10 +119,10 @@ export class Kustomization extends Resource implements IKustomization {
       const errors = [...durationProblems('interval', props.interval), ...durationProblems('timeout', props.timeout), ...eventSourceProblems(source)];
       const kinds: string[] = ['GitRepository', 'OCIRepository', 'Bucket', 'ExternalArtifact'];
       if (!errors.length && !kinds.includes(source.kind)) {
-        errors.push(`sourceRef '${source.name}' is a ${source.kind}: a Kustomization applies a ${kinds.join(', ')}`);
+        errors.push(problem('wrong-kind', `sourceRef '${source.name}' is a ${source.kind}: a Kustomization applies a ${kinds.join(', ')}`));
       }
       for (const d of props.dependsOn ?? []) {
-        if (d.kind !== FluxKind.KUSTOMIZATION) errors.push(`dependsOn '${d.name}' is a ${d.kind}: a Kustomization can only depend on Kustomizations`);
+        if (d.kind !== FluxKind.KUSTOMIZATION) errors.push(problem('wrong-kind', `dependsOn '${d.name}' is a ${d.kind}: a Kustomization can only depend on Kustomizations`));
       }
       return errors;
     });

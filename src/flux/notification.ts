@@ -4,6 +4,7 @@ import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
 import { touch } from '../internal/generation';
 import { secretNameProblem, urlProblem } from '../internal/validation';
+import { problem } from '../problems';
 import { Resource, fasterL1, IResource } from '../resource';
 
 // The L1s render through renderApiObject: the same objects as the generated toJson, faster (see resource.ts).
@@ -171,8 +172,9 @@ export class Alert extends Resource {
     this.addValidation(() => [
       ...props.eventSources.flatMap(eventSourceProblems),
       ...(props.provider.namespace !== this.namespace
-        ? [`provider '${props.provider.name}' is in namespace '${props.provider.namespace}': an Alert must be in its Provider's namespace`] : []),
-      ...(props.eventSources.length || this.emptyReportedElsewhere ? [] : ['an Alert needs at least one event source']),
+        ? [problem('cross-namespace-reference',
+          `provider '${props.provider.name}' is in namespace '${props.provider.namespace}': an Alert must be in its Provider's namespace`)] : []),
+      ...(props.eventSources.length || this.emptyReportedElsewhere ? [] : [problem('no-event-sources', 'an Alert needs at least one event source')]),
     ]);
   }
 

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
+import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
@@ -88,7 +89,7 @@ export class OCIRepository extends Resource implements IFluxSource {
     });
     this.addValidation(() => [
       ...durationProblems('interval', props.interval),
-      ...(/^oci:\/\//.test(props.url) ? [] : [`url '${props.url}' must start with oci://`]),
+      ...(/^oci:\/\//.test(props.url) ? [] : [problem('invalid-url', `url '${props.url}' must start with oci://`)]),
     ]);
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { problem } from '../problems';
 
 /** A DNS-1123 label: lower case alphanumerics and '-', starting and ending alphanumeric. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -44,7 +45,7 @@ export function toDnsLabel(text: string, maxLength = 63): string {
 export function crossNamespaceProblems(referrer: string, kind: string, name: string, theirs: string | undefined,
   ours: string | undefined, fix: string): string[] {
   if (!theirs || !ours || theirs === ours) return [];
-  return [`${referrer} refers to ${kind} '${name}' of namespace '${theirs}', but it is looked up in '${ours}' only: ${fix}`];
+  return [problem('cross-namespace-reference', `${referrer} refers to ${kind} '${name}' of namespace '${theirs}', but it is looked up in '${ours}' only: ${fix}`)];
 }
 
 /** The namespace an object ends up in: its own, else its chart's. */

@@ -1,5 +1,7 @@
 import { IConstruct } from 'constructs';
 import { touch } from '../internal/generation';
+import { problem } from '../problems';
+
 /** The type of a Tekton param. */
 export enum ParamType {
   /** A single string (Tekton's default). */
@@ -118,16 +120,17 @@ export function paramSpecProblems(spec: ParamSpec): string[] {
   if (d !== undefined) {
     const actual = Array.isArray(d) ? ParamType.ARRAY : typeof d === 'object' ? ParamType.OBJECT : ParamType.STRING;
     if (actual !== spec.type) {
-      problems.push(`param '${spec.name}' is of type ${spec.type} but its default is ${article(actual)}: give a default of type ${spec.type}, or change the type`);
+      problems.push(problem('param-type-mismatch',
+        `param '${spec.name}' is of type ${spec.type} but its default is ${article(actual)}: give a default of type ${spec.type}, or change the type`));
     }
   }
   if (spec.type === ParamType.OBJECT && !spec.properties) {
-    problems.push(`object param '${spec.name}' needs its keys: set 'properties' (or a default object)`);
+    problems.push(problem('invalid-param', `object param '${spec.name}' needs its keys: set 'properties' (or a default object)`));
   }
   if (spec.enum) {
-    if (spec.type !== ParamType.STRING) problems.push(`param '${spec.name}': 'enum' is only allowed on string params`);
+    if (spec.type !== ParamType.STRING) problems.push(problem('invalid-param', `param '${spec.name}': 'enum' is only allowed on string params`));
     if (typeof d === 'string' && !spec.enum.includes(d)) {
-      problems.push(`param '${spec.name}': default '${d}' is not one of its enum values [${spec.enum.join(', ')}]`);
+      problems.push(problem('invalid-param', `param '${spec.name}': default '${d}' is not one of its enum values [${spec.enum.join(', ')}]`));
     }
   }
   return problems;
@@ -212,10 +215,10 @@ export function wholeParamProblems(steps: any[], params: ParamSpec[]): string[] 
       const name = m[1] ?? m[2];
       const type = types.get(name);
       if (type === ParamType.OBJECT) {
-        problems.push(`${where} uses object param '${name}' whole (${m[0]}): a step can only use its keys, e.g. $(params.${name}.<key>)`);
+        problems.push(problem('misplaced-reference', `${where} uses object param '${name}' whole (${m[0]}): a step can only use its keys, e.g. $(params.${name}.<key>)`));
       } else if (type === ParamType.ARRAY && !(isolatedAllowed && m[0] === text)) {
-        problems.push(`${where} uses array param '${name}' whole (${m[0]}): Tekton expands a whole array only as a complete command or args item ` +
-          `(args: [param.all]); in a string use one item, $(params.${name}[0])`);
+        problems.push(problem('misplaced-reference', `${where} uses array param '${name}' whole (${m[0]}): Tekton expands a whole array only as ` +
+          `a complete command or args item (args: [param.all]); in a string use one item, $(params.${name}[0])`));
       }
     }
   };

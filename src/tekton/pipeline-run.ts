@@ -8,7 +8,7 @@ import { goDuration } from '../internal/duration';
 import { crossNamespaceProblems, shortHash, toDnsLabel } from '../internal/names';
 import { compareCodePoints } from '../internal/sort';
 import { quantityProblem } from '../internal/validation';
-import { closest } from '../problems';
+import { closest, problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
@@ -113,8 +113,8 @@ export function runParamTypeProblems(pipeline: IPipeline, params: { [name: strin
   const specs = new Map(pipeline.paramSpecs.map((p) => [p.name, p]));
   return Object.entries(params).flatMap(([name, value]) => {
     const spec = specs.get(name);
-    const problem = spec && valueTypeProblem(spec.type, renderParamValue(value));
-    return problem ? [`param '${name}' of Pipeline '${pipeline.name}' ${problem}`] : [];
+    const wrong = spec && valueTypeProblem(spec.type, renderParamValue(value));
+    return wrong ? [problem('param-type-mismatch', `param '${name}' of Pipeline '${pipeline.name}' ${wrong}`)] : [];
   });
 }
 
@@ -133,32 +133,34 @@ export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, gi
   const names = new Set(specs.map((p) => p.name));
   for (const p of specs) {
     if (checks.unboundParams !== false && p.default === undefined && !given.includes(p.name)) {
-      errors.push(`Pipeline '${pipeline.name}' param '${p.name}' has no value: give it in ${how} (or a default where it is declared)`);
+      errors.push(problem('missing-required-param', `Pipeline '${pipeline.name}' param '${p.name}' has no value: give it in ${how} (or a default where it is declared)`));
     }
   }
   for (const g of given) {
     if (!names.has(g)) {
       const close = closest(g, [...names]);
-      errors.push(`${how} gives '${g}', but Pipeline '${pipeline.name}' has no such param ` +
-        (close ? `(did you mean '${close}'?)` : `(params: ${[...names].join(', ') || 'none'})`));
+      errors.push(problem('unknown-param', `${how} gives '${g}', but Pipeline '${pipeline.name}' has no such param ` +
+        (close ? `(did you mean '${close}'?)` : `(params: ${[...names].join(', ') || 'none'})`)));
     }
   }
   const ws = pipeline.workspaceSpecs;
   const bound = Object.keys(options.workspaces ?? {});
   for (const w of ws) {
     if (checks.unboundWorkspaces !== false && !w.options.optional && !bound.includes(w.name)) {
-      errors.push(`Pipeline '${pipeline.name}' workspace '${w.name}' is not bound: give it in workspaces, e.g. { '${w.name}': WorkspaceBinding.volumeClaimTemplate() }`);
+      errors.push(problem('missing-required-workspace',
+        `Pipeline '${pipeline.name}' workspace '${w.name}' is not bound: give it in workspaces, e.g. { '${w.name}': WorkspaceBinding.volumeClaimTemplate() }`));
     }
   }
   for (const b of bound) {
     if (!ws.some((w) => w.name === b)) {
-      errors.push(`workspaces binds '${b}', but Pipeline '${pipeline.name}' has no such workspace (workspaces: ${ws.map((w) => w.name).join(', ') || 'none'})`);
+      errors.push(problem('unknown-workspace',
+        `workspaces binds '${b}', but Pipeline '${pipeline.name}' has no such workspace (workspaces: ${ws.map((w) => w.name).join(', ') || 'none'})`));
     }
   }
   for (const [name, binding] of Object.entries(options.workspaces ?? {})) {
     const storage = binding.render(name).volumeClaimTemplate?.spec?.resources?.requests?.storage;
-    const problem = storage !== undefined && quantityProblem(`workspace '${name}' storage`, String(storage));
-    if (problem) errors.push(problem);
+    const bad = storage !== undefined && quantityProblem(`workspace '${name}' storage`, String(storage));
+    if (bad) errors.push(bad);
   }
   errors.push(...timeoutProblems(options.timeouts ?? pipeline.timeouts));
   return errors;
@@ -189,5 +191,5 @@ function timeoutProblems(t: PipelineTimeouts | undefined): string[] {
   const fin = t.finally?.toMilliseconds({ integral: false }) ?? 0;
   if (tasks + fin <= ms) return [];
   const what = t.tasks && t.finally ? 'timeouts.tasks + timeouts.finally' : t.tasks ? 'timeouts.tasks' : 'timeouts.finally';
-  return [`${what} ${t.tasks && t.finally ? 'exceed' : 'exceeds'} ${limit}: Tekton rejects the run, raise timeouts.pipeline or lower the others`];
+  return [problem('invalid-timeouts', `${what} ${t.tasks && t.finally ? 'exceed' : 'exceeds'} ${limit}: Tekton rejects the run, raise timeouts.pipeline or lower the others`)];
 }

@@ -5,7 +5,7 @@ import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
 import { VariableReference, referencesInValue } from './references';
 import { ResultType } from './results';
 import { OnError } from './step';
-import { TEKTON_NAME } from './task';
+import { TEKTON_NAME, contextHint, tektonNameProblem } from './task';
 import { Workspace, WorkspaceOptions, declareWorkspace } from './workspaces';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems, goDuration } from '../internal/duration';
@@ -13,7 +13,7 @@ import { cachedPerGeneration, touch } from '../internal/generation';
 import { DNS_LABEL, crossNamespaceProblems, namespaceOf } from '../internal/names';
 import { compareCodePoints } from '../internal/sort';
 import { CONTEXT_VARIABLES, hasOwn } from '../internal/validation';
-import { duplicates, problem, suggest } from '../problems';
+import { closest, duplicates, problem, suggest } from '../problems';
 import { Resource, ResourceProps, fasterL1, IResource } from '../resource';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
@@ -256,7 +256,7 @@ export class Pipeline extends Resource implements IPipeline {
         if (hasOwn(bound, p.name)) {
           const value = renderParamValue(bound[p.name]);
           const wrongType = valueTypeProblem(p.type, value);
-          if (wrongType) errors.push(`task '${t.name}' binds param '${p.name}' of Task '${task.displayName}', which ${wrongType}`);
+          if (wrongType) errors.push(problem('param-type-mismatch', `task '${t.name}' binds param '${p.name}' of Task '${task.displayName}', which ${wrongType}`));
           rendered.push({ name: p.name, value });
           continue;
         }
@@ -264,12 +264,12 @@ export class Pipeline extends Resource implements IPipeline {
         if (!existing) {
           params.set(p.name, { spec: p, owner: `task '${t.name}'` });
         } else if (existing.spec.type !== p.type) {
-          errors.push(`param '${p.name}' is ${existing.spec.type} in ${existing.owner} but ${p.type} in task '${t.name}': ` +
-            `rename one of them, or bind it in addTask('${t.name}', { params: { '${p.name}': ... } })`);
+          errors.push(problem('param-conflict', `param '${p.name}' is ${existing.spec.type} in ${existing.owner} but ${p.type} in task '${t.name}': ` +
+            `rename one of them, or bind it in addTask('${t.name}', { params: { '${p.name}': ... } })`));
         } else if (existing.spec.default !== undefined && p.default !== undefined &&
           JSON.stringify(existing.spec.default) !== JSON.stringify(p.default)) {
-          errors.push(`param '${p.name}' has default ${JSON.stringify(existing.spec.default)} in ${existing.owner} but ` +
-            `${JSON.stringify(p.default)} in task '${t.name}': give both the same default, or bind it in addTask('${t.name}', { params: { '${p.name}': ... } })`);
+          errors.push(problem('param-conflict', `param '${p.name}' has default ${JSON.stringify(existing.spec.default)} in ${existing.owner} but ` +
+            `${JSON.stringify(p.default)} in task '${t.name}': give both the same default, or bind it in addTask('${t.name}', { params: { '${p.name}': ... } })`));
         } else if (existing.spec.default === undefined && p.default !== undefined && existing.owner !== 'the Pipeline') {
           params.set(p.name, { spec: { ...existing.spec, default: p.default }, owner: existing.owner });
         }
@@ -279,8 +279,8 @@ export class Pipeline extends Resource implements IPipeline {
       for (const [name, value] of Object.entries(bound)) {
         if (declared.has(name)) continue;
         if (task.interfaceKnown) {
-          errors.push(`task '${t.name}' binds param '${name}', but Task '${task.displayName}' has no such param: ` +
-            suggest(name, [...declared], `${task.displayName}.addParam`));
+          errors.push(problem('unknown-param', `task '${t.name}' binds param '${name}', but Task '${task.displayName}' has no such param: ` +
+            suggest(name, [...declared], `${task.displayName}.addParam`)));
         } else {
           rendered.push({ name, value: renderParamValue(value) });
         }
@@ -306,11 +306,10 @@ export class Pipeline extends Resource implements IPipeline {
         if (task.interfaceKnown) {
           // A key that is not the Task's is most often a misspelt binding: name the Task's unbound workspaces first.
           const unbound = [...taskWs].filter((w) => !hasOwn(wsBound, w));
-          const close = suggest(name, [...taskWs], `${task.displayName}.addWorkspace`);
-          const hint = close.startsWith('did you mean') || !unbound.length ? close
+          const hint = closest(name, [...taskWs]) !== undefined || !unbound.length ? suggest(name, [...taskWs], `${task.displayName}.addWorkspace`)
             : `it declares ${unbound.map((w) => `'${w}'`).join(', ')}: bind ${unbound.length === 1 ? 'that' : 'one of those'} ` +
               `(workspaces: { '${unbound[0]}': … }), or declare '${name}' with ${task.displayName}.addWorkspace('${name}')`;
-          errors.push(`task '${t.name}' binds workspace '${name}', but Task '${task.displayName}' has no such workspace: ${hint}`);
+          errors.push(problem('unknown-workspace', `task '${t.name}' binds workspace '${name}', but Task '${task.displayName}' has no such workspace: ${hint}`));
         } else {
           if (!workspaces.has(targetName)) workspaces.set(targetName, new Workspace(targetName));
           wsRendered.push({ name, workspace: targetName });
@@ -351,14 +350,14 @@ export class Pipeline extends Resource implements IPipeline {
     const errors = [...r.errors];
     for (const k of ['pipeline', 'tasks', 'finally'] as const) errors.push(...durationProblems(`timeouts.${k}`, this.timeouts?.[k]));
     if (this.regularTasks.length === 0) {
-      errors.push(`Pipeline '${this.name}' has no tasks: add one with addTask(name, { task })`);
+      errors.push(problem('no-tasks', `Pipeline '${this.name}' has no tasks: add one with addTask(name, { task })`));
     }
     errors.push(...duplicates('pipeline task', this.tasks.map((t) => t.name)));
     errors.push(...duplicates('pipeline param', this.explicitParams.map((p) => p.name)));
     errors.push(...duplicates('pipeline workspace', this.explicitWorkspaces.map((w) => w.name)));
     errors.push(...duplicates('pipeline result', this.results.map((x) => x.name)));
     for (const p of this.explicitParams) {
-      if (!TEKTON_NAME.test(p.name)) errors.push(`param name '${p.name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
+      if (!TEKTON_NAME.test(p.name)) errors.push(tektonNameProblem('param', p.name));
       errors.push(...paramSpecProblems(p));
     }
     const byName = new Map(this.tasks.map((t) => [t.name, t]));
@@ -371,27 +370,28 @@ export class Pipeline extends Resource implements IPipeline {
     for (const t of this.tasks) {
       const where = `${t.isFinally ? 'finally task' : 'task'} '${t.name}'`;
       if (!DNS_LABEL.test(t.name) || t.name.length > 63) {
-        errors.push(`${where}: the name is not a DNS label: use lower case letters, digits and '-' (at most 63)`);
+        errors.push(problem('invalid-name', `${where}: the name is not a DNS label: use lower case letters, digits and '-' (at most 63)`));
       }
       const task = t.options.task;
       errors.push(...crossNamespaceProblems(where, 'Task', task.displayName, task.namespace, this.namespace,
         `define the Task in '${this.namespace}', or refer to it with Task.fromResolver(scope, id, TaskResolver.cluster('${task.displayName}', '${task.namespace}'), …)`));
       if (t.options.onError === OnError.CONTINUE && (t.options.retries ?? 0) > 0) {
-        errors.push(`${where} sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one`);
+        errors.push(problem('conflicting-props', `${where} sets both onError: CONTINUE and retries: Tekton rejects the combination, keep one`));
       }
       if (t.options.retries !== undefined && (!Number.isInteger(t.options.retries) || t.options.retries < 0)) {
-        errors.push(`${where}: retries must be a whole number ≥ 0 (got ${t.options.retries})`);
+        errors.push(problem('invalid-retries', `${where}: retries must be a whole number ≥ 0 (got ${t.options.retries})`));
       }
       errors.push(...durationProblems(`${where} timeout`, t.options.timeout));
       if (t.isFinally && t.options.runAfter?.length) {
-        errors.push(`${where} sets runAfter, but finally tasks always run after all regular tasks: remove runAfter`);
+        errors.push(problem('invalid-run-after', `${where} sets runAfter, but finally tasks always run after all regular tasks: remove runAfter`));
       }
       for (const dep of t.options.runAfter ?? []) {
         if (duplicated.has(dep.name)) continue;
         if (byName.get(dep.name) !== dep) {
-          errors.push(`${where} runs after '${dep.name}', which is not a task of this Pipeline (it belongs to ${dep._pipelinePath}): add it here with addTask, or drop it from runAfter`);
+          errors.push(problem('invalid-run-after', `${where} runs after '${dep.name}', which is not a task of this Pipeline (it belongs to ${dep._pipelinePath}): ` +
+            'add it here with addTask, or drop it from runAfter'));
         } else if (dep.isFinally) {
-          errors.push(`${where} runs after finally task '${dep.name}': regular tasks cannot wait for finally tasks`);
+          errors.push(problem('invalid-run-after', `${where} runs after finally task '${dep.name}': regular tasks cannot wait for finally tasks`));
         }
       }
       for (const ref of this.taskReferences(t, r.taskParams.get(t)!)) {
@@ -405,7 +405,7 @@ export class Pipeline extends Resource implements IPipeline {
     }
     const cycle = duplicated.size ? undefined : findCycle(this.regularTasks.map((t) => t.name), (n) => r.runAfter.get(byName.get(n)!) ?? []);
     if (cycle) {
-      errors.push(`tasks form a cycle (each runs after the next): ${cycle.join(' → ')}: remove one of these runAfter edges or result references`);
+      errors.push(problem('task-cycle', `tasks form a cycle (each runs after the next): ${cycle.join(' → ')}: remove one of these runAfter edges or result references`));
     }
     return errors;
   }
@@ -415,44 +415,44 @@ export class Pipeline extends Resource implements IPipeline {
     const [first, second, third] = ref.path;
     const inFinally = t?.isFinally ?? true;
     const at = `${ref.location} references ${ref.text}`;
+    const unknown = (text: string) => [problem('unknown-reference', text)];
+    const misplaced = (text: string) => [problem('misplaced-reference', text)];
     switch (ref.root) {
       case 'params':
-        return paramNames.has(first) ? [] : [problem('unknown-reference', `${at}, but the Pipeline has no param '${first}': ${suggest(first, [...paramNames], 'addParam')}`)];
+        return paramNames.has(first) ? [] : unknown(`${at}, but the Pipeline has no param '${first}': ${suggest(first, [...paramNames], 'addParam')}`);
       case 'workspaces':
-        return wsNames.has(first) ? [] : [`${at}, but the Pipeline has no workspace '${first}': ${suggest(first, [...wsNames], 'addWorkspace')}`];
+        return wsNames.has(first) ? [] : unknown(`${at}, but the Pipeline has no workspace '${first}': ${suggest(first, [...wsNames], 'addWorkspace')}`);
       case 'context': {
         const name = ['context', ...ref.path].join('.');
         if (CONTEXT_VARIABLES.pipeline.includes(name) || CONTEXT_VARIABLES.task.includes(name)) return [];
-        const close = suggest(name, CONTEXT_VARIABLES.pipeline, '');
-        return [`${at}, which Tekton does not substitute in a Pipeline: ` +
-          (close.startsWith('did you mean') ? close.replace(/'([^']*)'/, '$($1)') : `use one of ${CONTEXT_VARIABLES.pipeline.map((v) => `$(${v})`).join(', ')}`)];
+        return unknown(`${at}, which Tekton does not substitute in a Pipeline: ${contextHint(name, CONTEXT_VARIABLES.pipeline)}`);
       }
       case 'tasks': {
         if (first === 'status' && second === undefined) {
-          return inFinally ? [] : [`${at}: $(tasks.status) is only available in finally tasks`];
+          return inFinally ? [] : misplaced(`${at}: $(tasks.status) is only available in finally tasks`);
         }
         const target = byName.get(first);
         if (!target) {
-          return [`${at}, but the Pipeline has no task '${first}': ${suggest(first, [...byName.keys()], 'addTask')}`];
+          return unknown(`${at}, but the Pipeline has no task '${first}': ${suggest(first, [...byName.keys()], 'addTask')}`);
         }
         if (second === 'status' || second === 'reason') {
-          return inFinally ? [] : [`${at}: a task's status is only available in finally tasks (use runAfter to order tasks)`];
+          return inFinally ? [] : misplaced(`${at}: a task's status is only available in finally tasks (use runAfter to order tasks)`);
         }
         if (second === 'results') {
           if (target.isFinally && t) {
-            return [`${at}: results of finally task '${first}' cannot be used by other tasks (only by Pipeline results)`];
+            return misplaced(`${at}: results of finally task '${first}' cannot be used by other tasks (only by Pipeline results)`);
           }
           const task = target.options.task;
           if (task.interfaceKnown && !task.resultNames.includes(third)) {
-            return [`${at}, but Task '${task.displayName}' has no result '${third}': ${suggest(third ?? '', task.resultNames, `${task.displayName}.addResult`)}`];
+            return unknown(`${at}, but Task '${task.displayName}' has no result '${third}': ${suggest(third ?? '', task.resultNames, `${task.displayName}.addResult`)}`);
           }
-          if (t === target) return [`${at}: a task cannot use its own result`];
+          if (t === target) return misplaced(`${at}: a task cannot use its own result`);
           return [];
         }
-        return [`${at}: unknown task variable (use results.<name>, status or reason)`];
+        return unknown(`${at}: unknown task variable (use results.<name>, status or reason)`);
       }
       default:
-        return [`${at}, which is not available in a Pipeline (use params, tasks.<name>.results, workspaces.<name>.bound or context)`];
+        return misplaced(`${at}, which is not available in a Pipeline (use params, tasks.<name>.results, workspaces.<name>.bound or context)`);
     }
   }
 }

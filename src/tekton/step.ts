@@ -4,6 +4,7 @@ import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../internal/duration';
 import { DNS_LABEL } from '../internal/names';
 import { envNameProblem, imageProblem, quantityProblem } from '../internal/validation';
+import { problem } from '../problems';
 
 /** What a step does when it fails. */
 export enum OnError {
@@ -229,22 +230,25 @@ export function containerProblems(kind: 'step' | 'sidecar', c: ContainerProps, v
   moved: MovedScript = moveContainerReferences(c)): string[] {
   const what = `${kind} '${c.name}'`;
   return [
-    ...(DNS_LABEL.test(c.name) && c.name.length <= 63 ? [] : [`${kind} name '${c.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`]),
-    ...(c.image ? [imageProblem(what, c.image)].filter((p): p is string => !!p) : [`${what} has no image: set 'image'`]),
+    ...(DNS_LABEL.test(c.name) && c.name.length <= 63 ? []
+      : [problem('invalid-name', `${kind} name '${c.name}' is not a DNS label: use lower case letters, digits and '-' (at most 63)`)]),
+    ...(c.image ? [imageProblem(what, c.image)].filter((p): p is string => !!p) : [problem('missing-prop', `${what} has no image: set 'image'`)]),
     ...Object.keys(c.env ?? {}).map((n) => envNameProblem(what, n)).filter((p): p is string => !!p),
-    ...(c.script && c.command ? [`${what} sets both 'script' and 'command': keep one (put the command in the script)`] : []),
+    ...(c.script && c.command ? [problem('conflicting-props', `${what} sets both 'script' and 'command': keep one (put the command in the script)`)] : []),
     ...mountProblems(what, c.volumeMounts, volumes),
-    ...moved.problems.map((p) => p.replace(/^step '/, `${kind} '`)),
+    // (coded here: the move words them for a step)
+    ...moved.problems.map((p) => problem('unsafe-substitution', p.replace(/^step '/, `${kind} '`))),
   ];
 }
 
 function mountProblems(what: string, mounts: VolumeMount[] | undefined, volumes: string[]): string[] {
   return (mounts ?? []).flatMap((m) => [
-    ...(volumes.includes(m.name) ? [] : [`${what} mounts volume '${m.name}', which the Task does not declare: add it to the Task's volumes` +
-      (volumes.length ? ` (volumes: ${volumes.join(', ')})` : '')]),
+    ...(volumes.includes(m.name) ? [] : [problem('unknown-volume', `${what} mounts volume '${m.name}', which the Task does not declare: ` +
+      `add it to the Task's volumes${volumes.length ? ` (volumes: ${volumes.join(', ')})` : ''}`)]),
     ...(m.mountPath.startsWith('/tekton/') && !m.mountPath.startsWith('/tekton/home')
-      ? [`${what} mounts '${m.name}' at ${m.mountPath}: /tekton/ is Tekton's own, mount it elsewhere`] : []),
-    ...(m.name.startsWith('tekton-internal-') ? [`${what} mounts '${m.name}': names starting with tekton-internal- are Tekton's own, rename the volume`] : []),
+      ? [problem('reserved-by-tekton', `${what} mounts '${m.name}' at ${m.mountPath}: /tekton/ is Tekton's own, mount it elsewhere`)] : []),
+    ...(m.name.startsWith('tekton-internal-')
+      ? [problem('reserved-by-tekton', `${what} mounts '${m.name}': names starting with tekton-internal- are Tekton's own, rename the volume`)] : []),
   ]);
 }
 

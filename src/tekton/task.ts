@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { cachedPerGeneration, touch } from '../internal/generation';
 import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../internal/validation';
-import { duplicates, problem, suggest } from '../problems';
+import { closest, duplicates, problem, suggest } from '../problems';
 import { Resource, ResourceProps, fasterL1 } from '../resource';
 import { Param, ParamOptions, ParamSpec, declareParam, paramSpec, paramSpecProblems, wholeParamProblems } from './params';
 import { referencesInValue } from './references';
@@ -279,7 +279,7 @@ export class Task extends Resource implements ITask {
     const size = sizeProblem(`Task '${this.name}'`, this.renderSpec());
     if (size) errors.push(size);
     if (this._steps.length === 0) {
-      errors.push(`Task '${this.name}' has no steps: add one with addStep({ name, image, script })`);
+      errors.push(problem('no-steps', `Task '${this.name}' has no steps: add one with addStep({ name, image, script })`));
     }
     errors.push(...duplicates('step', this._steps.map((s) => s.name)));
     errors.push(...duplicates('param', this._params.map((p) => p.name)));
@@ -294,16 +294,16 @@ export class Task extends Resource implements ITask {
       errors.push(...resourceProblems(`step '${step.name}'`, step.computeResources));
       errors.push(...durationProblems(`step '${step.name}' timeout`, step.timeout));
       if (!step.script && !step.command && !step.args) {
-        errors.push(`step '${step.name}' does nothing: set 'script', or 'command'/'args'`);
+        errors.push(problem('missing-prop', `step '${step.name}' does nothing: set 'script', or 'command'/'args'`));
       }
     }
     for (const sidecar of this._sidecars) errors.push(...containerProblems('sidecar', sidecar, volumes, this.movedOf(sidecar)));
     for (const p of this._params) {
-      if (!TEKTON_NAME.test(p.name)) errors.push(`param name '${p.name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
+      if (!TEKTON_NAME.test(p.name)) errors.push(tektonNameProblem('param', p.name));
       errors.push(...paramSpecProblems(p));
     }
     for (const w of this._workspaces) {
-      if (!TEKTON_NAME.test(w.name)) errors.push(`workspace name '${w.name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
+      if (!TEKTON_NAME.test(w.name)) errors.push(tektonNameProblem('workspace', w.name));
     }
     errors.push(...this.validateReferences());
     return errors;
@@ -326,7 +326,8 @@ export class Task extends Resource implements ITask {
       } else if (ref.root === 'params' && ref.path.length > 1) {
         const spec2 = params.get(first)!;
         if (spec2.type === 'object' && !hasOwn(spec2.properties, ref.path[1])) {
-          errors.push(`${ref.location} references ${ref.text}, but object param '${first}' has no key '${ref.path[1]}' (keys: ${Object.keys(spec2.properties ?? {}).join(', ')})`);
+          errors.push(problem('unknown-reference',
+            `${ref.location} references ${ref.text}, but object param '${first}' has no key '${ref.path[1]}' (keys: ${Object.keys(spec2.properties ?? {}).join(', ')})`));
         }
       } else if (ref.root === 'workspaces' && !workspaces.has(first)) {
         errors.push(problem('unknown-reference', `${ref.location} references ${ref.text}, but the Task has no workspace '${first}': ${suggest(first, [...workspaces], 'addWorkspace')}`));
@@ -334,15 +335,31 @@ export class Task extends Resource implements ITask {
         errors.push(problem('unknown-reference', `${ref.location} references ${ref.text}, but the Task has no result '${first}': ${suggest(first, [...results], 'addResult')}`));
       } else if (ref.root === 'context' && !CONTEXT_VARIABLES.task.includes(['context', ...ref.path].join('.'))) {
         const name = ['context', ...ref.path].join('.');
-        const close = suggest(name, CONTEXT_VARIABLES.task, '');
-        errors.push(`${ref.location} references ${ref.text}, which Tekton does not substitute in a Task: ` +
-          (close.startsWith('did you mean') ? close.replace(/'([^']*)'/, '$($1)') : `use one of ${CONTEXT_VARIABLES.task.map((v) => `$(${v})`).join(', ')}`));
+        errors.push(problem('unknown-reference', `${ref.location} references ${ref.text}, which Tekton does not substitute in a Task: ` +
+          contextHint(name, CONTEXT_VARIABLES.task)));
       } else if (ref.root === 'tasks' || ref.root === 'tt') {
-        errors.push(`${ref.location} references ${ref.text}, which is not available inside a Task: pass it in as a param`);
+        errors.push(problem('misplaced-reference', `${ref.location} references ${ref.text}, which is not available inside a Task: pass it in as a param`));
       }
     }
     return errors;
   }
+}
+
+/**
+ * A param or workspace name Tekton refuses (`TEKTON_NAME`).
+ * @internal
+ */
+export function tektonNameProblem(what: 'param' | 'workspace', name: string): string {
+  return problem('invalid-name', `${what} name '${name}' is invalid: start with a letter or '_', then letters, digits, '_' or '-'`);
+}
+
+/**
+ * What to write instead of an unknown `$(context.…)` variable: the nearest of `known`, else all of them.
+ * @internal
+ */
+export function contextHint(name: string, known: string[]): string {
+  const close = closest(name, known);
+  return close ? `did you mean $(${close})?` : `use one of ${known.map((v) => `$(${v})`).join(', ')}`;
 }
 
 /** A Task defined outside this app. */

@@ -5,9 +5,9 @@ import { touch } from '../internal/generation';
 import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, toDnsLabel } from '../internal/names';
 import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
-import { EventListenerTriggerOptions, Trigger, renderTriggerSpec, triggerNamespaceProblems } from './trigger';
+import { EventListenerTriggerOptions, Trigger, renderTriggerSpec, triggerNameProblem, triggerNamespaceProblems } from './trigger';
 import { dnsLabelProblem, labelsProblems, secretKeyProblem, secretNameProblem } from '../internal/validation';
-import { duplicates } from '../problems';
+import { duplicates, problem } from '../problems';
 
 /** The longest EventListener name: its Service is `el-<name>`, a DNS label of at most 63 characters. */
 export const MAX_LISTENER_NAME = 60;
@@ -290,34 +290,36 @@ export class EventListener extends Resource {
   private validateListener(): string[] {
     const errors: string[] = [];
     if (this.name.length > MAX_LISTENER_NAME) {
-      errors.push(`EventListener name '${this.name}' is ${this.name.length} characters: its Service 'el-${this.name}' must fit 63, ` +
-        `so use at most ${MAX_LISTENER_NAME} (set 'name', or a shorter construct id)`);
+      errors.push(problem('invalid-object-name', `EventListener name '${this.name}' is ${this.name.length} characters: its Service ` +
+        `'el-${this.name}' must fit 63, so use at most ${MAX_LISTENER_NAME} (set 'name', or a shorter construct id)`));
     } else if (!DNS_LABEL.test(this.name)) {
-      errors.push(`EventListener name '${this.name}' is not a DNS label: use lower case letters, digits and '-'`);
+      errors.push(problem('invalid-object-name', `EventListener name '${this.name}' is not a DNS label: use lower case letters, digits and '-'`));
     }
     if (this.triggers.length + this.triggerRefs.length + this.selected.length === 0) {
-      errors.push('the EventListener has no triggers: add one with addTrigger');
+      errors.push(problem('no-triggers', 'the EventListener has no triggers: add one with addTrigger'));
     }
-    if (this.selected.length && !this.triggerSelector) errors.push('addSelectedTrigger needs triggerSelector: the labels by which the listener selects them');
+    if (this.selected.length && !this.triggerSelector) {
+      errors.push(problem('missing-prop', 'addSelectedTrigger needs triggerSelector: the labels by which the listener selects them'));
+    }
     for (const t of this.selected) {
       errors.push(...crossNamespaceProblems('the listener', 'Trigger', t.name, t.namespace, this.namespace, `define the Trigger in '${this.namespace}'`));
     }
     if (this.allowedClients && this.allowedClients.length === 0) {
-      errors.push('allowedClients is empty, which would admit no client and leave the listener unreachable: name the pods that may post ' +
-        "(e.g. [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }]), or set allowAnyClient: true to admit any");
+      errors.push(problem('no-clients', 'allowedClients is empty, which would admit no client and leave the listener unreachable: name the pods ' +
+        "that may post (e.g. [{ namespace: 'flux-system', podLabels: { app: 'notification-controller' } }]), or set allowAnyClient: true to admit any"));
     }
     (this.allowedClients ?? []).forEach((c, i) => {
       // the NetworkPolicy selects the namespace by its name label: an invalid name matches no namespace
       if (dnsLabelProblem('', c.namespace)) {
-        errors.push(`allowedClients[${i}].namespace '${c.namespace}' is not a valid namespace, so the NetworkPolicy would admit no pod: ` +
-          "name the namespace of the pods that may post (lower case letters, digits and '-', at most 63, e.g. 'flux-system')");
+        errors.push(problem('invalid-name', `allowedClients[${i}].namespace '${c.namespace}' is not a valid namespace, so the NetworkPolicy would ` +
+          "admit no pod: name the namespace of the pods that may post (lower case letters, digits and '-', at most 63, e.g. 'flux-system')"));
       }
       errors.push(...labelsProblems(`allowedClients[${i}].podLabels`, c.podLabels));
     });
     const account = this.givenServiceAccountName;
     if (account !== undefined && (!DNS_SUBDOMAIN.test(account) || account.length > 253)) {
-      errors.push(`serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, '-' and '.', ` +
-        'starting and ending with a letter or digit (at most 253), or leave it out for a ServiceAccount of its own');
+      errors.push(problem('invalid-name', `serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, ` +
+        "'-' and '.', starting and ending with a letter or digit (at most 253), or leave it out for a ServiceAccount of its own"));
     }
     if (this.tls) {
       errors.push(...[
@@ -328,7 +330,7 @@ export class EventListener extends Resource {
     }
     errors.push(...duplicates('trigger', this.triggers.map((t) => t.name)));
     for (const t of this.triggers) {
-      if (!DNS_LABEL.test(t.name)) errors.push(`trigger name '${t.name}' is not a DNS label`);
+      if (!DNS_LABEL.test(t.name)) errors.push(triggerNameProblem(t.name));
       errors.push(...triggerNamespaceProblems(t, this.namespace, `trigger '${t.name}'`));
     }
     for (const t of this.triggerRefs) {

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { cachedPerGeneration, touch } from '../internal/generation';
 import { Resource, ResourceProps, IResource } from '../resource';
 import { TriggersResource } from './resource';
-import { duplicates } from '../problems';
+import { duplicates, problem } from '../problems';
 
 /** The kinds of binding a trigger can refer to. */
 export type TriggerBindingKind = 'TriggerBinding' | 'ClusterTriggerBinding';
@@ -74,7 +74,7 @@ export class TriggerBinding extends Resource implements ITriggerBinding {
     this.addValidation(() => [
       ...duplicates('binding param', this.params.map((p) => p.name)),
       ...this.params.filter((p) => /\$\((?!body|header|extensions)[^)]*\)/.test(p.value))
-        .map((p) => `binding param '${p.name}' = '${p.value}': a binding can only read $(body.…), $(header.…) and $(extensions.…)`),
+        .map((p) => problem('misplaced-reference', `binding param '${p.name}' = '${p.value}': a binding can only read $(body.…), $(header.…) and $(extensions.…)`)),
     ]);
   }
 

@@ -139,11 +139,11 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
   private validateTemplate(): string[] {
     const errors = duplicates('template param', this.params.map((p) => p.name));
     const spec = this.renderSpec();
-    if (spec.resourcetemplates.length === 0) errors.push('a TriggerTemplate needs at least one resource template: addResourceTemplate(…)');
+    if (spec.resourcetemplates.length === 0) errors.push(problem('no-resource-templates', 'a TriggerTemplate needs at least one resource template: addResourceTemplate(…)'));
     spec.resourcetemplates.forEach((t: any, i: number) => {
       if (/Run$/.test(t?.kind ?? '') && t.metadata?.name && !t.metadata?.generateName && !String(t.metadata.name).includes('$(tt.params.')) {
-        errors.push(`resourcetemplates[${i}] (${t.kind}) has a fixed name: the second event would fail to create it, ` +
-          'use metadata.generateName, or a name from the event ($(tt.params.…)) to create one run per event value');
+        errors.push(problem('fixed-run-name', `resourcetemplates[${i}] (${t.kind}) has a fixed name: the second event would fail to create it, ` +
+          'use metadata.generateName, or a name from the event ($(tt.params.…)) to create one run per event value'));
       }
     });
     const names = this.paramNames;

@@ -1,6 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DNS_LABEL, crossNamespaceProblems } from '../internal/names';
+import { problem } from '../problems';
 import { Resource, ResourceProps } from '../resource';
 import { Interceptor } from './interceptor';
 import { TriggersResource } from './resource';
@@ -44,6 +45,14 @@ export function triggerNamespaceProblems(options: TriggerSpecOptions, namespace:
   ];
 }
 
+/**
+ * A trigger name that is not a DNS label.
+ * @internal
+ */
+export function triggerNameProblem(name: string): string {
+  return problem('invalid-name', `trigger name '${name}' is not a DNS label`);
+}
+
 /** @internal */
 export function renderTriggerSpec(options: TriggerSpecOptions) {
   return {
@@ -83,7 +92,7 @@ export class Trigger extends Resource {
     this.resource = new TriggersResource(this, 'Resource', 'Trigger', this.resourceMetadata,
       Lazy.any({ produce: () => renderTriggerSpec(props) }));
     this.addValidation(() => [
-      ...(DNS_LABEL.test(this.name) ? [] : [`trigger name '${this.name}' is not a DNS label`]),
+      ...(DNS_LABEL.test(this.name) ? [] : [triggerNameProblem(this.name)]),
       ...triggerNamespaceProblems(props, this.namespace, `Trigger '${this.name}'`),
     ]);
   }

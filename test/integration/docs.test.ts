@@ -188,7 +188,8 @@ describe('API report: the public surface is what docs/api-report.md says', () =>
       const ctor = decl.members.find(ts.isConstructorDeclaration);
       const propsType = ctor?.parameters[2] && checker.getTypeAtLocation(ctor.parameters[2]);
       if (!propsType?.getProperty('metadata')) problems.push(`${symbol.name}: its props take no \`metadata\``);
-      if (!propsType?.getProperty('name')) problems.push(`${symbol.name}: its props take no \`name\``);
+      // (a PipelineRun's name is its content's hash: a changed run is a new run, never a patch of a finished one)
+      if (!propsType?.getProperty('name') && symbol.name !== 'PipelineRun') problems.push(`${symbol.name}: its props take no \`name\``);
     }
     expect(problems).toEqual([]);
   });

@@ -1,0 +1,156 @@
+import { App, Duration, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  Alert, Cluster, EventListener, FluxKind, FluxSource, GitRepository, Kustomization, Pipeline, PipelineRun, Provider, Task, Trigger,
+  TriggerBinding, TriggerTemplate, WorkspaceBinding,
+} from '../src';
+import { codesOf, problemsOf } from './util';
+import { problemAt } from '../src/problems';
+
+/** A Task `id` with one step that runs `script` and declares `params`. */
+function task(s: Construct, id: string, params: string[] = [], script = '#!/bin/sh\ntrue'): Task {
+  const t = new Task(s, id);
+  for (const p of params) t.addParam(p);
+  t.addStep({ name: 'run', image: 'busybox:1.36', script });
+  return t;
+}
+/** A Pipeline `p` that runs Task `t` (its params become the Pipeline's). */
+function pipeline(s: Construct, params: string[] = []): Pipeline {
+  const p = new Pipeline(s, 'p');
+  p.addTask('a', { task: task(s, 't', params) });
+  return p;
+}
+/** A template that makes a run per event, for listeners and triggers. */
+function template(s: Construct): TriggerTemplate {
+  const t = new TriggerTemplate(s, 'tt');
+  t.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'run-' }, spec: {} });
+  return t;
+}
+const repo = (s: Construct, id = 'repo') => new GitRepository(s, id, { url: 'https://github.com/acme/app.git', branch: 'main' });
+
+/**
+ * The common mistakes of the Tekton, Triggers and Flux layers: each is one problem, of a stable code (what tooling
+ * filters by), at the construct that was given the mistake. The wording is tested in bad-input.test.ts.
+ */
+const MISTAKES: Array<[string, (s: Construct) => void, Array<[string, string]>]> = [
+  // runs
+  ['a run that gives no value to a required param', (s) => new PipelineRun(s, 'run', { pipeline: pipeline(s, ['commit']) }),
+    [['test/run', 'missing-required-param']]],
+  ['a run that gives a param the Pipeline does not have', (s) => new PipelineRun(s, 'run', { pipeline: pipeline(s), params: { comit: 'x' } }),
+    [['test/run', 'unknown-param']]],
+  ['a run that leaves a required workspace unbound', (s) => {
+    const t = task(s, 't');
+    t.addWorkspace('source');
+    new Pipeline(s, 'p').addTask('a', { task: t });
+    new PipelineRun(s, 'run', { pipeline: Pipeline.fromPipelineName(s, 'ref', 'p', { workspaces: { source: {} } }) });
+  }, [['test/run', 'missing-required-workspace']]],
+  ['a run that binds a workspace the Pipeline does not have', (s) => new PipelineRun(s, 'run', {
+    pipeline: pipeline(s), workspaces: { sourec: WorkspaceBinding.emptyDir() },
+  }), [['test/run', 'unknown-workspace']]],
+  ['a run in another namespace than its Pipeline', (s) => new PipelineRun(s, 'run', { pipeline: pipeline(s), namespace: 'other' }),
+    [['test/run', 'cross-namespace-reference']]],
+  ['task timeouts longer than the pipeline timeout', (s) => new PipelineRun(s, 'run', {
+    pipeline: pipeline(s), timeouts: { pipeline: Duration.minutes(10), tasks: Duration.minutes(20) },
+  }), [['test/run', 'invalid-timeouts']]],
+  ['(no mistake) a zero pipeline timeout: Tekton\'s "no timeout"', (s) => new PipelineRun(s, 'run', { pipeline: pipeline(s), timeouts: { pipeline: Duration.seconds(0), tasks: Duration.minutes(1) } }),
+    []],
+  // tasks
+  ['a step without an image', (s) => new Task(s, 't').addStep({ name: 'run', image: '', script: 'true' }), [['test/t', 'missing-prop']]],
+  ['a step that does nothing', (s) => new Task(s, 't').addStep({ name: 'run', image: 'busybox:1.36' }), [['test/t', 'missing-prop']]],
+  ['a param pasted into a python script', (s) => task(s, 't', ['v'], '#!/usr/bin/env python3\nprint("$(params.v)")'),
+    [['test/t', 'unsafe-substitution']]],
+  ['a param in a quoted heredoc', (s) => task(s, 't', ['v'], "#!/bin/sh\ncat <<'EOF'\n$(params.v)\nEOF"), [['test/t', 'unsafe-substitution']]],
+  ['a sidecar with a param in a python script: the sidecar named', (s) => task(s, 't', ['v']).addSidecar({
+    name: 'db', image: 'python:3.12', script: '#!/usr/bin/env python3\nprint("$(params.v)")',
+  }), [['test/t', 'unsafe-substitution']]],
+  ['a mount of an undeclared volume', (s) => new Task(s, 't').addStep({
+    name: 'run', image: 'busybox:1.36', script: 'true', volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+  }), [['test/t', 'unknown-volume']]],
+  ['a workspace name Tekton refuses', (s) => task(s, 't').addWorkspace('my source'), [['test/t', 'invalid-name']]],
+  ['an object param without keys', (s) => task(s, 't').addParam('cfg', { type: 'object' as never }), [['test/t', 'invalid-param']]],
+  ['an unknown $(context.…) variable', (s) => task(s, 't', [], 'echo $(context.taskrun.name)'), [['test/t', 'unknown-reference']]],
+  // pipelines
+  ['retries below zero', (s) => new Pipeline(s, 'p').addTask('a', { task: task(s, 't'), retries: -1 }), [['test/p', 'invalid-retries']]],
+  ['a task that runs after a finally task', (s) => {
+    const p = new Pipeline(s, 'p');
+    const f = p.addFinally('f', { task: task(s, 'tf') });
+    p.addTask('a', { task: task(s, 't'), runAfter: [f] });
+  }, [['test/p', 'invalid-run-after']]],
+  ['a reference to an undeclared Pipeline workspace', (s) => new Pipeline(s, 'p').addTask('a', {
+    task: task(s, 't', ['dir']), params: { dir: '$(workspaces.sourc.path)' },
+  }), [['test/p', 'unknown-reference']]],
+  ['a task that uses its own result', (s) => {
+    const t = task(s, 't', ['x']);
+    t.addResult('r');
+    new Pipeline(s, 'p').addTask('a', { task: t, params: { x: '$(tasks.a.results.r)' } });
+  }, [['test/p', 'misplaced-reference'], ['test/p', 'task-cycle']]],
+  ['an unknown $(context.…) variable in a Pipeline', (s) => new Pipeline(s, 'p').addTask('a', {
+    task: task(s, 't', ['x']), params: { x: '$(context.pipelinerun.name)' },
+  }), [['test/p', 'unknown-reference']]],
+  // triggers
+  ['a listener with an empty allowedClients', (s) => new EventListener(s, 'el', { allowedClients: [], triggers: [{ name: 'on-push', template: template(s) }] }),
+    [['test/el', 'no-clients']]],
+  ['a listener client of an invalid namespace', (s) => new EventListener(s, 'el', {
+    allowedClients: [{ namespace: 'Flux System', podLabels: {} }], triggers: [{ name: 'on-push', template: template(s) }],
+  }), [['test/el', 'invalid-name']]],
+  ['a listener ServiceAccount name with a space', (s) => new EventListener(s, 'el', {
+    serviceAccountName: 'ci runner', triggers: [{ name: 'on-push', template: template(s) }],
+  }), [['test/el', 'invalid-name']]],
+  ['selected Triggers without triggerSelector', (s) => {
+    const el = new EventListener(s, 'el');
+    el.addSelectedTrigger(new Trigger(s, 'tr', { template: template(s) }));
+  }, [['test/el', 'missing-prop']]],
+  ['an inline trigger name that is not a DNS label', (s) => new EventListener(s, 'el', { triggers: [{ name: 'On Push', template: template(s) }] }),
+    [['test/el', 'invalid-name']]],
+  ['a standalone Trigger name that is not a DNS label', (s) => new Trigger(s, 'tr', { name: 'On_Push', template: template(s) }),
+    [['test/tr', 'invalid-object-name'], ['test/tr', 'invalid-name']]],
+  ['a template with no resource template', (s) => new TriggerTemplate(s, 'tt'), [['test/tt', 'no-resource-templates']]],
+  ['a binding param declared twice', (s) => {
+    const b = new TriggerBinding(s, 'b', { params: { x: '$(body.x)' } });
+    b.addParam('x', '$(body.y)');
+  }, [['test/b', 'duplicate-name']]],
+  // flux
+  ['a GitRepository that follows no ref', (s) => new GitRepository(s, 'r', { url: 'https://github.com/acme/app.git' }), [['test/r', 'missing-prop']]],
+  ['an include that is not a GitRepository', (s) => new GitRepository(s, 'r', {
+    url: 'https://github.com/acme/app.git', branch: 'main', include: [{ repository: FluxSource.fromName(s, 'o', FluxKind.OCI_REPOSITORY, 'o') }],
+  }), [['test/r', 'wrong-kind']]],
+  ['an include of another namespace', (s) => new GitRepository(s, 'r', {
+    url: 'https://github.com/acme/app.git', branch: 'main', include: [{ repository: GitRepository.fromGitRepositoryName(s, 'o', 'o', { namespace: 'other' }) }],
+  }), [['test/r', 'cross-namespace-reference']]],
+  ['a Kustomization that depends on a GitRepository', (s) => new Kustomization(s, 'k', { source: repo(s), dependsOn: [repo(s, 'other') as never] }),
+    [['test/k', 'wrong-kind']]],
+  ['an Alert of a source of an unknown kind', (s) => new Alert(s, 'a', {
+    provider: new Provider(s, 'p', { address: 'https://hooks.example.com/flux' }), eventSources: [FluxSource.fromName(s, 'x', 'GitRepo', 'x')],
+  }), [['test/a', 'unknown-kind']]],
+  ['an Alert with no event source', (s) => new Alert(s, 'a', { provider: new Provider(s, 'p', { address: 'https://hooks.example.com/flux' }), eventSources: [] }),
+    [['test/a', 'no-event-sources']]],
+];
+
+describe('every common mistake is one problem with a code, at the construct that was given it', () => {
+  test.each(MISTAKES)('%s', (_what, build, expected) => {
+    expect(codesOf(build)).toEqual(expected);
+  });
+
+  test('no message of these layers is unclassified', () => {
+    const codes = MISTAKES.flatMap(([, build]) => problemsOf(build).map((p) => p.code));
+    expect(codes.length).toBeGreaterThan(30);
+    expect(codes).not.toContain('unclassified');
+  });
+
+  test('a cluster name or folder that cannot be written: invalid-name and invalid-path, at the cluster', () => {
+    const app: App = Testing.app();
+    new Cluster(app, 'Production', { path: '../prod' });
+    const problems = app.node.findAll().flatMap((c) => c.node.validate().map((text) => problemAt(c.node.path, text)));
+    expect(problems.map((p) => [p.path, p.code])).toEqual([['Production', 'invalid-name'], ['Production', 'invalid-path']]);
+  });
+
+  test('a code is the problem\'s, however the message reads: the fix is split off at the first ": " outside quotes', () => {
+    const [problem] = problemsOf((s) => new PipelineRun(s, 'run', { pipeline: pipeline(s, ['commit']) }));
+    expect(problem).toEqual({
+      path: 'test/run',
+      code: 'missing-required-param',
+      message: "Pipeline 'p' param 'commit' has no value",
+      fix: 'give it in params (or a default where it is declared)',
+    });
+  });
+});
