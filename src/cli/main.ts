@@ -3,6 +3,7 @@ import { parseArgs } from 'util';
 import { stringify } from 'yaml';
 import { initProject } from './init';
 import { folderOf, loadObjects, parseObjects, readStdin } from './load';
+import { readVersions, versionsTable } from './versions';
 import { compareCodePoints } from '../internal/sort';
 import { closest } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
@@ -35,13 +36,18 @@ const USAGE = `usage:
       kubectl get pipelinerun <run> -n <namespace> -o yaml > run.yaml
       kubectl get taskruns -n <namespace> -l tekton.dev/pipelineRun=<run> -o yaml > taskruns.yaml
       cdk8s-tekton-flux resume run.yaml taskruns.yaml | kubectl create -f -
+  cdk8s-tekton-flux versions [--json] [--ref <commit>] [config-repo-dir]
+      Prints which version of each app each environment runs, as the config repository (default: the current
+      folder's) marks it (# {"$promotion": "<app>"}, read as the promotion steps read it), at HEAD or --ref: app,
+      environment (the folder of the marked files), version, and the commit that last changed the marked line.
+      --json for scripts. Exit 2 when a marker is malformed, an app has two values in one folder, or none is found.
   cdk8s-tekton-flux rerun [file|-]
       Reads PipelineRuns as the cluster returns them (default: standard input) and prints new runs with the
       same inputs, for: kubectl get pipelinerun <run> -o yaml | cdk8s-tekton-flux rerun | kubectl create -f -
 
   cdk8s-tekton-flux --version | --help
 
-exit codes: 0 ok, 1 nothing triggered or a broken chain, 2 usage or unreadable input`;
+exit codes: 0 ok, 1 nothing triggered or a broken chain, 2 usage, unreadable input, or a malformed or ambiguous marker`;
 
 /** Output streams (and standard input), so tests can capture and feed them. */
 export interface CliIO {
@@ -56,7 +62,7 @@ export interface CliIO {
 
 class UsageError extends Error {}
 
-const COMMANDS = ['init', 'simulate', 'graph', 'secrets', 'resume', 'rerun'];
+const COMMANDS = ['init', 'simulate', 'graph', 'secrets', 'versions', 'resume', 'rerun'];
 
 /** The usage of one command: its lines of USAGE. */
 function usageOf(command: string): string {
@@ -103,6 +109,7 @@ export function runCli(argv: string[], io: CliIO): number {
     if (command === 'simulate') return simulate(rest, io);
     if (command === 'graph') return graph(rest, io);
     if (command === 'secrets') return secrets(rest, io);
+    if (command === 'versions') return versions(rest, io);
     if (command === 'rerun') return rerun(rest, io);
     if (command === 'resume') return resume(rest, io);
     if (command === 'init') return init(rest, io);
@@ -186,6 +193,17 @@ function secrets(argv: string[], io: CliIO): number {
     io.out(`# ${where}${s.keys.length ? ` (keys: ${s.keys.join(', ')})` : ''}, read by ${s.readers.join('; ')}\n${s.command}\n`);
   }
   return 0;
+}
+
+function versions(argv: string[], io: CliIO): number {
+  const { values, positionals } = args(argv, { json: { type: 'boolean' }, ref: { type: 'string' } });
+  if (positionals.length > 1) throw new UsageError('versions takes one folder (of a clone of the config repository)');
+  // a repository it cannot read at all (VersionsError) ends as any error does: its message, exit 2
+  const report = readVersions(positionals[0] ?? '.', { ref: values.ref as string | undefined });
+  for (const p of report.problems) io.err(`cdk8s-tekton-flux versions: ${p}\n`);
+  if (values.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+  else if (report.problems.length === 0) io.out(versionsTable(report));
+  return report.problems.length ? 2 : 0;
 }
 
 function rerun(argv: string[], io: CliIO): number {
