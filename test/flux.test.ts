@@ -1,6 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Alert, FluxKind, FluxSource, GitRepository, Kustomization, OCIRepository, Provider, ProviderType, Receiver, ReceiverType } from '../src';
 import { codesOf, errorsOf, find, synth } from './util';
+import * as l1 from '../imports/notification.toolkit.fluxcd.io';
 
 describe('Flux sources', () => {
   test('GitRepository renders url, ref, interval, secret, ignore and include', () => {
@@ -118,6 +119,17 @@ describe('notifications', () => {
       apiVersion: 'notification.toolkit.fluxcd.io/v1',
       spec: { type: 'github', events: ['push'], secretRef: { name: 'webhook-token' }, resources: [{ kind: 'GitRepository', name: 'app-repo', namespace: 'flux-system' }] },
     });
+  });
+
+  test('ProviderType and ReceiverType are enum-like classes with every type the pinned CRDs allow, and render their value', () => {
+    const values = (cls: object) => Object.values(cls).filter((v): v is { value: string } => typeof v?.value === 'string').map((v) => v.value).sort();
+    expect(values(ProviderType)).toEqual(Object.values(l1.ProviderSpecType).sort());
+    expect(values(ReceiverType)).toEqual(Object.values(l1.ReceiverSpecType).sort());
+    const objects = synth((s) => {
+      new Provider(s, 'signed', { type: ProviderType.GENERIC_HMAC, address: 'https://hooks.example.com/flux', secretName: 'hmac' });
+      new Receiver(s, 'hook', { type: ReceiverType.GENERIC_HMAC, resources: [GitRepository.fromGitRepositoryName(s, 'r', 'r')], secretName: 'hmac' });
+    }, 'flux-system');
+    expect([find(objects, 'Provider').spec.type, find(objects, 'Receiver').spec.type]).toEqual(['generic-hmac', 'generic-hmac']);
   });
 
   test('an Alert must live with its Provider', () => {

@@ -12,6 +12,114 @@ const ProviderResource = fasterL1(l1.Provider, l1.toJson_ProviderProps);
 const AlertResource = fasterL1(l1.Alert, l1.toJson_AlertProps);
 const ReceiverResource = fasterL1(l1.Receiver, l1.toJson_ReceiverProps);
 
+/** What a Provider sends events to (its `spec.type`): the services Flux's notification-controller posts to. */
+export class ProviderType {
+  /** Slack. */
+  public static readonly SLACK = new ProviderType('slack');
+  /** Discord. */
+  public static readonly DISCORD = new ProviderType('discord');
+  /** Microsoft Teams. */
+  public static readonly MSTEAMS = new ProviderType('msteams');
+  /** Rocket.Chat. */
+  public static readonly ROCKET = new ProviderType('rocket');
+  /** An HTTP POST of the event JSON (a `headers` key of the Secret adds headers). */
+  public static readonly GENERIC = new ProviderType('generic');
+  /** An HTTP POST of the event JSON, signed with the Secret's `token` (`X-Signature`). */
+  public static readonly GENERIC_HMAC = new ProviderType('generic-hmac');
+  /** GitHub commit statuses. */
+  public static readonly GITHUB = new ProviderType('github');
+  /** GitLab commit statuses. */
+  public static readonly GITLAB = new ProviderType('gitlab');
+  /** Gitea commit statuses. */
+  public static readonly GITEA = new ProviderType('gitea');
+  /** Comments on Gitea pull requests. */
+  public static readonly GITEA_PULL_REQUEST_COMMENT = new ProviderType('giteapullrequestcomment');
+  /** Bitbucket Server commit statuses. */
+  public static readonly BITBUCKET_SERVER = new ProviderType('bitbucketserver');
+  /** Bitbucket Cloud commit statuses. */
+  public static readonly BITBUCKET = new ProviderType('bitbucket');
+  /** Azure DevOps commit statuses. */
+  public static readonly AZURE_DEVOPS = new ProviderType('azuredevops');
+  /** Google Chat. */
+  public static readonly GOOGLE_CHAT = new ProviderType('googlechat');
+  /** Google Cloud Pub/Sub. */
+  public static readonly GOOGLE_PUBSUB = new ProviderType('googlepubsub');
+  /** Webex. */
+  public static readonly WEBEX = new ProviderType('webex');
+  /** Sentry. */
+  public static readonly SENTRY = new ProviderType('sentry');
+  /** Azure Event Hubs. */
+  public static readonly AZURE_EVENT_HUB = new ProviderType('azureeventhub');
+  /** Telegram. */
+  public static readonly TELEGRAM = new ProviderType('telegram');
+  /** Lark. */
+  public static readonly LARK = new ProviderType('lark');
+  /** Matrix. */
+  public static readonly MATRIX = new ProviderType('matrix');
+  /** Opsgenie alerts. */
+  public static readonly OPSGENIE = new ProviderType('opsgenie');
+  /** Prometheus Alertmanager. */
+  public static readonly ALERTMANAGER = new ProviderType('alertmanager');
+  /** Grafana annotations. */
+  public static readonly GRAFANA = new ProviderType('grafana');
+  /** GitHub repository dispatch events. */
+  public static readonly GITHUB_DISPATCH = new ProviderType('githubdispatch');
+  /** Comments on GitHub pull requests. */
+  public static readonly GITHUB_PULL_REQUEST_COMMENT = new ProviderType('githubpullrequestcomment');
+  /** Comments on GitLab merge requests. */
+  public static readonly GITLAB_MERGE_REQUEST_COMMENT = new ProviderType('gitlabmergerequestcomment');
+  /** PagerDuty. */
+  public static readonly PAGERDUTY = new ProviderType('pagerduty');
+  /** Datadog events. */
+  public static readonly DATADOG = new ProviderType('datadog');
+  /** A NATS subject. */
+  public static readonly NATS = new ProviderType('nats');
+  /** Zulip. */
+  public static readonly ZULIP = new ProviderType('zulip');
+  /** OpenTelemetry traces. */
+  public static readonly OTEL = new ProviderType('otel');
+
+  private constructor(
+    /** The value Flux reads (`spec.type`). */
+    public readonly value: string,
+  ) {}
+}
+
+/** Who calls a Receiver's webhook (its `spec.type`), which decides how the call is verified. */
+export class ReceiverType {
+  /** Any caller that knows the URL (its path holds a digest of the token). */
+  public static readonly GENERIC = new ReceiverType('generic');
+  /** A caller that signs the body with the token (`X-Signature`). */
+  public static readonly GENERIC_HMAC = new ReceiverType('generic-hmac');
+  /** A caller with an OIDC token. */
+  public static readonly GENERIC_OIDC = new ReceiverType('generic-oidc');
+  /** GitHub webhooks (signed with the token). */
+  public static readonly GITHUB = new ReceiverType('github');
+  /** GitLab webhooks (the token in `X-Gitlab-Token`). */
+  public static readonly GITLAB = new ReceiverType('gitlab');
+  /** Bitbucket Server webhooks. */
+  public static readonly BITBUCKET = new ReceiverType('bitbucket');
+  /** Harbor webhooks. */
+  public static readonly HARBOR = new ReceiverType('harbor');
+  /** Docker Hub webhooks. */
+  public static readonly DOCKERHUB = new ReceiverType('dockerhub');
+  /** Quay webhooks. */
+  public static readonly QUAY = new ReceiverType('quay');
+  /** Google Container Registry (Pub/Sub push). */
+  public static readonly GCR = new ReceiverType('gcr');
+  /** Sonatype Nexus webhooks. */
+  public static readonly NEXUS = new ReceiverType('nexus');
+  /** Azure Container Registry webhooks. */
+  public static readonly ACR = new ReceiverType('acr');
+  /** CDEvents. */
+  public static readonly CDEVENTS = new ReceiverType('cdevents');
+
+  private constructor(
+    /** The value Flux reads (`spec.type`). */
+    public readonly value: string,
+  ) {}
+}
+
 /** A Flux notification Provider an Alert can send to. */
 export interface IProvider extends IResource {
   /** Its namespace. */
@@ -24,7 +132,7 @@ export interface ProviderProps extends FluxObjectProps {
    * The provider type.
    * @default ProviderType.GENERIC (an HTTP POST of the event JSON)
    */
-  readonly type?: l1.ProviderSpecType;
+  readonly type?: ProviderType;
   /** Where to send events, e.g. an EventListener's URL. */
   readonly address: string;
   /**
@@ -74,7 +182,7 @@ export class Provider extends Resource implements IProvider {
     this.resource = new ProviderResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: {
-        type: props.type ?? l1.ProviderSpecType.GENERIC,
+        type: (props.type ?? ProviderType.GENERIC).value as l1.ProviderSpecType,
         address: props.address,
         secretRef: props.secretName ? { name: props.secretName } : undefined,
         certSecretRef: props.certSecretName ? { name: props.certSecretName } : undefined,
@@ -193,8 +301,8 @@ export class Alert extends Resource {
 
 /** Props for `Receiver`. */
 export interface ReceiverProps extends FluxObjectProps {
-  /** The webhook type, e.g. `github`, `gitlab`, `generic`, `generic-hmac`. */
-  readonly type: l1.ReceiverSpecType;
+  /** The webhook type, e.g. `ReceiverType.GITHUB`, `ReceiverType.GENERIC_HMAC`. */
+  readonly type: ReceiverType;
   /** The objects to reconcile when the webhook is called. */
   readonly resources: IFluxEventSource[];
   /** An existing Secret (by name) with the `token` that protects the webhook URL. */
@@ -220,7 +328,7 @@ export class Receiver extends Resource {
     this.resource = new ReceiverResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: {
-        type: props.type,
+        type: props.type.value as l1.ReceiverSpecType,
         events: props.events,
         secretRef: { name: props.secretName },
         resources: props.resources.map((r) => ({ kind: r.kind as l1.ReceiverSpecResourcesKind, name: r.name, namespace: r.namespace })),
@@ -233,4 +341,3 @@ export class Receiver extends Resource {
   }
 }
 
-export { ProviderSpecType as ProviderType, ReceiverSpecType as ReceiverType } from '../../imports/notification.toolkit.fluxcd.io';
