@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
+import { CommitStatus, STATUS_COMMIT_PARAM } from './commit-status';
 import { FluxEvent, FluxEventValue, StagedOverlay, celString, hasRevisionExpr, validationConditions } from './flux-event';
 import { FluxListener, FluxListenerTls, ListenerToken, ownListener } from './flux-listener';
 import { ListenerAuthentication } from './listener-authentication';
@@ -13,6 +14,7 @@ import { Alert, Provider } from '../flux/notification';
 import { addCachedValidation, cachedPerGeneration } from '../internal/generation';
 import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, defaultName, toDnsLabel } from '../internal/names';
 import { hasOwn, imageProblem, labelsProblems } from '../internal/validation';
+import { problem } from '../problems';
 import { ParamType, ParamValue } from '../tekton/params';
 import { IPipeline } from '../tekton/pipeline';
 import { PipelineRunOptions, renderRunSpec, runParamTypeProblems, runProblems } from '../tekton/pipeline-run';
@@ -101,6 +103,16 @@ export interface TriggeredRunOptions extends PipelineRunOptions {
    * (1Gi, ReadWriteOnce); an optional one stays unbound
    */
   readonly workspaces?: { [name: string]: WorkspaceBinding };
+  /**
+   * Report every run on the commit it built, where developers look: `pending` when it starts, then `success`,
+   * `failure` (naming the failed tasks) or `error` for a cancelled run, linked to the run
+   * (`CommitStatus.github({ repository: 'acme/app', tokenSecretName: 'github-status' })`, `.gitlab(…)`, `.gitea(…)`).
+   * The pipeline must be a `Pipeline` of this app: it gains a param `status-commit`, a task `commit-status` and a
+   * `finally` task `commit-status-end` (see `CommitStatus`). Needs an event with a commit (a GitRepository, or a
+   * Kustomization of one).
+   * @default - no status is reported
+   */
+  readonly status?: CommitStatus;
 }
 
 /** Props for `FluxTriggeredPipeline`. */
@@ -251,7 +263,7 @@ export class FluxTriggeredPipeline extends Construct {
     template.addResourceTemplate(() => this.renderRun(options, values(), runName));
     // Triggers are objects of the namespace: named like the binding and template, unique there
     const triggerName = name;
-    const optionProblems = this.optionProblems(options);
+    const optionProblems = [...this.optionProblems(options), ...this.statusProblems(options, scope)];
     scope.node.addValidation({ validate: () => optionProblems });
     const cancel = options.concurrency?.cancelInProgressOptions;
     let canceller: SupersededRunCanceller | undefined;
@@ -327,8 +339,8 @@ export class FluxTriggeredPipeline extends Construct {
   private optionProblems(options: TriggeredRunOptions): string[] {
     const errors: string[] = [...labelsProblems('runLabels', options.runLabels)];
     if (options.keepRuns !== undefined) {
-      const problem = keepRunsProblem(options.keepRuns);
-      if (problem) errors.push(problem);
+      const keep = keepRunsProblem(options.keepRuns);
+      if (keep) errors.push(keep);
     }
     if (options.serviceAccount && options.serviceAccountName !== undefined) {
       errors.push(`serviceAccount '${options.serviceAccount.name}' and serviceAccountName '${options.serviceAccountName}' name the runs' ` +
@@ -345,6 +357,20 @@ export class FluxTriggeredPipeline extends Construct {
     return errors;
   }
 
+  /** Attaches the run's commit status to the pipeline (once per pipeline), and what is wrong with it. */
+  private statusProblems(options: TriggeredRunOptions, scope: Construct): string[] {
+    const status = options.status;
+    if (!status) return [];
+    const errors = [...status.problems];
+    const noCommit = FluxEvent.commit().problem(this.source);
+    if (noCommit) {
+      errors.push(problem('status-needs-commit', `status: a commit status is posted on the commit the run built, and ${noCommit}: ` +
+        'report from a pipeline triggered by a GitRepository (or a Kustomization of one), or leave status out'));
+    }
+    errors.push(...status._attachTo(options.pipeline, scope));
+    return errors;
+  }
+
   /** Every pipeline param and where its value comes from. */
   private paramValues(options: TriggeredRunOptions): Map<string, TriggerParamValue> {
     const values = new Map<string, TriggerParamValue>();
@@ -356,6 +382,10 @@ export class FluxTriggeredPipeline extends Construct {
         const auto = FluxEvent.forParamName(spec.name);
         if (auto) values.set(spec.name, auto);
       }
+    }
+    // the commit a run reports on: the event's (the param's default, empty, makes other runs report nothing)
+    if (options.status && !hasOwn(options.params, STATUS_COMMIT_PARAM) && !FluxEvent.commit().problem(this.source)) {
+      values.set(STATUS_COMMIT_PARAM, FluxEvent.commit());
     }
     return values;
   }
@@ -449,8 +479,8 @@ export class FluxTriggeredPipeline extends Construct {
         if (spec && spec.type !== ParamType.STRING) {
           errors.push(`param '${name}' is ${spec.type === ParamType.ARRAY ? 'an array' : 'an object'}, but FluxEvent.${value.label} is a string: give a literal ${spec.type}`);
         }
-        const problem = value.problem(this.source);
-        if (problem) errors.push(`param '${name}': ${problem}`);
+        const unfit = value.problem(this.source);
+        if (unfit) errors.push(`param '${name}': ${unfit}`);
       }
     }
     const literals = Object.fromEntries([...values].filter((e): e is [string, ParamValue] => !(e[1] instanceof FluxEventValue)));

@@ -1,4 +1,6 @@
 // The public API of the patterns; helpers stay internal (see docs/api-report.md).
+export { CommitStatus } from './commit-status';
+export type { CommitStatusOptions, GitHubCommitStatusOptions, GitLabCommitStatusOptions, GiteaCommitStatusOptions } from './commit-status';
 export { FluxEvent, FluxEventValue } from './flux-event';
 export { FluxListener, ListenerClusterAccess } from './flux-listener';
 export type { FluxListenerProps, FluxListenerTls, ListenerToken } from './flux-listener';

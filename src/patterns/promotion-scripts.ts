@@ -1,5 +1,5 @@
 /**
- * The promotion steps' scripts. They live as files beside this module (`promotion-scripts/`), so that they
+ * The scripts of the steps this library writes (promotion, commit status). They live as files beside this module (`promotion-scripts/`), so that they
  * read as the shell they are, and are put together here into each step's `script`: a shebang, the result
  * paths (Tekton's own, substituted as text), what every step shares, and the step's own part. The tests run
  * exactly these scripts under BusyBox, the tools of the images they run in.
@@ -35,5 +35,10 @@ export function promoteScript(pushedPath: string): string {
 
 /** The script that opens or updates the pull request for the pushed branch (curlimages/curl). */
 export function openPullRequestScript(): string {
-  return script(['common.sh', 'open-pull-request.sh'], {});
+  return script(['common.sh', 'http.sh', 'open-pull-request.sh'], {});
+}
+
+/** The script that posts a run's commit status (curlimages/curl). */
+export function commitStatusScript(): string {
+  return script(['common.sh', 'http.sh', 'commit-status.sh'], {});
 }

@@ -6,3 +6,6 @@ export const CANCELLER_LABEL = 'cdk8s-tekton-flux/cancels-superseded';
 
 /** The labels of a promotion's runs: the app, and the environments it goes from and to. */
 export const PROMOTION_LABELS = { app: 'cdk8s-tekton-flux/app', from: 'cdk8s-tekton-flux/from', to: 'cdk8s-tekton-flux/to' } as const;
+
+/** The label of the Task (and so of its TaskRuns and Pods) that posts commit statuses. */
+export const COMMIT_STATUS_LABEL = 'cdk8s-tekton-flux/commit-status';

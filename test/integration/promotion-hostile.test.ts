@@ -1,9 +1,8 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as http from 'http';
-import * as net from 'net';
 import * as path from 'path';
 import * as YAML from 'yaml';
+import { apiServer } from '../support/api-server';
 import {
   Fleet, MARK, commits, fileAt, fleet, git, gitEnv, kustomization, params, promote, runStep, steps,
 } from '../support/promote-steps';
@@ -306,25 +305,6 @@ cd "${other}" && git push -q origin HEAD:refs/heads/promote/web/production
   });
 });
 
-/** A stand-in for the GitHub or GitLab API: `answer` decides each response (a body string is sent as is). */
-async function apiServer(answer: (req: { method: string; url: string; body: any }) => [number, any, string?]) {
-  const requests: Array<{ method: string; url: string; body: any }> = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => {
-      const parsed = body ? JSON.parse(body) : undefined;
-      requests.push({ method: req.method!, url: req.url!, body: parsed });
-      const [status, answerBody, type] = answer({ method: req.method!, url: req.url!, body: parsed });
-      const headers: { [h: string]: string } = { 'Content-Type': type ?? 'application/json' };
-      if (status === 301) headers.Location = 'http://127.0.0.1:1/elsewhere';
-      res.writeHead(status, headers).end(typeof answerBody === 'string' ? answerBody : JSON.stringify(answerBody));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  return { url, requests, close: () => { server.closeAllConnections(); server.close(); } };
-}
 
 const BRANCH = 'promote/web/production';
 const branchSha = (f: Fleet, branch: string) => git(f.origin, 'rev-parse', `refs/heads/${branch}`);

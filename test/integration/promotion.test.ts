@@ -1,11 +1,11 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { build } from '../../examples/promotion/app';
 import { GitOpsApp, Kustomization, Promotion, PromotionEnvironment, PromotionMode, PromotionProps, PullRequestProvider } from '../../src';
+import { apiServer } from '../support/api-server';
 import { checkConformance, securityProblems } from '../support/conformance';
 import { CrdSchemas } from '../support/crd-schemas';
 import {
@@ -226,24 +226,6 @@ cd "${other}" && echo change > README && git add README && git commit -qm 'a con
   });
 });
 
-/** A stand-in for the GitHub or GitLab API: `answer` decides each response; every request is recorded. */
-async function apiServer(answer: (req: { method: string; url: string; body: any }) => [number, any] | 'hang') {
-  const requests: Array<{ method: string; url: string; auth?: string; token?: string; body: any }> = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => {
-      const parsed = body ? JSON.parse(body) : undefined;
-      requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, token: req.headers['private-token'] as string, body: parsed });
-      const a = answer({ method: req.method!, url: req.url!, body: parsed });
-      if (a === 'hang') return;
-      res.writeHead(a[0], { 'Content-Type': 'application/json' }).end(JSON.stringify(a[1]));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-  return { url, requests, close: () => { server.closeAllConnections(); server.close(); } };
-}
 
 /** The pull-request flow: read, commit (to the request's branch) and open-pull-request, against `api`. */
 async function pullRequest(f: Fleet, api: string, provider: 'github' | 'gitlab', env: { [k: string]: string } = { TOKEN_VALUE: 's3cret' }) {

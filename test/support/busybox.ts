@@ -5,7 +5,7 @@ import * as path from 'path';
 
 /** The tools the promotion scripts use from their images (alpine/git, curlimages/curl): BusyBox applets. */
 const APPLETS = ['sh', 'awk', 'sed', 'grep', 'find', 'sort', 'head', 'tr', 'cut', 'cat', 'rm', 'mkdir', 'mv', 'cp', 'base64',
-  'timeout', 'sleep', 'printf', 'pwd', 'echo', 'test', '[', 'wc', 'uniq', 'env', 'ls', 'touch', 'basename', 'dirname', 'expr', 'true', 'false'];
+  'timeout', 'sleep', 'mktemp', 'printf', 'pwd', 'echo', 'test', '[', 'wc', 'uniq', 'env', 'ls', 'touch', 'basename', 'dirname', 'expr', 'true', 'false'];
 
 let cached: string | undefined;
 

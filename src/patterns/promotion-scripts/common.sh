@@ -7,6 +7,8 @@ work="${PROMOTION_WORKDIR:-/workspace}"
 # requests each (the tests lower these to see a hanging server fail).
 git_timeout="${PROMOTION_GIT_TIMEOUT:-300}"
 http_timeout="${PROMOTION_HTTP_TIMEOUT:-30}"
+# seconds before the n-th retry of a request: n times this (the tests set it to 0)
+retry_delay="${PROMOTION_RETRY_DELAY:-1}"
 export LC_ALL=C
 umask 077
 
