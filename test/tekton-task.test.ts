@@ -1,7 +1,7 @@
-import { Chart, Duration, Testing } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { OnError, ParamType, Pipeline, Task, TaskResolver } from '../src';
+import { EnvValue, OnError, ParamType, Pipeline, Task, TaskResolver } from '../src';
 import { codesOf, errorsOf, find, synth } from './util';
 
 describe('Task', () => {
@@ -53,13 +53,19 @@ describe('Task', () => {
       const task = new Task(scope, 'full', {
         stepTemplate: { env: { CI: 'true' }, computeResources: { limits: { memory: '1Gi' } } },
         sidecars: [{ name: 'db', image: 'postgres:16', env: { POSTGRES_PASSWORD: { secretKeyRef: { name: 'db', key: 'password' } } } }],
-        volumes: [{ name: 'cache', persistentVolumeClaim: { claimName: 'cache' } }],
+        volumes: [kplus.Volume.fromPersistentVolumeClaim(scope, 'cache', kplus.PersistentVolumeClaim.fromClaimName(scope, 'claim', 'cache'), { name: 'cache' })],
       });
       task.addStep({
         name: 'run',
         image: 'node:20',
         script: 'npm test',
-        env: { TOKEN: { secretKeyRef: { name: 'npm', key: 'token' } }, MODE: { configMapKeyRef: { name: 'cfg', key: 'mode' } } },
+        env: {
+          TOKEN: EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(scope, 'npm', 'npm'), key: 'token' }),
+          MODE: EnvValue.fromConfigMap(kplus.ConfigMap.fromConfigMapName(scope, 'cfg', 'cfg'), 'mode'),
+          SHARED: EnvValue.fromSecretKey('shared', 'token'),
+          PLAIN: EnvValue.fromValue('x'),
+          LEGACY: 'y',
+        },
         workingDir: '/src',
         computeResources: { requests: { cpu: '500m' } },
         securityContext: { runAsNonRoot: true },
@@ -75,6 +81,9 @@ describe('Task', () => {
       env: [
         { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'npm', key: 'token' } } },
         { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'mode' } } },
+        { name: 'SHARED', valueFrom: { secretKeyRef: { name: 'shared', key: 'token' } } },
+        { name: 'PLAIN', value: 'x' },
+        { name: 'LEGACY', value: 'y' },
       ],
       workingDir: '/src',
       computeResources: { requests: { cpu: '500m' } },
@@ -83,8 +92,10 @@ describe('Task', () => {
       timeout: '1h30m0s',
     });
     expect(spec.stepTemplate).toEqual({ env: [{ name: 'CI', value: 'true' }], computeResources: { limits: { memory: '1Gi' } } });
+    // the earlier form of a key reference (Kubernetes' own valueFrom) still renders as given
     expect(spec.sidecars).toEqual([{ name: 'db', image: 'postgres:16', env: [{ name: 'POSTGRES_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }] }]);
-    expect(spec.volumes).toEqual([{ name: 'cache', persistentVolumeClaim: { claimName: 'cache' } }]);
+    // cdk8s-plus renders the volume (as in its Pods)
+    expect(spec.volumes).toEqual([{ name: 'cache', persistentVolumeClaim: { claimName: 'cache', readOnly: false } }]);
   });
 
   test('steps added after a Pipeline uses the Task are rendered (lazy)', () => {
@@ -177,34 +188,45 @@ describe('Task validation', () => {
 
   test('steps and sidecars mount the Task\'s volumes; an unknown volume or a path under /tekton/ is an error', () => {
     const objects = synth((s) => {
-      const t = new Task(s, 't', { volumes: [{ name: 'cache', persistentVolumeClaim: { claimName: 'npm-cache' } }] });
+      const claim = kplus.PersistentVolumeClaim.fromClaimName(s, 'claim', 'npm-cache');
+      const t = new Task(s, 't', { volumes: [kplus.Volume.fromPersistentVolumeClaim(s, 'cache', claim, { name: 'cache' })] });
       t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'cache', mountPath: '/root/.npm' }] });
       t.addSidecar({ name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'cache', mountPath: '/data', readOnly: true }] });
     });
     expect(find(objects, 'Task').spec.steps[0].volumeMounts).toEqual([{ name: 'cache', mountPath: '/root/.npm' }]);
     expect(find(objects, 'Task').spec.sidecars[0].volumeMounts).toEqual([{ name: 'cache', mountPath: '/data', readOnly: true }]);
-    // volumes are Kubernetes' own type, quantities included
-    const scratch = find(synth((s) => {
-      const t = new Task(s, 't', { volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } }] });
+    // cdk8s-plus volumes, as its Pods render them: a size in Mi, a Secret (by reference) with its mode
+    const volumes = find(synth((s) => {
+      const t = new Task(s, 't', {
+        volumes: [
+          kplus.Volume.fromEmptyDir(s, 'scratch', 'scratch', { sizeLimit: Size.gibibytes(1) }),
+          kplus.Volume.fromSecret(s, 'creds', kplus.Secret.fromSecretName(s, 'registry', 'registry'), { defaultMode: 0o400 }),
+          kplus.Volume.fromConfigMap(s, 'settings', kplus.ConfigMap.fromConfigMapName(s, 'cfg', 'build-config')),
+        ],
+      });
       t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] });
     }), 'Task').spec.volumes;
-    expect(scratch).toEqual([{ name: 'scratch', emptyDir: { sizeLimit: '1Gi' } }]);
-    expect(errorsOf((s) => {
-      const t = new Task(s, 't', { volumes: [{ name: 'cache', emptyDir: {} }] });
+    expect(volumes).toEqual([
+      { name: 'scratch', emptyDir: { sizeLimit: '1024Mi' } },
+      { name: 'secret-registry', secret: { secretName: 'registry', defaultMode: 256 } },
+      { name: 'configmap-build-config', configMap: { name: 'build-config' } },
+    ]);
+    const scratch = (s: Construct, name: string) => kplus.Volume.fromEmptyDir(s, name, name);
+    const mounts = (s: Construct) => {
+      const t = new Task(s, 't', { volumes: [scratch(s, 'cache')] });
       t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'cahce', mountPath: '/root/.npm' }, { name: 'cache', mountPath: '/tekton/cache' }] });
-    })).toEqual([
+    };
+    expect(codesOf(mounts)).toEqual([['test/t', 'unknown-volume'], ['test/t', 'reserved-by-tekton']]);
+    // the wording: the volumes there are, and where to mount instead
+    expect(errorsOf(mounts)).toEqual([
       "[test/t] step 'test' mounts volume 'cahce', which the Task does not declare: add it to the Task's volumes (volumes: cache)",
       "[test/t] step 'test' mounts 'cache' at /tekton/cache: /tekton/ is Tekton's own, mount it elsewhere",
     ]);
-    expect(errorsOf((s) => {
-      const t = new Task(s, 't', { volumes: [{ name: 'tekton-internal-x', emptyDir: {} }] });
+    expect(codesOf((s) => {
+      const t = new Task(s, 't', { volumes: [scratch(s, 'tekton-internal-x')] });
       t.addStep({ name: 'test', image: 'node:20', script: 'npm test', volumeMounts: [{ name: 'tekton-internal-x', mountPath: '/x' }] });
       t.addSidecar({ name: 'db', image: '', script: 'run', command: ['run'] });
-    })).toEqual([
-      "[test/t] step 'test' mounts 'tekton-internal-x': names starting with tekton-internal- are Tekton's own, rename the volume",
-      "[test/t] sidecar 'db' has no image: set 'image'",
-      "[test/t] sidecar 'db' sets both 'script' and 'command': keep one (put the command in the script)",
-    ]);
+    })).toEqual([['test/t', 'reserved-by-tekton'], ['test/t', 'missing-prop'], ['test/t', 'conflicting-props']]);
   });
 
   test('array and object params are used whole only where Tekton expands them', () => {

@@ -333,7 +333,7 @@ function sharedKustomizationProblems(envs: PromotionEnvironment[]): string[] {
 }
 
 function gitEnv(props: PromotionProps): { [name: string]: EnvValue } {
-  return props.gitTokenSecretName ? { GIT_TOKEN: { secretKeyRef: { name: props.gitTokenSecretName, key: 'token' } } } : {};
+  return props.gitTokenSecretName ? { GIT_TOKEN: EnvValue.fromSecretKey(props.gitTokenSecretName, 'token') } : {};
 }
 
 function readVersionTask(scope: Construct, props: PromotionProps): Task {

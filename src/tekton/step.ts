@@ -1,4 +1,5 @@
 import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { MovedScript, moveReferencesToEnv } from './script-env';
 import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../internal/duration';
@@ -14,9 +15,90 @@ export enum OnError {
   STOP_AND_FAIL = 'stopAndFail',
 }
 
-/** An environment variable of a step: a literal, or a key of an existing Secret or ConfigMap. */
-export type EnvValue = string | { readonly secretKeyRef: { readonly name: string; readonly key: string } }
-| { readonly configMapKeyRef: { readonly name: string; readonly key: string } };
+/** A key of a Secret or ConfigMap, by the object's name. */
+export interface EnvKeyRef {
+  /** The Secret's (or ConfigMap's) name, in the run's namespace. */
+  readonly name: string;
+  /** The key. */
+  readonly key: string;
+}
+
+/**
+ * A key of an existing Secret or ConfigMap in Kubernetes' own form (`valueFrom`, one of the two), as `env` took
+ * it before `EnvValue` was a class; still accepted and rendered as given.
+ * @deprecated use `EnvValue.fromSecretKey(name, key)` or `EnvValue.fromConfigMapKey(name, key)`
+ */
+export interface EnvValueSource {
+  /**
+   * A key of a Secret.
+   * @default - none
+   */
+  readonly secretKeyRef?: EnvKeyRef;
+  /**
+   * A key of a ConfigMap.
+   * @default - none
+   */
+  readonly configMapKeyRef?: EnvKeyRef;
+}
+
+/** A step's environment variable as Kubernetes writes it. */
+interface RenderedEnv {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: ValueFrom;
+}
+
+/** Kubernetes' `valueFrom` of an environment variable. */
+interface ValueFrom {
+  readonly secretKeyRef?: EnvKeyRef;
+  readonly configMapKeyRef?: EnvKeyRef;
+}
+
+/**
+ * The value of an environment variable of a step or sidecar, as cdk8s-plus's `EnvValue`: a literal, or a key of a
+ * Secret or ConfigMap that the cluster has (never the secret itself, which would be in git).
+ *
+ * ```ts
+ * env: {
+ *   MODE: 'fast', // a literal, the same as EnvValue.fromValue('fast')
+ *   TOKEN: EnvValue.fromSecretValue({ secret: kplus.Secret.fromSecretName(chart, 'npm', 'npm'), key: 'token' }),
+ *   REGISTRY: EnvValue.fromConfigMapKey('build-config', 'registry'),
+ * }
+ * ```
+ */
+export class EnvValue {
+  /** A literal value (a Tekton reference in it, e.g. `${param}`, is substituted by Tekton). */
+  public static fromValue(value: string): EnvValue {
+    return new EnvValue(value, undefined);
+  }
+
+  /** A key of a Secret: one of the app's cdk8s-plus Secrets, or `kplus.Secret.fromSecretName(scope, id, name)`. */
+  public static fromSecretValue(secretValue: kplus.SecretValue): EnvValue {
+    return EnvValue.fromSecretKey(secretValue.secret.name, secretValue.key);
+  }
+
+  /** A key of an existing Secret, by name. */
+  public static fromSecretKey(secretName: string, key: string): EnvValue {
+    return new EnvValue(undefined, { secretKeyRef: { name: secretName, key } });
+  }
+
+  /** A key of a ConfigMap: one of the app's cdk8s-plus ConfigMaps, or `kplus.ConfigMap.fromConfigMapName(scope, id, name)`. */
+  public static fromConfigMap(configMap: kplus.IConfigMap, key: string): EnvValue {
+    return EnvValue.fromConfigMapKey(configMap.name, key);
+  }
+
+  /** A key of an existing ConfigMap, by name. */
+  public static fromConfigMapKey(configMapName: string, key: string): EnvValue {
+    return new EnvValue(undefined, { configMapKeyRef: { name: configMapName, key } });
+  }
+
+  private constructor(private readonly value: string | undefined, private readonly valueFrom: ValueFrom | undefined) {}
+
+  /** The variable `name` as Kubernetes writes it. @internal */
+  public _render(name: string): RenderedEnv {
+    return this.valueFrom ? { name, valueFrom: { ...this.valueFrom } } : { name, value: this.value };
+  }
+}
 
 /** Compute resources of a step (Kubernetes quantities). */
 export interface ComputeResources {
@@ -72,10 +154,11 @@ export interface ContainerProps {
    */
   readonly args?: string[];
   /**
-   * Environment variables: literals, or references to keys of existing Secrets / ConfigMaps.
+   * Environment variables: literals (a string, or `EnvValue.fromValue`), or keys of Secrets and ConfigMaps
+   * (`EnvValue.fromSecretValue`, `EnvValue.fromConfigMap`, …).
    * @default - none
    */
-  readonly env?: { [name: string]: EnvValue };
+  readonly env?: { [name: string]: string | EnvValue | EnvValueSource };
   /**
    * Volumes of the Task to mount (declare them in `TaskProps.volumes`).
    * @default - none
@@ -126,7 +209,7 @@ export interface StepTemplate {
    * Environment variables for every step.
    * @default - none
    */
-  readonly env?: { [name: string]: EnvValue };
+  readonly env?: { [name: string]: string | EnvValue | EnvValueSource };
   /**
    * Compute resources for every step.
    * @default - none
@@ -147,11 +230,16 @@ export interface StepTemplate {
 /** A sidecar container that runs beside the steps (e.g. a database for tests). */
 export interface SidecarProps extends ContainerProps {}
 
+
 /** @internal */
-export function renderEnv(env?: { [name: string]: EnvValue }): any[] | undefined {
+export function renderEnv(env?: { [name: string]: string | EnvValue | EnvValueSource }): RenderedEnv[] | undefined {
   if (!env || Object.keys(env).length === 0) return undefined;
-  return Object.entries(env).map(([name, value]) =>
-    typeof value === 'string' ? { name, value } : { name, valueFrom: value });
+  return Object.entries(env).map(([name, value]): RenderedEnv => {
+    if (typeof value === 'string') return { name, value };
+    if (value instanceof EnvValue) return value._render(name);
+    // the earlier literal form, written as given
+    return { name, valueFrom: value };
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { cachedPerGeneration, touch } from '../internal/generation';
 import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../internal/validation';
@@ -118,11 +118,12 @@ export interface TaskProps extends ResourceProps {
    */
   readonly sidecars?: SidecarProps[];
   /**
-   * Pod volumes the steps and sidecars can mount with `volumeMounts` (Kubernetes `Volume`s; secrets only
-   * by reference to existing Secrets).
+   * Pod volumes the steps and sidecars can mount with `volumeMounts` (by the volume's name): cdk8s-plus volumes,
+   * e.g. `kplus.Volume.fromPersistentVolumeClaim(…)`, `kplus.Volume.fromSecret(scope, id, kplus.Secret.fromSecretName(…))`,
+   * `kplus.Volume.fromEmptyDir(…)`.
    * @default - none
    */
-  readonly volumes?: k8s.Volume[];
+  readonly volumes?: kplus.Volume[];
   /**
    * Extra labels and annotations.
    * @default - none
@@ -259,8 +260,9 @@ export class Task extends Resource implements ITask {
       stepTemplate: renderStepTemplate(this.props.stepTemplate),
       steps: this._steps.map((s) => renderStep(s, false, this.movedOf(s))),
       sidecars: this._sidecars.length ? this._sidecars.map((s) => renderSidecar(s, false, this.movedOf(s))) : undefined,
-      // the L1 leaves volumes untyped (Tekton's CRD keeps them open); Kubernetes' own converter renders them
-      volumes: this.props.volumes?.map((v) => k8s.toJson_Volume(v)) as any,
+      // the L1 leaves volumes untyped (Tekton's CRD keeps them open); cdk8s-plus's own rendering (the one its Pods
+      // use), then Kubernetes' converter
+      volumes: this.props.volumes?.map((v) => kplus.k8s.toJson_Volume(v._toKube())),
     };
   }
 

@@ -1,6 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import {
-  Alert, EventListener, EventSeverity, FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitOpsSync, GitRepository, Interceptor,
+  Alert, EnvValue, EventListener, EventSeverity, FluxEvent, FluxKind, FluxSource, FluxTriggeredPipeline, GitOpsSync, GitRepository, Interceptor,
   Kustomization, ListenerAuthentication, OCIRepository, OnError, ParamType, Pipeline, PipelineRun, Provider, ProviderType, Receiver, ReceiverType,
   ResultType, Task, TaskResolver, Trigger, TriggerBinding, TriggerTemplate, When, WorkspaceBinding,
 } from '../../src';
@@ -61,8 +62,11 @@ export function matrixObjects(): any[] {
     description: 'run the tests',
     displayName: 'Unit tests',
     stepTemplate: { env: { CI: 'true' }, computeResources: { requests: { cpu: '100m' }, limits: { memory: '1Gi' } }, securityContext: { runAsNonRoot: true }, workingDir: '/src' },
-    sidecars: [{ name: 'db', image: 'postgres:16', env: { POSTGRES_PASSWORD: { secretKeyRef: { name: 'db', key: 'password' } } }, args: ['-c', 'fsync=off'] }],
-    volumes: [{ name: 'npm-cache', persistentVolumeClaim: { claimName: 'npm-cache' } }],
+    sidecars: [{ name: 'db', image: 'postgres:16', env: { POSTGRES_PASSWORD: EnvValue.fromSecretKey('db', 'password') }, args: ['-c', 'fsync=off'] }],
+    volumes: [
+      kplus.Volume.fromPersistentVolumeClaim(ci, 'npm-cache', kplus.PersistentVolumeClaim.fromClaimName(ci, 'npm-cache-claim', 'npm-cache'), { name: 'npm-cache' }),
+      kplus.Volume.fromSecret(ci, 'registry', kplus.Secret.fromSecretName(ci, 'registry-secret', 'registry'), { name: 'registry' }),
+    ],
     metadata: { labels: { team: 'web' }, annotations: { 'tekton.dev/tags': 'test' } },
   });
   const revision = test.addParam('revision', { description: 'commit to test' });
