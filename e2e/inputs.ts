@@ -12,7 +12,7 @@ import * as nodeModule from 'module';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { Cluster, FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, RunConcurrency, Task } from '../src';
+import { Cluster, CommitStatus, FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, RunConcurrency, Task } from '../src';
 import { writeYamlCorpus } from './yaml-corpus';
 import { buildApp } from '../app/main';
 import { folderOf, loadObjects } from '../src/cli/load';
@@ -88,6 +88,37 @@ function history(app: App): App {
   return app;
 }
 
+/** Where the commit-status test's stand-in for GitHub's API listens (the fake kubelet runs the status steps on this machine). */
+export const STATUS_API = 'http://127.0.0.1:18089';
+
+/**
+ * Commit status: a pipeline of two tasks (build, then test) whose runs report to a stand-in for GitHub's API, with
+ * a link to the Tekton Dashboard, in a namespace of its own.
+ */
+function commitStatus(app: App): App {
+  const chart = new Chart(app, 'commit-status', { namespace: 'ci-status' });
+  const repo = GitRepository.fromGitRepositoryName(chart, 'repo', 'status-repo', { namespace: 'flux-system' });
+  const pipeline = new Pipeline(chart, 'status');
+  const step = (name: string) => {
+    const task = new Task(chart, `status-${name}`);
+    task.addStep({ name, image: 'busybox:1.36', script: `#!/bin/sh\necho ${name}` });
+    return task;
+  };
+  const build = pipeline.addTask('build', { task: step('build') });
+  pipeline.addTask('test', { task: step('test'), runAfter: [build] });
+  new FluxTriggeredPipeline(chart, 'on-push', {
+    source: repo,
+    pipeline,
+    status: CommitStatus.github({
+      repository: 'acme/app',
+      tokenSecretName: 'status-token',
+      apiUrl: STATUS_API,
+      runUrl: 'https://tekton.example.com/#/namespaces/{namespace}/pipelineruns/{name}',
+    }),
+  });
+  return app;
+}
+
 const SETS: InputSet[] = [
   {
     name: 'dist',
@@ -119,6 +150,11 @@ const SETS: InputSet[] = [
         patch: (e: any) => { e.involvedObject.name = 'api'; e.metadata.revision = revision; },
       })),
     ],
+  },
+  {
+    name: 'commit-status',
+    build: commitStatus,
+    events: [{ fixture: 'gitrepository-new-artifact.json', patch: (e) => { e.involvedObject.name = 'status-repo'; } }],
   },
   {
     name: 'promotion',

@@ -162,8 +162,11 @@ func setUp(ctx context.Context) error {
 	if err := os.Symlink(filepath.Join(env.bin, "kubectl"), filepath.Join(tools, "kubectl")); err != nil {
 		return err
 	}
-	// The steps that act on the cluster (the canceller of superseded runs) run for real, with kubectl.
-	env.kubelet.Execute(&kubelet.Executor{Label: "cdk8s-tekton-flux/cancels-superseded", Tools: tools, Kubeconfig: c.PodKubeconfig})
+	// The library's own steps that act on the cluster or the outside (the canceller of superseded runs, with kubectl;
+	// the commit status, with curl) run for real.
+	env.kubelet.Execute(&kubelet.Executor{
+		Labels: []string{"cdk8s-tekton-flux/cancels-superseded", "cdk8s-tekton-flux/commit-status"}, Tools: tools, Kubeconfig: c.PodKubeconfig,
+	})
 	go env.kubelet.Run(ctx)
 	stage("controllers", "Triggers core interceptors, Tekton Pipelines controller, Tekton Pruner, Flux's notification-controller, "+
 		"External Secrets Operator's controller and the fake kubelet running")

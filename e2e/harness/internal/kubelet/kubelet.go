@@ -45,9 +45,9 @@ type Kubelet struct {
 
 // Executor says which steps run for real.
 type Executor struct {
-	// Label: the steps of a Pod with this label (Tekton copies a TaskRun's labels to its Pod) run their
-	// script under sh.
-	Label string
+	// Labels: the steps of a Pod with one of these labels (Tekton copies a Task's and a TaskRun's labels to its
+	// Pod) run their script under sh. Such Pods are the library's own short steps: Hold never holds them.
+	Labels []string
 	// Tools is a folder put first on the step's PATH (kubectl).
 	Tools string
 	// Kubeconfig returns the kubeconfig kubectl has in a Pod of namespace running as serviceAccount.
@@ -144,7 +144,7 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 	k.mu.Lock()
 	held, executor := k.held[run], k.exec
 	k.mu.Unlock()
-	if held {
+	if held && !executor.labels(pod) {
 		pr, err := k.tekton.TektonV1().PipelineRuns(pod.Namespace).Get(ctx, run, metav1.GetOptions{})
 		if err == nil && pr.Spec.Status == "" {
 			return nil // left running, as a long step would be
@@ -239,7 +239,7 @@ func executable(e *Executor, pod *corev1.Pod, tr *pipelinev1.TaskRun, c corev1.C
 	if e == nil || tr == nil || tr.Status.TaskSpec == nil {
 		return "", false
 	}
-	if _, ok := pod.Labels[e.Label]; !ok {
+	if !e.labels(pod) {
 		return "", false
 	}
 	for _, step := range tr.Status.TaskSpec.Steps {
@@ -248,6 +248,19 @@ func executable(e *Executor, pod *corev1.Pod, tr *pipelinev1.TaskRun, c corev1.C
 		}
 	}
 	return "", false
+}
+
+// labels is whether the Pod has one of the executor's labels.
+func (e *Executor) labels(pod *corev1.Pod) bool {
+	if e == nil {
+		return false
+	}
+	for _, l := range e.Labels {
+		if _, ok := pod.Labels[l]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // runStep runs a step's script under sh with the container's env, the executor's tools first on PATH
@@ -278,8 +291,25 @@ func (k *Kubelet) runStep(ctx context.Context, e *Executor, pod *corev1.Pod, tas
 	cmd.Dir = dir
 	cmd.Env = []string{"PATH=" + e.Tools + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + kubeconfig}
 	for _, v := range c.Env {
-		if v.ValueFrom == nil {
+		switch {
+		case v.ValueFrom == nil:
 			cmd.Env = append(cmd.Env, v.Name+"="+v.Value)
+		case v.ValueFrom.SecretKeyRef != nil:
+			// as the kubelet does: the key's value, or no container when the Secret or key is missing (unless optional)
+			ref := v.ValueFrom.SecretKeyRef
+			secret, err := k.kube.CoreV1().Secrets(pod.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+			value, found := []byte(nil), false
+			if err == nil {
+				value, found = secret.Data[ref.Key]
+			}
+			if !found {
+				if ref.Optional != nil && *ref.Optional {
+					continue
+				}
+				record(fmt.Sprintf("CreateContainerConfigError: secret %q key %q: %v", ref.Name, ref.Key, err))
+				return 1
+			}
+			cmd.Env = append(cmd.Env, v.Name+"="+string(value))
 		}
 	}
 	out, err := cmd.CombinedOutput()
