@@ -1,9 +1,10 @@
 import { Duration, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
-import { secretNameProblem } from '../internal/validation';
+import { reference } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
 
@@ -64,6 +65,11 @@ export interface GitRepositoryProps extends FluxObjectProps {
    */
   readonly secretName?: string;
   /**
+   * The same Secret as a cdk8s-plus object (`kplus.Secret.fromSecretName(…)`). One of this and `secretName`.
+   * @default - `secretName`
+   */
+  readonly secret?: kplus.ISecret;
+  /**
    * `.gitignore`-style patterns of files to leave out of the artifact.
    * @default - Flux's defaults
    */
@@ -98,6 +104,7 @@ export class GitRepository extends Resource implements IFluxSource {
     this.url = props.url;
     const ref = props.ref ?? (props.branch ? { branch: props.branch } : undefined);
     this.refKind = ref?.tag || ref?.semver ? RefKind.TAG : ref?.branch ? RefKind.BRANCH : RefKind.UNKNOWN;
+    const secret = reference({ kind: 'Secret', objectProp: 'secret', nameProp: 'secretName' }, props.secret, props.secretName);
     this.resource = new GitRepositoryResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: Lazy.any({
@@ -105,7 +112,7 @@ export class GitRepository extends Resource implements IFluxSource {
           url: props.url,
           interval: goDuration(props.interval ?? Duration.minutes(1)),
           ref,
-          secretRef: props.secretName ? { name: props.secretName } : undefined,
+          secretRef: secret.name ? { name: secret.name } : undefined,
           ignore: props.ignore,
           include: props.include?.map((i) => ({ repository: { name: i.repository.name }, fromPath: i.fromPath, toPath: i.toPath })),
         }),
@@ -119,8 +126,7 @@ export class GitRepository extends Resource implements IFluxSource {
           'with one of branch, tag, semver, commit or name'));
       }
       if (!/^(https?|ssh):\/\//.test(props.url)) errors.push(problem('invalid-url', `url '${props.url}' must start with http://, https:// or ssh://`));
-      const secret = props.secretName === undefined ? undefined : secretNameProblem('secretName', props.secretName);
-      if (secret) errors.push(secret);
+      errors.push(...secret.problems);
       for (const i of props.include ?? []) {
         if (i.repository.kind !== FluxKind.GIT_REPOSITORY) {
           errors.push(problem('wrong-kind', `include '${i.repository.name}' is a ${i.repository.kind}: only GitRepositories can be included`));

@@ -1,8 +1,10 @@
 import { Duration, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems } from './event-source';
 import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
+import { reference } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
 
@@ -52,10 +54,16 @@ export interface KustomizationProps extends FluxObjectProps {
    */
   readonly targetNamespace?: string;
   /**
-   * ServiceAccount to apply as (multi-tenancy).
+   * ServiceAccount to apply as (multi-tenancy), by name, in the Kustomization's namespace.
    * @default - the kustomize-controller's own
    */
   readonly serviceAccountName?: string;
+  /**
+   * The ServiceAccount to apply as, as a cdk8s-plus object (`kplus.ServiceAccount.fromServiceAccountName(…)` or one of
+   * the app's). One of this and `serviceAccountName`.
+   * @default - `serviceAccountName`
+   */
+  readonly serviceAccount?: kplus.IServiceAccount;
   /**
    * `${var}` substitutions applied after the build.
    * @default - none
@@ -91,6 +99,8 @@ export class Kustomization extends Resource implements IKustomization {
     this.refKind = props.source.refKind;
     this.artifactKind = props.source.artifactKind ?? props.source.kind;
     const source = props.source;
+    const account = reference({ kind: 'ServiceAccount', objectProp: 'serviceAccount', nameProp: 'serviceAccountName' },
+      props.serviceAccount, props.serviceAccountName);
     const postBuild = props.substitute || props.substituteFrom
       ? { substitute: props.substitute, substituteFrom: props.substituteFrom as l1.KustomizationSpecPostBuildSubstituteFrom[] | undefined }
       : undefined;
@@ -110,15 +120,17 @@ export class Kustomization extends Resource implements IKustomization {
           },
           dependsOn: props.dependsOn?.map((d) => ({ name: d.name, namespace: d.namespace !== this.namespace ? d.namespace : undefined })),
           targetNamespace: props.targetNamespace,
-          serviceAccountName: props.serviceAccountName,
+          serviceAccountName: account.name,
           postBuild,
         }),
       }) as any,
     });
     this.addValidation(() => {
       const errors = [...durationProblems('interval', props.interval), ...durationProblems('timeout', props.timeout), ...eventSourceProblems(source)];
+      const sourceErrors = errors.length;
+      errors.push(...account.problems);
       const kinds: string[] = ['GitRepository', 'OCIRepository', 'Bucket', 'ExternalArtifact'];
-      if (!errors.length && !kinds.includes(source.kind)) {
+      if (!sourceErrors && !kinds.includes(source.kind)) {
         errors.push(problem('wrong-kind', `sourceRef '${source.name}' is a ${source.kind}: a Kustomization applies a ${kinds.join(', ')}`));
       }
       for (const d of props.dependsOn ?? []) {

@@ -1,9 +1,10 @@
 import { Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-source';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
 import { touch } from '../internal/generation';
-import { secretNameProblem, urlProblem } from '../internal/validation';
+import { reference, urlProblem } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1, IResource } from '../resource';
 
@@ -142,10 +143,20 @@ export interface ProviderProps extends FluxObjectProps {
    */
   readonly secretName?: string;
   /**
+   * The same Secret as a cdk8s-plus object (`kplus.Secret.fromSecretName(…)` or one of the app's). One of this and `secretName`.
+   * @default - `secretName`
+   */
+  readonly secret?: kplus.ISecret;
+  /**
    * An existing Secret (by name) whose `ca.crt` key holds the CA that signed the address's TLS certificate.
    * @default - the system's CAs
    */
   readonly certSecretName?: string;
+  /**
+   * The same CA Secret as a cdk8s-plus object. One of this and `certSecretName`.
+   * @default - `certSecretName`
+   */
+  readonly certSecret?: kplus.ISecret;
 }
 
 /** Options of `Provider.fromProviderName`. */
@@ -179,21 +190,23 @@ export class Provider extends Resource implements IProvider {
 
   constructor(scope: Construct, id: string, props: ProviderProps) {
     super(scope, id, { kind: 'Provider', flux: true }, props);
+    const secret = reference({ kind: 'Secret', objectProp: 'secret', nameProp: 'secretName' }, props.secret, props.secretName);
+    const cert = reference({ kind: 'Secret', objectProp: 'certSecret', nameProp: 'certSecretName' }, props.certSecret, props.certSecretName);
     this.resource = new ProviderResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: {
         type: (props.type ?? ProviderType.GENERIC).value as l1.ProviderSpecType,
         address: props.address,
-        secretRef: props.secretName ? { name: props.secretName } : undefined,
-        certSecretRef: props.certSecretName ? { name: props.certSecretName } : undefined,
+        secretRef: secret.name ? { name: secret.name } : undefined,
+        certSecretRef: cert.name ? { name: cert.name } : undefined,
       },
     });
     // an empty name would be dropped (no header, no CA) instead of failing: it is an error like any invalid one
     this.addValidation(() => [
-      urlProblem('address', props.address),
-      props.secretName === undefined ? undefined : secretNameProblem('secretName', props.secretName),
-      props.certSecretName === undefined ? undefined : secretNameProblem('certSecretName', props.certSecretName),
-    ].filter((p): p is string => !!p));
+      ...[urlProblem('address', props.address)].filter((p): p is string => !!p),
+      ...secret.problems,
+      ...cert.problems,
+    ]);
   }
 }
 
@@ -305,8 +318,16 @@ export interface ReceiverProps extends FluxObjectProps {
   readonly type: ReceiverType;
   /** The objects to reconcile when the webhook is called. */
   readonly resources: IFluxEventSource[];
-  /** An existing Secret (by name) with the `token` that protects the webhook URL. */
-  readonly secretName: string;
+  /**
+   * An existing Secret (by name) with the `token` that protects the webhook URL. One of this and `secret`.
+   * @default - `secret`'s
+   */
+  readonly secretName?: string;
+  /**
+   * The same Secret as a cdk8s-plus object (`kplus.Secret.fromSecretName(…)` or one of the app's). One of this and `secretName`.
+   * @default - `secretName`
+   */
+  readonly secret?: kplus.ISecret;
   /**
    * Event types to accept (e.g. `push` for GitHub).
    * @default - all
@@ -325,18 +346,20 @@ export class Receiver extends Resource {
 
   constructor(scope: Construct, id: string, props: ReceiverProps) {
     super(scope, id, { kind: 'Receiver', flux: true }, props);
+    const secret = reference({ kind: 'Secret', objectProp: 'secret', nameProp: 'secretName' }, props.secret, props.secretName);
     this.resource = new ReceiverResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: {
         type: props.type.value as l1.ReceiverSpecType,
         events: props.events,
-        secretRef: { name: props.secretName },
+        secretRef: { name: secret.name! },
         resources: props.resources.map((r) => ({ kind: r.kind as l1.ReceiverSpecResourcesKind, name: r.name, namespace: r.namespace })),
       },
     });
     this.addValidation(() => [
       ...props.resources.flatMap(eventSourceProblems),
-      ...[secretNameProblem('secretName', props.secretName)].filter((p): p is string => !!p),
+      ...secret.name === undefined ? [problem('missing-prop', "no Secret: give secretName (or secret), a Secret whose key 'token' protects the webhook")] : [],
+      ...secret.problems,
     ]);
   }
 }

@@ -1,8 +1,10 @@
 import { Duration, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
+import { reference } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
 
@@ -52,6 +54,11 @@ export interface OCIRepositoryProps extends FluxObjectProps {
    * @default - anonymous pulls
    */
   readonly secretName?: string;
+  /**
+   * The same Secret as a cdk8s-plus object (`kplus.Secret.fromSecretName(…)`). One of this and `secretName`.
+   * @default - `secretName`
+   */
+  readonly secret?: kplus.ISecret;
 }
 
 /** A Flux `OCIRepository` (`source.toolkit.fluxcd.io/v1`).
@@ -75,6 +82,7 @@ export class OCIRepository extends Resource implements IFluxSource {
   constructor(scope: Construct, id: string, props: OCIRepositoryProps) {
     super(scope, id, { kind: 'OCIRepository', flux: true }, props);
     this.url = props.url;
+    const secret = reference({ kind: 'Secret', objectProp: 'secret', nameProp: 'secretName' }, props.secret, props.secretName);
     this.resource = new OciRepositoryResource(this, 'Resource', {
       metadata: this.resourceMetadata,
       spec: Lazy.any({
@@ -83,13 +91,14 @@ export class OCIRepository extends Resource implements IFluxSource {
           interval: goDuration(props.interval ?? Duration.minutes(5)),
           ref: props.ref,
           provider: props.provider as l1.OciRepositorySpecProvider | undefined,
-          secretRef: props.secretName ? { name: props.secretName } : undefined,
+          secretRef: secret.name ? { name: secret.name } : undefined,
         }),
       }) as any,
     });
     this.addValidation(() => [
       ...durationProblems('interval', props.interval),
       ...(/^oci:\/\//.test(props.url) ? [] : [problem('invalid-url', `url '${props.url}' must start with oci://`)]),
+      ...secret.problems,
     ]);
   }
 }

@@ -194,6 +194,42 @@ function httpsUrlProblemText(what: string, value: string): string | undefined {
   return undefined;
 }
 
+/** A ServiceAccount's name (a DNS-1123 subdomain, at most 253; not empty). */
+function serviceAccountNameProblemText(what: string, name: string): string | undefined {
+  return typeof name === 'string' && DNS_SUBDOMAIN.test(name) && name.length <= 253 ? undefined
+    : `${what} '${name}' is not a valid ServiceAccount name: use lower case letters, digits, '-' and '.', starting and ending with a ` +
+      'letter or digit (at most 253)';
+}
+
+/** How a prop pair refers to one object of the cluster: as a cdk8s-plus object (`objectProp`) or by name (`nameProp`). */
+export interface ReferenceProps {
+  /** The kind, for messages. */
+  readonly kind: 'Secret' | 'ServiceAccount';
+  /** The prop that takes the cdk8s-plus object, e.g. `secret`. */
+  readonly objectProp: string;
+  /** The prop that takes the name, e.g. `secretName`. */
+  readonly nameProp: string;
+}
+
+/**
+ * The name a prop pair refers to (the object's, else the name), and its problems: both given (which would be
+ * ambiguous, so neither wins silently), and a name the API server refuses.
+ */
+export function reference(props: ReferenceProps, object: { readonly name: string } | undefined, name: string | undefined):
+{ readonly name?: string; readonly problems: string[] } {
+  if (object && name !== undefined) {
+    return {
+      name: object.name,
+      problems: [problem('conflicting-props', `${props.objectProp} '${object.name}' and ${props.nameProp} '${name}' name the ${props.kind} twice: give one of them`)],
+    };
+  }
+  const resolved = object?.name ?? name;
+  if (resolved === undefined) return { problems: [] };
+  const what = object ? props.objectProp : props.nameProp;
+  const invalid = props.kind === 'Secret' ? secretNameProblem(what, resolved) : serviceAccountNameProblem(what, resolved);
+  return { name: resolved, problems: invalid ? [invalid] : [] };
+}
+
 // Each helper's message carries its code (problems.ts): a failed synth's SynthError lists it.
 export const quantityProblem = coded('invalid-quantity', quantityProblemText);
 export const imageProblem = coded('invalid-image', imageProblemText);
@@ -206,6 +242,7 @@ export const labelValueProblem = coded('invalid-label', labelValueProblemText);
 export const labelsProblems = coded('invalid-label', labelsProblemsText);
 export const dnsLabelProblem = coded('invalid-name', dnsLabelProblemText);
 export const secretNameProblem = coded('invalid-secret-name', secretNameProblemText);
+export const serviceAccountNameProblem = coded('invalid-name', serviceAccountNameProblemText);
 export const secretKeyProblem = coded('invalid-secret-key', secretKeyProblemText);
 export const headerNameProblem = coded('invalid-header-name', headerNameProblemText);
 export const branchNameProblem = coded('invalid-branch', branchNameProblemText);

@@ -1,4 +1,5 @@
 import { ApiObjectMetadata, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ParamValue, renderParamValue, valueTypeProblem } from './params';
 import { IPipeline, PipelineTimeouts } from './pipeline';
@@ -7,7 +8,7 @@ import * as l1 from '../../imports/tekton.dev';
 import { goDuration } from '../internal/duration';
 import { crossNamespaceProblems, shortHash, toDnsLabel } from '../internal/names';
 import { compareCodePoints } from '../internal/sort';
-import { quantityProblem } from '../internal/validation';
+import { quantityProblem, reference } from '../internal/validation';
 import { closest, problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
 
@@ -17,10 +18,16 @@ const PipelineRunResource = fasterL1(l1.PipelineRun, l1.toJson_PipelineRunProps)
 /** What a run of a Pipeline is given: shared by `PipelineRun` and the trigger layer. */
 export interface PipelineRunOptions {
   /**
-   * The ServiceAccount the TaskRuns run as (`taskRunTemplate.serviceAccountName`).
+   * The ServiceAccount the TaskRuns run as (`taskRunTemplate.serviceAccountName`), by name (or give `serviceAccount`).
    * @default 'default' (Tekton's default, written out)
    */
   readonly serviceAccountName?: string;
+  /**
+   * The ServiceAccount the TaskRuns run as: a cdk8s-plus ServiceAccount of the app, or
+   * `kplus.ServiceAccount.fromServiceAccountName(…)`. One of this and `serviceAccountName`.
+   * @default - as `serviceAccountName`
+   */
+  readonly serviceAccount?: kplus.IServiceAccount;
   /**
    * What backs each Pipeline workspace.
    * @default - none; a required workspace left unbound is a synth error
@@ -77,7 +84,10 @@ export class PipelineRun extends Resource {
       metadata: this.resourceMetadata,
       spec: spec as l1.PipelineRunSpec,
     });
+    const account = reference({ kind: 'ServiceAccount', objectProp: 'serviceAccount', nameProp: 'serviceAccountName' },
+      props.serviceAccount, props.serviceAccountName);
     this.addValidation(() => [
+      ...account.problems,
       ...runProblems(props.pipeline, options, Object.keys(props.params ?? {})),
       ...runParamTypeProblems(props.pipeline, props.params ?? {}),
       ...crossNamespaceProblems('the run', 'Pipeline', props.pipeline.name, props.pipeline.namespace, this.namespace,
@@ -96,7 +106,7 @@ export function renderRunSpec(pipeline: IPipeline, options: PipelineRunOptions, 
     pipelineRef: { name: pipeline.name },
     params: paramEntries.length ? paramEntries.map(([name, value]) => ({ name, value: renderParamValue(value) })) : undefined,
     workspaces: wsEntries.length ? wsEntries.map(([name, binding]) => binding.render(name)) : undefined,
-    taskRunTemplate: { serviceAccountName: options.serviceAccountName ?? 'default' },
+    taskRunTemplate: { serviceAccountName: options.serviceAccount?.name ?? options.serviceAccountName ?? 'default' },
     timeouts: timeouts && {
       pipeline: timeouts.pipeline && goDuration(timeouts.pipeline),
       tasks: timeouts.tasks && goDuration(timeouts.tasks),

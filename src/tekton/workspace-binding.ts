@@ -1,3 +1,5 @@
+import * as kplus from 'cdk8s-plus-28';
+
 /** Options of a workspace bound to a fresh PVC per run. */
 export interface VolumeClaimTemplateOptions {
   /**
@@ -32,19 +34,25 @@ export class WorkspaceBinding {
     });
   }
 
-  /** An existing PersistentVolumeClaim (e.g. a build cache). */
-  public static persistentVolumeClaim(claimName: string, subPath?: string): WorkspaceBinding {
-    return new WorkspaceBinding({ persistentVolumeClaim: { claimName }, subPath });
+  /**
+   * An existing PersistentVolumeClaim (e.g. a build cache): by name, or a cdk8s-plus claim
+   * (`kplus.PersistentVolumeClaim.fromClaimName(…)` or one of the app's).
+   */
+  public static persistentVolumeClaim(claim: string | kplus.IPersistentVolumeClaim, subPath?: string): WorkspaceBinding {
+    return new WorkspaceBinding({ persistentVolumeClaim: { claimName: nameOf(claim) }, subPath });
   }
 
-  /** An existing Secret, mounted read-only (e.g. registry credentials). */
-  public static secret(secretName: string): WorkspaceBinding {
-    return new WorkspaceBinding({ secret: { secretName } });
+  /**
+   * An existing Secret, mounted read-only (e.g. registry credentials): by name, or a cdk8s-plus Secret
+   * (`kplus.Secret.fromSecretName(…)`).
+   */
+  public static secret(secret: string | kplus.ISecret): WorkspaceBinding {
+    return new WorkspaceBinding({ secret: { secretName: nameOf(secret) } });
   }
 
-  /** An existing ConfigMap. */
-  public static configMap(name: string): WorkspaceBinding {
-    return new WorkspaceBinding({ configMap: { name } });
+  /** An existing ConfigMap: by name, or a cdk8s-plus ConfigMap (`kplus.ConfigMap.fromConfigMapName(…)` or one of the app's). */
+  public static configMap(configMap: string | kplus.IConfigMap): WorkspaceBinding {
+    return new WorkspaceBinding({ configMap: { name: nameOf(configMap) } });
   }
 
   /** A scratch directory that lives as long as one TaskRun (not shared between tasks). */
@@ -58,4 +66,9 @@ export class WorkspaceBinding {
   public render(name: string): { [key: string]: any } {
     return { name, ...JSON.parse(JSON.stringify(this.json)) };
   }
+}
+
+/** The name of an object given by name or as a cdk8s-plus object. */
+function nameOf(object: string | { readonly name: string }): string {
+  return typeof object === 'string' ? object : object.name;
 }

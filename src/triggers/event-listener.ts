@@ -6,17 +6,25 @@ import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, toDnsLabel } from '..
 import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
 import { EventListenerTriggerOptions, Trigger, renderTriggerSpec, triggerNameProblem, triggerNamespaceProblems } from './trigger';
-import { dnsLabelProblem, labelsProblems, secretKeyProblem, secretNameProblem } from '../internal/validation';
+import { dnsLabelProblem, labelsProblems, reference, secretKeyProblem } from '../internal/validation';
 import { duplicates, problem } from '../problems';
 
 /** The longest EventListener name: its Service is `el-<name>`, a DNS label of at most 63 characters. */
 export const MAX_LISTENER_NAME = 60;
 
 
-/** A TLS certificate for the listener: an existing Secret of type `kubernetes.io/tls`. */
+/** A TLS certificate for the listener: an existing Secret of type `kubernetes.io/tls` (give `secret` or `secretName`). */
 export interface ListenerTls {
-  /** The Secret's name (in the listener's namespace). */
-  readonly secretName: string;
+  /**
+   * The Secret's name (in the listener's namespace).
+   * @default - `secret`'s
+   */
+  readonly secretName?: string;
+  /**
+   * The Secret, as a cdk8s-plus object: `kplus.Secret.fromSecretName(…)` or one of the app's. One of this and `secretName`.
+   * @default - `secretName`
+   */
+  readonly secret?: kplus.ISecret;
   /**
    * The key of the certificate.
    * @default 'tls.crt'
@@ -50,10 +58,16 @@ export interface EventListenerProps extends ResourceProps {
    */
   readonly namespace?: string;
   /**
-   * An existing ServiceAccount for the listener pod (you then grant it what the listener needs).
+   * An existing ServiceAccount for the listener pod, by name (you then grant it what the listener needs).
    * @default - a new ServiceAccount `<name>-listener` with roles of its own (see the class doc)
    */
   readonly serviceAccountName?: string;
+  /**
+   * The ServiceAccount for the listener pod as a cdk8s-plus object (you then grant it what the listener needs).
+   * One of this and `serviceAccountName`.
+   * @default - as `serviceAccountName`
+   */
+  readonly serviceAccount?: kplus.IServiceAccount;
   /**
    * Inline triggers (more with `addTrigger`).
    * @default - none
@@ -112,7 +126,7 @@ export class EventListener extends Resource {
 
   /** The ServiceAccount the listener runs as. */
   public readonly serviceAccountName: string;
-  /** The ServiceAccount created for it (when none was given). */
+  /** The ServiceAccount created for it (when neither `serviceAccount` nor `serviceAccountName` was given). */
   public readonly serviceAccount?: kplus.ServiceAccount;
   /** The L1 object (escape hatch). */
   public readonly resource: TriggersResource;
@@ -122,7 +136,10 @@ export class EventListener extends Resource {
   private readonly triggerRefs: Trigger[] = [];
   private readonly selected: Trigger[] = [];
   private readonly triggerSelector?: { [label: string]: string };
-  private readonly givenServiceAccountName?: string;
+  /** What is wrong with the ServiceAccount given (both props at once, a name the API server refuses). */
+  private readonly serviceAccountProblems: string[];
+  /** The TLS Secret's name, and what is wrong with it. */
+  private readonly tlsSecret?: { readonly name?: string; readonly problems: string[] };
 
   constructor(scope: Construct, id: string, props: EventListenerProps = {}) {
     super(scope, id, { kind: 'EventListener', maxNameLength: MAX_LISTENER_NAME }, props);
@@ -130,13 +147,17 @@ export class EventListener extends Resource {
     this.triggerSelector = props.triggerSelector;
 
     const accountName = toDnsLabel(`${this.name}-listener`);
-    this.serviceAccountName = props.serviceAccountName ?? accountName;
-    this.givenServiceAccountName = props.serviceAccountName;
-    if (!props.serviceAccountName) {
+    const given = reference({ kind: 'ServiceAccount', objectProp: 'serviceAccount', nameProp: 'serviceAccountName' },
+      props.serviceAccount, props.serviceAccountName);
+    this.serviceAccountName = given.name ?? accountName;
+    this.serviceAccountProblems = props.serviceAccount ? given.problems : serviceAccountNameProblems(props.serviceAccountName);
+    if (given.name === undefined) {
       this.serviceAccount = this.createServiceAccount(accountName, props.namespace, props.ownClusterRole ?? true);
     }
     this.allowedClients = props.allowedClients;
     this.tls = props.tls;
+    this.tlsSecret = props.tls && reference({ kind: 'Secret', objectProp: 'tls.secret', nameProp: 'tls.secretName' },
+      props.tls.secret, props.tls.secretName);
     if (!props.allowAnyClient) {
       this.createNetworkPolicy(props.allowedClients ?? [{ namespace: this.namespace ?? 'default', podLabels: {} }], props.namespace);
     }
@@ -152,8 +173,8 @@ export class EventListener extends Resource {
                   spec: {
                     containers: [{
                       env: [
-                        { name: 'TLS_CERT', valueFrom: { secretKeyRef: { name: this.tls.secretName, key: this.tls.certKey ?? 'tls.crt' } } },
-                        { name: 'TLS_KEY', valueFrom: { secretKeyRef: { name: this.tls.secretName, key: this.tls.keyKey ?? 'tls.key' } } },
+                        { name: 'TLS_CERT', valueFrom: { secretKeyRef: { name: this.tlsSecret?.name, key: this.tls.certKey ?? 'tls.crt' } } },
+                        { name: 'TLS_KEY', valueFrom: { secretKeyRef: { name: this.tlsSecret?.name, key: this.tls.keyKey ?? 'tls.key' } } },
                       ],
                     }],
                   },
@@ -316,14 +337,11 @@ export class EventListener extends Resource {
       }
       errors.push(...labelsProblems(`allowedClients[${i}].podLabels`, c.podLabels));
     });
-    const account = this.givenServiceAccountName;
-    if (account !== undefined && (!DNS_SUBDOMAIN.test(account) || account.length > 253)) {
-      errors.push(problem('invalid-name', `serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, ` +
-        "'-' and '.', starting and ending with a letter or digit (at most 253), or leave it out for a ServiceAccount of its own"));
-    }
+    errors.push(...this.serviceAccountProblems);
     if (this.tls) {
+      if (this.tlsSecret?.name === undefined) errors.push(problem('missing-prop', 'tls has no Secret: give tls.secretName (or tls.secret), a Secret of type kubernetes.io/tls'));
+      errors.push(...this.tlsSecret?.problems ?? []);
       errors.push(...[
-        secretNameProblem('tls.secretName', this.tls.secretName),
         this.tls.certKey === undefined ? undefined : secretKeyProblem('tls.certKey', this.tls.certKey),
         this.tls.keyKey === undefined ? undefined : secretKeyProblem('tls.keyKey', this.tls.keyKey),
       ].filter((p): p is string => !!p));
@@ -338,4 +356,11 @@ export class EventListener extends Resource {
     }
     return errors;
   }
+}
+
+/** A listener's `serviceAccountName` the API server refuses (leaving it out gives the listener one of its own). */
+function serviceAccountNameProblems(account: string | undefined): string[] {
+  if (account === undefined || (DNS_SUBDOMAIN.test(account) && account.length <= 253)) return [];
+  return [problem('invalid-name', `serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, ` +
+    "'-' and '.', starting and ending with a letter or digit (at most 253), or leave it out for a ServiceAccount of its own")];
 }

@@ -1,6 +1,6 @@
 // The public API of the Tekton Triggers layer; helpers stay internal (see docs/api-report.md).
 export { Interceptor } from './interceptor';
-export type { CelInterceptorOptions, CelOverlay, InterceptorSpec, SecretKeyRef } from './interceptor';
+export type { CelInterceptorOptions, CelOverlay, InterceptorSpec, ScmInterceptorOptions, SecretKeyRef } from './interceptor';
 export { TriggersResource } from './resource';
 export { TriggerBinding } from './trigger-binding';
 export type { ITriggerBinding, TriggerBindingKind, TriggerBindingProps } from './trigger-binding';

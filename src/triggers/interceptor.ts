@@ -1,3 +1,7 @@
+import * as kplus from 'cdk8s-plus-28';
+import { reference, secretKeyProblem } from '../internal/validation';
+import { problem } from '../problems';
+
 /** One CEL overlay: adds `extensions.<key>` computed from the request. */
 export interface CelOverlay {
   /** The extension key (`$(extensions.<key>)` in bindings). */
@@ -20,12 +24,34 @@ export interface CelInterceptorOptions {
   readonly overlays?: CelOverlay[];
 }
 
-/** A reference to a Secret key, e.g. the webhook secret of a GitHub interceptor. */
+/** A reference to a Secret key, e.g. the webhook secret of a GitHub interceptor (give `secret` or `secretName`). */
 export interface SecretKeyRef {
-  /** The Secret's name (in the listener's namespace). */
-  readonly secretName: string;
+  /**
+   * The Secret's name (in the listener's namespace).
+   * @default - `secret`'s
+   */
+  readonly secretName?: string;
+  /**
+   * The Secret, as a cdk8s-plus object: `kplus.Secret.fromSecretName(…)` or one of the app's. One of this and `secretName`.
+   * @default - `secretName`
+   */
+  readonly secret?: kplus.ISecret;
   /** The key in the Secret. */
   readonly secretKey: string;
+}
+
+/** Options of the GitHub, GitLab and Bitbucket interceptors. */
+export interface ScmInterceptorOptions {
+  /**
+   * The Secret key that holds the webhook's secret (the interceptor checks the request's signature or token with it).
+   * @default - none: requests are not verified
+   */
+  readonly secretRef?: SecretKeyRef;
+  /**
+   * The event types to accept, e.g. `push`, `pull_request`.
+   * @default - all
+   */
+  readonly eventTypes?: string[];
 }
 
 /** A Tekton Triggers interceptor entry, as stored in a trigger. */
@@ -66,17 +92,17 @@ export class Interceptor {
   }
 
   /** Tekton's GitHub ClusterInterceptor (validates the webhook signature, filters event types). */
-  public static github(options: { secretRef?: SecretKeyRef; eventTypes?: string[] } = {}): Interceptor {
+  public static github(options: ScmInterceptorOptions = {}): Interceptor {
     return Interceptor.scm('github', options);
   }
 
   /** Tekton's GitLab ClusterInterceptor. */
-  public static gitlab(options: { secretRef?: SecretKeyRef; eventTypes?: string[] } = {}): Interceptor {
+  public static gitlab(options: ScmInterceptorOptions = {}): Interceptor {
     return Interceptor.scm('gitlab', options);
   }
 
   /** Tekton's Bitbucket ClusterInterceptor. */
-  public static bitbucket(options: { secretRef?: SecretKeyRef; eventTypes?: string[] } = {}): Interceptor {
+  public static bitbucket(options: ScmInterceptorOptions = {}): Interceptor {
     return Interceptor.scm('bitbucket', options);
   }
 
@@ -90,18 +116,30 @@ export class Interceptor {
     return Interceptor.of({ ref: { name, kind: 'NamespacedInterceptor' }, params: Object.entries(params).map(([n, value]) => ({ name: n, value })) });
   }
 
-  private static scm(name: string, options: { secretRef?: SecretKeyRef; eventTypes?: string[] }): Interceptor {
+  private static scm(name: string, options: ScmInterceptorOptions): Interceptor {
     const params: Array<{ name: string; value: any }> = [];
-    if (options.secretRef) params.push({ name: 'secretRef', value: { ...options.secretRef } });
+    const ref = options.secretRef;
+    const secret = ref && reference({ kind: 'Secret', objectProp: 'secretRef.secret', nameProp: 'secretRef.secretName' }, ref.secret, ref.secretName);
+    if (ref) params.push({ name: 'secretRef', value: { secretName: secret?.name, secretKey: ref.secretKey } });
     if (options.eventTypes) params.push({ name: 'eventTypes', value: [...options.eventTypes] });
-    return Interceptor.of({ ref: { name, kind: 'ClusterInterceptor' }, params });
+    const problems = !ref ? [] : [
+      ...(secret?.name === undefined ? [problem('missing-prop', `the ${name} interceptor's secretRef has no Secret: give secretRef.secretName (or secretRef.secret)`)] : []),
+      ...secret?.problems ?? [],
+      ...[secretKeyProblem('secretRef.secretKey', ref.secretKey)].filter((p): p is string => !!p),
+    ];
+    return new Interceptor(() => ({ ref: { name, kind: 'ClusterInterceptor' }, params }), problems);
   }
 
   private static of(spec: InterceptorSpec): Interceptor {
     return new Interceptor(() => spec);
   }
 
-  private constructor(private readonly produce: () => InterceptorSpec) {}
+  private constructor(private readonly produce: () => InterceptorSpec, private readonly problems: string[] = []) {}
+
+  /** What is wrong with the interceptor's options (reported by the trigger that uses it). @internal */
+  public _problems(): string[] {
+    return this.problems;
+  }
 
   /** The interceptor as stored in a trigger. */
   public render(): InterceptorSpec {

@@ -31,13 +31,15 @@ export interface EventListenerTriggerOptions extends TriggerSpecOptions {
 }
 
 /**
- * Problems of a trigger's references: a trigger finds its TriggerBindings and TriggerTemplate by name in
- * its own (the listener's) namespace only.
+ * Problems of a trigger's interceptors and references: a trigger finds its TriggerBindings and TriggerTemplate by
+ * name in its own (the listener's) namespace only.
  * @internal
  */
 export function triggerNamespaceProblems(options: TriggerSpecOptions, namespace: string | undefined, what: string): string[] {
   // (a ClusterTriggerBinding has no namespace, so it is never reported)
   return [
+    // the interceptors' own problems are the trigger's: an interceptor is no construct
+    ...(options.interceptors ?? []).flatMap((i) => i._problems()),
     ...(options.bindings ?? []).flatMap((b) => crossNamespaceProblems(what, 'TriggerBinding', b.name, b.namespace, namespace,
       `define the TriggerBinding in '${namespace}'`)),
     ...crossNamespaceProblems(what, 'TriggerTemplate', options.template.name, options.template.namespace, namespace,
