@@ -142,46 +142,49 @@ class NotPlain extends Error {}
  * unions), in one pass that copies the value once: the same result, or NotPlain where cdk8s would take another
  * path (it keeps the value as it is, throws, or drops a key).
  */
-function fastResolve(value: any, sortKeys: boolean): any {
+function fastResolve(value: unknown, sortKeys: boolean): unknown {
   if (value === null || value === undefined) return undefined;
   const type = typeof value;
+  // what resolve's resolvers look for on any value (`resolve`, `value`), read as cdk8s reads them
+  const v = value as { readonly resolve?: unknown; readonly value?: unknown; readonly constructor?: unknown };
   if (type === 'string' || type === 'number' || type === 'boolean') {
-    // what resolve's resolvers look for on any value (a primitive's prototype has neither, unless someone added them)
-    if (typeof value.resolve === 'function' || NUMBER_OR_STRING.has(typeof value.value)) throw new NotPlain();
+    // (a primitive's prototype has neither, unless someone added them)
+    if (typeof v.resolve === 'function' || NUMBER_OR_STRING.has(typeof v.value)) throw new NotPlain();
     return value;
   }
   if (type !== 'object') throw new NotPlain();
   // resolve's resolvers, in their order: LazyResolver, ImplicitTokenResolver, NumberStringUnionResolver
   if (value instanceof Lazy) return fastResolve(value.produce(), sortKeys);
-  if (typeof value.resolve === 'function') return fastResolve(value.resolve(), sortKeys);
+  if (typeof v.resolve === 'function') return fastResolve((value as { resolve(): unknown }).resolve(), sortKeys);
   const proto = Object.getPrototypeOf(value);
-  if (value.constructor !== Object && NUMBER_OR_STRING.has(typeof value.value)) {
+  if (v.constructor !== Object && NUMBER_OR_STRING.has(typeof v.value)) {
     // a union such as IntOrString: resolved as { value }
-    const inner = fastResolve(value.value, sortKeys);
+    const inner = fastResolve(v.value, sortKeys);
     return inner === undefined ? {} : { value: inner };
   }
   if (Array.isArray(value)) {
     if (proto !== Array.prototype) throw new NotPlain();
-    const out = new Array(value.length);
+    const out: unknown[] = new Array(value.length);
     for (let i = 0; i < value.length; i++) out[i] = fastResolve(value[i], sortKeys);
     return out;
   }
   if (proto !== Object.prototype || Object.prototype.hasOwnProperty.call(value, 'constructor')) throw new NotPlain();
   // resolved in resolve's order (Lazy values are produced in it), written in sanitize's (sorted, null and undefined left out)
-  const keys = Object.keys(value);
-  const resolved: any[] = new Array(keys.length);
+  const map = value as { readonly [key: string]: unknown };
+  const keys = Object.keys(map);
+  const resolved: unknown[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
     if (keys[i] === '__proto__') throw new NotPlain();
-    resolved[i] = fastResolve(value[keys[i]], sortKeys);
+    resolved[i] = fastResolve(map[keys[i]], sortKeys);
   }
   if (sortKeys) sortTogether(keys, resolved);
-  const out: { [key: string]: any } = {};
+  const out: { [key: string]: unknown } = {};
   for (let i = 0; i < keys.length; i++) if (resolved[i] !== undefined && resolved[i] !== null) out[keys[i]] = resolved[i];
   return out;
 }
 
 /** Sorts `keys` as `Array.prototype.sort()` does (by UTF-16 code units; keys are unique), moving `values` along. */
-function sortTogether(keys: string[], values: any[]): void {
+function sortTogether(keys: string[], values: unknown[]): void {
   if (keys.length > 24) {
     const order = keys.map((_, i) => i).sort((a, b) => (keys[a] < keys[b] ? -1 : 1));
     const k = order.map((i) => keys[i]);
@@ -227,13 +230,13 @@ function defaultResolvers(resolvers: unknown): boolean {
  * are produced a second time.
  * @internal
  */
-export function renderApiObject(o: ApiObject): any {
-  const slow = () => API_OBJECT_TO_JSON.call(o);
+export function renderApiObject(o: ApiObject): unknown {
+  const slow = (): unknown => API_OBJECT_TO_JSON.call(o);
   const app = App.of(o) as App;
-  const props = (o as any).props;
-  const patches = (o as any).patches;
+  // cdk8s's private fields (checked below: a cdk8s that keeps them elsewhere renders the slow way)
+  const { props, patches } = o as unknown as { readonly props?: unknown; readonly patches?: unknown };
   if (!RENDERING.fast || !defaultResolvers(app.resolvers) || props === null || typeof props !== 'object' || !Array.isArray(patches)) return slow();
-  let json: any;
+  let json: unknown;
   try {
     const data = { ...props, metadata: o.metadata.toJson() };
     json = fastResolve(data, process.env.CDK8S_DISABLE_SORT ? false : true);
@@ -244,7 +247,7 @@ export function renderApiObject(o: ApiObject): any {
   try {
     const patched = JsonPatch.apply(json, ...patches);
     // cdk8s's order: apiVersion, kind and metadata first
-    const result: any = {};
+    const result: { [key: string]: unknown } = {};
     for (const k of ['apiVersion', 'kind', 'metadata', ...Object.keys(patched)]) {
       if (k in patched) result[k] = patched[k];
     }
@@ -258,7 +261,7 @@ export function renderApiObject(o: ApiObject): any {
 export const RENDERING = { fast: true };
 
 /** A generated L1 class (`cdk8s import`): its kind, and what its `toJson` does with `super.toJson()`. */
-type L1Class = (new (scope: Construct, id: string, props?: any) => ApiObject) & {
+type L1Class = (new (scope: Construct, id: string, props?: never) => ApiObject) & {
   readonly GVK: { readonly apiVersion: string; readonly kind: string };
 };
 
@@ -267,11 +270,12 @@ type L1Class = (new (scope: Construct, id: string, props?: any) => ApiObject) & 
  * `{ ...GVK, ...toJson_<Kind>Props(super.toJson()) }`, and so is this one's, with the faster `super.toJson()`.
  * @internal
  */
-export function fasterL1<C extends L1Class>(base: C, convert: (props: any) => any): C {
+export function fasterL1<C extends L1Class, P>(base: C, convert: (props: P) => object | undefined): C {
   const Base: L1Class = base;
   const faster = class extends Base {
-    public toJson(): any {
-      return { ...base.GVK, ...convert(renderApiObject(this)) };
+    public toJson(): unknown {
+      // what cdk8s's toJson gives a generated L1: its props, resolved
+      return { ...base.GVK, ...convert(renderApiObject(this) as P) };
     }
   };
   Object.defineProperty(faster, 'name', { value: base.name });

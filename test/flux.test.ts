@@ -1,4 +1,5 @@
 import { Chart, Duration, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
 import { Alert, FluxKind, FluxSource, GitRepository, Kustomization, OCIRepository, Provider, ProviderType, Receiver, ReceiverType } from '../src';
 import { codesOf, errorsOf, find, synth } from './util';
 import * as l1 from '../imports/notification.toolkit.fluxcd.io';
@@ -48,9 +49,9 @@ describe('Flux sources', () => {
   });
 
   test.each([
-    ['bad git url', (s: any) => new GitRepository(s, 'r', { url: 'github.com/acme/app', branch: 'main' }), 'test/r', 'invalid-url'],
-    ['bad oci url', (s: any) => new OCIRepository(s, 'r', { url: 'ghcr.io/acme/x' }), 'test/r', 'invalid-url'],
-    ['branch and ref', (s: any) => new GitRepository(s, 'r', { url: 'https://x/y.git', branch: 'main', ref: { tag: 'v1' } }), 'test/r', 'conflicting-props'],
+    ['bad git url', (s: Construct) => new GitRepository(s, 'r', { url: 'github.com/acme/app', branch: 'main' }), 'test/r', 'invalid-url'],
+    ['bad oci url', (s: Construct) => new OCIRepository(s, 'r', { url: 'ghcr.io/acme/x' }), 'test/r', 'invalid-url'],
+    ['branch and ref', (s: Construct) => new GitRepository(s, 'r', { url: 'https://x/y.git', branch: 'main', ref: { tag: 'v1' } }), 'test/r', 'conflicting-props'],
   ])('%s: one problem of its kind, where it was made', (_t, build, path, code) => expect(codesOf(build)).toEqual([[path, code]]));
 });
 

@@ -143,44 +143,44 @@ describe('Task', () => {
 });
 
 describe('Task validation', () => {
-  const withStep = (scope: any, id: string, script: string) => {
+  const withStep = (scope: Construct, id: string, script: string) => {
     const t = new Task(scope, id);
     t.addStep({ name: 'run', image: 'busybox', script });
     return t;
   };
 
   test.each([
-    ['undeclared param', (s: any) => { const t = withStep(s, 't', 'echo $(params.revison)'); t.addParam('revision'); },
+    ['undeclared param', (s: Construct) => { const t = withStep(s, 't', 'echo $(params.revison)'); t.addParam('revision'); },
       'test/t', 'unknown-reference'],
-    ['undeclared workspace', (s: any) => withStep(s, 't', 'cd $(workspaces.src.path)'),
+    ['undeclared workspace', (s: Construct) => withStep(s, 't', 'cd $(workspaces.src.path)'),
       'test/t', 'unknown-reference'],
-    ['undeclared result', (s: any) => withStep(s, 't', 'echo x > $(results.digest.path)'),
+    ['undeclared result', (s: Construct) => withStep(s, 't', 'echo x > $(results.digest.path)'),
       'test/t', 'unknown-reference'],
-    ['unknown object key', (s: any) => { const t = withStep(s, 't', 'echo $(params.repo.branch)'); t.addParam('repo', { properties: ['url'] }); },
+    ['unknown object key', (s: Construct) => { const t = withStep(s, 't', 'echo $(params.repo.branch)'); t.addParam('repo', { properties: ['url'] }); },
       'test/t', 'unknown-reference'],
-    ['no steps', (s: any) => new Task(s, 't'),
+    ['no steps', (s: Construct) => new Task(s, 't'),
       'test/t', 'no-steps'],
-    ['duplicate step', (s: any) => { const t = withStep(s, 't', 'true'); t.addStep({ name: 'run', image: 'busybox', script: 'true' }); },
+    ['duplicate step', (s: Construct) => { const t = withStep(s, 't', 'true'); t.addStep({ name: 'run', image: 'busybox', script: 'true' }); },
       'test/t', 'duplicate-name'],
-    ['duplicate param', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('a'); t.addParam('a'); },
+    ['duplicate param', (s: Construct) => { const t = withStep(s, 't', 'true'); t.addParam('a'); t.addParam('a'); },
       'test/t', 'duplicate-name'],
-    ['bad step name', (s: any) => { const t = new Task(s, 't'); t.addStep({ name: 'Run_It', image: 'busybox', script: 'true' }); },
+    ['bad step name', (s: Construct) => { const t = new Task(s, 't'); t.addStep({ name: 'Run_It', image: 'busybox', script: 'true' }); },
       'test/t', 'invalid-name'],
-    ['a sidecar name that is not a DNS label', (s: any) => withStep(s, 't', 'true').addSidecar({ name: 'Postgres', image: 'postgres:16' }),
+    ['a sidecar name that is not a DNS label', (s: Construct) => withStep(s, 't', 'true').addSidecar({ name: 'Postgres', image: 'postgres:16' }),
       'test/t', 'invalid-name'],
-    ['script and command', (s: any) => { const t = new Task(s, 't'); t.addStep({ name: 'x', image: 'busybox', script: 'true', command: ['true'] }); },
+    ['script and command', (s: Construct) => { const t = new Task(s, 't'); t.addStep({ name: 'x', image: 'busybox', script: 'true', command: ['true'] }); },
       'test/t', 'conflicting-props'],
-    ['default of the wrong type', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('a', { type: ParamType.ARRAY, default: 'x' }); },
+    ['default of the wrong type', (s: Construct) => { const t = withStep(s, 't', 'true'); t.addParam('a', { type: ParamType.ARRAY, default: 'x' }); },
       'test/t', 'param-type-mismatch'],
-    ['default outside its enum', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('env', { default: 'dev', enum: ['staging', 'prod'] }); },
+    ['default outside its enum', (s: Construct) => { const t = withStep(s, 't', 'true'); t.addParam('env', { default: 'dev', enum: ['staging', 'prod'] }); },
       'test/t', 'invalid-param'],
-    ['bad param name', (s: any) => { const t = withStep(s, 't', 'true'); t.addParam('1st'); },
+    ['bad param name', (s: Construct) => { const t = withStep(s, 't', 'true'); t.addParam('1st'); },
       'test/t', 'invalid-name'],
-    ['pipeline variable in a Task', (s: any) => withStep(s, 't', 'echo $(tasks.a.results.b)'),
+    ['pipeline variable in a Task', (s: Construct) => withStep(s, 't', 'echo $(tasks.a.results.b)'),
       'test/t', 'misplaced-reference'],
-    ['name too long', (s: any) => { const t = new Task(s, 't', { name: 'x'.repeat(254) }); t.addStep({ name: 's', image: 'b', script: 'true' }); },
+    ['name too long', (s: Construct) => { const t = new Task(s, 't', { name: 'x'.repeat(254) }); t.addStep({ name: 's', image: 'b', script: 'true' }); },
       'test/t', 'invalid-object-name'],
-    ['two Tasks with one name', (s: any) => { withStep(s, 'a', 'true'); const b = new Task(s, 'b', { name: 'a' }); b.addStep({ name: 's', image: 'b', script: 'true' }); },
+    ['two Tasks with one name', (s: Construct) => { withStep(s, 'a', 'true'); const b = new Task(s, 'b', { name: 'a' }); b.addStep({ name: 's', image: 'b', script: 'true' }); },
       'test/b', 'name-clash'],
   ])('%s', (_title, build, path, code) => {
     expect(codesOf(build)).toEqual([[path, code]]);

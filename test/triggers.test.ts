@@ -1,7 +1,8 @@
+import { Construct } from 'constructs';
 import { EventListener, Interceptor, Trigger, TriggerBinding, TriggerTemplate } from '../src';
 import { codesOf, find, synth } from './util';
 
-function pair(s: any) {
+function pair(s: Construct) {
   const binding = new TriggerBinding(s, 'binding', { params: { revision: '$(body.metadata.revision)' } });
   const template = new TriggerTemplate(s, 'template');
   const revision = template.addParam('revision', { description: 'the revision' });
@@ -114,38 +115,38 @@ describe('EventListener', () => {
   });
 
   test.each([
-    ['a binding from another namespace', (s: any) => {
+    ['a binding from another namespace', (s: Construct) => {
       const { template } = pair(s);
       const other = new TriggerBinding(s, 'other', { namespace: 'tools', params: { x: '$(body.x)' } });
       new EventListener(s, 'el', { triggers: [{ name: 't', bindings: [other], template }] });
     }, 'test/el', 'cross-namespace-reference'],
-    ['a standalone Trigger with a template from another namespace', (s: any) => {
+    ['a standalone Trigger with a template from another namespace', (s: Construct) => {
       const { binding, template } = pair(s);
       void template;
       const far = new TriggerTemplate(s, 'far', { namespace: 'tools' });
       far.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'r-' }, spec: {} });
       new Trigger(s, 'trig', { bindings: [binding], template: far });
     }, 'test/trig', 'cross-namespace-reference'],
-    ['a triggerRef to a Trigger in another namespace', (s: any) => {
+    ['a triggerRef to a Trigger in another namespace', (s: Construct) => {
       const { binding, template } = pair(s);
       const el = new EventListener(s, 'el', { namespace: 'hooks' });
       el.addTriggerRef(new Trigger(s, 'trig', { bindings: [binding], template }));
     }, 'test/el', 'cross-namespace-reference'],
-    ['a name too long for the el-<name> Service', (s: any) => {
+    ['a name too long for the el-<name> Service', (s: Construct) => {
       const { binding, template } = pair(s);
       new EventListener(s, 'el', { name: 'x'.repeat(61), triggers: [{ name: 't', bindings: [binding], template }] });
     }, 'test/el', 'invalid-object-name'],
-    ['no triggers', (s: any) => new EventListener(s, 'el'), 'test/el', 'no-triggers'],
-    ['a run template with a fixed name', (s: any) => {
+    ['no triggers', (s: Construct) => new EventListener(s, 'el'), 'test/el', 'no-triggers'],
+    ['a run template with a fixed name', (s: Construct) => {
       const t = new TriggerTemplate(s, 't');
       t.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { name: 'run' }, spec: {} });
     }, 'test/t', 'fixed-run-name'],
-    ['a template param used but not declared', (s: any) => {
+    ['a template param used but not declared', (s: Construct) => {
       const t = new TriggerTemplate(s, 't');
       t.addParam('revision');
       t.addResourceTemplate({ apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', metadata: { generateName: 'r-' }, spec: { params: [{ name: 'x', value: '$(tt.params.revison)' }] } });
     }, 'test/t', 'unknown-reference'],
-    ['a binding that reads a Tekton variable', (s: any) => new TriggerBinding(s, 'b', { params: { x: '$(params.y)' } }),
+    ['a binding that reads a Tekton variable', (s: Construct) => new TriggerBinding(s, 'b', { params: { x: '$(params.y)' } }),
       'test/b', 'misplaced-reference'],
   ])('%s: one problem of its kind, where it was made', (_t, build, path, code) => expect(codesOf(build)).toEqual([[path, code]]));
 });

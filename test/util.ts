@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { Problem, problemAt } from '../src/problems';
 
 /** Synthesizes one chart (namespace `ci`) and returns its objects, after running validation. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kubernetes JSON, which the tests read field by field
 export function synth(build: (scope: Construct) => void, namespace = 'ci'): any[] {
   const app = Testing.app();
   const chart = new Chart(app, 'test', { namespace });
@@ -47,6 +48,7 @@ export function codesOf(build: (scope: Construct) => void, namespace = 'ci'): Ar
 }
 
 /** Finds the one object of a kind (and name). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kubernetes JSON, which the tests read field by field
 export function find(objects: any[], kind: string, name?: string): any {
   const matches = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
   if (matches.length !== 1) {

@@ -40,8 +40,8 @@ function realPath(p: string): string {
   for (let d = path.resolve(p); ; d = path.dirname(d)) {
     try {
       return path.join(fs.realpathSync.native(d), ...rest);
-    } catch (e: any) {
-      if (e.code !== 'ENOENT' || path.dirname(d) === d) throw e;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(d) === d) throw e;
       rest.unshift(path.basename(d));
     }
   }
@@ -143,14 +143,15 @@ export class GitOpsApp extends App {
     const save = Yaml.save;
     // cdk8s saves the charts in the order of `charts`, one file each: the n-th save is the n-th chart's.
     // Serialized as each chart is rendered, so that the documents of one chart can be freed before the next.
-    Yaml.save = (file: string, docs: any[]) => {
+    Yaml.save = (file: string, docs: unknown[]) => {
       charts ??= chartsOf(this);
       const chart = charts[next++];
       const cluster = chart && Cluster.of(chart);
       const folder = cluster ? cluster.path : '';
-      for (const d of docs) {
+      for (const doc of docs) {
+        const d = doc as SavedDocument | null;
         if (d?.metadata?.namespace) of(used, folder).add(d.metadata.namespace);
-        if (d?.kind === 'Namespace' && d.apiVersion === 'v1') of(defined, folder).add(d.metadata?.name);
+        if (d?.kind === 'Namespace' && d.apiVersion === 'v1') of(defined, folder).add(d.metadata?.name as string);
       }
       const name = cluster ? `${folder}/${fileName(chart, cluster, path.basename(file))}` : path.basename(file);
       if (cluster && name === `${folder}/${NAMESPACES_FILE}`) {
@@ -166,9 +167,9 @@ export class GitOpsApp extends App {
       // cdk8s's synth, without its dependency passes when there is nothing to resolve (see synth.ts)
       try {
         synthCharts(this, () => super.synth());
-      } catch (e: any) {
+      } catch (e) {
         // cdk8s's validation failed: the same problems again, as data (validations are cached, so this is cheap)
-        if (!(e instanceof SynthError) && /^Validation failed with the following errors:/.test(e?.message ?? '')) {
+        if (!(e instanceof SynthError) && /^Validation failed with the following errors:/.test((e as Error | undefined)?.message ?? '')) {
           const error = this.synthError();
           // a validation that found nothing the second time: cdk8s's own error, as it was
           throw error.problems.length ? error : e;
@@ -237,6 +238,13 @@ export class GitOpsApp extends App {
     if (problems.length) throw new SynthError(problems);
     return clusters;
   }
+}
+
+/** What the app reads of a document cdk8s saves: its kind, name and namespace. */
+interface SavedDocument {
+  readonly apiVersion?: unknown;
+  readonly kind?: unknown;
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
 }
 
 /**

@@ -88,8 +88,8 @@ function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
+  } catch (e) {
+    return errno(e) === 'EPERM';
   }
 }
 
@@ -126,18 +126,18 @@ function readLock(file: string): LockState | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_NOFOLLOW ?? 'r'); // read-only (O_RDONLY is 0), not through a symbolic link
-  } catch (e: any) {
-    if (e.code === 'ENOENT') return undefined;
-    if (e.code === 'ELOOP') throw notAFile();
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return undefined;
+    if (errno(e) === 'ELOOP') throw notAFile();
     let st: fs.Stats;
     try {
       st = fs.lstatSync(file);
-    } catch (e2: any) {
-      if (e2.code === 'ENOENT') return undefined;
+    } catch (e2) {
+      if (errno(e2) === 'ENOENT') return undefined;
       throw e2;
     }
     if (!st.isFile()) throw notAFile();
-    return { ino: st.ino, mtimeMs: st.mtimeMs, content: `<unreadable: ${e.code ?? e.message}>` };
+    return { ino: st.ino, mtimeMs: st.mtimeMs, content: `<unreadable: ${errno(e) ?? messageOf(e)}>` };
   }
   try {
     const st = fs.fstatSync(fd);
@@ -145,8 +145,8 @@ function readLock(file: string): LockState | undefined {
     let content: string;
     try {
       content = fs.readFileSync(fd, 'utf8');
-    } catch (e: any) {
-      content = `<unreadable: ${e.code ?? e.message}>`;
+    } catch (e) {
+      content = `<unreadable: ${errno(e) ?? messageOf(e)}>`;
     }
     const pid = /^\s*([1-9]\d{0,9})\s*$/.exec(content)?.[1];
     return { ino: st.ino, mtimeMs: st.mtimeMs, content, pid: pid === undefined ? undefined : Number(pid) };
@@ -187,8 +187,8 @@ function takeOver(file: string, seen: LockState, mine: string): boolean {
     try {
       fs.linkSync(mine, claim);
       break;
-    } catch (e: any) {
-      if (e.code !== 'EEXIST') throw e;
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e;
     }
     const claimant = readLock(claim);
     if (attempt > 0 || (claimant && (claimant.pid === undefined || alive(claimant.pid)))) return false; // being taken over
@@ -197,16 +197,16 @@ function takeOver(file: string, seen: LockState, mine: string): boolean {
     const broken = `${claim}.broken-${unique()}`;
     try {
       fs.renameSync(claim, broken);
-    } catch (e: any) {
-      if (e.code === 'ENOENT') continue;
+    } catch (e) {
+      if (errno(e) === 'ENOENT') continue;
       throw e;
     }
     const moved = readLock(broken);
     if (claimant && !sameLock(moved, claimant)) {
       try {
         fs.linkSync(broken, claim); // a fresh claim: put it back
-      } catch (e: any) {
-        if (e.code !== 'EEXIST') throw e;
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw e;
       }
       fs.rmSync(broken, { force: true });
       return false;
@@ -216,8 +216,8 @@ function takeOver(file: string, seen: LockState, mine: string): boolean {
   const moved = `${file}.stale-${unique()}`;
   try {
     fs.renameSync(file, moved);
-  } catch (e: any) {
-    if (e.code === 'ENOENT') return false;
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return false;
     throw e;
   }
   if (sameLock(readLock(moved), seen)) {
@@ -226,8 +226,8 @@ function takeOver(file: string, seen: LockState, mine: string): boolean {
   }
   try {
     fs.linkSync(moved, file);
-  } catch (e: any) {
-    throw new Error(`the publish lock '${file}' was taken by two synths at once while a stale lock was taken over (${e.code ?? e.message}): ` +
+  } catch (e) {
+    throw new Error(`the publish lock '${file}' was taken by two synths at once while a stale lock was taken over (${errno(e) ?? messageOf(e)}): ` +
       'stop the synths that are running, then synth again');
   } finally {
     fs.rmSync(moved, { force: true });
@@ -258,8 +258,8 @@ function removeLockLeftovers(file: string): void {
  */
 export function lock(dir: string, timeoutMs: number): () => void {
   const file = lockFile(dir);
-  const fail = (e: any): never => {
-    throw new Error(`cannot take the publish lock '${file}' for '${dir}': ${e.message}: ` +
+  const fail = (e: unknown): never => {
+    throw new Error(`cannot take the publish lock '${file}' for '${dir}': ${messageOf(e)}: ` +
       `make room or fix permissions in ${path.dirname(file)} (or remove the lock file if no synth is running), then synth again`);
   };
   // the lock, complete before it has its name
@@ -274,7 +274,7 @@ export function lock(dir: string, timeoutMs: number): () => void {
     } finally {
       fs.closeSync(fd);
     }
-  } catch (e: any) {
+  } catch (e) {
     fs.rmSync(mine, { force: true });
     return fail(e);
   }
@@ -284,8 +284,8 @@ export function lock(dir: string, timeoutMs: number): () => void {
       try {
         fs.linkSync(mine, file);
         break;
-      } catch (e: any) {
-        if (e.code !== 'EEXIST') fail(e);
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') fail(e);
       }
       let state: LockState | undefined;
       let stale: string | undefined;
@@ -294,8 +294,8 @@ export function lock(dir: string, timeoutMs: number): () => void {
         if (!state) continue; // released just now
         stale = staleness(state);
         if (stale && takeOver(file, state, mine)) continue;
-      } catch (e: any) {
-        if (e.code) fail(e); // an error of the file system (e.g. EPERM on another user's lock)
+      } catch (e) {
+        if (errno(e)) fail(e); // an error of the file system (e.g. EPERM on another user's lock)
         throw e;
       }
       if (Date.now() > deadline) {
@@ -353,8 +353,8 @@ function writeFlushed(file: string, content: string): void {
 function keep(target: string, backup: string): void {
   try {
     fs.linkSync(target, backup);
-  } catch (e: any) {
-    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'].includes(e.code)) throw e;
+  } catch (e) {
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'].includes(errno(e) ?? '')) throw e;
     writeFlushed(backup, fs.readFileSync(target, 'utf8')); // a file system without hard links
   }
 }
@@ -446,16 +446,16 @@ function publishVia(dir: string, work: string, files: Files): void {
     }
     flushFolder(dir);
     removeEmptyFolders(dir);
-  } catch (e: any) {
-    if (e.code === 'EXDEV' && !done.length) throw Object.assign(new Error(e.message), { exdev: true });
+  } catch (e) {
+    if (errno(e) === 'EXDEV' && !done.length) throw Object.assign(new Error(messageOf(e)), { exdev: true });
     const undone = undo(done);
     if (undone) {
-      throw new PublishError(`publishing into '${dir}' failed (${step}: ${e.message}), and putting the old files back failed too ` +
+      throw new PublishError(`publishing into '${dir}' failed (${step}: ${messageOf(e)}), and putting the old files back failed too ` +
         `(${undone.message}): every file in it is whole, some of them new; synth again once the cause is fixed (it finishes the job), ` +
-        `or restore the folder from git: git checkout -- '${dir}'`, e.code);
+        `or restore the folder from git: git checkout -- '${dir}'`, errno(e));
     }
-    throw new PublishError(`publishing into '${dir}' failed (${step}: ${e.message}); every file in it is as it was before this synth: ` +
-      'fix the cause (e.g. free disk space) and synth again', e.code);
+    throw new PublishError(`publishing into '${dir}' failed (${step}: ${messageOf(e)}); every file in it is as it was before this synth: ` +
+      'fix the cause (e.g. free disk space) and synth again', errno(e));
   } finally {
     for (const f of created) {
       try {
@@ -493,8 +493,8 @@ function undo(done: Array<() => void>): Error | undefined {
   for (const op of [...done].reverse()) {
     try {
       op();
-    } catch (e: any) {
-      failure ??= e;
+    } catch (e) {
+      failure ??= e as Error;
     }
   }
   return failure;
@@ -512,12 +512,22 @@ export function publish(dir: string, files: Files, lockTimeoutMs = 60_000): void
     fs.mkdirSync(dir, { recursive: true });
     try {
       publishVia(dir, work, files);
-    } catch (e: any) {
-      if (!e.exdev) throw e;
+    } catch (e) {
+      if (!(e as { exdev?: boolean }).exdev) throw e;
       // .git on another file system (a rare mount): the work files go beside the folder instead
       publishVia(dir, beside, files);
     }
   } finally {
     release();
   }
+}
+
+/** The code of a Node.js system error (`ENOENT`, `EEXIST`, …) that `fs` threw; undefined for anything else. */
+function errno(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** What an error says (its message; the value itself for a throw of something else). */
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

@@ -33,7 +33,7 @@ export function synthCharts(app: App, fallback: () => void): void {
 }
 
 /** `chart.toJson()`: cdk8s's `App._synthChart` when nothing needs resolving, else the chart's own. */
-function renderChart(app: App, chart: Chart): any[] {
+function renderChart(app: App, chart: Chart): unknown[] {
   if (chart.toJson !== Chart.prototype.toJson || !withoutDependencies(app)) return Object.values(chart.toJson());
   validate(app);
   // the chart's dependency graph orders its objects; one without edges keeps the tree's order

@@ -55,16 +55,17 @@ export function unwritableString(value: unknown, at = ''): string | undefined {
  * Serializes Kubernetes objects as a multi-document YAML stream that sigs.k8s.io/yaml reads back unchanged.
  * Throws, naming the object and field, for a string no YAML stream can carry (a lone UTF-16 surrogate).
  */
-export function toKubernetesYaml(objects: any[]): string {
+export function toKubernetesYaml(objects: readonly unknown[]): string {
   return fastYaml(objects) ?? referenceYaml(objects);
 }
 
 /** `toKubernetesYaml` by js-yaml alone, one `dump` per object: what `fastYaml` must equal byte for byte. */
-export function referenceYaml(objects: any[]): string {
+export function referenceYaml(objects: readonly unknown[]): string {
   for (const o of objects) {
     const at = unwritableString(o);
     if (at) {
-      throw new Error(`${o?.kind ?? 'object'} '${o?.metadata?.name ?? '?'}' has a lone UTF-16 surrogate at ${at}, which no YAML file can hold ` +
+      const { kind, metadata } = (o ?? {}) as { readonly kind?: unknown; readonly metadata?: { readonly name?: unknown } };
+      throw new Error(`${kind ?? 'object'} '${metadata?.name ?? '?'}' has a lone UTF-16 surrogate at ${at}, which no YAML file can hold ` +
         '(it has no UTF-8 form): remove it or replace it with the character it was half of');
     }
   }
@@ -131,7 +132,7 @@ function collect(value: unknown, keys: Set<string>, strings: Set<string>, others
         }
       } else if (isPlainObject(value)) {
         for (const key of Object.keys(value)) {
-          const item = (value as any)[key];
+          const item = (value as { readonly [key: string]: unknown })[key];
           if (item === undefined) continue;
           keys.add(key);
           collect(item, keys, strings, others);
@@ -274,7 +275,7 @@ class Writer {
     }
     let result = '';
     for (const key of Object.keys(value)) {
-      const item = (value as any)[key];
+      const item = (value as { readonly [key: string]: unknown })[key];
       if (item === undefined) continue;
       if (!compact || result !== '') result += `\n${' '.repeat(2 * level)}`;
       result += this.scalars.keys.get(key)!;
@@ -291,7 +292,7 @@ class Writer {
 }
 
 /** `referenceYaml`'s text, faster, or undefined where the objects hold anything the fast writer leaves to it. */
-export function fastYaml(objects: any[]): string | undefined {
+export function fastYaml(objects: readonly unknown[]): string | undefined {
   const keys = new Set<string>();
   const strings = new Set<string>();
   const others = new Set<unknown>();
@@ -302,7 +303,8 @@ export function fastYaml(objects: any[]): string | undefined {
       collect(o, keys, strings, others);
     }
     const writer = new Writer(style(keys, strings, others));
-    return objects.map((o) => writer.document(o)).join('---\n');
+    // (each an object: checked above)
+    return objects.map((o) => writer.document(o as object)).join('---\n');
   } catch (e) {
     if (e instanceof Unusual) return undefined;
     throw e;

@@ -1,9 +1,10 @@
-import { Duration, Lazy } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
+import { lazy } from '../internal/lazy';
 import { reference } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
@@ -107,16 +108,14 @@ export class GitRepository extends Resource implements IFluxSource {
     const secret = reference({ kind: 'Secret', objectProp: 'secret', nameProp: 'secretName' }, props.secret, props.secretName);
     this.resource = new GitRepositoryResource(this, 'Resource', {
       metadata: this.resourceMetadata,
-      spec: Lazy.any({
-        produce: (): l1.GitRepositorySpec => ({
-          url: props.url,
-          interval: goDuration(props.interval ?? Duration.minutes(1)),
-          ref,
-          secretRef: secret.name ? { name: secret.name } : undefined,
-          ignore: props.ignore,
-          include: props.include?.map((i) => ({ repository: { name: i.repository.name }, fromPath: i.fromPath, toPath: i.toPath })),
-        }),
-      }) as any,
+      spec: lazy((): l1.GitRepositorySpec => ({
+        url: props.url,
+        interval: goDuration(props.interval ?? Duration.minutes(1)),
+        ref,
+        secretRef: secret.name ? { name: secret.name } : undefined,
+        ignore: props.ignore,
+        include: props.include?.map((i) => ({ repository: { name: i.repository.name }, fromPath: i.fromPath, toPath: i.toPath })),
+      })),
     });
     this.addValidation(() => {
       const errors = durationProblems('interval', props.interval);

@@ -1,9 +1,10 @@
-import { Duration, Lazy } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxEventSource, IFluxSource, RefKind, eventSourceProblems } from './event-source';
 import * as l1 from '../../imports/kustomize.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
+import { lazy } from '../internal/lazy';
 import { reference } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
@@ -106,24 +107,22 @@ export class Kustomization extends Resource implements IKustomization {
       : undefined;
     this.resource = new KustomizationResource(this, 'Resource', {
       metadata: this.resourceMetadata,
-      spec: Lazy.any({
-        produce: (): l1.KustomizationSpec => ({
-          interval: goDuration(props.interval ?? Duration.minutes(10)),
-          path: props.path ?? './',
-          prune: props.prune ?? true,
-          wait: props.wait,
-          timeout: props.timeout && goDuration(props.timeout),
-          sourceRef: {
-            kind: source.kind as l1.KustomizationSpecSourceRefKind,
-            name: source.name,
-            namespace: source.namespace !== this.namespace ? source.namespace : undefined,
-          },
-          dependsOn: props.dependsOn?.map((d) => ({ name: d.name, namespace: d.namespace !== this.namespace ? d.namespace : undefined })),
-          targetNamespace: props.targetNamespace,
-          serviceAccountName: account.name,
-          postBuild,
-        }),
-      }) as any,
+      spec: lazy((): l1.KustomizationSpec => ({
+        interval: goDuration(props.interval ?? Duration.minutes(10)),
+        path: props.path ?? './',
+        prune: props.prune ?? true,
+        wait: props.wait,
+        timeout: props.timeout && goDuration(props.timeout),
+        sourceRef: {
+          kind: source.kind as l1.KustomizationSpecSourceRefKind,
+          name: source.name,
+          namespace: source.namespace !== this.namespace ? source.namespace : undefined,
+        },
+        dependsOn: props.dependsOn?.map((d) => ({ name: d.name, namespace: d.namespace !== this.namespace ? d.namespace : undefined })),
+        targetNamespace: props.targetNamespace,
+        serviceAccountName: account.name,
+        postBuild,
+      })),
     });
     this.addValidation(() => {
       const errors = [...durationProblems('interval', props.interval), ...durationProblems('timeout', props.timeout), ...eventSourceProblems(source)];

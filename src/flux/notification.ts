@@ -1,9 +1,9 @@
-import { Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FluxObjectProps, IFluxEventSource, eventSourceProblems } from './event-source';
 import * as l1 from '../../imports/notification.toolkit.fluxcd.io';
 import { touch } from '../internal/generation';
+import { lazy } from '../internal/lazy';
 import { reference, urlProblem } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1, IResource } from '../resource';
@@ -275,20 +275,18 @@ export class Alert extends Resource {
     super(scope, id, { kind: 'Alert', flux: true }, { ...props, namespace: props.namespace ?? props.provider.namespace });
     this.resource = new AlertResource(this, 'Resource', {
       metadata: this.resourceMetadata,
-      spec: Lazy.any({
-        produce: (): l1.AlertSpec => ({
-          providerRef: { name: props.provider.name },
-          eventSeverity: (props.eventSeverity ?? EventSeverity.INFO).value as l1.AlertSpecEventSeverity,
-          eventSources: props.eventSources.map((s) => ({
-            kind: s.kind as l1.AlertSpecEventSourcesKind,
-            name: s.name,
-            namespace: s.namespace,
-          })),
-          inclusionList: props.inclusionList,
-          exclusionList: props.exclusionList,
-          eventMetadata: props.eventMetadata,
-        }),
-      }) as any,
+      spec: lazy((): l1.AlertSpec => ({
+        providerRef: { name: props.provider.name },
+        eventSeverity: (props.eventSeverity ?? EventSeverity.INFO).value as l1.AlertSpecEventSeverity,
+        eventSources: props.eventSources.map((s) => ({
+          kind: s.kind as l1.AlertSpecEventSourcesKind,
+          name: s.name,
+          namespace: s.namespace,
+        })),
+        inclusionList: props.inclusionList,
+        exclusionList: props.exclusionList,
+        eventMetadata: props.eventMetadata,
+      })),
     });
     this.addValidation(() => [
       ...props.eventSources.flatMap(eventSourceProblems),

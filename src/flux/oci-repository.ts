@@ -1,9 +1,10 @@
-import { Duration, Lazy } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FluxKind, FluxObjectProps, FluxObjectRefOptions, FluxSource, IFluxSource, RefKind } from './event-source';
 import * as l1 from '../../imports/source.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
+import { lazy } from '../internal/lazy';
 import { reference } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1 } from '../resource';
@@ -85,15 +86,13 @@ export class OCIRepository extends Resource implements IFluxSource {
     const secret = reference({ kind: 'Secret', objectProp: 'secret', nameProp: 'secretName' }, props.secret, props.secretName);
     this.resource = new OciRepositoryResource(this, 'Resource', {
       metadata: this.resourceMetadata,
-      spec: Lazy.any({
-        produce: (): l1.OciRepositorySpec => ({
-          url: props.url,
-          interval: goDuration(props.interval ?? Duration.minutes(5)),
-          ref: props.ref,
-          provider: props.provider as l1.OciRepositorySpecProvider | undefined,
-          secretRef: secret.name ? { name: secret.name } : undefined,
-        }),
-      }) as any,
+      spec: lazy((): l1.OciRepositorySpec => ({
+        url: props.url,
+        interval: goDuration(props.interval ?? Duration.minutes(5)),
+        ref: props.ref,
+        provider: props.provider as l1.OciRepositorySpecProvider | undefined,
+        secretRef: secret.name ? { name: secret.name } : undefined,
+      })),
     });
     this.addValidation(() => [
       ...durationProblems('interval', props.interval),

@@ -13,7 +13,7 @@ export { TaskResolver } from './task-resolver';
 export type { GitResolverOptions, HubResolverOptions, TaskRefSpec } from './task-resolver';
 export { When, WhenExpression, WhenInput, WhenOperator } from './when';
 export { WorkspaceBinding } from './workspace-binding';
-export type { VolumeClaimTemplateOptions } from './workspace-binding';
+export type { VolumeClaimTemplateOptions, WorkspaceBindingSpec } from './workspace-binding';
 export { PipelineTask } from './pipeline-task';
 export type { PipelineTaskOptions } from './pipeline-task';
 export { Pipeline } from './pipeline';

@@ -140,8 +140,11 @@ function article(type: ParamType) {
   return type === ParamType.ARRAY ? 'an array' : type === ParamType.OBJECT ? 'an object' : 'a string';
 }
 
+/** A param value as Tekton stores it: a string, a list of strings or a map of them. */
+export type RenderedParamValue = string | string[] | { [key: string]: string };
+
 /** Renders a param value to what Tekton stores (references become their `$(…)` text). */
-export function renderParamValue(value: ParamValue): string | string[] | { [key: string]: string } {
+export function renderParamValue(value: ParamValue): RenderedParamValue {
   if (Array.isArray(value)) return value.map(String);
   if (typeof value === 'string') return value;
   if (isPlainObject(value)) {
@@ -196,6 +199,18 @@ export class Param implements IStringable {
   }
 }
 
+/** What `wholeParamProblems` reads of a rendered step (`spec.steps[]`). */
+interface RenderedStep {
+  readonly name?: string;
+  readonly image?: string;
+  readonly workingDir?: string;
+  readonly script?: string;
+  readonly env?: ReadonlyArray<{ readonly name: string; readonly value?: string }>;
+  readonly volumeMounts?: ReadonlyArray<{ readonly name?: string; readonly mountPath?: string; readonly subPath?: string }>;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+}
+
 /** `$(params.x)` or `$(params.x[*])`: the whole param (not a key or an index); the name is group 1 or 2. */
 const WHOLE_PARAM = /\$\(\s*params(?:\.([A-Za-z0-9_-]+)|\[\s*['"]([^'"]+)['"]\s*\])(?:\[\*\])?\s*\)/g;
 
@@ -206,7 +221,7 @@ const WHOLE_PARAM = /\$\(\s*params(?:\.([A-Za-z0-9_-]+)|\[\s*['"]([^'"]+)['"]\s*
  * fine anywhere. `steps` is the rendered `spec.steps`.
  * @internal
  */
-export function wholeParamProblems(steps: any[], params: ParamSpec[]): string[] {
+export function wholeParamProblems(steps: readonly RenderedStep[], params: ParamSpec[]): string[] {
   const types = new Map(params.map((p) => [p.name, p.type]));
   const problems: string[] = [];
   const check = (text: unknown, where: string, isolatedAllowed: boolean) => {
@@ -224,12 +239,12 @@ export function wholeParamProblems(steps: any[], params: ParamSpec[]): string[] 
   };
   steps.forEach((step, i) => {
     const at = `steps[${i}]`;
-    for (const field of ['name', 'image', 'workingDir', 'script']) check(step[field], `${at}.${field}`, false);
-    (step.env ?? []).forEach((e: any) => check(e.value, `${at}.env.${e.name}`, false));
-    (step.volumeMounts ?? []).forEach((v: any, j: number) => {
-      for (const field of ['name', 'mountPath', 'subPath']) check(v[field], `${at}.volumeMounts[${j}].${field}`, false);
+    for (const field of ['name', 'image', 'workingDir', 'script'] as const) check(step[field], `${at}.${field}`, false);
+    (step.env ?? []).forEach((e) => check(e.value, `${at}.env.${e.name}`, false));
+    (step.volumeMounts ?? []).forEach((v, j) => {
+      for (const field of ['name', 'mountPath', 'subPath'] as const) check(v[field], `${at}.volumeMounts[${j}].${field}`, false);
     });
-    for (const field of ['command', 'args']) (step[field] ?? []).forEach((a: unknown, j: number) => check(a, `${at}.${field}[${j}]`, true));
+    for (const field of ['command', 'args'] as const) (step[field] ?? []).forEach((a, j) => check(a, `${at}.${field}[${j}]`, true));
   });
   return problems;
 }

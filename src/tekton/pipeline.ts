@@ -1,6 +1,9 @@
-import { ApiObjectMetadata, Duration, Lazy } from 'cdk8s';
+import { ApiObjectMetadata, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Param, ParamOptions, ParamSpec, ParamType, declareParam, ParamValue, paramSpec, paramSpecProblems, renderParamValue, valueTypeProblem } from './params';
+import {
+  Param, ParamOptions, ParamSpec, ParamType, declareParam, ParamValue, RenderedParamValue, paramSpec, paramSpecProblems, renderParamValue,
+  valueTypeProblem,
+} from './params';
 import { PipelineTask, PipelineTaskOptions } from './pipeline-task';
 import { VariableReference, referencesInValue } from './references';
 import { ResultType } from './results';
@@ -10,6 +13,7 @@ import { Workspace, WorkspaceOptions, declareWorkspace } from './workspaces';
 import * as l1 from '../../imports/tekton.dev';
 import { durationProblems, goDuration } from '../internal/duration';
 import { cachedPerGeneration, touch } from '../internal/generation';
+import { lazy } from '../internal/lazy';
 import { DNS_LABEL, crossNamespaceProblems, namespaceOf } from '../internal/names';
 import { compareCodePoints } from '../internal/sort';
 import { CONTEXT_VARIABLES, hasOwn } from '../internal/validation';
@@ -108,7 +112,7 @@ export interface PipelineResultOptions {
 interface Resolution {
   readonly params: ParamSpec[];
   readonly workspaces: Workspace[];
-  readonly taskParams: Map<PipelineTask, Array<{ name: string; value: any }>>;
+  readonly taskParams: Map<PipelineTask, Array<{ name: string; value: RenderedParamValue }>>;
   readonly taskWorkspaces: Map<PipelineTask, Array<{ name: string; workspace: string }>>;
   readonly runAfter: Map<PipelineTask, string[]>;
   readonly errors: string[];
@@ -148,7 +152,7 @@ export class Pipeline extends Resource implements IPipeline {
     this.timeouts = props.timeouts;
     this.resource = new PipelineResource(this, 'Resource', {
       metadata: this.resourceMetadata,
-      spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
+      spec: lazy(() => this.renderSpec()),
     });
     this.addValidation(() => this.validatePipeline());
   }
@@ -214,19 +218,19 @@ export class Pipeline extends Resource implements IPipeline {
       name: t.name,
       displayName: t.options.displayName,
       description: t.options.description,
-      taskRef: t.options.task.taskRef as any,
+      taskRef: t.options.task.taskRef,
       params: nonEmpty(r.taskParams.get(t)),
       workspaces: nonEmpty(r.taskWorkspaces.get(t)),
       runAfter: nonEmpty(r.runAfter.get(t)),
       retries: t.options.retries,
       timeout: t.options.timeout ? goDuration(t.options.timeout) : undefined,
       when: nonEmpty(t.options.when?.map((w) => w.render())),
-      onError: t.options.onError as any,
+      onError: t.options.onError,
     });
     return {
       description: this.props.description,
       displayName: this.props.displayName,
-      params: nonEmpty(r.params.map((p) => ({ ...p } as any))),
+      params: nonEmpty(r.params.map((p) => ({ ...p }))),
       workspaces: nonEmpty(r.workspaces.map((w) => ({ name: w.name, description: w.options.description, optional: w.options.optional }))),
       tasks: this.regularTasks.map(render),
       finally: nonEmpty(this.finallyTasks.map(render)),
@@ -234,7 +238,7 @@ export class Pipeline extends Resource implements IPipeline {
         name: res.name,
         type: res.options.type ?? (Array.isArray(res.value) ? ResultType.ARRAY : typeof res.value === 'object' ? ResultType.OBJECT : ResultType.STRING),
         description: res.options.description,
-        value: res.value as any,
+        value: res.value,
       }))),
     };
   }
@@ -245,13 +249,13 @@ export class Pipeline extends Resource implements IPipeline {
     for (const p of this.explicitParams) params.set(p.name, { spec: p, owner: 'the Pipeline' });
     const workspaces = new Map<string, Workspace>();
     for (const w of this.explicitWorkspaces) workspaces.set(w.name, w);
-    const taskParams = new Map<PipelineTask, Array<{ name: string; value: any }>>();
+    const taskParams = new Map<PipelineTask, Array<{ name: string; value: RenderedParamValue }>>();
     const taskWorkspaces = new Map<PipelineTask, Array<{ name: string; workspace: string }>>();
 
     for (const t of this.tasks) {
       const task = t.options.task;
       const bound = t.options.params ?? {};
-      const rendered: Array<{ name: string; value: any }> = [];
+      const rendered: Array<{ name: string; value: RenderedParamValue }> = [];
       for (const p of task.paramSpecs) {
         if (hasOwn(bound, p.name)) {
           const value = renderParamValue(bound[p.name]);
@@ -338,7 +342,7 @@ export class Pipeline extends Resource implements IPipeline {
     return { params: sorted, workspaces: sortedWs, taskParams, taskWorkspaces, runAfter, errors };
   }
 
-  private taskReferences(t: PipelineTask, params: Array<{ name: string; value: any }>): VariableReference[] {
+  private taskReferences(t: PipelineTask, params: Array<{ name: string; value: RenderedParamValue }>): VariableReference[] {
     return [
       ...referencesInValue(params, `tasks.${t.name}.params`),
       ...referencesInValue(t.options.when?.map((w) => w.render()) ?? [], `tasks.${t.name}.when`),

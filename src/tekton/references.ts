@@ -64,7 +64,7 @@ function walk(value: unknown, at: string[], found: VariableReference[]) {
   } else if (value && typeof value === 'object') {
     for (const k of Object.keys(value)) {
       at.push(`.${k}`);
-      walk((value as any)[k], at, found);
+      walk((value as Record<string, unknown>)[k], at, found);
       at.pop();
     }
   }

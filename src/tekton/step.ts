@@ -262,7 +262,8 @@ function renderContainer(c: ContainerProps, asWritten: boolean, moved?: MovedScr
     script: fields.script,
     command: fields.command,
     args: fields.args,
-    env: fields.env as any,
+    // (a moved script's env keeps each valueFrom as given: Kubernetes' own)
+    env: fields.env as l1.TaskSpecStepsEnv[] | undefined,
     volumeMounts: renderMounts(c.volumeMounts),
   };
 }

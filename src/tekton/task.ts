@@ -1,7 +1,8 @@
-import { ApiObjectMetadata, Lazy } from 'cdk8s';
+import { ApiObjectMetadata } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { cachedPerGeneration, touch } from '../internal/generation';
+import { lazy } from '../internal/lazy';
 import { CONTEXT_VARIABLES, envNameProblem, hasOwn, sizeProblem } from '../internal/validation';
 import { closest, duplicates, problem, suggest } from '../problems';
 import { Resource, ResourceProps, fasterL1 } from '../resource';
@@ -186,7 +187,7 @@ export class Task extends Resource implements ITask {
 
     this.resource = new TaskResource(this, 'Resource', {
       metadata: this.resourceMetadata,
-      spec: Lazy.any({ produce: () => this.renderSpec() }) as any,
+      spec: lazy(() => this.renderSpec()),
     });
     this.addValidation(() => this.validateTask());
   }
@@ -248,7 +249,7 @@ export class Task extends Resource implements ITask {
     return {
       description: this.props.description,
       displayName: this.props.displayName,
-      params: this._params.length ? this._params.map((p) => ({ ...p } as any)) : undefined,
+      params: this._params.length ? this._params.map((p) => ({ ...p })) : undefined,
       workspaces: this._workspaces.length ? this._workspaces.map((w) => ({
         name: w.name,
         description: w.options.description,
@@ -256,7 +257,7 @@ export class Task extends Resource implements ITask {
         readOnly: w.options.readOnly,
         mountPath: w.options.mountPath,
       })) : undefined,
-      results: this._results.length ? this._results.map((r) => resultSpec(r.name, r.options) as any) : undefined,
+      results: this._results.length ? this._results.map((r) => resultSpec(r.name, r.options)) : undefined,
       stepTemplate: renderStepTemplate(this.props.stepTemplate),
       steps: this._steps.map((s) => renderStep(s, false, this.movedOf(s))),
       sidecars: this._sidecars.length ? this._sidecars.map((s) => renderSidecar(s, false, this.movedOf(s))) : undefined,

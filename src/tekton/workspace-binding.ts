@@ -19,6 +19,48 @@ export interface VolumeClaimTemplateOptions {
   readonly storageClassName?: string;
 }
 
+/** A PipelineRun's `spec.workspaces[]` entry: the workspace's name and one of what can back it. */
+export interface WorkspaceBindingSpec {
+  /** The Pipeline workspace. */
+  readonly name: string;
+  /**
+   * A new PVC per run.
+   * @default - none
+   */
+  readonly volumeClaimTemplate?: {
+    readonly spec: {
+      readonly accessModes: string[];
+      readonly resources: { readonly requests: { readonly storage: string } };
+      readonly storageClassName?: string;
+    };
+  };
+  /**
+   * An existing PVC.
+   * @default - none
+   */
+  readonly persistentVolumeClaim?: { readonly claimName: string };
+  /**
+   * A path inside the volume.
+   * @default - its root
+   */
+  readonly subPath?: string;
+  /**
+   * An existing Secret.
+   * @default - none
+   */
+  readonly secret?: { readonly secretName: string };
+  /**
+   * An existing ConfigMap.
+   * @default - none
+   */
+  readonly configMap?: { readonly name: string };
+  /**
+   * A scratch directory.
+   * @default - none
+   */
+  readonly emptyDir?: Record<string, never>;
+}
+
 /** What backs a Pipeline workspace in a run. */
 export class WorkspaceBinding {
   /** A new PVC for every run, deleted with the run (the usual choice for a shared source checkout). */
@@ -60,10 +102,11 @@ export class WorkspaceBinding {
     return new WorkspaceBinding({ emptyDir: {} });
   }
 
-  private constructor(private readonly json: { [key: string]: any }) {}
+  private constructor(private readonly json: Omit<WorkspaceBindingSpec, 'name'>) {}
 
   /** The binding as a PipelineRun's `spec.workspaces[]` entry. */
-  public render(name: string): { [key: string]: any } {
+  public render(name: string): WorkspaceBindingSpec {
+    // a copy: what the caller does with it never reaches the binding, which other runs share
     return { name, ...JSON.parse(JSON.stringify(this.json)) };
   }
 }

@@ -2,6 +2,7 @@ import { JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { touch } from '../internal/generation';
+import { lazy } from '../internal/lazy';
 import { DNS_LABEL, DNS_SUBDOMAIN, crossNamespaceProblems, toDnsLabel } from '../internal/names';
 import { Resource, ResourceProps } from '../resource';
 import { TriggersResource } from './resource';
@@ -240,7 +241,7 @@ export class EventListener extends Resource {
     const rbac = 'rbac.authorization.k8s.io';
     new kplus.k8s.KubeRole(this, 'Role', {
       metadata: { name, namespace },
-      rules: Lazy.any({ produce: () => this.namespacedRules() }) as any,
+      rules: lazy(() => this.namespacedRules()),
     });
     new kplus.k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata: { name, namespace },

@@ -67,7 +67,7 @@ export interface InterceptorSpec {
    * Its params.
    * @default - none
    */
-  readonly params?: Array<{ name: string; value: any }>;
+  readonly params?: Array<{ name: string; value: unknown }>;
 }
 
 /** An interceptor: filters or enriches requests before the bindings run.
@@ -84,7 +84,7 @@ export class Interceptor {
   public static celFrom(produce: () => CelInterceptorOptions): Interceptor {
     return new Interceptor(() => {
       const options = produce();
-      const params: Array<{ name: string; value: any }> = [];
+      const params: Array<{ name: string; value: unknown }> = [];
       if (options.filter) params.push({ name: 'filter', value: options.filter });
       if (options.overlays?.length) params.push({ name: 'overlays', value: options.overlays.map((o) => ({ key: o.key, expression: o.expression })) });
       return { ref: { name: 'cel', kind: 'ClusterInterceptor' }, params };
@@ -107,17 +107,17 @@ export class Interceptor {
   }
 
   /** Any other ClusterInterceptor, by name. */
-  public static clusterInterceptor(name: string, params: { [name: string]: any } = {}): Interceptor {
+  public static clusterInterceptor(name: string, params: { [name: string]: unknown } = {}): Interceptor {
     return Interceptor.of({ ref: { name, kind: 'ClusterInterceptor' }, params: Object.entries(params).map(([n, value]) => ({ name: n, value })) });
   }
 
   /** A namespaced Interceptor in the listener's namespace, by name. */
-  public static namespacedInterceptor(name: string, params: { [name: string]: any } = {}): Interceptor {
+  public static namespacedInterceptor(name: string, params: { [name: string]: unknown } = {}): Interceptor {
     return Interceptor.of({ ref: { name, kind: 'NamespacedInterceptor' }, params: Object.entries(params).map(([n, value]) => ({ name: n, value })) });
   }
 
   private static scm(name: string, options: ScmInterceptorOptions): Interceptor {
-    const params: Array<{ name: string; value: any }> = [];
+    const params: Array<{ name: string; value: unknown }> = [];
     const ref = options.secretRef;
     const secret = ref && reference({ kind: 'Secret', objectProp: 'secretRef.secret', nameProp: 'secretRef.secretName' }, ref.secret, ref.secretName);
     if (ref) params.push({ name: 'secretRef', value: { secretName: secret?.name, secretKey: ref.secretKey } });

@@ -7,6 +7,13 @@ import { duplicates, problem, suggest } from '../problems';
 import { IStringable } from '../tekton/params';
 import { referencesInValue } from '../tekton/references';
 
+/** What the template reads of a resource template (any Kubernetes object as JSON): its kind and name. */
+interface ResourceTemplateView {
+  readonly apiVersion?: unknown;
+  readonly kind?: unknown;
+  readonly metadata?: { readonly name?: unknown; readonly generateName?: unknown };
+}
+
 /** A TriggerTemplate a trigger can use. */
 export interface ITriggerTemplate extends IResource {
   /**
@@ -75,7 +82,7 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
   public readonly resource: TriggersResource;
   private readonly staticParams: TemplateParam[] = [];
   private readonly producers: Array<() => { [name: string]: TemplateParamOptions }> = [];
-  private readonly templates: Array<() => any> = [];
+  private readonly templates: Array<() => object> = [];
   /** The params, read once per change. */
   private readonly currentParams = cachedPerGeneration(this, () =>
     [...this.staticParams, ...this.producers.flatMap((p) => Object.entries(p()).map(([n, o]) => new TemplateParam(n, o)))]);
@@ -109,17 +116,20 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
     return this.currentParams();
   }
 
-  /** Adds an object to create per event (rendered at synth time, so it may read late additions). */
-  public addResourceTemplate(template: any | (() => any)): void {
+  /**
+   * Adds an object to create per event: a Kubernetes object as JSON (`apiVersion`, `kind`, `metadata`, `spec`), or a
+   * function that returns one when the template renders (so it may read late additions).
+   */
+  public addResourceTemplate(template: object | (() => object)): void {
     touch(this);
-    this.templates.push(typeof template === 'function' ? template : () => template);
+    this.templates.push(typeof template === 'function' ? template as () => object : () => template);
   }
 
   /** The kinds of object it creates, from its resource templates. */
   public get createdKinds(): Array<{ apiVersion: string; kind: string }> {
     return this.renderSpec().resourcetemplates
-      .filter((t: any) => typeof t?.apiVersion === 'string' && typeof t?.kind === 'string')
-      .map((t: any) => ({ apiVersion: t.apiVersion, kind: t.kind }));
+      .filter((t): t is { apiVersion: string; kind: string } => typeof t?.apiVersion === 'string' && typeof t?.kind === 'string')
+      .map((t) => ({ apiVersion: t.apiVersion, kind: t.kind }));
   }
 
   /** The declared param names. */
@@ -132,7 +142,7 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
       params: this.params.length
         ? this.params.map((p) => ({ name: p.name, description: p.options.description, default: p.options.default }))
         : undefined,
-      resourcetemplates: this.templates.map((t) => t()),
+      resourcetemplates: this.templates.map((t) => t() as ResourceTemplateView),
     };
   }
 
@@ -140,8 +150,8 @@ export class TriggerTemplate extends Resource implements ITriggerTemplate {
     const errors = duplicates('template param', this.params.map((p) => p.name));
     const spec = this.renderSpec();
     if (spec.resourcetemplates.length === 0) errors.push(problem('no-resource-templates', 'a TriggerTemplate needs at least one resource template: addResourceTemplate(…)'));
-    spec.resourcetemplates.forEach((t: any, i: number) => {
-      if (/Run$/.test(t?.kind ?? '') && t.metadata?.name && !t.metadata?.generateName && !String(t.metadata.name).includes('$(tt.params.')) {
+    spec.resourcetemplates.forEach((t, i) => {
+      if (/Run$/.test(String(t?.kind ?? '')) && t.metadata?.name && !t.metadata?.generateName && !String(t.metadata.name).includes('$(tt.params.')) {
         errors.push(problem('fixed-run-name', `resourcetemplates[${i}] (${t.kind}) has a fixed name: the second event would fail to create it, ` +
           'use metadata.generateName, or a name from the event ($(tt.params.…)) to create one run per event value'));
       }
