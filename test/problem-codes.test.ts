@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App, Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
@@ -152,5 +154,20 @@ describe('every common mistake is one problem with a code, at the construct that
       message: "Pipeline 'p' param 'commit' has no value",
       fix: 'give it in params (or a default where it is declared)',
     });
+  });
+
+  test('the README lists every code the library reports (a user\'s tooling filters by them)', () => {
+    const root = path.join(__dirname, '..');
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+    const codes = new Set<string>();
+    for (const file of files(path.join(root, 'src'))) {
+      // problem('code', …), coded('code', …), and the app's add(construct, 'code', …)
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/\b(?:problem|coded|add)\(\s*(?:\w+,\s*)?'([a-z]+(?:-[a-z]+)+|[a-z]+)'/g)) codes.add(m[1]);
+    }
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    expect(codes.size).toBeGreaterThan(40);
+    // add each missing one to the README's list of codes (search it for `unknown-reference`)
+    expect([...codes].filter((c) => !readme.includes(`\`${c}\``)).sort()).toEqual([]);
   });
 });
