@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { busyboxPath } from './support/busybox';
+import { MARKER_READ, MARKER_REFUSED } from './support/marker-cases';
 import { tempDir } from './util';
 import { runCli } from '../src/cli/main';
 
@@ -191,49 +192,6 @@ describe('versions refuses what it cannot answer exactly: exit 2, naming the fil
  * The marker cases of the promotion steps' tests (test/integration/promotion-hostile.test.ts), read by `versions`
  * with the same scanner: what the steps refuse is refused with the same line and words, what they read is read.
  */
-const REFUSED: Array<[string, string, number, string]> = [
-  ['a block scalar at the root (`|` on its own line)', `|\n  newTag: 1.3.0 ${MARK}\n`, 2, 'inside a block scalar (opened on line 1)'],
-  ['a block scalar on the `---` line', `--- |\n  newTag: 1.3.0 ${MARK}\n`, 2, 'inside a block scalar (opened on line 1)'],
-  ['a folded block scalar on the `---` line, text at column 0', `--- >\nnewTag: 1.3.0 ${MARK}\n`, 2, 'inside a block scalar (opened on line 1)'],
-  ['a tab after the colon', `newTag:\t1.3.0 ${MARK}\n`, 1, 'a tab'],
-  ['a tab as indentation', `images:\n\tnewTag: 1.3.0 ${MARK}\n`, 2, 'a tab'],
-  ['an anchor on the value', `newTag: &v 1.3.0 ${MARK}\n`, 1, 'the value &v 1.3.0 is not a version'],
-  ['an alias as the value', `base: &v 1.3.0\nnewTag: *v ${MARK}\n`, 2, 'the value *v is not a version'],
-  ['a tag on the value', `newTag: !!str 1.3.0 ${MARK}\n`, 1, 'the value !!str 1.3.0 is not a version'],
-  ['an anchor on the key', `&k newTag: 1.3.0 ${MARK}\n`, 1, 'a list item or a value without a key'],
-  ['a complex key', `? newTag: 1.3.0 ${MARK}\n`, 1, 'a list item or a value without a key'],
-  ['the marker glued to the value', `newTag: 1.3.0#${MARK.slice(1)}\n`, 1, 'the marker is inside a value'],
-  ['the marker and more text', `newTag: 1.3.0 ${MARK} "x"\n`, 1, 'the comment must be exactly'],
-  ['two markers', `newTag: 1.3.0 ${MARK} ${MARK}\n`, 1, 'the comment must be exactly'],
-  ['the marker in a quoted value', `newTag: '1.3.0 ${MARK}'\n`, 1, 'the marker is inside a value'],
-  ['the marker alone on a line', `newTag: 1.3.0\n${MARK}\n`, 2, 'a list item or a value without a key'],
-  ['a multi-line plain scalar\'s last line', `note: promote\n  this ${MARK}\n`, 2, 'a list item or a value without a key'],
-  ['the value on the next line', `newTag:\n  1.3.0 ${MARK}\n`, 2, 'a list item or a value without a key'],
-  ['a double-quoted value with an escape', `newTag: "1.3\\u002e0" ${MARK}\n`, 1, 'is not a version'],
-  ['a quoted string left open on an earlier line', `a: "one\n  newTag: 1.3.0 ${MARK}\n  two"\n`, 2, 'inside a quoted string that spans lines'],
-  ['a key with a space before the colon', `newTag : 1.3.0 ${MARK}\n`, 1, 'a list item or a value without a key'],
-  ['a list item', `tags:\n  - 1.3.0 ${MARK}\n`, 2, 'a list item or a value without a key'],
-  ['a flow collection', `images: [{newTag: 1.3.0}] ${MARK}\n`, 1, 'a flow collection'],
-  ['a value that is no version', `newTag: "1.3.0$(id)" ${MARK}\n`, 1, 'is not a version'],
-];
-
-const READ: Array<[string, string]> = [
-  ['a comment with quotes on an earlier line', `a: "it's" # "x\nb: 'say "hi"' # it's\nnewTag: 1.3.0 ${MARK}\n`],
-  ['the same field in two documents', `---\nnewTag: 1.3.0 ${MARK}\n...\n---\nkind: B\nnewTag: 1.3.0 ${MARK}\n`],
-  ['a key with spaces', `new tag: 1.3.0 ${MARK}\n`],
-  ['a quoted key with a `#` and a colon', `"a #b: c": 1.3.0 ${MARK}\n`],
-  ['a list of lists', `- - newTag: '1.3.0' ${MARK}\n`],
-  ['a tab before the comment', `newTag: 1.3.0\t${MARK}\n`],
-  ['trailing spaces after the marker', `newTag: 1.3.0 ${MARK}   \n`],
-  ['a block scalar before, at its end', `script: |\n  echo "\n  x\nnewTag: 1.3.0 ${MARK}\n`],
-  ['a directive and a document start', `%YAML 1.2\n---\nnewTag: 1.3.0 ${MARK}\n`],
-  ['CRLF, the marker on the last line without a line break', `a: 1\r\nnewTag: 1.3.0 ${MARK}`],
-  ['no line break after the last line', `newTag: 1.3.0 ${MARK}`],
-  ['a UTF-8 byte-order mark', `\ufeffnewTag: 1.3.0 ${MARK}\n`],
-  ['another app\'s marker that mentions "web" nowhere as its name', `other: 1.3.0 # {"$promotion": "web-2"}\nnewTag: 1.3.0 ${MARK}\n`],
-  ['a very long line before it', `a: ${'x'.repeat(100_000)}\nnewTag: 1.3.0 ${MARK}\n`],
-];
-
 const FILE = 'envs/production/kustomization.yaml';
 
 describe.each([
@@ -249,7 +207,7 @@ describe.each([
     process.env.PATH = saved;
   });
 
-  test.each(REFUSED)('%s: refused with the file and line', (_name, content, line, why) => {
+  test.each(MARKER_REFUSED)('%s: refused with the file and line', (_name, content, line, why) => {
     const r = repo();
     r.commit(ALICE, 'seed', { [FILE]: content });
     const out = cli('versions', r.dir);
@@ -258,7 +216,7 @@ describe.each([
     expect(out.err).toContain(why);
   });
 
-  test.each(READ)('%s: read', (_name, content) => {
+  test.each(MARKER_READ)('%s: read', (_name, content) => {
     const r = repo();
     r.commit(ALICE, 'seed', { [FILE]: content });
     const out = cli('versions', '--json', r.dir);
