@@ -7,6 +7,7 @@ import * as l1 from '../../imports/image.toolkit.fluxcd.io';
 import { durationProblems, goDuration } from '../internal/duration';
 import { problem } from '../problems';
 import { IResource, Resource, fasterL1 } from '../resource';
+import { ImportedFluxObject } from './imported';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
 const ImagePolicyResource = fasterL1(l1.ImagePolicy, l1.toJson_ImagePolicyProps);
@@ -132,12 +133,6 @@ export interface ImagePolicyProps extends FluxObjectProps {
   readonly suspend?: boolean;
 }
 
-class ImportedImagePolicy extends Construct implements IImagePolicy {
-  constructor(scope: Construct, id: string, public readonly name: string, public readonly namespace: string) {
-    super(scope, id);
-  }
-}
-
 /** A Flux `ImagePolicy` (`image.toolkit.fluxcd.io/v1`): image-reflector-controller picks the latest image by its rule.
  *
  * @see https://fluxcd.io/flux/components/image/imagepolicies/
@@ -145,7 +140,7 @@ class ImportedImagePolicy extends Construct implements IImagePolicy {
 export class ImagePolicy extends Resource implements IImagePolicy {
   /** An ImagePolicy that exists already. */
   public static fromImagePolicyName(scope: Construct, id: string, name: string, options: ImagePolicyRefOptions = {}): IImagePolicy {
-    return new ImportedImagePolicy(scope, id, name, options.namespace ?? 'flux-system');
+    return new ImportedFluxObject(scope, id, name, options.namespace ?? 'flux-system');
   }
 
   declare public readonly namespace: string;

@@ -7,6 +7,7 @@ import { durationProblems, goDuration } from '../internal/duration';
 import { imageProblem, secretNameProblem } from '../internal/validation';
 import { problem } from '../problems';
 import { IResource, Resource, fasterL1 } from '../resource';
+import { ImportedFluxObject } from './imported';
 
 /** The L1, rendering through renderApiObject: the same object as the generated toJson, faster (see resource.ts). */
 const ImageRepositoryResource = fasterL1(l1.ImageRepository, l1.toJson_ImageRepositoryProps);
@@ -96,12 +97,6 @@ export interface ImageRepositoryProps extends FluxObjectProps {
   readonly suspend?: boolean;
 }
 
-class ImportedImageRepository extends Construct implements IImageRepository {
-  constructor(scope: Construct, id: string, public readonly name: string, public readonly namespace: string) {
-    super(scope, id);
-  }
-}
-
 /** The longest timeout the CRD takes: its pattern has no hours. */
 const MAX_TIMEOUT = Duration.minutes(60);
 
@@ -112,7 +107,7 @@ const MAX_TIMEOUT = Duration.minutes(60);
 export class ImageRepository extends Resource implements IImageRepository {
   /** An ImageRepository that exists already. */
   public static fromImageRepositoryName(scope: Construct, id: string, name: string, options: ImageRepositoryRefOptions = {}): IImageRepository {
-    return new ImportedImageRepository(scope, id, name, options.namespace ?? 'flux-system');
+    return new ImportedFluxObject(scope, id, name, options.namespace ?? 'flux-system');
   }
 
   declare public readonly namespace: string;

@@ -7,6 +7,7 @@ import { lazy } from '../internal/lazy';
 import { reference, urlProblem } from '../internal/validation';
 import { problem } from '../problems';
 import { Resource, fasterL1, IResource } from '../resource';
+import { ImportedFluxObject } from './imported';
 
 // The L1s render through renderApiObject: the same objects as the generated toJson, faster (see resource.ts).
 const ProviderResource = fasterL1(l1.Provider, l1.toJson_ProviderProps);
@@ -168,12 +169,6 @@ export interface ProviderRefOptions {
   readonly namespace?: string;
 }
 
-class ImportedProvider extends Construct implements IProvider {
-  constructor(scope: Construct, id: string, public readonly name: string, public readonly namespace: string) {
-    super(scope, id);
-  }
-}
-
 /** A Flux notification `Provider` (`notification.toolkit.fluxcd.io/v1beta3`).
  *
  * @see https://fluxcd.io/flux/components/notification/providers/
@@ -181,7 +176,7 @@ class ImportedProvider extends Construct implements IProvider {
 export class Provider extends Resource implements IProvider {
   /** A Provider that exists already. */
   public static fromProviderName(scope: Construct, id: string, name: string, options: ProviderRefOptions = {}): IProvider {
-    return new ImportedProvider(scope, id, name, options.namespace ?? 'flux-system');
+    return new ImportedFluxObject(scope, id, name, options.namespace ?? 'flux-system');
   }
 
   declare public readonly namespace: string;
