@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
-import { commitStatusScript } from './promotion-scripts';
+import { CURL_IMAGE, commitStatusScript } from './promotion-scripts';
 import { COMMIT_STATUS_LABEL } from './run-labels';
 import { toDnsLabel } from '../internal/names';
 import { httpsUrlProblem, secretNameProblem } from '../internal/validation';
@@ -11,9 +11,6 @@ import { PipelineTask } from '../tekton/pipeline-task';
 import { OnError } from '../tekton/step';
 import { Task } from '../tekton/task';
 import { When } from '../tekton/when';
-
-/** The image of the status steps: curl and BusyBox (sh, awk, sed), a non-root user; pinned. */
-export const COMMIT_STATUS_IMAGE = 'curlimages/curl:8.10.1';
 
 /** The pipeline param that carries the commit a run reports on (the event's); empty: the run reports nothing. */
 export const STATUS_COMMIT_PARAM = 'status-commit';
@@ -154,18 +151,13 @@ export class CommitStatus {
     this.required = options.required ?? false;
   }
 
-  /** The same reporting under another context (what a Promotion does per environment). */
-  public withContext(context: string): CommitStatus {
-    return new CommitStatus(this.host, this.repository, { ...this.options, context });
-  }
-
   /** The status's name for a pipeline: the `context` given, else `ci/<pipeline>`. */
-  public contextFor(pipelineName: string): string {
+  private contextFor(pipelineName: string): string {
     return this.options.context ?? `ci/${pipelineName}`;
   }
 
   /** The run's link, with Tekton's variables for the run's namespace and name; empty without `runUrl`. */
-  public get targetUrl(): string {
+  private get targetUrl(): string {
     return (this.options.runUrl ?? '')
       .split('{namespace}').join('$(context.pipelineRun.namespace)')
       .split('{name}').join('$(context.pipelineRun.name)');
@@ -176,8 +168,11 @@ export class CommitStatus {
     return this.options.tokenSecret?.name ?? this.options.tokenSecretName ?? '';
   }
 
-  /** What is wrong with these options (coded messages). */
-  public get problems(): string[] {
+  /**
+   * What is wrong with these options (coded messages).
+   * @internal
+   */
+  public _problems(): string[] {
     const o = this.options;
     const errors: string[] = [];
     const label = this.host.label;
@@ -275,7 +270,7 @@ export class CommitStatus {
     const p = (name: string, description: string, dflt?: string) => `${task.addParam(name, { description, default: dflt })}`;
     task.addStep({
       name: 'post',
-      image: COMMIT_STATUS_IMAGE,
+      image: CURL_IMAGE,
       env: {
         TOKEN: { secretKeyRef: { name: this.tokenSecretName, key: 'token' } },
         PROVIDER: this.host.name,

@@ -263,7 +263,7 @@ export class FluxTriggeredPipeline extends Construct {
     template.addResourceTemplate(() => this.renderRun(options, values(), runName));
     // Triggers are objects of the namespace: named like the binding and template, unique there
     const triggerName = name;
-    const optionProblems = [...this.optionProblems(options), ...this.statusProblems(options, scope)];
+    const optionProblems = [...this.optionProblems(options), ...this.attachStatus(options, scope)];
     scope.node.addValidation({ validate: () => optionProblems });
     const cancel = options.concurrency?.cancelInProgressOptions;
     let canceller: SupersededRunCanceller | undefined;
@@ -357,11 +357,11 @@ export class FluxTriggeredPipeline extends Construct {
     return errors;
   }
 
-  /** Attaches the run's commit status to the pipeline (once per pipeline), and what is wrong with it. */
-  private statusProblems(options: TriggeredRunOptions, scope: Construct): string[] {
+  /** Attaches the run's commit status to the pipeline (once per pipeline); returns what is wrong with it. */
+  private attachStatus(options: TriggeredRunOptions, scope: Construct): string[] {
     const status = options.status;
     if (!status) return [];
-    const errors = [...status.problems];
+    const errors = status._problems();
     const noCommit = FluxEvent.commit().problem(this.source);
     if (noCommit) {
       errors.push(problem('status-needs-commit', `status: a commit status is posted on the commit the run built, and ${noCommit}: ` +

@@ -7,6 +7,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+/** The images the scripts run in, pinned: git and BusyBox (read, promote); curl and BusyBox (pull requests, commit statuses). */
+export const GIT_IMAGE = 'alpine/git:2.45.2';
+export const CURL_IMAGE = 'curlimages/curl:8.10.1';
+
 const DIR = path.join(__dirname, 'promotion-scripts');
 const part = (name: string) => fs.readFileSync(path.join(DIR, name), 'utf8');
 

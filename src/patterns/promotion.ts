@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { FluxEvent } from './flux-event';
 import { FluxListener } from './flux-listener';
 import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
-import { openPullRequestScript, promoteScript, readVersionScript } from './promotion-scripts';
+import { CURL_IMAGE, GIT_IMAGE, openPullRequestScript, promoteScript, readVersionScript } from './promotion-scripts';
 import { RunConcurrency } from './run-concurrency';
 import { PROMOTION_LABELS } from './run-labels';
 import { Cluster } from '../app/cluster';
@@ -126,8 +126,6 @@ export function promotionMarker(app: string): string {
   return `# {"$promotion": "${app}"}`;
 }
 
-const GIT_IMAGE = 'alpine/git:2.45.2';
-const CURL_IMAGE = 'curlimages/curl:8.10.1';
 
 /** A relative folder of the config repository: segments of letters, digits and `._-`, no `.` or `..`. */
 const REPO_PATH = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
