@@ -124,6 +124,22 @@ describe('versions: app × environment → marked version and the commit that se
     }
   });
 
+  test('Flux\'s image policy marker with the promotion marker in one comment (either order) is read', () => {
+    const r = repo();
+    const seed = r.commit(ALICE, 'seed', {
+      'envs/dev/kustomization.yaml': 'images:\n  - name: ghcr.io/acme/web\n    newTag: 1.6.0 # {"$imagepolicy": "flux-system:web:tag", "$promotion": "web"}\n',
+      'envs/staging/kustomization.yaml': 'images:\n  - name: ghcr.io/acme/web\n    newTag: 1.5.0 # {"$promotion": "web", "$imagepolicy": "flux-system:web-staging:tag"}\n',
+      'envs/production/kustomization.yaml': 'images:\n  - name: ghcr.io/acme/web\n    newTag: 1.4.2 # {"$imagepolicy": "flux-system:web:tag", "$promotion": "api"}\n',
+    });
+    const out = cli('versions', '--json', r.dir);
+    expect(out.err).toBe('');
+    expect(JSON.parse(out.out).versions.map((v: any) => [v.app, v.environment, v.version, v.markers[0].line, v.commit.sha])).toEqual([
+      ['api', 'envs/production', '1.4.2', 3, seed],
+      ['web', 'envs/dev', '1.6.0', 3, seed],
+      ['web', 'envs/staging', '1.5.0', 3, seed],
+    ]);
+  });
+
   test('a ref that is no commit, or looks like an option, is refused with exit 2', () => {
     expect(cli('versions', '--ref', 'no-such-branch', f.dir)).toMatchObject({ code: 2, err: expect.stringContaining('no-such-branch is not a commit of') });
     expect(cli('versions', '--ref=--output=/tmp/x', f.dir)).toMatchObject({ code: 2, err: expect.stringContaining("--ref '--output=/tmp/x' is not a commit") });

@@ -15,6 +15,15 @@
 #   newTag: 1.4.2 # {"$promotion": "web"}
 #   - newTag: "1.4.2" # {"$promotion": "web"}
 #
+# The comment may also be the marker of Flux's image automation with this one in the same object, spaced as
+# Flux's docs write it, in either order (Flux reads the whole object, and ignores the "$promotion" key):
+#
+#   newTag: 1.4.2 # {"$imagepolicy": "flux-system:web:tag", "$promotion": "web"}
+#   newTag: 1.4.2 # {"$promotion": "web", "$imagepolicy": "flux-system:web:tag"}
+#
+# with a policy of `<namespace>:<name>` and optionally `:tag`, `:name` or `:digest`. A rewrite keeps the
+# comment byte for byte.
+#
 # Everything else that mentions the marker is refused with the line: a list item (`- 1.3.0 # …`), a flow
 # collection (`images: [{newTag: 1.3.0}] # …`), a line inside a block scalar (`script: |`), a multi-line
 # quoted string or flow collection, the marker inside a value, or a comment that is not exactly the marker.
@@ -27,6 +36,10 @@ BEGIN {
   # a plain key: words of these characters, single spaces between them (`new tag: 1.4.2` is a key with a space)
   PLAIN_KEY = "^[A-Za-z0-9_][-A-Za-z0-9_./]*( [-A-Za-z0-9_./]+)*"
   BOM = "\357\273\277"
+  # Flux's image policy setter: `<namespace>:<policy>` (DNS names), optionally `:tag`, `:name` or `:digest`
+  POLICY = "^[a-z0-9][-a-z0-9.]*:[a-z0-9][-a-z0-9.]*(:(tag|name|digest))?$"
+  IMAGEPOLICY = "\"$imagepolicy\": \""
+  PROMOTION = "\"$promotion\": \"" app "\""
   nl = ENVIRON["NEWLINES"]
   resetdoc()
 }
@@ -43,6 +56,25 @@ function report(kind, msg) {
 function mentions(s,   p) {
   p = index(s, "\"$promotion\"")
   return p > 0 && index(substr(s, p), "\"" app "\"") > 0
+}
+
+# Is the comment (trimmed) this app's marker: exactly MARKER, or Flux's image policy marker with it in one
+# object, `# {"$imagepolicy": "<policy>", "$promotion": "<app>"}` in either order?
+function ismarker(c,   rest, p, tail) {
+  if (c == marker) return 1
+  if (substr(c, 1, 3) != "# {" || substr(c, length(c)) != "}") return 0
+  rest = substr(c, 4, length(c) - 4)
+  if (substr(rest, 1, length(IMAGEPOLICY)) == IMAGEPOLICY) {
+    rest = substr(rest, length(IMAGEPOLICY) + 1)
+    tail = "\", " PROMOTION
+    p = length(rest) - length(tail)
+    return p > 0 && substr(rest, p + 1) == tail && substr(rest, 1, p) ~ POLICY
+  }
+  if (substr(rest, 1, length(PROMOTION) + 2 + length(IMAGEPOLICY)) == PROMOTION ", " IMAGEPOLICY) {
+    rest = substr(rest, length(PROMOTION) + 3 + length(IMAGEPOLICY))
+    return substr(rest, length(rest)) == "\"" && substr(rest, 1, length(rest) - 1) ~ POLICY
+  }
+  return 0
 }
 
 # Walks the line as YAML's scanner would, from the state the previous lines left (q: an open quote,
@@ -91,7 +123,9 @@ function needsquotes(v,   l) {
 function marked(s,   content, comment, pre, rest, key, sep, value, quote, inner, p) {
   if (cpos == 0) { report("E", "the marker is inside a value, not a comment: write it as the comment of a `key: value` line"); return }
   comment = rtrim(substr(s, cpos))
-  if (comment != marker) { report("E", "the comment must be exactly " marker " (this one is " comment ")"); return }
+  if (!ismarker(comment)) {
+    report("E", "the comment must be exactly " marker ", or Flux's # {\"$imagepolicy\": \"<namespace>:<policy>\", " PROMOTION "} (this one is " comment ")"); return
+  }
   content = rtrim(substr(s, 1, cpos - 1))
   if (q != "" || depth > 0) { report("E", "a flow collection or quoted string that continues on the next line"); return }
   match(content, /^ *(- +)*/); pre = substr(content, 1, RLENGTH); rest = substr(content, RLENGTH + 1)
