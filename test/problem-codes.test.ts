@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  Alert, Cluster, EventListener, FluxKind, FluxSource, GitRepository, Kustomization, Pipeline, PipelineRun, Provider, Task, Trigger,
-  TriggerBinding, TriggerTemplate, WorkspaceBinding,
+  Alert, Cluster, EventListener, FluxEvent, FluxKind, FluxListener, FluxListenerProps, FluxSource, FluxTriggeredPipeline, FluxTriggeredPipelineProps, GitOpsSync,
+  GitRepository, Kustomization, ListenerAuthentication, ListenerExposure, ListenerTokenSource, OCIRepository, Pipeline, PipelineRun, Provider,
+  Task, Trigger, TriggerBinding, TriggerTemplate, WorkspaceBinding,
 } from '../src';
 import { codesOf, problemsOf } from './util';
 import { problemAt } from '../src/problems';
@@ -128,13 +129,104 @@ const MISTAKES: Array<[string, (s: Construct) => void, Array<[string, string]>]>
     [['test/a', 'no-event-sources']]],
 ];
 
+/** A FluxTriggeredPipeline `fp` of a one-task pipeline on a GitRepository, with `props` on top. */
+function triggered(s: Construct, props: Partial<FluxTriggeredPipelineProps> = {}, id = 'fp'): FluxTriggeredPipeline {
+  const p = (s.node.tryFindChild('p') as Pipeline | undefined) ?? pipeline(s);
+  const source = (s.node.tryFindChild('repo') as GitRepository | undefined) ?? repo(s);
+  return new FluxTriggeredPipeline(s, id, { source, pipeline: p, ...props });
+}
+
+/** The mistakes of the patterns layer (listeners, their authentication and exposure, keepRuns, the event's values). */
+/** A FluxListener `id` (props on top) that a pipeline joins (a listener without one is a mistake of its own). */
+function listener(s: Construct, props: FluxListenerProps, id = 'l'): FluxListener {
+  const l = new FluxListener(s, id, props);
+  triggered(s, { listener: l }, `fp-${id}`);
+  return l;
+}
+
+const PATTERN_MISTAKES: Array<[string, (s: Construct) => void, Array<[string, string]>]> = [
+  ['an option sharedToken does not have', (s) => listener(s, {
+    authentication: ListenerAuthentication.sharedToken({ tokenSecretName: 'x' } as never),
+  }), [['test/l', 'unknown-option']]],
+  ['the token under the key of the Provider\'s headers', (s) => listener(s, {
+    authentication: ListenerAuthentication.sharedToken({ listenerSecretKey: 'headers' }),
+  }), [['test/l', 'conflicting-props']]],
+  ['an option externalSecretsPassword does not have', (s) => listener(s, {
+    tokenSource: ListenerTokenSource.externalSecretsPassword({ symbols: 3 } as never),
+  }), [['test/l', 'unknown-option']]],
+  ['a generated token too short', (s) => listener(s, { tokenSource: ListenerTokenSource.externalSecretsPassword({ length: 8 }) }),
+    [['test/l', 'invalid-token-length']]],
+  ['a generated token on an unauthenticated listener', (s) => listener(s, {
+    tokenSource: ListenerTokenSource.externalSecretsPassword(), authentication: ListenerAuthentication.unauthenticated(),
+  }), [['test/l', 'conflicting-props']]],
+  ['two Secret names for one generated Secret', (s) => listener(s, {
+    tokenSource: ListenerTokenSource.externalSecretsPassword(),
+    authentication: ListenerAuthentication.sharedToken({ providerSecretName: 'a', listenerSecretName: 'b' }),
+  }), [['test/l', 'conflicting-props']]],
+  ['an http externalUrl', (s) => listener(s, { externalUrl: 'http://ci.acme.example' }), [['test/l', 'not-https']]],
+  ['an externalUrl with a port', (s) => listener(s, { externalUrl: 'https://ci.acme.example:8443/flux' }), [['test/l', 'invalid-url']]],
+  ['externalUrl and tls', (s) => listener(s, {
+    externalUrl: 'https://ci.acme.example/flux', tls: { listenerSecretName: 'tls', providerCaSecretName: 'ca' },
+  }), [['test/l', 'conflicting-props']]],
+  ['an exposure without externalUrl', (s) => listener(s, { exposure: ListenerExposure.ingress() }), [['test/l', 'missing-prop']]],
+  ['a second default listener of the namespace', (s) => {
+    listener(s, {}, 'a');
+    listener(s, {}, 'b');
+  }, [['test/b', 'name-clash'], ['test/b/EventListener', 'name-clash'], ['test/b/Provider', 'name-clash'], ['test/b/Alert', 'name-clash']]],
+  ['keepRuns: 0', (s) => triggered(s, { keepRuns: 0 }), [['test/fp', 'invalid-keep-runs']]],
+  ['keepRuns above int32', (s) => triggered(s, { keepRuns: 2 ** 31 }), [['test/fp', 'invalid-keep-runs']]],
+  ['two keepRuns for one pipeline', (s) => {
+    triggered(s, { keepRuns: 10 });
+    triggered(s, { keepRuns: 3, name: 'fp-other' }, 'other');
+  }, [['test/other', 'conflicting-keep-runs']]],
+  ['a ConfigMap of the user where keepRuns writes the pruner\'s', (s) => {
+    new ApiObject(s, 'pruner', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'tekton-pruner-namespace-spec' } });
+    triggered(s, { keepRuns: 5 });
+  }, [['test/fp', 'name-clash']]],
+];
+
 describe('every common mistake is one problem with a code, at the construct that was given it', () => {
   test.each(MISTAKES)('%s', (_what, build, expected) => {
     expect(codesOf(build)).toEqual(expected);
   });
 
+  test.each(PATTERN_MISTAKES)('patterns: %s', (_what, build, expected) => {
+    expect(codesOf(build)).toEqual(expected);
+  });
+
+  test('FluxEvent.commit() of a source without commits: wrong-kind', () => {
+    const oci = (s: Construct) => new OCIRepository(s, 'oci', { url: 'oci://ghcr.io/acme/app', tag: 'latest' });
+    const app = Testing.app();
+    expect(FluxEvent.commit().problem(oci(new Chart(app, 'c', { namespace: 'ci' })))).toBeDefined();
+    const [text] = [FluxEvent.commit().problem(oci(new Chart(app, 'd', { namespace: 'ci' })))!];
+    expect(problemAt('x', text).code).toBe('wrong-kind');
+  });
+
+  test('the app layer\'s cross-cluster listener mistakes: missing-prop, unauthenticated-listener, invalid-path', () => {
+    const problemsOfApp = (build: (app: App) => void) => {
+      const app = Testing.app();
+      build(app);
+      return app.node.findAll().flatMap((c) => c.node.validate().map((text) => problemAt(c.node.path, text)))
+        .map((p) => [p.path, p.code]);
+    };
+    const source = (cluster: Cluster) => repo(new Chart(cluster, 'flux-system', { namespace: 'flux-system' }));
+    expect(problemsOfApp((app) => {
+      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+      new FluxTriggeredPipeline(ci, 'fp', { source: source(new Cluster(app, 'dev')), pipeline: pipeline(ci) });
+    })).toEqual([['ci/ci/fp', 'missing-prop']]);
+    expect(problemsOfApp((app) => {
+      const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
+      const listener = new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example/flux', authentication: ListenerAuthentication.unauthenticated() });
+      new FluxTriggeredPipeline(ci, 'fp', { source: source(new Cluster(app, 'dev')), pipeline: pipeline(ci), listener });
+    })).toEqual([['ci/ci/fp', 'unauthenticated-listener']]);
+    expect(problemsOfApp((app) => {
+      const flux = new Chart(new Cluster(app, 'staging'), 'flux-system', { namespace: 'flux-system' });
+      new GitOpsSync(flux, 'sync', { source: repo(flux, 'fleet'), path: './dist' });
+    })).toEqual([['staging/flux-system/sync', 'invalid-path']]);
+  });
+
   test('no message of these layers is unclassified', () => {
-    const codes = MISTAKES.flatMap(([, build]) => problemsOf(build).map((p) => p.code));
+    const codes = [...MISTAKES, ...PATTERN_MISTAKES].flatMap(([, build]) => problemsOf(build).map((p) => p.code));
     expect(codes.length).toBeGreaterThan(30);
     expect(codes).not.toContain('unclassified');
   });

@@ -1,4 +1,5 @@
 import { FLUX_KINDS, FluxKind, IFluxEventSource, RefKind } from '../flux/event-source';
+import { problem } from '../problems';
 import { CelOverlay } from '../triggers/interceptor';
 
 /**
@@ -31,7 +32,7 @@ export class FluxEvent {
       const artifact = s.artifactKind ?? s.kind;
       if (artifact !== FluxKind.OCI_REPOSITORY && artifact !== FluxKind.BUCKET) return undefined;
       const of = artifact === s.kind ? `${s.kind} revisions have none` : `${s.kind} '${s.name}' applies a ${artifact}, whose revisions have none`;
-      return `FluxEvent.commit() needs a Git revision, but ${of}: use FluxEvent.digest() or FluxEvent.tag()`;
+      return problem('wrong-kind', `FluxEvent.commit() needs a Git revision, but ${of}: use FluxEvent.digest() or FluxEvent.tag()`);
     });
   }
 

@@ -8,6 +8,7 @@ import { IFluxEventSource, eventSourceProblems } from '../flux/event-source';
 import { Alert, EventSeverity, Provider } from '../flux/notification';
 import { toDnsLabel } from '../internal/names';
 import { headerNameProblem, secretKeyProblem, secretNameProblem } from '../internal/validation';
+import { problem } from '../problems';
 import { EventListener, ListenerClient } from '../triggers/event-listener';
 import { Trigger, TriggerSpecOptions } from '../triggers/trigger';
 
@@ -190,8 +191,8 @@ export class FluxListener extends Construct {
       const registry = REGISTRIES.get(space) ?? REGISTRIES.set(space, new Map()).get(space)!;
       const first = registry.get(namespace);
       if (first) {
-        problems.push(`the listener '${DEFAULT_LISTENER_NAME}' of namespace '${namespace}' is ${first.node.path} already (pipelines that name no ` +
-          'listener join it): create this FluxListener before those pipelines, so that they join it, or give it another name');
+        problems.push(problem('name-clash', `the listener '${DEFAULT_LISTENER_NAME}' of namespace '${namespace}' is ${first.node.path} already (pipelines that name no ` +
+          'listener join it): create this FluxListener before those pipelines, so that they join it, or give it another name'));
       } else {
         registry.set(namespace, this);
       }
@@ -330,15 +331,15 @@ export class FluxListener extends Construct {
     const where = `${source.kind} '${source.namespace}/${source.name}' is in cluster '${cluster.name}', the listener ${this.node.path} in ` +
       `'${this.cluster?.name ?? '(none)'}'`;
     if (this.props.externalUrl === undefined) {
-      errors.push(this.origin === 'default'
+      errors.push(problem('missing-prop', this.origin === 'default'
         ? `${where}, the namespace's listener, which no other cluster can reach: create it yourself, before the pipelines that join it, ` +
           `with the URL ${cluster.name}'s notification-controller can reach: new FluxListener(chart, 'listener', { externalUrl: 'https://…' }) ` +
           '(named flux-events, the namespace\'s listener), or pass `listener`'
-        : `${where}: give the FluxListener an \`externalUrl\` (https://…) that ${cluster.name}'s notification-controller can reach`);
+        : `${where}: give the FluxListener an \`externalUrl\` (https://…) that ${cluster.name}'s notification-controller can reach`));
     }
     if (!this.token) {
-      errors.push(`${where}, and the listener is unauthenticated: across clusters anyone who reaches the URL could start runs; ` +
-        'authenticate it with ListenerAuthentication.sharedToken()');
+      errors.push(problem('unauthenticated-listener', `${where}, and the listener is unauthenticated: across clusters anyone who reaches the URL could start runs; ` +
+        'authenticate it with ListenerAuthentication.sharedToken()'));
     }
     if (errors.length) reportedBy.node.addValidation({ validate: () => errors });
     const token = this.tokenFor(source);
@@ -423,11 +424,11 @@ function propProblems(props: FluxListenerProps): string[] {
   const options = (props.authentication ?? ListenerAuthentication.sharedToken()).sharedTokenOptions;
   if (options) {
     for (const key of Object.keys(options).filter((k) => !SHARED_TOKEN_OPTIONS.includes(k))) {
-      errors.push(`ListenerAuthentication.sharedToken() has no option '${key}': use ${SHARED_TOKEN_OPTIONS.join(', ')}`);
+      errors.push(problem('unknown-option', `ListenerAuthentication.sharedToken() has no option '${key}': use ${SHARED_TOKEN_OPTIONS.join(', ')}`));
     }
-    const named = (key: keyof SharedTokenAuthentication, problem: (what: string, value: string) => string | undefined) => {
+    const named = (key: keyof SharedTokenAuthentication, check: (what: string, value: string) => string | undefined) => {
       const value = options[key];
-      return value === undefined ? undefined : problem(`authentication's ${key}`, value);
+      return value === undefined ? undefined : check(`authentication's ${key}`, value);
     };
     errors.push(...[
       named('providerSecretName', secretNameProblem),
@@ -438,31 +439,31 @@ function propProblems(props: FluxListenerProps): string[] {
   }
   const token = resolvedToken(props);
   if (token && token.listenerSecretKey === 'headers' && token.providerSecretName === token.listenerSecretName) {
-    errors.push("authentication's listenerSecretKey 'headers' is the key of the Provider's headers, in the same Secret: the token cannot " +
-      "be both; leave it out for 'token'");
+    errors.push(problem('conflicting-props', "authentication's listenerSecretKey 'headers' is the key of the Provider's headers, in the same Secret: the token cannot " +
+      "be both; leave it out for 'token'"));
   }
   if (props.tokenSource) {
     errors.push(...props.tokenSource._problems());
     if (props.tokenSource.generatesSecret && !options) {
-      errors.push('tokenSource generates a token, but the listener is unauthenticated: leave tokenSource out, or authenticate with ' +
-        'ListenerAuthentication.sharedToken()');
+      errors.push(problem('conflicting-props', 'tokenSource generates a token, but the listener is unauthenticated: leave tokenSource out, or authenticate with ' +
+        'ListenerAuthentication.sharedToken()'));
     }
     // one generated Secret must be both the Provider's and the listener's
     if (props.tokenSource.generatesSecret && token && token.providerSecretName !== token.listenerSecretName) {
-      errors.push(`tokenSource generates one Secret with both keys, but authentication names two ('${token.providerSecretName}' and ` +
+      errors.push(problem('conflicting-props', `tokenSource generates one Secret with both keys, but authentication names two ('${token.providerSecretName}' and ` +
         `'${token.listenerSecretName}'): ` +
-        'name one Secret (providerSecretName only), or leave tokenSource out and create both by hand');
+        'name one Secret (providerSecretName only), or leave tokenSource out and create both by hand'));
     }
   }
   if (props.externalUrl !== undefined) {
-    const problem = externalUrlProblem(props.externalUrl);
-    if (problem) errors.push(problem);
+    const bad = externalUrlProblem(props.externalUrl);
+    if (bad) errors.push(bad);
     if (props.tls) {
-      errors.push('externalUrl and tls: the Ingress (or Gateway) ends HTTPS for other clusters and reaches the listener inside its cluster; ' +
-        'leave tls out, or leave externalUrl out');
+      errors.push(problem('conflicting-props', 'externalUrl and tls: the Ingress (or Gateway) ends HTTPS for other clusters and reaches the listener inside its cluster; ' +
+        'leave tls out, or leave externalUrl out'));
     }
   } else if (props.exposure || props.externalCaSecretName !== undefined) {
-    errors.push(`${props.exposure ? 'exposure' : 'externalCaSecretName'} is for a listener that other clusters reach: set externalUrl too, or leave it out`);
+    errors.push(problem('missing-prop', `${props.exposure ? 'exposure' : 'externalCaSecretName'} is for a listener that other clusters reach: set externalUrl too, or leave it out`));
   }
   if (props.externalCaSecretName !== undefined) {
     const bad = secretNameProblem('externalCaSecretName', props.externalCaSecretName);
@@ -490,13 +491,13 @@ function externalUrlProblem(value: string): string | undefined {
   const fix = 'write e.g. https://ci.example.com/flux-events (https, a DNS name, a path of letters, digits and -._~/; no port, query ' +
     'or credentials)';
   if (!url || url.protocol !== 'https:') {
-    return `externalUrl '${value}' is not an https URL: other clusters post the token to it, so plain http would show it to the network; ${fix}`;
+    return problem('not-https', `externalUrl '${value}' is not an https URL: other clusters post the token to it, so plain http would show it to the network; ${fix}`);
   }
   const written = value === url.href || `${value}/` === url.href;
   const wrong = url.username || url.password || url.search || url.hash || url.port || !written || value.length > 2048 ? 'is not a plain URL'
     : !HOST.test(url.hostname) || /^[0-9.]+$/.test(url.hostname) ? `has host '${url.hostname}', which is not a DNS name an Ingress routes`
       : !/^[A-Za-z0-9._~/-]*$/.test(url.pathname) ? `has path '${url.pathname}', which an ingress controller may refuse` : undefined;
-  return wrong && `externalUrl '${value}' ${wrong}: ${fix}`;
+  return wrong && problem('invalid-url', `externalUrl '${value}' ${wrong}: ${fix}`);
 }
 
 /** The URL, or undefined when it is none. */
@@ -509,6 +510,6 @@ function parseUrl(value: string): URL | undefined {
 }
 
 /** `value`, or a placeholder when it is invalid (the listener reports it, once). */
-function reported(value: string, problem: (what: string, value: string) => string | undefined): string {
-  return problem('', value) ? 'invalid' : value;
+function reported(value: string, check: (what: string, value: string) => string | undefined): string {
+  return check('', value) ? 'invalid' : value;
 }

@@ -4,6 +4,7 @@ import { Cluster } from '../app/cluster';
 import { IFluxSource } from '../flux/event-source';
 import { IKustomization, Kustomization } from '../flux/kustomization';
 import { defaultName } from '../internal/names';
+import { problem } from '../problems';
 
 /** Props for `GitOpsSync`. */
 export interface GitOpsSyncProps {
@@ -62,9 +63,9 @@ export class GitOpsSync extends Construct {
       // with pruning on, a folder above this cluster's would apply (and prune by) the other clusters' objects
       const clean = props.path.replace(/^\.\//, '').replace(/\/+$/, '');
       this.node.addValidation({
-        validate: () => (clean === cluster.path || clean.endsWith(`/${cluster.path}`) ? [] : [`path '${props.path}' is not cluster '${cluster.name}''s folder (it ends in ` +
+        validate: () => (clean === cluster.path || clean.endsWith(`/${cluster.path}`) ? [] : [problem('invalid-path', `path '${props.path}' is not cluster '${cluster.name}''s folder (it ends in ` +
           `'${cluster.path}'): this cluster's Flux would apply another cluster's objects too, with pruning; leave path out for ` +
-          `'./dist/${cluster.path}', or give the folder that holds exactly this cluster's files`]),
+          `'./dist/${cluster.path}', or give the folder that holds exactly this cluster's files`)]),
       });
     }
     this.kustomization = new Kustomization(this, 'Kustomization', {

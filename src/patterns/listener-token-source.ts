@@ -1,6 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { claimName } from '../internal/registry';
+import { problem } from '../problems';
 
 /** Options of `ListenerTokenSource.externalSecretsPassword()`. */
 export interface ExternalSecretsPasswordOptions {
@@ -51,12 +52,12 @@ export class ListenerTokenSource {
     if (!this.generated) return [];
     const errors: string[] = [];
     for (const key of Object.keys(this.generated.options).filter((k) => k !== 'length')) {
-      errors.push(`ListenerTokenSource.externalSecretsPassword() has no option '${key}': use length`);
+      errors.push(problem('unknown-option', `ListenerTokenSource.externalSecretsPassword() has no option '${key}': use length`));
     }
     const n = this.generated.length;
     if (!Number.isInteger(n) || n < LENGTH.min || n > LENGTH.max) {
-      errors.push(`ListenerTokenSource.externalSecretsPassword() length ${n} is not a whole number from ${LENGTH.min} to ${LENGTH.max}: ` +
-        `leave it out for ${LENGTH.default}`);
+      errors.push(problem('invalid-token-length', `ListenerTokenSource.externalSecretsPassword() length ${n} is not a whole number from ${LENGTH.min} to ${LENGTH.max}: ` +
+        `leave it out for ${LENGTH.default}`));
     }
     return errors;
   }

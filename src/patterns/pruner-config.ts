@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { nameSpaceOf } from '../app/cluster';
 import { addCachedValidation } from '../internal/generation';
 import { compareCodePoints } from '../internal/sort';
+import { problem } from '../problems';
 
 /** The name of Tekton Pruner's namespace ConfigMap (one per namespace). */
 export const PRUNER_CONFIGMAP = 'tekton-pruner-namespace-spec';
@@ -14,11 +15,11 @@ export const MAX_KEEP_RUNS = 2147483647;
 /** A `keepRuns` that is not a whole number from 1 to `MAX_KEEP_RUNS`. */
 export function keepRunsProblem(keepRuns: number): string | undefined {
   if (!Number.isInteger(keepRuns) || keepRuns < 1) {
-    return `keepRuns must be a whole number of at least 1 (got ${keepRuns}): leave it out to keep every run`;
+    return problem('invalid-keep-runs', `keepRuns must be a whole number of at least 1 (got ${keepRuns}): leave it out to keep every run`);
   }
   return keepRuns <= MAX_KEEP_RUNS ? undefined
-    : `keepRuns must be at most ${MAX_KEEP_RUNS}, the largest number Tekton Pruner reads (got ${keepRuns}): keep fewer runs, ` +
-      'or leave it out to keep every run';
+    : problem('invalid-keep-runs', `keepRuns must be at most ${MAX_KEEP_RUNS}, the largest number Tekton Pruner reads (got ${keepRuns}): keep fewer runs, ` +
+      'or leave it out to keep every run');
 }
 
 /**
@@ -78,7 +79,7 @@ export class PrunerConfig extends Construct {
           }),
         }),
       }),
-    } as any);
+    });
   }
 
   /**
@@ -93,9 +94,9 @@ export class PrunerConfig extends Construct {
         this.owners.set(pipeline, { limit, path: owner.node.path });
       } else if (first.limit !== limit) {
         owner.node.addValidation({
-          validate: () => [`keepRuns is ${limit} for pipeline '${pipeline}', but ${first.path} keeps ${first.limit} of its runs ` +
+          validate: () => [problem('conflicting-keep-runs', `keepRuns is ${limit} for pipeline '${pipeline}', but ${first.path} keeps ${first.limit} of its runs ` +
             `in namespace '${this.namespace}' (Tekton Pruner keeps one number per pipeline and namespace, for all of its runs): ` +
-            'give both the same keepRuns, or set it on one of them only'],
+            'give both the same keepRuns, or set it on one of them only')],
         });
       }
     }
@@ -116,9 +117,9 @@ export class PrunerConfig extends Construct {
     return nameSpaceOf(this).node.findAll()
       .filter((c): c is ApiObject => ApiObject.isApiObject(c) && c !== this.resource && c.kind === 'ConfigMap' &&
         c.apiVersion === 'v1' && c.metadata.name === PRUNER_CONFIGMAP && c.metadata.namespace === this.namespace)
-      .map((c) => `keepRuns writes Tekton Pruner's ConfigMap '${PRUNER_CONFIGMAP}' in namespace '${this.namespace}', and ` +
+      .map((c) => problem('name-clash', `keepRuns writes Tekton Pruner's ConfigMap '${PRUNER_CONFIGMAP}' in namespace '${this.namespace}', and ` +
         `${c.node.path} defines one too (the cluster would keep only one of them): remove ${c.node.path} and set keepRuns ` +
-        'on each pipeline instead, or leave keepRuns out and keep your own ConfigMap');
+        'on each pipeline instead, or leave keepRuns out and keep your own ConfigMap'));
   }
 }
 
