@@ -1,11 +1,13 @@
 // Example 4: promote an app dev → staging → production, the proof of concept's purpose. Each environment is a
 // Flux Kustomization over one config repo; the version is the field marked `# {"$promotion": "web"}` in each
 // environment's manifests, e.g. `newTag: 1.4.2 # {"$promotion": "web"}` in envs/<env>/kustomization.yaml.
-// When staging has applied a revision and its smoke test passed, production gets the version by pull request.
-import { App, Chart } from 'cdk8s';
+// When staging has applied a revision, run it for an hour and its smoke test passed, production gets the version
+// by pull request; when the smoke test fails, staging is set back to the version it ran before. Each environment
+// reports on the config commit it applied (commit status `web/<environment>`).
+import { App, Chart, Duration } from 'cdk8s';
 import {
-  GitOpsApp, GitRepository, ImagePolicy, ImagePolicyChoice, ImageRepository, ImageUpdateAutomation, ImageUpdateStrategy, Kustomization, Promotion,
-  PromotionMode, PullRequestProvider, Task,
+  CommitStatus, GitOpsApp, GitRepository, ImagePolicy, ImagePolicyChoice, ImageRepository, ImageUpdateAutomation, ImageUpdateStrategy,
+  Kustomization, Promotion, PromotionFailure, PromotionMode, PullRequestProvider, Task,
 } from 'cdk8s-tekton-flux';
 
 export function build(app: App): App {
@@ -41,10 +43,14 @@ export function build(app: App): App {
     gitTokenSecretName: 'fleet-git',
     environments: [
       { name: 'dev', kustomization: env('dev'), path: 'envs/dev' },
-      { name: 'staging', kustomization: env('staging'), path: 'envs/staging', verify: smoke },
+      {
+        name: 'staging', kustomization: env('staging'), path: 'envs/staging', verify: smoke,
+        soak: Duration.hours(1), onVerifyFailure: PromotionFailure.rollback(),
+      },
       { name: 'production', kustomization: env('production'), path: 'envs/production', mode: PromotionMode.PULL_REQUEST },
     ],
     pullRequests: { provider: PullRequestProvider.GITHUB, project: 'acme/fleet', tokenSecretName: 'fleet-github' },
+    status: CommitStatus.github({ repository: 'acme/fleet', tokenSecretName: 'fleet-github' }),
   });
   return app;
 }

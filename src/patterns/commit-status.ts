@@ -2,6 +2,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { CURL_IMAGE, commitStatusScript } from './promotion-scripts';
 import { COMMIT_STATUS_LABEL } from './run-labels';
+import { loopbackHttp } from '../internal/loopback';
 import { toDnsLabel } from '../internal/names';
 import { httpsUrlProblem, secretNameProblem } from '../internal/validation';
 import { problem } from '../problems';
@@ -102,8 +103,6 @@ const REPOSITORY = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
 /** What a status's name may hold: GitHub and GitLab show it as is; nothing a JSON string must escape. */
 const CONTEXT = /^[A-Za-z0-9][A-Za-z0-9._:/@+ -]*$/;
 const MAX_CONTEXT = 100;
-/** Loopback hosts, to which plain http is allowed (nothing leaves the Pod). */
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * Where and how every run of a pipeline reports on its commit, as GitHub Actions and Pipelines-as-Code do:
@@ -149,6 +148,22 @@ export class CommitStatus {
     this.repository = repository;
     this.apiUrl = (options.apiUrl ?? host.defaultApiUrl ?? '').replace(/\/+$/, '');
     this.required = options.required ?? false;
+  }
+
+  /**
+   * The same reporting under another status name (a Promotion's `<app>/<environment>`).
+   * @internal
+   */
+  public _withContext(context: string): CommitStatus {
+    return new CommitStatus(this.host, this.repository, { ...this.options, context });
+  }
+
+  /**
+   * The status name given, if any.
+   * @internal
+   */
+  public get _context(): string | undefined {
+    return this.options.context;
   }
 
   /** The status's name for a pipeline: the `context` given, else `ci/<pipeline>`. */
@@ -233,7 +248,7 @@ export class CommitStatus {
     const when = [When.input(commit).notIn([''])];
     const start = pipeline.addTask(STATUS_START_TASK, {
       task,
-      params: { 'phase': 'start', 'commit': `${commit}`, 'target-url': this.targetUrl },
+      params: { 'phase': 'start', 'commit': `${commit}`, 'target-url': this.targetUrl, 'aggregate': '', 'tasks': '' },
       when,
       onError,
       description: 'Posts the pending commit status',
@@ -301,15 +316,6 @@ class TaskOutcomes implements IStringable {
 
 /** The status each Pipeline reports with, and who gave it. */
 const ATTACHED = new WeakMap<Pipeline, { status: CommitStatus; by: string }>();
-
-function loopbackHttp(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' && LOOPBACK.has(url.hostname) && !url.username && !url.password;
-  } catch {
-    return false;
-  }
-}
 
 /** Why a run URL template is none: an http(s) URL, no quote, space or control character, only `{namespace}` and `{name}`. */
 function runUrlProblem(value: string): string | undefined {

@@ -113,6 +113,12 @@ export interface TriggeredRunOptions extends PipelineRunOptions {
    * @default - no status is reported
    */
   readonly status?: CommitStatus;
+  /**
+   * Create each run `PipelineRunPending`: Tekton holds it (no Pod, no timeout running) until something removes
+   * `spec.status` (a Promotion's soak clock).
+   * @internal
+   */
+  readonly _startPending?: boolean;
 }
 
 /** Props for `FluxTriggeredPipeline`. */
@@ -454,12 +460,15 @@ export class FluxTriggeredPipeline extends Construct {
       apiVersion: 'tekton.dev/v1',
       kind: 'PipelineRun',
       metadata: { name: runName, labels: options.runLabels },
-      spec: renderRunSpec(options.pipeline, {
-        ...options,
-        workspaces,
-        serviceAccountName: options.serviceAccount?.name ?? options.serviceAccountName ?? this.props.serviceAccount?.name ??
-          this.props.serviceAccountName ?? this.runServiceAccount?.name,
-      }, params),
+      spec: {
+        ...renderRunSpec(options.pipeline, {
+          ...options,
+          workspaces,
+          serviceAccountName: options.serviceAccount?.name ?? options.serviceAccountName ?? this.props.serviceAccount?.name ??
+            this.props.serviceAccountName ?? this.runServiceAccount?.name,
+        }, params),
+        status: options._startPending ? 'PipelineRunPending' : undefined,
+      },
     };
   }
 
