@@ -286,7 +286,7 @@ describe('promotion by pull request: every API answer classified', () => {
     const api = await github(f, [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for acme:${BRANCH}.` }] }]);
     try {
       const { pr } = await pullRequest(f, api.url, 'github');
-      expect({ code: pr.code, out: pr.out }).toEqual({ code: 0, out: expect.stringContaining(`pull request #7 for ${BRANCH} is open already: its branch and title now say 1.4.2`) });
+      expect({ code: pr.code, out: pr.out }).toEqual({ code: 0, out: expect.stringContaining(`pull request #7 for ${BRANCH} is open already: its branch and title now say: promote web 1.4.2 from staging to production`) });
       expect(api.requests.slice(2).map((r) => [r.method, r.url, r.body])).toEqual([
         ['GET', `/repos/acme/fleet/pulls?head=acme:${BRANCH}&base=main&state=open`, undefined],
         ['PATCH', '/repos/acme/fleet/pulls/7', { title: 'promote web 1.4.2 from staging to production', body: `staging applied 1.4.2 at main@sha1:${f.revision}.` }],

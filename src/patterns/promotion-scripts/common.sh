@@ -52,3 +52,11 @@ check_branch() {
   git check-ref-format --branch "$1" >/dev/null 2>&1 || fail "the branch '$1' is not a valid branch name"
 }
 
+
+# The revision an event names (Flux's `main@sha1:<hex>`, or a build's): it goes into commit messages only, but
+# a line break in it would write a line of its own there (a forged `Promotion-Rollback:` trailer): refused.
+check_revision() {
+  case "$1" in
+    *[!A-Za-z0-9._:/@+-]*) fail "the revision '$1' is not a revision (letters, digits and '._:/@+-' only)" ;;
+  esac
+}

@@ -129,3 +129,53 @@ value_kind() {
     *) echo tag ;;
   esac
 }
+
+# A rollback records the version it undid in its commit message, a line of its own (the message's trailer):
+#   Promotion-Rollback: <app> <env> <version>
+# Every commit of a history counts (merged branches too, and a squashed request's message that quotes it).
+# rolled_back REF ENV VERSION: the newest commit of REF's history that records VERSION for $APP in ENV, or nothing.
+rolled_back() {
+  trailer="Promotion-Rollback: $APP $2 $3"
+  git log --format=%H -F --grep="$trailer" "$1" -- | while IFS= read -r sha; do
+    if git log -1 --format=%B "$sha" | T=$trailer awk '{ sub(/\r$/, "") } $0 == ENVIRON["T"] { f = 1 } END { exit !f }'; then echo "$sha"; break; fi
+  done
+}
+# failed_versions REF ENV: every version a rollback recorded for $APP in ENV in REF's history, one a line.
+failed_versions() {
+  git log --format=%B -F --grep="Promotion-Rollback: $APP $2 " "$1" -- | P="Promotion-Rollback: $APP $2 " awk '
+    { sub(/\r$/, "") }
+    index($0, ENVIRON["P"]) == 1 { v = substr($0, length(ENVIRON["P"]) + 1); if (v ~ /^[A-Za-z0-9._:\/@+-]+$/) print v }' | sort -u
+}
+# is_rollback COMMIT ENV: did COMMIT (or a commit it merged) record a rollback of $APP in ENV?
+is_rollback() {
+  if git rev-parse -q --verify "$1^1^{commit}" >/dev/null; then git log --format=%B "$1^1..$1" --; else git log -1 --format=%B "$1" --; fi \
+    | P="Promotion-Rollback: $APP $2 " awk '{ sub(/\r$/, "") } index($0, ENVIRON["P"]) == 1 { f = 1 } END { exit !f }'
+}
+
+# pending_branch TARGET: the commit of refs/heads/TARGET on the remote in $pending_sha (empty: none); when
+# there is one it is fetched as refs/promotion/pending.
+pending_branch() {
+  # (ls-remote matches its pattern as a suffix, refs/heads/x/refs/heads/<target> too: only the exact ref counts)
+  listed=$(git_net ls-remote origin "refs/heads/$1") || fail "could not list $1 within ${git_timeout}s"
+  pending_sha=$(printf '%s\n' "$listed" | REF="refs/heads/$1" awk -F "$tab" '$2 == ENVIRON["REF"] { print $1 }')
+  if [ -n "$pending_sha" ]; then
+    git_net fetch --quiet origin "+refs/heads/$1:refs/promotion/pending" || fail "could not fetch $1 within ${git_timeout}s"
+  fi
+}
+
+# push_head TARGET [LEASE]: pushes HEAD to refs/heads/TARGET, a compare-and-swap (a fast-forward, or LEASE's
+# --force-with-lease). 0: pushed; 1: the push lost a race (redo it on the new head): `[rejected]` (not a
+# fast-forward, or a stale lease), or the remote failing to update the ref because another push moved it
+# meanwhile. Any other failure (credentials, a hook that declines, a deadline) fails now, with git's message.
+push_head() {
+  if [ -n "${2:-}" ]; then
+    git_net push --porcelain --quiet "$2" origin "HEAD:refs/heads/$1" > "$work/push" && return 0
+  else
+    git_net push --porcelain --quiet origin "HEAD:refs/heads/$1" > "$work/push" && return 0
+  fi
+  if ! grep "^!${tab}HEAD:refs/heads/$1${tab}" "$work/push" \
+      | grep -qe "${tab}\[rejected\]" -e "${tab}\[remote rejected\] (failed to update ref)" -e "${tab}\[remote rejected\] (.*cannot lock ref" -e "${tab}\[remote rejected\] (.*incorrect old value"; then
+    fail "could not push to $1 (within ${git_timeout}s): see git's message above"
+  fi
+  return 1
+}

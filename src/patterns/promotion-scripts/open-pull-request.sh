@@ -1,6 +1,9 @@
 # Opens the pull request (GitHub) or merge request (GitLab) for the branch the commit step pushed, or
 # brings an open one's title and description up to date. Every answer is classified by what it says; only
 # "a request for this branch is open already" counts as done without a new request.
+# The commit step (promote.sh, rollback.sh) leaves the branch, its commit, and the request's title and
+# description in the workspace; a step without the last two (an older promote step) has the promotion's
+# title made from FROM, TO, VERSION and REVISION here.
 [ -f "$work/pull-request-branch" ] || { echo "no branch was pushed: no pull request"; exit 0; }
 head=$(cat "$work/pull-request-branch")
 commit=$(cat "$work/pull-request-commit")
@@ -8,8 +11,15 @@ raw_token=$TOKEN
 clean_token "the pull-request token (key 'token' of its Secret)"
 unset TOKEN raw_token
 check_label app "$APP"
-check_label "environment name" "$FROM"
-check_label "environment name" "$TO"
+if [ -f "$work/pull-request-title" ]; then
+  title=$(cat "$work/pull-request-title")
+  body=$(cat "$work/pull-request-body")
+else
+  check_label "environment name" "$FROM"
+  check_label "environment name" "$TO"
+  title="promote $APP $VERSION from $FROM to $TO"
+  body="$FROM applied $VERSION at $REVISION."
+fi
 # the header holds the token, the answers may reflect it: neither outlives the step
 trap 'rm -f "$work/.api-header" "$work/response" "$work/fields" "$work/curl-error"' EXIT
 api_header
@@ -38,8 +48,6 @@ listed() {
     END { for (j = 1; j <= n; j++) if ((order[j] in num) && (order[j] in ours)) { print num[order[j]]; exit } }' "$work/fields"
 }
 
-title="promote $APP $VERSION from $FROM to $TO"
-body="$FROM applied $VERSION at $REVISION."
 if [ "$PROVIDER" = github ]; then
   request GET "$API/repos/$PROJECT/git/ref/heads/$head"
   [ "$status" = 200 ] || refused "reading the branch $head"
@@ -59,7 +67,7 @@ if [ "$PROVIDER" = github ]; then
   [ -n "$number" ] || fail "the $PROVIDER API says a pull request for $head is open, but lists none: open it by hand, or run again"
   request PATCH "$API/repos/$PROJECT/pulls/$number" "{\"title\": $(json "$title"), \"body\": $(json "$body")}"
   [ "$status" = 200 ] || refused "updating pull request #$number"
-  echo "pull request #$number for $head is open already: its branch and title now say $VERSION"
+  echo "pull request #$number for $head is open already: its branch and title now say: $title"
 else
   project=$(printf '%s' "$PROJECT" | sed 's|/|%2F|g')
   request GET "$API/projects/$project/repository/branches/$(printf '%s' "$head" | sed 's|/|%2F|g')"
@@ -79,5 +87,5 @@ else
   [ -n "$iid" ] || fail "the $PROVIDER API says a merge request for $head is open, but lists none: open it by hand, or run again"
   request PUT "$API/projects/$project/merge_requests/$iid" "{\"title\": $(json "$title"), \"description\": $(json "$body")}"
   [ "$status" = 200 ] || refused "updating merge request !$iid"
-  echo "merge request !$iid for $head is open already: its branch and title now say $VERSION"
+  echo "merge request !$iid for $head is open already: its branch and title now say: $title"
 fi
