@@ -10,9 +10,11 @@
 import * as fs from 'fs';
 import * as nodeModule from 'module';
 import * as path from 'path';
-import { App, Chart } from 'cdk8s';
+import { App, Chart, Duration } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { Cluster, CommitStatus, FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, RunConcurrency, Task } from '../src';
+import {
+  Cluster, CommitStatus, FluxTriggeredPipeline, GitOpsApp, GitRepository, Kustomization, Pipeline, Promotion, PromotionFailure, RunConcurrency, Task,
+} from '../src';
 import { writeYamlCorpus } from './yaml-corpus';
 import { buildApp } from '../app/main';
 import { folderOf, loadObjects } from '../src/cli/load';
@@ -119,6 +121,33 @@ function commitStatus(app: App): App {
   return app;
 }
 
+/** Where TestPromotionGates serves the config repository (git's smart HTTP), on this machine: the fake kubelet runs the git steps here. */
+export const GIT_SERVER = 'http://127.0.0.1:18090';
+
+/**
+ * Promotion gates: staging soaks for 5 s before its version moves on to production, and a failed verification sets
+ * it back (rollback). The config repository is a bare repository the suite serves; the git steps run for real.
+ */
+function promotionGates(app: App): App {
+  const chart = new Chart(app, 'gates', { namespace: 'ci-gates' });
+  const env = (name: string) => Kustomization.fromKustomizationName(chart, `web-${name}`, `gates-${name}`, { namespace: 'flux-system' });
+  const verify = new Task(chart, 'gates-verify', { description: 'Stands in for a smoke test (the fake kubelet passes or fails it)' });
+  const version = verify.addParam('version');
+  const environment = verify.addParam('environment');
+  verify.addStep({ name: 'probe', image: 'busybox:1.36', script: `#!/bin/sh
+echo "checking ${version} in ${environment}"` });
+  new Promotion(chart, 'web', {
+    app: 'web',
+    repositoryUrl: `${GIT_SERVER}/fleet.git`,
+    environments: [
+      { name: 'dev', kustomization: env('dev'), path: 'envs/dev' },
+      { name: 'staging', kustomization: env('staging'), path: 'envs/staging', verify, soak: Duration.seconds(5), onVerifyFailure: PromotionFailure.rollback() },
+      { name: 'production', kustomization: env('production'), path: 'envs/production' },
+    ],
+  });
+  return app;
+}
+
 const SETS: InputSet[] = [
   {
     name: 'dist',
@@ -155,6 +184,11 @@ const SETS: InputSet[] = [
     name: 'commit-status',
     build: commitStatus,
     events: [{ fixture: 'gitrepository-new-artifact.json', patch: (e) => { e.involvedObject.name = 'status-repo'; } }],
+  },
+  {
+    name: 'promotion-gates',
+    build: promotionGates,
+    events: [{ fixture: 'kustomization-reconciliation-succeeded.json', patch: (e) => { e.involvedObject.name = 'gates-staging'; } }],
   },
   {
     name: 'promotion',

@@ -654,6 +654,11 @@ func TestExamples(t *testing.T) {
 			s := loadSet(t, name)
 			applySet(t, s)
 			runs := postEvents(t, s)
+			if name == "promotion" {
+				// staging soaks for an hour: its run waits, pending; the soak clock, told the soak is over, starts it
+				// (TestPromotionGates waits out a real soak)
+				stage("reconcile "+name, "soak clock (SOAK=0): %s", strings.TrimSpace(soakClock(t, s, map[string]string{"SOAK": "0"})))
+			}
 			for _, r := range runs {
 				pr := waitDone(t, r.Namespace, r.Name)
 				stage("reconcile "+name, "%s", describeRun(t, pr))

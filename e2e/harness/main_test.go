@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -162,6 +163,17 @@ func setUp(ctx context.Context) error {
 	if err := os.Symlink(filepath.Join(env.bin, "kubectl"), filepath.Join(tools, "kubectl")); err != nil {
 		return err
 	}
+	// The steps run with the tools of their Alpine-based images: BusyBox's applets (README: apt-get install busybox),
+	// then this machine's git and curl, which those images ship.
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		return fmt.Errorf("BusyBox is not installed (the library's steps run with the tools of their images): %w", err)
+	}
+	for _, applet := range busyboxApplets {
+		if err := os.Symlink(busybox, filepath.Join(tools, applet)); err != nil {
+			return err
+		}
+	}
 	// The library's own steps that act on the cluster or the outside (the canceller of superseded runs, with kubectl;
 	// the commit status, with curl) run for real.
 	env.kubelet.Execute(&kubelet.Executor{
@@ -172,6 +184,11 @@ func setUp(ctx context.Context) error {
 		"External Secrets Operator's controller and the fake kubelet running")
 	return nil
 }
+
+// busyboxApplets are the tools the library's steps use from their images (alpine/git, curlimages/curl, flux-cli).
+var busyboxApplets = []string{"sh", "awk", "sed", "grep", "find", "sort", "head", "tr", "cut", "cat", "rm", "mkdir", "mv", "cp", "base64",
+	"timeout", "sleep", "mktemp", "printf", "pwd", "echo", "test", "[", "wc", "uniq", "env", "ls", "touch", "basename", "dirname", "expr",
+	"true", "false", "date", "tail", "od"}
 
 func ensureNamespace(ctx context.Context, name string) error {
 	_, err := env.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})

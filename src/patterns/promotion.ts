@@ -6,7 +6,7 @@ import { FluxListener } from './flux-listener';
 import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
 import { CURL_IMAGE, GIT_IMAGE, openPullRequestScript, promoteScript, readVersionScript, rollbackScript } from './promotion-scripts';
 import { RunConcurrency } from './run-concurrency';
-import { PROMOTION_LABELS } from './run-labels';
+import { CONFIG_REPO_LABEL, PROMOTION_LABELS } from './run-labels';
 import { SOAK_LABEL, SoakClock } from './soak-clock';
 import { Cluster } from '../app/cluster';
 import { IKustomization } from '../flux/kustomization';
@@ -550,6 +550,7 @@ function readVersionTask(scope: Construct, props: PromotionProps): Task {
   const task = new Task(scope, 'read-version', {
     namespace: props.namespace,
     description: `Read the version of ${props.app} an environment runs at a revision of the config repo`,
+    metadata: { labels: { [CONFIG_REPO_LABEL]: 'true' } },
   });
   const p = (name: string) => `${task.addParam(name)}`;
   const [repository, branch, app, commit, path, environment] = ['repository', 'branch', 'app', 'commit', 'path', 'environment'].map(p);
@@ -567,6 +568,7 @@ function promoteTask(scope: Construct, props: PromotionProps): Task {
   const task = new Task(scope, 'promote', {
     namespace: props.namespace,
     description: `Write a version of ${props.app} into an environment's manifests: a commit, or a pull request`,
+    metadata: { labels: { [CONFIG_REPO_LABEL]: 'true' } },
   });
   const p = (name: string) => `${task.addParam(name)}`;
   const [repository, branch, app, revision, version, from, fromPath, to, toPath, mode] =
@@ -618,6 +620,7 @@ function rollbackTask(scope: Construct, props: PromotionProps): Task {
   const task = new Task(scope, 'rollback', {
     namespace: props.namespace,
     description: `Set an environment of ${props.app} back to the version it ran before, when its verification failed`,
+    metadata: { labels: { [CONFIG_REPO_LABEL]: 'true' } },
   });
   const p = (name: string) => `${task.addParam(name)}`;
   const [repository, branch, app, revision, version, environment, envPath, mode] =

@@ -9,3 +9,6 @@ export const PROMOTION_LABELS = { app: 'cdk8s-tekton-flux/app', from: 'cdk8s-tek
 
 /** The label of the Task (and so of its TaskRuns and Pods) that posts commit statuses. */
 export const COMMIT_STATUS_LABEL = 'cdk8s-tekton-flux/commit-status';
+
+/** The label of the promotion's Tasks that read and write the config repository (read-version, promote, rollback). */
+export const CONFIG_REPO_LABEL = 'cdk8s-tekton-flux/config-repo';

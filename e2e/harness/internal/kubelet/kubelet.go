@@ -73,6 +73,33 @@ func (k *Kubelet) Execute(e *Executor) {
 	k.exec = e
 }
 
+// AddLabels makes the steps of Pods with these labels run for real too (the executor's tools and kubeconfig).
+func (k *Kubelet) AddLabels(labels ...string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := *k.exec
+	e.Labels = append(append([]string{}, e.Labels...), labels...)
+	k.exec = &e
+}
+
+// RemoveLabels undoes AddLabels.
+func (k *Kubelet) RemoveLabels(labels ...string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := *k.exec
+	e.Labels = nil
+	for _, l := range k.exec.Labels {
+		keep := true
+		for _, r := range labels {
+			keep = keep && l != r
+		}
+		if keep {
+			e.Labels = append(e.Labels, l)
+		}
+	}
+	k.exec = &e
+}
+
 // Hold leaves the Pods of PipelineRun `run` running (unfinished) until the run is cancelled; the Pods
 // created after that (its finally tasks) finish as usual.
 func (k *Kubelet) Hold(run string, hold bool) {
@@ -195,6 +222,13 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 		})
 	}
 	status.ContainerStatuses = nil
+	// what the executed steps of this Pod share, as Tekton's /workspace (PROMOTION_WORKDIR) and /tekton/results
+	shared, err := os.MkdirTemp("", "pod-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(shared)
+	written := map[string]string{}
 	var steps []string
 	for _, c := range pod.Spec.Containers {
 		if strings.HasPrefix(c.Name, "step-") {
@@ -205,7 +239,7 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 		exit, message := int32(0), ""
 		last := len(steps) > 0 && c.Name == steps[len(steps)-1]
 		if script, ok := executable(executor, pod, taskRun, c); ok && !fail {
-			exit = k.runStep(ctx, executor, pod, taskRun.Name, c, script)
+			exit = k.runStep(ctx, executor, pod, taskRun, c, script, shared, written)
 			fail = exit != 0 // the steps after it are skipped
 		}
 		switch {
@@ -216,6 +250,12 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 			// Steps after a failed one are skipped by Tekton's entrypoint, which reports exit 1.
 			exit = 1
 		case last && len(results) > 0:
+			for i := range results {
+				// an executed step's result is what it wrote, as Tekton's entrypoint reports it
+				if v, ok := written[results[i].Key]; ok {
+					results[i].Value = v
+				}
+			}
 			b, _ := json.Marshal(results)
 			message = string(b)
 		}
@@ -230,7 +270,7 @@ func (k *Kubelet) finish(ctx context.Context, pod *corev1.Pod) error {
 	}
 	updated := pod.DeepCopy()
 	updated.Status = *status
-	_, err := k.kube.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
+	_, err = k.kube.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{})
 	return err
 }
 
@@ -264,8 +304,12 @@ func (e *Executor) labels(pod *corev1.Pod) bool {
 }
 
 // runStep runs a step's script under sh with the container's env, the executor's tools first on PATH
-// and the Pod's ServiceAccount's kubeconfig; it returns the exit code.
-func (k *Kubelet) runStep(ctx context.Context, e *Executor, pod *corev1.Pod, taskRun string, c corev1.Container, script string) int32 {
+// and the Pod's ServiceAccount's kubeconfig; it returns the exit code. The Pod's steps share `shared`: its
+// workspace/ is the steps' /workspace (PROMOTION_WORKDIR) and results/ takes the files the script writes at
+// $(results.<name>.path) (Tekton substitutes these paths into the script), read back into `written`.
+func (k *Kubelet) runStep(ctx context.Context, e *Executor, pod *corev1.Pod, tr *pipelinev1.TaskRun, c corev1.Container, script, shared string,
+	written map[string]string) int32 {
+	taskRun := tr.Name
 	record := func(out string) {
 		k.mu.Lock()
 		defer k.mu.Unlock()
@@ -282,14 +326,29 @@ func (k *Kubelet) runStep(ctx context.Context, e *Executor, pod *corev1.Pod, tas
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	resultsDir, workspace := filepath.Join(shared, "results"), filepath.Join(shared, "workspace")
+	for _, d := range []string{resultsDir, workspace} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			record(err.Error())
+			return 1
+		}
+	}
+	for _, r := range tr.Status.TaskSpec.Results {
+		script = strings.ReplaceAll(script, "$(results."+r.Name+".path)", filepath.Join(resultsDir, r.Name))
+	}
 	file := filepath.Join(dir, "script")
 	if err := os.WriteFile(file, []byte(script), 0o700); err != nil {
 		record(err.Error())
 		return 1
 	}
-	cmd := exec.CommandContext(ctx, "sh", file)
+	// the images' shell when the tools have it (BusyBox's, as in the Alpine-based images), else this machine's
+	shell := "sh"
+	if _, err := os.Stat(filepath.Join(e.Tools, "sh")); err == nil {
+		shell = filepath.Join(e.Tools, "sh")
+	}
+	cmd := exec.CommandContext(ctx, shell, file)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + e.Tools + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + kubeconfig}
+	cmd.Env = []string{"PATH=" + e.Tools + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + kubeconfig, "PROMOTION_WORKDIR=" + workspace}
 	for _, v := range c.Env {
 		switch {
 		case v.ValueFrom == nil:
@@ -314,6 +373,11 @@ func (k *Kubelet) runStep(ctx context.Context, e *Executor, pod *corev1.Pod, tas
 	}
 	out, err := cmd.CombinedOutput()
 	record(string(out))
+	for _, r := range tr.Status.TaskSpec.Results {
+		if b, readErr := os.ReadFile(filepath.Join(resultsDir, r.Name)); readErr == nil {
+			written[r.Name] = string(b)
+		}
+	}
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
