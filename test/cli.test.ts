@@ -7,6 +7,7 @@ import { FIXTURES, tempDir } from './util';
 import { buildApp } from '../app/main';
 import { parseObjects, readBounded } from '../src/cli/load';
 import { runCli } from '../src/cli/main';
+import { problemAt } from '../src/problems';
 import { simulateEvent } from '../src/simulate';
 
 const events = FIXTURES;
@@ -358,9 +359,13 @@ describe("simulate checks each run as Tekton's reconciler would", () => {
     pipeline.spec.tasks.find((t: any) => t.name === 'deploy').params.find((p: any) => p.name === 'digest').value = '$(tasks.build.results.digset)';
     const result = simulateEvent(objects, JSON.parse(fs.readFileSync(path.join(events, 'gitrepository-new-artifact.json'), 'utf8')));
     expect(result.runs).toEqual([]);
-    expect(result.broken.join('\n')).toContain("param 'image' of Pipeline 'node-service-ci' has no value");
-    expect(result.broken.join('\n')).toContain("workspace 'source' of Pipeline 'node-service-ci' is not bound");
-    expect(result.broken.join('\n')).toContain("task 'deploy' uses $(tasks.build.results.digset), but Task 'build-image' declares no result 'digset'");
+    // the library's own run checks, in its words (what to give, not which flag)
+    const [broken] = result.broken;
+    expect(broken).toContain("Pipeline 'node-service-ci' param 'image' has no value: give it in the run's params");
+    expect(broken).toContain("Pipeline 'node-service-ci' workspace 'source' is not bound");
+    expect(broken).toContain("tasks.deploy.params[1].value references $(tasks.build.results.digset), but Task 'build-image' has no result 'digset': " +
+      "did you mean 'digest'?");
+    expect(problemAt('x', broken).code).toBe('run-would-fail');
   });
 });
 

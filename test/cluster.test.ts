@@ -80,7 +80,7 @@ describe('an app of four clusters', () => {
     event.involvedObject.name = 'apps';
     const result = simulateEvent(objects, event, { cluster, clusterOf: folderOf });
     expect(result.broken).toEqual([]);
-    expect(result.runs.filter((r) => r.object.kind === 'PipelineRun').map((r) => r.object.metadata.name)).toEqual(runs);
+    expect(result.runs.filter((r) => r.object.kind === 'PipelineRun').map((r) => (r.object as any).metadata.name)).toEqual(runs);
   });
 
   test('each cluster has its own token: staging\'s Flux cannot post as dev', () => {
@@ -94,7 +94,7 @@ describe('an app of four clusters', () => {
       ['ci:ci/flux-events-flux-token-staging', { token: 'staging-token' }],
     ]);
     const run = (cluster: string) => simulateEvent(objects, event, { cluster, clusterOf: folderOf, secrets, assumeUnknownSecretsMatch: false })
-      .runs.map((r) => r.object.metadata.name);
+      .runs.map((r) => (r.object as any).metadata.name);
     expect(run('dev')).toEqual(['web-to-staging-4b825dc642cb', `web-to-staging-${sha.slice(0, 12)}-supersede`]);
     // staging's Provider sending dev's token: its Trigger compares staging's
     expect(run('staging')).toEqual([]);
@@ -169,7 +169,7 @@ describe('example clusters (three clusters)', () => {
     const event = fluxEvent('kustomization-reconciliation-succeeded.json');
     event.involvedObject.name = 'web';
     const names = (cluster: string) => simulateEvent(objects, event, { cluster, clusterOf: folderOf }).runs
-      .filter((r) => r.object.kind === 'PipelineRun').map((r) => r.object.metadata.name);
+      .filter((r) => r.object.kind === 'PipelineRun').map((r) => (r.object as any).metadata.name);
     expect(names('staging')).toEqual(['web-to-production-4b825dc642cb']);
     expect(names('production')).toEqual([]);
   });
@@ -357,6 +357,6 @@ describe('a listener exposed by a Gateway API HTTPRoute', () => {
     event.involvedObject.name = 'fleet';
     const result = simulateEvent(objects, event, { cluster: 'staging', clusterOf: folderOf });
     expect(result.trace).toContainEqual(expect.stringContaining('→ HTTPRoute ci/flux-events → EventListener ci/flux-events (cluster ci)'));
-    expect(result.runs.map((r) => r.object.metadata.name)).toEqual(['build-4b825dc642cb']);
+    expect(result.runs.map((r) => (r.object as any).metadata.name)).toEqual(['build-4b825dc642cb']);
   });
 });

@@ -65,7 +65,7 @@ describe('FluxListener: one listener for a fleet', () => {
     event.involvedObject.name = `svc-${i}`;
     const result = simulateEvent(fifty, event);
     expect(result.broken).toEqual([]);
-    expect(result.runs.map((r) => r.object.metadata.name)).toEqual([`svc-${i}-ci-4b825dc642cb`]);
+    expect(result.runs.map((r) => (r.object as any).metadata.name)).toEqual([`svc-${i}-ci-4b825dc642cb`]);
   });
 
   test('a hostile revision and a wrong token create nothing', () => {
@@ -91,7 +91,7 @@ describe('FluxListener: one listener for a fleet', () => {
     const event = fluxEvent('gitrepository-new-artifact.json');
     event.involvedObject.name = 'svc-1';
     event.involvedObject.namespace = 'team-flux';
-    expect(simulateEvent(objects, event).runs.map((r) => r.object.metadata.name)).toEqual(['svc-1-ci-4b825dc642cb']);
+    expect(simulateEvent(objects, event).runs.map((r) => (r.object as any).metadata.name)).toEqual(['svc-1-ci-4b825dc642cb']);
   });
 
   test('ListenerClusterAccess.grantedByPlatform(): no cluster-scoped object', () => {
@@ -170,7 +170,7 @@ describe('FluxListener.of and Promotion on a shared listener', () => {
     expect(alert.spec.eventSources.map((e: any) => e.name)).toEqual(['web-dev', 'web-staging']);
     const event = fluxEvent('kustomization-reconciliation-succeeded.json');
     event.involvedObject.name = 'web-staging';
-    expect(simulateEvent(objects, event).runs.filter((r) => r.object.kind === 'PipelineRun').map((r) => r.object.metadata.name))
+    expect(simulateEvent(objects, event).runs.filter((r) => r.object.kind === 'PipelineRun').map((r) => (r.object as any).metadata.name))
       .toEqual(['web-to-production-4b825dc642cb']);
   });
 });
@@ -187,7 +187,7 @@ describe('example fleet-ci', () => {
     for (const service of SERVICES) {
       const event = fluxEvent('gitrepository-new-artifact.json');
       event.involvedObject.name = service;
-      expect(simulateEvent(objects, event).runs.map((r) => r.object.metadata.name)).toEqual([`${service}-ci-4b825dc642cb`]);
+      expect(simulateEvent(objects, event).runs.map((r) => (r.object as any).metadata.name)).toEqual([`${service}-ci-4b825dc642cb`]);
     }
     expect(kinds(objects).EventListener).toBe(1);
   });

@@ -166,7 +166,7 @@ describe('FluxTriggeredPipeline: the chain is wired', () => {
     const binding = find(objects, 'TriggerBinding');
     expect(binding.spec.params).toContainEqual({ name: 'flux-revision-id', value: '$(extensions.flux-revision-id)' });
     const [run] = simulateEvent(objects, fixture('gitrepository-new-artifact.json')).runs;
-    expect(run.object.metadata).toEqual({ name: 'ci-4b825dc642cb' });
+    expect((run.object as any).metadata).toEqual({ name: 'ci-4b825dc642cb' });
   });
 });
 
@@ -207,7 +207,7 @@ describe('FluxTriggeredPipeline: the Flux events Flux really sends', () => {
   }
   const objects = synth(app);
   const paramsOf = (event: string) => simulateEvent(objects, fixture(event)).runs
-    .map((r) => [r.object.spec.pipelineRef.name, Object.fromEntries(r.object.spec.params.map((p: any) => [p.name, p.value]))]);
+    .map((r) => [(r.object as any).spec.pipelineRef.name, Object.fromEntries((r.object as any).spec.params.map((p: any) => [p.name, p.value]))]);
   const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
   test('a new Git artifact runs both pipelines on the source with the event fields', () => {
@@ -274,7 +274,7 @@ describe('FluxTriggeredPipeline: the Flux events Flux really sends', () => {
   test('by default one Secret in the listener\'s namespace holds both keys: the header the Provider sends and the token the filter compares', () => {
     const event = fixture('gitrepository-new-artifact.json');
     const secret = (headers: string, token: string) => ({ secrets: new Map([['ci/flux-events-flux-token', { headers, token }]]), assumeUnknownSecretsMatch: false });
-    const pipelines = (o: ReturnType<typeof secret>) => simulateEvent(objects, event, o).runs.map((r) => r.object.spec.pipelineRef.name);
+    const pipelines = (o: ReturnType<typeof secret>) => simulateEvent(objects, event, o).runs.map((r) => (r.object as any).spec.pipelineRef.name);
     expect(pipelines(secret('X-Flux-Token: s3cret', 's3cret'))).toEqual(['ci', 'info']);
     expect(pipelines(secret('X-Flux-Token: wrong', 's3cret'))).toEqual([]);
     // without the Secret, nothing authenticates
@@ -512,7 +512,7 @@ describe('user strings are keys, never code: prototype names and look-alike meta
     const event = { ...fixture('gitrepository-new-artifact.json') };
     event.metadata = { ...event.metadata, 'a.b': 'dot', 'a_b': 'underscore', 'ä': 'ae', 'ö': 'oe' };
     const [run] = simulateEvent(objects, event).runs;
-    expect(Object.fromEntries(run.object.spec.params.map((p: any) => [p.name, p.value]))).toEqual({ dot: 'dot', underscore: 'underscore', ae: 'ae', oe: 'oe' });
+    expect(Object.fromEntries((run.object as any).spec.params.map((p: any) => [p.name, p.value]))).toEqual({ dot: 'dot', underscore: 'underscore', ae: 'ae', oe: 'oe' });
   });
 });
 

@@ -19,7 +19,7 @@ describe('the default: every FluxTriggeredPipeline of a namespace joins its one 
     expect(services(51).length - fifty.length - 3).toBeLessThanOrEqual(5);
     const event = fluxEvent('gitrepository-new-artifact.json');
     event.involvedObject.name = 'svc-7';
-    expect(simulateEvent(fifty, event).runs.map((r) => r.object.metadata.name)).toEqual(['svc-7-ci-4b825dc642cb']);
+    expect(simulateEvent(fifty, event).runs.map((r) => (r.object as any).metadata.name)).toEqual(['svc-7-ci-4b825dc642cb']);
   });
 });
 
@@ -56,7 +56,7 @@ describe('ListenerTokenSource.externalSecretsPassword(): dist/ brings the token,
     const event = fluxEvent('gitrepository-new-artifact.json');
     event.involvedObject.name = 'svc-1';
     const run = (secret: { [key: string]: string }) => simulateEvent(objects, event, { secrets: new Map([['ci/flux-events-flux-token', secret]]) })
-      .runs.map((r) => r.object.metadata.name);
+      .runs.map((r) => (r.object as any).metadata.name);
     expect(run(data)).toEqual(['svc-1-ci-4b825dc642cb']);
     // the check can fail: keys that disagree start nothing
     expect(run({ ...data, token: `${token}x` })).toEqual([]);

@@ -3,9 +3,9 @@ import * as path from 'path';
 import { ApiObject, App, Chart, Duration, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  Alert, Cluster, EventListener, FluxEvent, FluxKind, FluxListener, FluxListenerProps, FluxSource, FluxTriggeredPipeline, FluxTriggeredPipelineProps, GitOpsSync,
-  GitRepository, Kustomization, ListenerAuthentication, ListenerExposure, ListenerTokenSource, OCIRepository, Pipeline, PipelineRun, Provider,
-  Task, Trigger, TriggerBinding, TriggerTemplate, WorkspaceBinding,
+  Alert, Cluster, EventListener, FluxEvent, FluxKind, FluxListener, FluxListenerProps, FluxSource, FluxTriggeredPipeline,
+  FluxTriggeredPipelineProps, GitOpsSync, GitRepository, Kustomization, ListenerAuthentication, ListenerExposure, ListenerTokenSource,
+  OCIRepository, Pipeline, PipelineRun, Provider, Task, Trigger, TriggerBinding, TriggerTemplate, WorkspaceBinding,
 } from '../src';
 import { codesOf, problemsOf } from './util';
 import { problemAt } from '../src/problems';
@@ -195,11 +195,9 @@ describe('every common mistake is one problem with a code, at the construct that
   });
 
   test('FluxEvent.commit() of a source without commits: wrong-kind', () => {
-    const oci = (s: Construct) => new OCIRepository(s, 'oci', { url: 'oci://ghcr.io/acme/app', tag: 'latest' });
-    const app = Testing.app();
-    expect(FluxEvent.commit().problem(oci(new Chart(app, 'c', { namespace: 'ci' })))).toBeDefined();
-    const [text] = [FluxEvent.commit().problem(oci(new Chart(app, 'd', { namespace: 'ci' })))!];
-    expect(problemAt('x', text).code).toBe('wrong-kind');
+    const oci = new OCIRepository(new Chart(Testing.app(), 'c', { namespace: 'ci' }), 'oci', { url: 'oci://ghcr.io/acme/app' });
+    const text = FluxEvent.commit().problem(oci);
+    expect(text && problemAt('x', text).code).toBe('wrong-kind');
   });
 
   test('the app layer\'s cross-cluster listener mistakes: missing-prop, unauthenticated-listener, invalid-path', () => {
@@ -216,8 +214,8 @@ describe('every common mistake is one problem with a code, at the construct that
     })).toEqual([['ci/ci/fp', 'missing-prop']]);
     expect(problemsOfApp((app) => {
       const ci = new Chart(new Cluster(app, 'ci'), 'ci', { namespace: 'ci' });
-      const listener = new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example/flux', authentication: ListenerAuthentication.unauthenticated() });
-      new FluxTriggeredPipeline(ci, 'fp', { source: source(new Cluster(app, 'dev')), pipeline: pipeline(ci), listener });
+      const open = new FluxListener(ci, 'l', { externalUrl: 'https://ci.acme.example/flux', authentication: ListenerAuthentication.unauthenticated() });
+      new FluxTriggeredPipeline(ci, 'fp', { source: source(new Cluster(app, 'dev')), pipeline: pipeline(ci), listener: open });
     })).toEqual([['ci/ci/fp', 'unauthenticated-listener']]);
     expect(problemsOfApp((app) => {
       const flux = new Chart(new Cluster(app, 'staging'), 'flux-system', { namespace: 'flux-system' });

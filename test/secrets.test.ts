@@ -36,7 +36,7 @@ describe('cdk8s-tekton-flux secrets: what to create before the objects work', ()
     const objects = buildApp(new GitOpsApp({ outdir: tempDir() })).charts.flatMap((c) => c.toJson());
     const event = fluxEvent('gitrepository-new-artifact.json');
     const secrets = new Map([['ci/flux-events-flux-token', { headers, token }]]);
-    expect(simulateEvent(objects, event, { secrets, assumeUnknownSecretsMatch: false }).runs.map((run) => run.object.metadata.name))
+    expect(simulateEvent(objects, event, { secrets, assumeUnknownSecretsMatch: false }).runs.map((run) => (run.object as any).metadata.name))
       .toEqual(['node-service-ci-4b825dc642cb', 'node-service-ci-4b825dc642cb-supersede']);
   });
 

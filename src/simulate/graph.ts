@@ -1,9 +1,8 @@
-import { listenerOf, listenerTriggers, routedListener } from './simulate';
+import { JsonMap, apiVersionOf, asMaps, asString, at, isKubeObject, labelsOf, namespaceOf, stringAt } from './json';
+import { listenerOf, listenerTriggers, routedListener, statusTaskOf } from './simulate';
 import { compareCodePoints } from '../internal/sort';
 import { PROMOTION_LABELS } from '../patterns/run-labels';
 import { referencesInValue } from '../tekton/references';
-
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any };
 
 /**
  * Draws a folder of objects as Mermaid: the trigger chain (Flux object → Alert → Provider → EventListener →
@@ -12,9 +11,9 @@ type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespa
  * subgraph, a Provider in one cluster points at the listener it reaches in another (through an Ingress or
  * HTTPRoute), and each promotion step is an edge between its environments.
  */
-export function mermaidGraph(objects: any[], clusterOf: (object: any) => string | undefined = () => undefined): string {
-  const all = objects.filter((o): o is Obj => o && typeof o === 'object' && o.kind && o.metadata?.name);
-  const ns = (o: Obj) => o.metadata.namespace ?? 'default';
+export function mermaidGraph(objects: unknown[], clusterOf: (object: unknown) => string | undefined = () => undefined): string {
+  const all = objects.filter(isKubeObject);
+  const ns = namespaceOf;
   const lines = ['flowchart LR'];
   // node lines per cluster ('' : no cluster), in order of first use
   const nodes = new Map<string, Map<string, string>>();
@@ -27,17 +26,17 @@ export function mermaidGraph(objects: any[], clusterOf: (object: any) => string 
   const edges: string[] = [];
   const inCluster = (cluster: string | undefined) => all.filter((o) => clusterOf(o) === cluster);
 
-  for (const alert of all.filter((o) => o.kind === 'Alert' && o.apiVersion.startsWith('notification.toolkit.fluxcd.io/'))) {
+  for (const alert of all.filter((o) => o.kind === 'Alert' && apiVersionOf(o).startsWith('notification.toolkit.fluxcd.io/'))) {
     const c = clusterOf(alert);
     const a = node(c, 'Alert', ns(alert), alert.metadata.name);
-    for (const src of alert.spec?.eventSources ?? []) {
-      edges.push(`  ${node(c, src.kind, src.namespace ?? ns(alert), src.name)} --> ${a}`);
+    for (const src of asMaps(at(alert, 'spec', 'eventSources'))) {
+      edges.push(`  ${node(c, String(src.kind), asString(src.namespace) ?? ns(alert), String(src.name))} --> ${a}`);
     }
-    const providerName = alert.spec?.providerRef?.name;
+    const providerName = String(stringAt(alert, 'spec', 'providerRef', 'name'));
     const provider = inCluster(c).find((o) => o.kind === 'Provider' && o.metadata.name === providerName && ns(o) === ns(alert));
     const p = node(c, 'Provider', ns(alert), providerName);
     edges.push(`  ${a} --> ${p}`);
-    const address = provider?.spec?.address ?? '';
+    const address = stringAt(provider, 'spec', 'address') ?? '';
     const local = provider && listenerOf(address, ns(provider));
     const target = local ? { ...local, cluster: c } : provider && routedListener(address, all, clusterOf);
     if (target) edges.push(`  ${p} -->|POST| ${node(target.cluster, 'EventListener', target.namespace, target.name)}`);
@@ -53,11 +52,11 @@ export function mermaidGraph(objects: any[], clusterOf: (object: any) => string 
       const tns = t.namespace ?? ns(el);
       const tid = node(c, 'trigger', ns(el), `${el.metadata.name}-${t.name}`, `trigger ${t.name}`);
       edges.push(`  ${l} --> ${tid}`);
-      const template = objs.find((o) => o.kind === 'TriggerTemplate' && o.metadata.name === t.template?.ref && ns(o) === tns);
-      for (const rt of template?.spec?.resourcetemplates ?? []) {
-        const pipeline = rt.kind === 'PipelineRun' ? rt.spec?.pipelineRef?.name : undefined;
+      const template = objs.find((o) => o.kind === 'TriggerTemplate' && o.metadata.name === stringAt(t.template, 'ref') && ns(o) === tns);
+      for (const rt of asMaps(at(template, 'spec', 'resourcetemplates'))) {
+        const pipeline = rt.kind === 'PipelineRun' ? stringAt(rt, 'spec', 'pipelineRef', 'name') : undefined;
         if (pipeline) edges.push(`  ${tid} -->|PipelineRun| ${node(c, 'Pipeline', tns, pipeline)}`);
-        const labels = rt.metadata?.labels ?? {};
+        const labels = labelsOf(rt);
         const [app, from, to] = [labels[PROMOTION_LABELS.app], labels[PROMOTION_LABELS.from], labels[PROMOTION_LABELS.to]];
         if (rt.kind === 'PipelineRun' && app && from && to) {
           const env = (e: string) => node(undefined, 'environment', app, e, `environment ${e}`);
@@ -73,15 +72,23 @@ export function mermaidGraph(objects: any[], clusterOf: (object: any) => string 
   }
   lines.push(...[...new Set(edges)]);
 
-  for (const p of all.filter((o) => o.kind === 'Pipeline' && o.apiVersion.startsWith('tekton.dev/'))) {
+  for (const p of all.filter((o) => o.kind === 'Pipeline' && apiVersionOf(o).startsWith('tekton.dev/'))) {
     const cluster = clusterOf(p);
     const prefix = `${cluster ? `${cluster}__` : ''}${ns(p)}_${p.metadata.name}`.replace(/[^A-Za-z0-9_]/g, '_');
     const id = (task: string) => `${prefix}__${task.replace(/[^A-Za-z0-9_]/g, '_')}`;
     lines.push(`  subgraph ${prefix}["Pipeline ${ns(p)}/${p.metadata.name}"]`, '    direction TB');
-    const tasks: any[] = p.spec?.tasks ?? [];
-    const fin: any[] = p.spec?.finally ?? [];
+    const tasks = asMaps(at(p, 'spec', 'tasks')).filter(named);
+    const fin = asMaps(at(p, 'spec', 'finally')).filter(named);
     for (const t of tasks) lines.push(`    ${id(t.name)}["${t.name}${t.retries ? ` ↻${t.retries}` : ''}"]`);
     for (const t of fin) lines.push(`    ${id(t.name)}(["finally: ${t.name}"])`);
+    // a pipeline that posts commit statuses (CommitStatus): where, in a note of its own
+    const mine = all.filter((o) => clusterOf(o) === cluster);
+    const status = statusTaskOf(p, (kind, name, namespace) =>
+      mine.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || ns(o) === namespace)));
+    if (status) {
+      const label = `reports: ${status.provider} ${status.project} as '${status.context}'`.replace(/"/g, '#quot;');
+      lines.push(`    ${prefix}___reports{{"${label}"}}`);
+    }
     const consumed = new Set<string>();
     for (const t of [...tasks, ...fin]) {
       const resultEdges = new Map<string, string>();
@@ -92,7 +99,7 @@ export function mermaidGraph(objects: any[], clusterOf: (object: any) => string 
         lines.push(`    ${id(from)} -.->|${result}| ${id(t.name)}`);
         if (tasks.includes(t)) consumed.add(from);
       }
-      for (const dep of t.runAfter ?? []) {
+      for (const dep of stringsOf(t.runAfter)) {
         if (!resultEdges.has(dep)) lines.push(`    ${id(dep)} --> ${id(t.name)}`);
         consumed.add(dep);
       }
@@ -105,4 +112,16 @@ export function mermaidGraph(objects: any[], clusterOf: (object: any) => string 
     lines.push(`  ${node(cluster, 'Pipeline', ns(p), p.metadata.name)} --- ${prefix}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A task of a Pipeline: a map with a name. */
+type NamedTask = JsonMap & { readonly name: string };
+
+function named(t: JsonMap): t is NamedTask {
+  return typeof t.name === 'string';
+}
+
+/** The strings of a list (others left out). */
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }

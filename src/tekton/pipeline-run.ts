@@ -134,9 +134,17 @@ export interface RunChecks {
   readonly unboundParams?: boolean;
   /** Report required workspaces left unbound. @default true */
   readonly unboundWorkspaces?: boolean;
+  /** Report given params the Pipeline does not declare. @default true */
+  readonly unknownParams?: boolean;
+  /** Report bound workspaces the Pipeline does not declare. @default true */
+  readonly unknownWorkspaces?: boolean;
 }
 
-/** Problems of a run: params without a value, unknown params and workspaces, unbound workspaces, bad timeouts. */
+/**
+ * Problems of a run: params without a value, unknown params and workspaces, unbound workspaces, bad timeouts.
+ * Shared with `simulate`, which checks the runs a trigger creates as Tekton's reconciler does.
+ * @internal
+ */
 export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, given: string[], how = 'params', checks: RunChecks = {}): string[] {
   const errors: string[] = [];
   const specs = pipeline.paramSpecs;
@@ -147,7 +155,7 @@ export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, gi
     }
   }
   for (const g of given) {
-    if (!names.has(g)) {
+    if (checks.unknownParams !== false && !names.has(g)) {
       const close = closest(g, [...names]);
       errors.push(problem('unknown-param', `${how} gives '${g}', but Pipeline '${pipeline.name}' has no such param ` +
         (close ? `(did you mean '${close}'?)` : `(params: ${[...names].join(', ') || 'none'})`)));
@@ -162,7 +170,7 @@ export function runProblems(pipeline: IPipeline, options: PipelineRunOptions, gi
     }
   }
   for (const b of bound) {
-    if (!ws.some((w) => w.name === b)) {
+    if (checks.unknownWorkspaces !== false && !ws.some((w) => w.name === b)) {
       errors.push(problem('unknown-workspace',
         `workspaces binds '${b}', but Pipeline '${pipeline.name}' has no such workspace (workspaces: ${ws.map((w) => w.name).join(', ') || 'none'})`));
     }

@@ -447,9 +447,8 @@ export class Pipeline extends Resource implements IPipeline {
             return misplaced(`${at}: results of finally task '${first}' cannot be used by other tasks (only by Pipeline results)`);
           }
           const task = target.options.task;
-          if (task.interfaceKnown && !task.resultNames.includes(third)) {
-            return unknown(`${at}, but Task '${task.displayName}' has no result '${third}': ${suggest(third ?? '', task.resultNames, `${task.displayName}.addResult`)}`);
-          }
+          const noResult = task.interfaceKnown ? unknownResultProblem(at, task.displayName, third, task.resultNames) : undefined;
+          if (noResult) return [noResult];
           if (t === target) return misplaced(`${at}: a task cannot use its own result`);
           return [];
         }
@@ -459,6 +458,17 @@ export class Pipeline extends Resource implements IPipeline {
         return misplaced(`${at}, which is not available in a Pipeline (use params, tasks.<name>.results, workspaces.<name>.bound or context)`);
     }
   }
+}
+
+/**
+ * The problem of a reference (`at`: where, and what it references) to result `result` of Task `task`, which
+ * declares `results`; undefined when it declares it. Shared with `simulate`, which checks a run's Pipeline as
+ * Tekton's reconciler does.
+ * @internal
+ */
+export function unknownResultProblem(at: string, task: string, result: string | undefined, results: string[]): string | undefined {
+  if (result !== undefined && results.includes(result)) return undefined;
+  return problem('unknown-reference', `${at}, but Task '${task}' has no result '${result}': ${suggest(result ?? '', results, `${task}.addResult`)}`);
 }
 
 /** Options of `Pipeline.fromPipelineName`. */

@@ -55,6 +55,6 @@ describe.each([
     // a promotion step's run comes with the TaskRun that cancels the step's older runs (its default concurrency)
     expect(result.runs.filter((r: any) => r.object.kind !== 'PipelineRun').map((r: any) => r.object.kind))
       .toEqual(_name === 'promotion' ? ['TaskRun'] : []);
-    expect(Object.fromEntries(runs[0].object.spec.params.map((p: any) => [p.name, p.value]))).toEqual(params);
+    expect(Object.fromEntries((runs[0].object as any).spec.params.map((p: any) => [p.name, p.value]))).toEqual(params);
   });
 });
