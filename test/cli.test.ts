@@ -2,13 +2,13 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { GitOpsApp } from '../src';
-import { FIXTURES, tempDir } from './util';
+import { CommitStatus, FluxTriggeredPipeline, GitOpsApp, GitRepository, Pipeline, Task } from '../src';
+import { FIXTURES, synth, tempDir } from './util';
 import { buildApp } from '../app/main';
 import { parseObjects, readBounded } from '../src/cli/load';
 import { runCli } from '../src/cli/main';
 import { problemAt } from '../src/problems';
-import { simulateEvent } from '../src/simulate';
+import { mermaidGraph, simulateEvent } from '../src/simulate';
 
 const events = FIXTURES;
 const sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -416,5 +416,58 @@ describe('reading manifests: bounded whatever the input', () => {
   test('a date stays a string, as Kubernetes reads it into a string field (YAML 1.2 core schema)', () => {
     const [cm] = parseObjects('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  date: 2026-12-01\n  answer: yes\n', 'cm.yaml');
     expect(cm.data).toEqual({ date: '2026-12-01', answer: 'yes' });
+  });
+});
+
+describe('simulate and graph show the commit statuses a pipeline reports (CommitStatus)', () => {
+  const dir = tempDir('status-');
+  const objects = synth((s) => {
+    const t = new Task(s, 'build');
+    t.addStep({ name: 'build', image: 'busybox:1.36', script: '#!/bin/sh\ntrue' });
+    const p = new Pipeline(s, 'app-ci');
+    p.addTask('build', { task: t });
+    new FluxTriggeredPipeline(s, 'on-push', {
+      source: new GitRepository(s, 'app', { url: 'https://github.com/acme/app.git', branch: 'main', namespace: 'flux-system' }),
+      pipeline: p,
+      status: CommitStatus.github({ repository: 'acme/app', tokenSecretName: 'github-status', context: 'ci/build' }),
+    });
+  });
+  fs.writeFileSync(path.join(dir, 'ci.yaml'), objects.map((o) => JSON.stringify(o)).join('\n---\n'));
+  const event = (revision: string) => {
+    const e = JSON.parse(fs.readFileSync(path.join(events, 'gitrepository-new-artifact.json'), 'utf8'));
+    e.involvedObject = { ...e.involvedObject, name: 'app' };
+    e.metadata = { revision };
+    return e;
+  };
+
+  test('a run of a reporting pipeline: pending, then its outcome, on the event\'s commit, in the result and the trace', () => {
+    const result = simulateEvent(objects, event(`main@sha1:${sha}`));
+    expect(result.broken).toEqual([]);
+    expect(result.runs.map((r) => r.status)).toEqual([{ provider: 'github', project: 'acme/app', commit: sha, context: 'ci/build', api: 'https://api.github.com' }]);
+    expect(result.trace).toContainEqual(expect.stringMatching(
+      new RegExp(`^status: pending then success\\|failure on github acme/app@${sha} as 'ci/build' \\(run app-ci-`)));
+  });
+
+  test('the CLI prints it with the trace', () => {
+    const file = path.join(dir, 'event.json');
+    fs.writeFileSync(file, JSON.stringify(event(`main@sha1:${sha}`)));
+    const r = cli('simulate', '--event', file, dir);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`# status: pending then success|failure on github acme/app@${sha} as 'ci/build'`);
+  });
+
+  test('a run without a commit posts nothing (the status tasks\' `when` skips them), and says nothing of it', () => {
+    const noCommit = JSON.parse(JSON.stringify(objects).replace('"$(extensions.commit)"', '""'));
+    const result = simulateEvent(noCommit, event(`main@sha1:${sha}`));
+    expect(result.runs).toHaveLength(1);
+    expect(result.runs[0].status).toBeUndefined();
+    expect(result.trace.join('\n')).not.toContain('status:');
+  });
+
+  test('graph marks the pipeline that reports, and only it', () => {
+    const out = mermaidGraph(objects);
+    expect(out).toContain("app_ci___reports{{\"reports: github acme/app as 'ci/build'\"}}");
+    expect(out.match(/reports:/g)).toHaveLength(1);
+    expect(cli('graph', dir).out).toContain("reports: github acme/app as 'ci/build'");
   });
 });
