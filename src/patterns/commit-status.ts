@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
+import { GitHost } from './git-host';
 import { CURL_IMAGE, commitStatusScript } from './promotion-scripts';
 import { COMMIT_STATUS_LABEL } from './run-labels';
 import { loopbackHttp } from '../internal/loopback';
@@ -82,22 +83,6 @@ export interface GiteaCommitStatusOptions extends CommitStatusOptions {
   readonly apiUrl: string;
 }
 
-/** A Git host's commit status API, as the status step speaks it. */
-class GitHost {
-  constructor(
-    /** PROVIDER in the script. */
-    public readonly name: string,
-    public readonly label: string,
-    public readonly defaultApiUrl: string | undefined,
-    /** The repository path's shape: `owner/name` only, or groups too. */
-    public readonly nested: boolean,
-  ) {}
-}
-
-const GITHUB = new GitHost('github', 'GitHub', 'https://api.github.com', false);
-const GITLAB = new GitHost('gitlab', 'GitLab', 'https://gitlab.com/api/v4', true);
-const GITEA = new GitHost('gitea', 'Gitea', undefined, false);
-
 /** `owner/name` or `group/…/name`. */
 const REPOSITORY = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/;
 /** What a status's name may hold: GitHub and GitLab show it as is; nothing a JSON string must escape. */
@@ -121,17 +106,17 @@ const MAX_CONTEXT = 100;
 export class CommitStatus {
   /** Commit statuses on GitHub (`POST /repos/{owner}/{repo}/statuses/{sha}`). */
   public static github(options: GitHubCommitStatusOptions): CommitStatus {
-    return new CommitStatus(GITHUB, options.repository, options);
+    return new CommitStatus(GitHost.GITHUB, options.repository, options);
   }
 
   /** Commit statuses on GitLab (`POST /projects/{id}/statuses/{sha}`). */
   public static gitlab(options: GitLabCommitStatusOptions): CommitStatus {
-    return new CommitStatus(GITLAB, options.project, options);
+    return new CommitStatus(GitHost.GITLAB, options.project, options);
   }
 
   /** Commit statuses on Gitea or Forgejo (`POST /repos/{owner}/{repo}/statuses/{sha}`). */
   public static gitea(options: GiteaCommitStatusOptions): CommitStatus {
-    return new CommitStatus(GITEA, options.repository, options);
+    return new CommitStatus(GitHost.GITEA, options.repository, options);
   }
 
   /** The Git host: `github`, `gitlab` or `gitea`. */

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CommitStatus } from './commit-status';
 import { FluxEvent } from './flux-event';
+import { GitHost } from './git-host';
 import { FluxListener } from './flux-listener';
 import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
 import { CURL_IMAGE, GIT_IMAGE, openPullRequestScript, promoteScript, readVersionScript, rollbackScript } from './promotion-scripts';
@@ -32,16 +33,19 @@ export enum PromotionMode {
 /** The forge whose API opens a promotion's pull (merge) requests. */
 export class PullRequestProvider {
   /** GitHub (or GitHub Enterprise, with `apiUrl`): pull requests. */
-  public static readonly GITHUB = new PullRequestProvider('github', 'https://api.github.com');
+  public static readonly GITHUB = new PullRequestProvider(GitHost.GITHUB);
   /** GitLab (or a self-managed GitLab, with `apiUrl`): merge requests. */
-  public static readonly GITLAB = new PullRequestProvider('gitlab', 'https://gitlab.com/api/v4');
+  public static readonly GITLAB = new PullRequestProvider(GitHost.GITLAB);
 
-  private constructor(
-    /** Its name, as the step's script reads it (`PROVIDER`). */
-    public readonly name: 'github' | 'gitlab',
-    /** The public API's base URL. */
-    public readonly defaultApiUrl: string,
-  ) {}
+  /** Its name, as the step's script reads it (`PROVIDER`). */
+  public readonly name: string;
+  /** The public API's base URL. */
+  public readonly defaultApiUrl: string;
+
+  private constructor(host: GitHost) {
+    this.name = host.name;
+    this.defaultApiUrl = host.defaultApiUrl!;
+  }
 }
 
 /** What a promotion does when an environment's `verify` fails for the version it runs. */
