@@ -37,6 +37,14 @@ export function promoteScript(pushedPath: string): string {
   return script(['common.sh'], { PUSHED_RESULT: pushedPath }) + scanner() + part('git.sh') + part('promote.sh');
 }
 
+/**
+ * The script that sets an environment back to the version it ran before the one whose verification failed, and
+ * pushes it (or the branch of a request), or does nothing when that is not safe (alpine/git).
+ */
+export function rollbackScript(rolledBackPath: string): string {
+  return script(['common.sh'], { ROLLED_BACK_RESULT: rolledBackPath }) + scanner() + part('git.sh') + part('rollback.sh');
+}
+
 /** The script that opens or updates the pull request for the pushed branch (curlimages/curl). */
 export function openPullRequestScript(): string {
   return script(['common.sh', 'http.sh', 'open-pull-request.sh'], {});

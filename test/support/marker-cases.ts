@@ -33,13 +33,13 @@ export const MARKER_REFUSED: Array<[string, string, number, string]> = [
   ['a flow collection', `images: [{newTag: 1.3.0}] ${MARK}\n`, 1, 'a flow collection'],
   ['a value that is no version', `newTag: "1.3.0$(id)" ${MARK}\n`, 1, 'is not a version'],
   // Flux's image policy marker with this one: only the two objects Flux's docs write, spaced as they write them
-  ['a combined marker respaced', `newTag: 1.3.0 # {"$imagepolicy": "flux-system:web:tag","$promotion": "web"}\n`, 1, 'the comment must be exactly'],
-  ['a combined marker whose policy has no namespace', `newTag: 1.3.0 # {"$imagepolicy": "web", "$promotion": "web"}\n`, 1, 'the comment must be exactly'],
-  ['a combined marker whose policy names no field Flux sets', `newTag: 1.3.0 # {"$promotion": "web", "$imagepolicy": "flux-system:web:tags"}\n`, 1, 'the comment must be exactly'],
-  ['a combined marker with a quote in the policy', `newTag: 1.3.0 # {"$imagepolicy": "flux-system:w\\"eb", "$promotion": "web"}\n`, 1, 'the comment must be exactly'],
-  ['a combined marker with a third key', `newTag: 1.3.0 # {"$imagepolicy": "flux-system:web", "$promotion": "web", "$x": "y"}\n`, 1, 'the comment must be exactly'],
-  ['a combined marker naming the app twice', `newTag: 1.3.0 # {"$imagepolicy": "flux-system:web", "$promotion": "web", "$promotion": "web"}\n`, 1, 'the comment must be exactly'],
-  ['a combined marker and more text', `newTag: 1.3.0 # {"$promotion": "web", "$imagepolicy": "flux-system:web"} x\n`, 1, 'the comment must be exactly'],
+  ['a combined marker respaced', 'newTag: 1.3.0 # {"$imagepolicy": "flux-system:web:tag","$promotion": "web"}\n', 1, 'the comment must be exactly'],
+  ['a combined marker whose policy has no namespace', 'newTag: 1.3.0 # {"$imagepolicy": "web", "$promotion": "web"}\n', 1, 'the comment must be exactly'],
+  ['a combined marker whose policy names no field Flux sets', 'newTag: 1.3.0 # {"$promotion": "web", "$imagepolicy": "flux-system:web:tags"}\n', 1, 'the comment must be exactly'],
+  ['a combined marker with a quote in the policy', 'newTag: 1.3.0 # {"$imagepolicy": "flux-system:w\\"eb", "$promotion": "web"}\n', 1, 'the comment must be exactly'],
+  ['a combined marker with a third key', 'newTag: 1.3.0 # {"$imagepolicy": "flux-system:web", "$promotion": "web", "$x": "y"}\n', 1, 'the comment must be exactly'],
+  ['a combined marker naming the app twice', 'newTag: 1.3.0 # {"$imagepolicy": "flux-system:web", "$promotion": "web", "$promotion": "web"}\n', 1, 'the comment must be exactly'],
+  ['a combined marker and more text', 'newTag: 1.3.0 # {"$promotion": "web", "$imagepolicy": "flux-system:web"} x\n', 1, 'the comment must be exactly'],
 ];
 
 /** `[case, file content]`: read (the marked value is 1.3.0, of app `web`). */
@@ -57,8 +57,8 @@ export const MARKER_READ: Array<[string, string]> = [
   ['no line break after the last line', `newTag: 1.3.0 ${MARK}`],
   ['a UTF-8 byte-order mark', `\ufeffnewTag: 1.3.0 ${MARK}\n`],
   ['another app\'s marker that mentions "web" nowhere as its name', `other: 1.0.0 # {"$promotion": "web-2"}\nnewTag: 1.3.0 ${MARK}\n`],
-  ['Flux\'s image policy marker with it, the policy first', `newTag: 1.3.0 # {"$imagepolicy": "flux-system:web:tag", "$promotion": "web"}\n`],
-  ['Flux\'s image policy marker with it, the promotion first', `images:\n  - newTag: "1.3.0" # {"$promotion": "web", "$imagepolicy": "flux-system:web-policy"}\n`],
+  ['Flux\'s image policy marker with it, the policy first', 'newTag: 1.3.0 # {"$imagepolicy": "flux-system:web:tag", "$promotion": "web"}\n'],
+  ['Flux\'s image policy marker with it, the promotion first', 'images:\n  - newTag: "1.3.0" # {"$promotion": "web", "$imagepolicy": "flux-system:web-policy"}\n'],
   ['a combined marker of another app whose policy names "web"', `other: 1.0.0 # {"$imagepolicy": "flux-system:web:tag", "$promotion": "api"}\nnewTag: 1.3.0 ${MARK}\n`],
   ['a very long line before it', `a: ${'x'.repeat(100_000)}\nnewTag: 1.3.0 ${MARK}\n`],
 ];

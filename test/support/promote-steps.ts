@@ -5,6 +5,7 @@ import { App } from 'cdk8s';
 import { busyboxPath } from './busybox';
 import { build } from '../../examples/promotion/app';
 import { promotionMarker } from '../../src';
+import { openPullRequestScript, rollbackScript } from '../../src/patterns/promotion-scripts';
 import { find, tempDir } from '../util';
 
 /**
@@ -100,3 +101,53 @@ export async function promote(f: Fleet, extra: { [k: string]: string } = {}, env
 
 export const fileAt = (f: Fleet, file: string, ref = 'main') => execFileSync('git', ['show', `${ref}:${file}`], { cwd: f.origin, encoding: 'utf8' });
 export const commits = (f: Fleet, ref = 'main') => git(f.origin, 'log', '--format=%s', ref).split('\n');
+
+/** Commits files (path → content) to the fleet's main, as a person or another run would; returns the new revision. */
+export function commitTo(f: Fleet, files: { [file: string]: string }, message = 'a change') {
+  git(f.seed, 'pull', '-q', '--ff-only', 'origin', 'main');
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(f.seed, file)), { recursive: true });
+    fs.writeFileSync(path.join(f.seed, file), content);
+  }
+  git(f.seed, 'add', '-A');
+  git(f.seed, 'commit', '-q', '--allow-empty', '-m', message);
+  git(f.seed, 'push', '-q', 'origin', 'HEAD:main');
+  return git(f.seed, 'rev-parse', 'HEAD');
+}
+
+const fromParams = (names: { [variable: string]: string }) => Object.entries(names).map(([name, p]) => ({ name, value: `$(params.${p})` }));
+
+/**
+ * The rollback step and the request step after it, made from the scripts as a Task's steps are: params in their
+ * environment (`environment`, `path`, `version`: the environment whose verification failed, its folder, the
+ * version that failed; `revision`, `mode`), the result path in the script.
+ */
+export function rollbackSteps(api = 'https://api.github.com', provider = 'github') {
+  return [
+    {
+      name: 'rollback',
+      script: rollbackScript('$(results.rolled-back.path)'),
+      env: [
+        { name: 'GIT_TOKEN', valueFrom: { secretKeyRef: { name: 'fleet-git', key: 'token' } } },
+        ...fromParams({ REPOSITORY: 'repository', BRANCH: 'branch', APP: 'app', ENVIRONMENT: 'environment', ENV_PATH: 'path', VERSION: 'version', REVISION: 'revision', MODE: 'mode' }),
+      ],
+    },
+    {
+      name: 'open-pull-request',
+      script: openPullRequestScript(),
+      env: [
+        { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'fleet-github', key: 'token' } } },
+        { name: 'API', value: api },
+        { name: 'PROJECT', value: 'acme/fleet' },
+        { name: 'PROVIDER', value: provider },
+        ...fromParams({ BRANCH: 'branch', APP: 'app' }),
+      ],
+    },
+  ];
+}
+
+/** Runs the rollback step for `version` failing in staging (or `extra`'s environment) at the fleet's head. */
+export function rollback(f: Fleet, version: string, extra: { [k: string]: string } = {}, env: { [k: string]: string } = {}, work = tempDir('rollback-work-')) {
+  const head = git(f.origin, 'rev-parse', 'main');
+  return runStep(rollbackSteps()[0], params(f, { version, revision: `main@sha1:${head}`, ...extra }), work, env);
+}

@@ -11,6 +11,18 @@ raw_token=$TOKEN
 clean_token "the pull-request token (key 'token' of its Secret)"
 unset TOKEN raw_token
 check_label app "$APP"
+# The request's title and description: the commit step's words and the values it checked (versions,
+# revisions, names), with apostrophes, parentheses and line breaks; anything else is refused (here, not in
+# the command substitution that encodes it, where a failure would not end the step).
+nl='
+'
+check_text() {
+  case "$1" in *[!A-Za-z0-9._:/@+\ \',\;\(\)"$nl"-]*) fail "refusing to send '$1' in a request: it has a character outside [A-Za-z0-9._:/@+ ',;()-] and line breaks" ;; esac
+}
+# ... as a JSON string (checked: no quote, backslash or control character but the line breaks)
+json_text() {
+  T=$1 awk 'BEGIN { n = split(ENVIRON["T"], l, "\n"); s = l[1]; for (i = 2; i <= n; i++) s = s "\\n" l[i]; printf "\"%s\"", s }'
+}
 if [ -f "$work/pull-request-title" ]; then
   title=$(cat "$work/pull-request-title")
   body=$(cat "$work/pull-request-body")
@@ -20,6 +32,8 @@ else
   title="promote $APP $VERSION from $FROM to $TO"
   body="$FROM applied $VERSION at $REVISION."
 fi
+check_text "$title"
+check_text "$body"
 # the header holds the token, the answers may reflect it: neither outlives the step
 trap 'rm -f "$work/.api-header" "$work/response" "$work/fields" "$work/curl-error"' EXIT
 api_header
@@ -54,7 +68,7 @@ if [ "$PROVIDER" = github ]; then
   about "$(field ref)" "refs/heads/$head"
   still_ours "$(field object.sha)"
   owner=${PROJECT%%/*}
-  request POST "$API/repos/$PROJECT/pulls" "{\"title\": $(json "$title"), \"head\": $(json "$head"), \"base\": $(json "$BRANCH"), \"body\": $(json "$body")}"
+  request POST "$API/repos/$PROJECT/pulls" "{\"title\": $(json_text "$title"), \"head\": $(json "$head"), \"base\": $(json "$BRANCH"), \"body\": $(json_text "$body")}"
   case "$status" in
     201) number=$(field number); echo "opened: $title${number:+ (#$number)}"; exit 0 ;;
     # only GitHub's own words for this very branch: "A pull request already exists for <owner>:<head>."
@@ -65,7 +79,7 @@ if [ "$PROVIDER" = github ]; then
   [ "$status" = 200 ] || refused "listing the open pull requests of $head"
   number=$(listed number head.ref)
   [ -n "$number" ] || fail "the $PROVIDER API says a pull request for $head is open, but lists none: open it by hand, or run again"
-  request PATCH "$API/repos/$PROJECT/pulls/$number" "{\"title\": $(json "$title"), \"body\": $(json "$body")}"
+  request PATCH "$API/repos/$PROJECT/pulls/$number" "{\"title\": $(json_text "$title"), \"body\": $(json_text "$body")}"
   [ "$status" = 200 ] || refused "updating pull request #$number"
   echo "pull request #$number for $head is open already: its branch and title now say: $title"
 else
@@ -74,7 +88,7 @@ else
   [ "$status" = 200 ] || refused "reading the branch $head"
   about "$(field name)" "$head"
   still_ours "$(field commit.id)"
-  request POST "$API/projects/$project/merge_requests" "{\"title\": $(json "$title"), \"source_branch\": $(json "$head"), \"target_branch\": $(json "$BRANCH"), \"description\": $(json "$body")}"
+  request POST "$API/projects/$project/merge_requests" "{\"title\": $(json_text "$title"), \"source_branch\": $(json "$head"), \"target_branch\": $(json "$BRANCH"), \"description\": $(json_text "$body")}"
   case "$status" in
     201) iid=$(field iid); echo "opened: $title${iid:+ (!$iid)}"; exit 0 ;;
     # only GitLab's own words: "Another open merge request already exists for this source branch: !<iid>"
@@ -85,7 +99,7 @@ else
   [ "$status" = 200 ] || refused "listing the open merge requests of $head"
   iid=$(listed iid source_branch)
   [ -n "$iid" ] || fail "the $PROVIDER API says a merge request for $head is open, but lists none: open it by hand, or run again"
-  request PUT "$API/projects/$project/merge_requests/$iid" "{\"title\": $(json "$title"), \"description\": $(json "$body")}"
+  request PUT "$API/projects/$project/merge_requests/$iid" "{\"title\": $(json_text "$title"), \"description\": $(json_text "$body")}"
   [ "$status" = 200 ] || refused "updating merge request !$iid"
   echo "merge request !$iid for $head is open already: its branch and title now say: $title"
 fi

@@ -30,8 +30,8 @@ git check-ref-format "refs/heads/$target" || fail "promote/$APP/$TO is not a val
 rm -f "$work/pull-request-branch" "$work/pull-request-commit" "$work/pull-request-title" "$work/pull-request-body"
 subject="promote $APP $VERSION from $FROM to $TO"
 if [ -n "$entry" ]; then
-  body="$VERSION is the result of the build $FROM${REVISION:+ (at $REVISION)}: promoted to $TO, the first environment."
-  request_body="$VERSION is the result of the build $FROM${REVISION:+ (at $REVISION)}."
+  body="$VERSION is a build's result ($FROM${REVISION:+ at $REVISION}): promoted to $TO, the first environment."
+  request_body="$VERSION is a build's result ($FROM${REVISION:+ at $REVISION})."
 else
   body="$FROM applied it at $REVISION."
   request_body="$FROM applied $VERSION at $REVISION."
