@@ -255,10 +255,35 @@ func TestPromotionGates(t *testing.T) {
 	}
 	stage("promotion gates", "staging's verify of 1.5.0 failed → %s: %q", pr.Name, firstLine(repo.head(t)))
 
+	// 3. a newer revision while a run waits: the new run's canceller cancels the waiting one (it never runs a task),
+	// and only the newer version reaches production, after its own soak
+	c3 := repo.commit(t, "promote web 1.6.0 from dev to staging", map[string]string{"dev": "1.6.0", "staging": "1.6.0"})
+	older := start(c3)
+	c4 := repo.commit(t, "promote web 1.7.0 from dev to staging", map[string]string{"dev": "1.7.0", "staging": "1.7.0"})
+	newer := start(c4)
+	cancelled := waitDone(t, ns, older.Name)
+	for name := range taskRuns(t, cancelled) {
+		if name == "read-version" || name == "verify-staging" || name == "promote" {
+			t.Errorf("the superseded run %s ran %s: %s", older.Name, name, describeRun(t, cancelled))
+		}
+	}
+	if cancelled.Spec.Status != pipelinev1.PipelineRunSpecStatusCancelledRunFinally {
+		t.Errorf("the waiting run %s is %q after a newer revision, want %q: %s", older.Name, cancelled.Spec.Status,
+			pipelinev1.PipelineRunSpecStatusCancelledRunFinally, describeRun(t, cancelled))
+	}
+	tickUntilStarted(newer, nil)
+	if d := soakDifference(newer); d != "" {
+		t.Error(d)
+	}
+	if got := repo.tag(t, "production"); got != "1.7.0" {
+		t.Errorf("after the newer revision's soak, production runs %q, want 1.7.0; promote printed:\n%s", got, env.kubelet.Output(newer.Name+"-promote"))
+	}
+	stage("promotion gates", "a newer revision while %s waited: cancelled (no task ran); %s soaked and promoted 1.7.0", older.Name, newer.Name)
+
 	// Planted faults: a clock that does not wait (SOAK=0) is caught by the soak check; a run whose verify passes
 	// leaves no rollback, which the rollback check reports.
-	c3 := repo.commit(t, "promote web 1.6.0 from dev to staging", map[string]string{"dev": "1.6.0", "staging": "1.6.0"})
-	pr = start(c3)
+	c5 := repo.commit(t, "promote web 1.8.0 from dev to staging", map[string]string{"dev": "1.8.0", "staging": "1.8.0"})
+	pr = start(c5)
 	tickUntilStarted(pr, map[string]string{"SOAK": "0"})
 	if d := soakDifference(pr); d == "" {
 		t.Errorf("planted fault: run %s was started at once (SOAK=0), and the soak check did not see it", pr.Name)

@@ -71,6 +71,15 @@ describe('soak clock: starts exactly the pending runs whose soak is over', () =>
     expect(r.out).toContain('no run of staging to production is waiting out its soak');
   });
 
+  test('a soak interrupted by a newer revision does not promote the older version: its run, cancelled by the newer, is never started', () => {
+    // the newer revision's run was created pending; its canceller set the older (waiting) run CancelledRunFinally
+    const r = tick([`older|${ago(7200)}|CancelledRunFinally`, `newer|${ago(600)}|PipelineRunPending`]);
+    expect(r.patched).toEqual([]);
+    expect(r.out).toMatch(/newer waits \d+ s more/);
+    // once the newer run's own soak is over, it (and only it) starts
+    expect(tick([`older|${ago(7200)}|CancelledRunFinally`, `newer|${ago(3700)}|PipelineRunPending`]).patched).toEqual(['newer']);
+  });
+
   test('the date arithmetic holds across leap days, month and year ends (BusyBox awk against the real clock)', () => {
     for (const created of ['2024-02-29T23:59:59Z', '2023-12-31T23:59:59Z', '2024-03-01T00:00:00Z', '2000-02-29T12:00:00Z', '2026-01-01T00:00:00Z']) {
       const age = Math.floor((Date.now() - Date.parse(created)) / 1000);
