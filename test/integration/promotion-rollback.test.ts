@@ -179,9 +179,9 @@ describe('rollback by pull request: the branch rollback/<app>/<env> and its requ
     if (req.method === 'POST') return [201, { number: 8 }];
     return [404, { message: 'Not Found' }];
   });
-  async function viaRequest(f: Fleet, api: string) {
+  async function viaRequest(f: Fleet, api: string, provider = 'github') {
     const work = tempDir('rollback-pr-');
-    const [git_, pr] = rollbackSteps(api, 'github');
+    const [git_, pr] = rollbackSteps(api, provider);
     const head = git(f.origin, 'rev-parse', 'main');
     const p = params(f, { version: '1.4.2', revision: `main@sha1:${head}`, mode: 'pull-request' });
     const commit = await runStep(git_, p, work);
@@ -212,6 +212,28 @@ describe('rollback by pull request: the branch rollback/<app>/<env> and its requ
       expect(again.commit.code).toBe(0);
       expect(again.commit.out).toContain(`the branch ${BRANCH} of a pending request sets staging back to 1.4.1 already: nothing to push`);
       expect(branchSha(f)).toBe(pushed);
+    } finally {
+      api.close();
+    }
+  });
+
+  test('GitLab: the merge request\'s description is the rollback\'s message', async () => {
+    const f = history();
+    const api = await apiServer((req) => {
+      if (req.method === 'GET' && req.url === `/projects/acme%2Ffleet/repository/branches/${encodeURIComponent(BRANCH)}`) {
+        return [200, { name: BRANCH, commit: { id: branchSha(f) } }];
+      }
+      return req.method === 'POST' ? [201, { iid: 4 }] : [404, { message: '404 Not Found' }];
+    });
+    try {
+      const { commit, request, head } = await viaRequest(f, api.url, 'gitlab');
+      expect({ commit: commit.code, pr: request.code, err: commit.err + request.err }).toEqual({ commit: 0, pr: 0, err: '' });
+      expect(api.requests.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([{
+        title: 'rollback web in staging to 1.4.1',
+        source_branch: BRANCH,
+        target_branch: 'main',
+        description: `staging's verification of 1.4.2 failed (at main@sha1:${head}): set back to 1.4.1, the version it ran before 1.4.2.\n\nPromotion-Rollback: web staging 1.4.2`,
+      }]);
     } finally {
       api.close();
     }
@@ -322,6 +344,32 @@ describe('the first hop: a build promotes its own result into the first environm
     const runs = await Promise.all([entry(f, '1.6.0'), entry(f, '1.6.0'), entry(f, '1.6.0')]);
     expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
     expect(commits(f)).toEqual(['promote web 1.6.0 from build to dev', 'seed']);
+  });
+
+  test('by pull request: the branch promote/<app>/dev, and a request that says it is a build\'s result', async () => {
+    const f = fleet({ dev: '1.5.0' });
+    const BRANCH = 'promote/web/dev';
+    const api = await apiServer((req) => {
+      if (req.method === 'GET' && req.url === `/repos/acme/fleet/git/ref/heads/${BRANCH}`) {
+        return [200, { ref: `refs/heads/${BRANCH}`, object: { sha: git(f.origin, 'rev-parse', `refs/heads/${BRANCH}`), type: 'commit' } }];
+      }
+      return req.method === 'POST' ? [201, { number: 3 }] : [404, { message: 'Not Found' }];
+    });
+    try {
+      const work = tempDir('entry-pr-');
+      const withApi = steps('web-promote').map((st: any) => ({ ...st, env: st.env.map((e: any) => (e.name === 'API' ? { ...e, value: api.url } : e)) }));
+      const p = params(f, { 'version': '1.6.0', 'from': 'build', 'from-path': '', 'to': 'dev', 'to-path': 'envs/dev', 'revision': 'web-build-7', 'mode': 'pull-request' });
+      const commit = await runStep(withApi[0], p, work);
+      const pr = await runStep(withApi[1], p, work, { TOKEN_VALUE: 's3cret', PROMOTION_HTTP_TIMEOUT: '1' });
+      expect({ commit: commit.code, pr: pr.code, err: commit.err + pr.err }).toEqual({ commit: 0, pr: 0, err: '' });
+      expect(fileAt(f, DEV, BRANCH)).toBe(kustomization('1.6.0'));
+      expect(commits(f)).toEqual(['seed']);
+      expect(api.requests.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
+        { title: 'promote web 1.6.0 from build to dev', head: BRANCH, base: 'main', body: '1.6.0 is a build\'s result (build at web-build-7).' },
+      ]);
+    } finally {
+      api.close();
+    }
   });
 
   test.each([
