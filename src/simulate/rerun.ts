@@ -4,6 +4,8 @@
  * such a new run, ready for `kubectl create -f -`.
  */
 
+import { JsonMap, asMap, at, isMap, stringAt } from './json';
+
 /** The annotation that names the run a re-run repeats. */
 export const RERUN_OF_ANNOTATION = 'cdk8s-tekton-flux/rerun-of';
 
@@ -28,10 +30,7 @@ export function runCommand(metadata: { name?: unknown; namespace?: unknown } | u
   return `kubectl get pipelinerun ${metadata?.name ?? '<run>'} -n ${metadata?.namespace ?? '<namespace>'} -o yaml`;
 }
 
-/** A map (not a list, a string or null). */
-export function isMap(value: unknown): value is { [key: string]: any } {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+export { isMap };
 
 /** What a value is, for a message: `a list`, `the string "x"` … */
 export function what(value: unknown): string {
@@ -49,7 +48,7 @@ function stringMap(value: unknown, where: string, fix: string): { [key: string]:
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') throw new Error(`${where}.${k} is ${what(v)}, not a string: ${fix}`);
   }
-  return value;
+  return value as { [key: string]: string }; // every value checked above
 }
 
 /**
@@ -57,7 +56,7 @@ function stringMap(value: unknown, where: string, fix: string): { [key: string]:
  * (above), without the ones the controllers own and without `dropAnnotations`. Throws, naming the field,
  * when they are not maps of strings.
  */
-export function carriedMetadata(metadata: any, dropAnnotations: string[] = []): {
+export function carriedMetadata(metadata: JsonMap, dropAnnotations: string[] = []): {
   labels?: { [k: string]: string }; annotations?: { [k: string]: string };
 } {
   const fix = `give the run as kubectl prints it (${runCommand(metadata)})`;
@@ -77,16 +76,17 @@ export function carriedMetadata(metadata: any, dropAnnotations: string[] = []): 
  * labels and annotations the controllers own, except the labels by which runs are found (`SELECTOR_LABELS`).
  * Throws when `run` is not a PipelineRun, or its metadata or spec is not a map.
  */
-export function rerunOf(run: any): any {
-  if (run?.kind !== 'PipelineRun' || !/^tekton\.dev\//.test(String(run.apiVersion))) {
-    throw new Error(`${run?.kind ?? 'the input'} ${run?.metadata?.name ?? ''} is not a Tekton PipelineRun`.replace(/ +$/, ''));
+export function rerunOf(input: unknown): JsonMap {
+  if (!isMap(input) || input.kind !== 'PipelineRun' || !/^tekton\.dev\//.test(String(input.apiVersion))) {
+    throw new Error(`${at(input, 'kind') ?? 'the input'} ${at(input, 'metadata', 'name') ?? ''} is not a Tekton PipelineRun`.replace(/ +$/, ''));
   }
+  const run = input;
   const metadata = run.metadata ?? {};
   const fix = `give the run as kubectl prints it (${runCommand(isMap(metadata) ? metadata : undefined)})`;
   if (!isMap(metadata)) throw new Error(`the PipelineRun's metadata is ${what(metadata)}, not a map: ${fix}`);
   if (run.spec !== undefined && !isMap(run.spec)) throw new Error(`PipelineRun ${metadata.name}: spec is ${what(run.spec)}, not a map: ${fix}`);
   const name: string | undefined = typeof metadata.name === 'string' ? metadata.name : undefined;
-  const { status: _lifecycle, ...spec } = run.spec ?? {};
+  const { status: _lifecycle, ...spec } = asMap(run.spec);
   const { labels, annotations: kept } = carriedMetadata(metadata);
   const annotations = { ...kept, ...(name ? { [RERUN_OF_ANNOTATION]: name } : {}) };
   return {
@@ -95,7 +95,7 @@ export function rerunOf(run: any): any {
     metadata: {
       // Always a generateName: with one, Tekton keeps the tekton.dev/pipeline label the run brings (see resume.ts).
       generateName: typeof metadata.generateName === 'string' && metadata.generateName
-        ? metadata.generateName : `${name ?? spec.pipelineRef?.name ?? 'run'}-`,
+        ? metadata.generateName : `${name ?? stringAt(spec, 'pipelineRef', 'name') ?? 'run'}-`,
       ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
       ...(labels ? { labels } : {}),
       ...(Object.keys(annotations).length ? { annotations } : {}),

@@ -6,7 +6,8 @@
  * `status.childReferences`) and `kubectl get taskruns -n <ns> -l tekton.dev/pipelineRun=<run> -o yaml` (each
  * task's outcome, results and volumes).
  */
-import { RERUN_OF_ANNOTATION, carriedMetadata, isMap, runCommand, what } from './rerun';
+import { JsonMap, isMap, stringAt } from './json';
+import { RERUN_OF_ANNOTATION, carriedMetadata, runCommand, what } from './rerun';
 import { referencesIn, referencesInValue } from '../tekton/references';
 
 /** The annotation that names the run a resumed run continues. */
@@ -22,8 +23,51 @@ export interface ResumeOptions {
   readonly from?: string;
 }
 
+/** A pipeline task of a run's `status.pipelineSpec`, as `checkRun` checked it. */
+interface PipelineTaskShape extends JsonMap {
+  readonly name: string;
+  readonly runAfter?: string[];
+  readonly params?: JsonMap[];
+  readonly when?: JsonMap[];
+  readonly workspaces?: JsonMap[];
+}
+
+/** A run's `status.pipelineSpec`, as `checkRun` checked it. */
+interface PipelineSpecShape extends JsonMap {
+  readonly tasks?: PipelineTaskShape[];
+  readonly finally?: PipelineTaskShape[];
+  readonly results?: JsonMap[];
+}
+
+/** One of a run's `status.childReferences`, as `checkRun` checked it. */
+interface ChildReference extends JsonMap {
+  readonly kind: string;
+  readonly name: string;
+  readonly pipelineTaskName: string;
+}
+
+/** A workspace binding of a run, as `checkRun` checked it. */
+type BindingShape = JsonMap & { readonly name: string };
+
+/** A PipelineRun as kubectl prints it, with the parts `resumeOf` reads checked by `checkRun`. */
+interface RunShape extends JsonMap {
+  readonly metadata: JsonMap & { readonly name: string };
+  readonly spec?: JsonMap & { readonly workspaces?: BindingShape[] };
+  readonly status?: JsonMap & { readonly conditions?: JsonMap[]; readonly childReferences?: ChildReference[]; readonly pipelineSpec?: PipelineSpecShape };
+}
+
+/** A TaskRun as kubectl prints it, with the parts `resumeOf` reads checked by `taskRunsByTask`. */
+interface TaskRunShape extends JsonMap {
+  readonly metadata: JsonMap & { readonly name: string; readonly labels: { readonly [key: string]: string } };
+  readonly spec?: JsonMap & { readonly workspaces?: JsonMap[] };
+  readonly status?: JsonMap & { readonly conditions?: JsonMap[]; readonly results?: Array<JsonMap & { readonly name: string }> };
+}
+
 /** The Succeeded condition's status: `True`, `False`, `Unknown`, or undefined when there is none. */
-const outcome = (o: any): string | undefined => (o?.status?.conditions ?? []).find((c: any) => c?.type === 'Succeeded')?.status;
+const outcome = (o: RunShape | TaskRunShape): string | undefined => {
+  const status = (o.status?.conditions ?? []).find((c) => c.type === 'Succeeded')?.status;
+  return status === undefined ? undefined : String(status);
+};
 
 /** The command that prints the TaskRuns of `run` in `namespace`, as `resume` reads them. */
 const taskRunsCommand = (run: string, namespace: string) => `kubectl get taskruns -n ${namespace} -l tekton.dev/pipelineRun=${run} -o yaml`;
@@ -35,17 +79,15 @@ class Shape {
     throw new Error(`${this.owner}: ${where} is ${value === undefined ? 'missing' : `${what(value)}, not ${want}`}: ${this.fix}`);
   }
   /** A list (missing: empty). */
-  list(value: unknown, where: string): any[] {
+  list(value: unknown, where: string): unknown[] {
     if (value === undefined || value === null) return [];
     return Array.isArray(value) ? value : this.fail(where, value, 'a list');
   }
   /** A list of maps (missing: empty). */
-  maps(value: unknown, where: string): any[] {
-    const items = this.list(value, where);
-    items.forEach((item, i) => this.map(item, `${where}[${i}]`));
-    return items;
+  maps(value: unknown, where: string): JsonMap[] {
+    return this.list(value, where).map((item, i) => this.map(item, `${where}[${i}]`));
   }
-  map(value: unknown, where: string, optional = true): { [key: string]: any } {
+  map(value: unknown, where: string, optional = true): JsonMap {
     if (optional && (value === undefined || value === null)) return {};
     return isMap(value) ? value : this.fail(where, value, 'a map');
   }
@@ -54,14 +96,12 @@ class Shape {
   }
   /** A list of strings (missing: empty). */
   strings(value: unknown, where: string): string[] {
-    const items = this.list(value, where);
-    items.forEach((item, i) => this.string(item, `${where}[${i}]`));
-    return items;
+    return this.list(value, where).map((item, i) => this.string(item, `${where}[${i}]`));
   }
 }
 
-/** Checks the parts of a run that `resumeOf` reads; returns its name and namespace. */
-function checkRun(run: any): { name: string; namespace: string } {
+/** Checks the parts of a run that `resumeOf` reads; returns it (as checked), its name and namespace. */
+function checkRun(run: unknown): { run: RunShape; name: string; namespace: string } {
   if (!isMap(run) || run.kind !== 'PipelineRun' || !/^tekton\.dev\//.test(String(run.apiVersion))) {
     throw new Error(`${isMap(run) && run.kind ? run.kind : 'the input'} is not a Tekton PipelineRun: give the run as kubectl prints it (${runCommand(undefined)})`);
   }
@@ -69,8 +109,7 @@ function checkRun(run: any): { name: string; namespace: string } {
   const shape = new Shape(`PipelineRun ${typeof metadata.name === 'string' ? metadata.name : ''}`.trim(), `give the run as kubectl prints it (${runCommand(metadata)})`);
   shape.map(run.metadata, 'metadata', false);
   const name = shape.string(metadata.name, 'metadata.name');
-  shape.map(run.spec, 'spec');
-  shape.maps(run.spec?.workspaces, 'spec.workspaces').forEach((w, i) => shape.string(w.name, `spec.workspaces[${i}].name`));
+  shape.maps(shape.map(run.spec, 'spec').workspaces, 'spec.workspaces').forEach((w, i) => shape.string(w.name, `spec.workspaces[${i}].name`));
   const status = shape.map(run.status, 'status');
   shape.maps(status.conditions, 'status.conditions');
   shape.maps(status.childReferences, 'status.childReferences').forEach((c, i) => {
@@ -92,7 +131,8 @@ function checkRun(run: any): { name: string; namespace: string } {
     }
     shape.maps(spec.results, 'status.pipelineSpec.results');
   }
-  return { name, namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '<namespace>' };
+  // every part resumeOf reads is checked above
+  return { run: run as RunShape, name, namespace: typeof metadata.namespace === 'string' ? metadata.namespace : '<namespace>' };
 }
 
 /**
@@ -100,31 +140,31 @@ function checkRun(run: any): { name: string; namespace: string } {
  * it names is given, once, and nothing else is (not another run's, nor those of a run of the same name in
  * another namespace or one deleted and created again). A task it does not name never started: it runs again.
  */
-function taskRunsByTask(run: any, taskRuns: any[], name: string, namespace: string): Map<string, any[]> {
+function taskRunsByTask(run: RunShape, taskRuns: unknown[], name: string, namespace: string): Map<string, TaskRunShape[]> {
   const command = taskRunsCommand(name, namespace);
-  const children: any[] = run.status?.childReferences ?? [];
+  const children = run.status?.childReferences ?? [];
   const others = children.filter((c) => c.kind !== 'TaskRun');
   if (others.length) {
     throw new Error(`PipelineRun ${name}: task '${others[0].pipelineTaskName}' ran as a ${others[0].kind} (${others[0].name}), whose outcome resume does not read: ` +
       'use rerun to run the pipeline again from the start');
   }
   const referenced = new Map(children.map((c) => [c.name, c]));
-  const given = new Map<string, any>();
-  taskRuns.forEach((tr, i) => {
-    const trName = isMap(tr) && isMap(tr.metadata) && typeof tr.metadata.name === 'string' ? tr.metadata.name : `number ${i + 1}`;
+  const given = new Map<string, TaskRunShape>();
+  taskRuns.forEach((input, i) => {
+    const tr = isMap(input) ? input : undefined;
+    const trName = isMap(tr?.metadata) && typeof tr.metadata.name === 'string' ? tr.metadata.name : `number ${i + 1}`;
     const shape = new Shape(`TaskRun ${trName}`, `give the run's TaskRuns as kubectl prints them (${command})`);
     const metadata = shape.map(tr?.metadata, 'metadata', false);
     shape.string(metadata.name, 'metadata.name');
     const labels = shape.map(metadata.labels, 'metadata.labels');
     shape.string(labels['tekton.dev/pipelineRun'], "the label 'tekton.dev/pipelineRun'");
     shape.string(labels['tekton.dev/pipelineTask'], "the label 'tekton.dev/pipelineTask'");
-    shape.map(tr.spec, 'spec');
-    shape.maps(tr.spec?.workspaces, 'spec.workspaces');
-    const status = shape.map(tr.status, 'status');
+    shape.maps(shape.map(tr?.spec, 'spec').workspaces, 'spec.workspaces');
+    const status = shape.map(tr?.status, 'status');
     shape.maps(status.conditions, 'status.conditions');
     shape.maps(status.results, 'status.results').forEach((r, j) => shape.string(r.name, `status.results[${j}].name`));
 
-    const ofRun = labels['tekton.dev/pipelineRun'];
+    const ofRun = String(labels['tekton.dev/pipelineRun']);
     if (ofRun !== name) {
       throw new Error(`TaskRun ${trName} is a TaskRun of PipelineRun ${ofRun}, not of ${name}: give only the TaskRuns of ${name} (${command})`);
     }
@@ -138,7 +178,7 @@ function taskRunsByTask(run: any, taskRuns: any[], name: string, namespace: stri
         `it is a TaskRun of another run of the same name (in another namespace, or one deleted and created again). Give the TaskRuns of this run (${command})`);
     }
     if (given.has(trName)) throw new Error(`TaskRun ${trName} is given twice: give each TaskRun once (${command})`);
-    given.set(trName, tr);
+    given.set(trName, input as TaskRunShape); // every part resumeOf reads is checked above
   });
 
   for (const [trName, tr] of given) {
@@ -166,8 +206,8 @@ function taskRunsByTask(run: any, taskRuns: any[], name: string, namespace: stri
     throw new Error(`the TaskRuns of ${missing.map((c) => `'${c.pipelineTaskName}' (${c.name})`).join(', ')} are missing: ` +
       `PipelineRun ${name} ran them (its status.childReferences names them). Give all its TaskRuns: ${command}`);
   }
-  const byTask = new Map<string, any[]>();
-  for (const c of children) byTask.set(c.pipelineTaskName, [...(byTask.get(c.pipelineTaskName) ?? []), given.get(c.name)]);
+  const byTask = new Map<string, TaskRunShape[]>();
+  for (const c of children) byTask.set(c.pipelineTaskName, [...(byTask.get(c.pipelineTaskName) ?? []), given.get(c.name)!]);
   return byTask;
 }
 
@@ -180,8 +220,8 @@ function taskRunsByTask(run: any, taskRuns: any[], name: string, namespace: stri
  * files an earlier task wrote to a workspace that did not outlive it (`emptyDir`); the input is not shaped as
  * kubectl prints it.
  */
-export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {}): any {
-  const { name, namespace } = checkRun(run);
+export function resumeOf(input: unknown, taskRuns: unknown[], options: ResumeOptions = {}): JsonMap {
+  const { run, name, namespace } = checkRun(input);
   if (run.status === undefined) {
     throw new Error(`PipelineRun ${name} has no status: give it as the cluster returns it, with its status (${runCommand(run.metadata)})`);
   }
@@ -191,7 +231,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
     throw new Error(`PipelineRun ${name} has not finished (its Succeeded condition is ${state ?? 'not set'}${run.status?.completionTime ? '' : ', no status.completionTime'}): ` +
       'resuming it now would start a second run on the same volume. ' +
       (stopping
-        ? `It is being stopped (spec.status ${run.spec.status}): wait until it has finished (kubectl get pipelinerun ${name} -n ${namespace} -w), then resume it`
+        ? `It is being stopped (spec.status ${run.spec?.status}): wait until it has finished (kubectl get pipelinerun ${name} -n ${namespace} -w), then resume it`
         : `Wait until it has finished (kubectl get pipelinerun ${name} -n ${namespace} -w), or cancel it first: ` +
           `kubectl patch pipelinerun ${name} -n ${namespace} --type merge -p '{"spec":{"status":"Cancelled"}}'`));
   }
@@ -201,7 +241,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
 
   const byTask = taskRunsByTask(run, taskRuns, name, namespace);
   const succeeded = (task: string) => (byTask.get(task) ?? []).length > 0 && byTask.get(task)!.every((tr) => outcome(tr) === 'True');
-  const tasks: any[] = spec.tasks;
+  const tasks = spec.tasks;
   const names = new Set(tasks.map((t) => t.name));
   if (options.from && !names.has(options.from)) {
     throw new Error(`task '${options.from}' to resume from: the pipeline has no task '${options.from}' (tasks: ${[...names].join(', ')})`);
@@ -209,7 +249,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
 
   // A task runs again when it did not succeed (or never started), when it is the --from task, or when a task it
   // needs runs again.
-  const needs = (t: any): string[] => [...new Set([
+  const needs = (t: PipelineTaskShape): string[] => [...new Set([
     ...(t.runAfter ?? []),
     ...referencesIn(JSON.stringify([t.params ?? [], t.when ?? []])).filter((r) => r.root === 'tasks' && names.has(r.path[0])).map((r) => r.path[0]),
   ])];
@@ -235,7 +275,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
       throw new Error(`${where} uses ${ref}, but '${task}' ran as ${runs.length} TaskRuns (a matrix), whose results are not one value: ` +
         `resume from '${task}' so that it runs again`);
     }
-    const found = (runs[0].status?.results ?? []).find((r: any) => r.name === result);
+    const found = (runs[0].status?.results ?? []).find((r) => r.name === result);
     if (!found) {
       throw new Error(`${where} uses ${ref}, but the TaskRun of '${task}' has no result '${result}': ` +
         `resume from '${task}' so that it runs again`);
@@ -274,18 +314,23 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
     if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, `${where}.${k}`)]));
     return value;
   };
-  const kept = tasks.filter((t) => again.has(t.name)).map((t) => ({
-    ...(substitute(t, `task '${t.name}'`) as any),
-    ...(t.runAfter ? { runAfter: t.runAfter.filter((n: string) => again.has(n)) } : {}),
-  })).map((t) => (t.runAfter?.length === 0 ? (({ runAfter: _, ...rest }) => rest)(t) : t));
+  const kept = tasks.filter((t) => again.has(t.name)).map((t) => {
+    const task = {
+      ...(substitute(t, `task '${t.name}'`) as JsonMap), // a map in, a map out
+      ...(t.runAfter ? { runAfter: t.runAfter.filter((n) => again.has(n)) } : {}),
+    };
+    if (task.runAfter?.length !== 0) return task;
+    const { runAfter: _, ...rest } = task;
+    return rest;
+  });
   const pipelineSpec = {
     ...spec,
     tasks: kept,
-    ...(spec.finally ? { finally: spec.finally.map((t: any) => substitute(t, `finally task '${t.name}'`)) } : {}),
+    ...(spec.finally ? { finally: spec.finally.map((t) => substitute(t, `finally task '${t.name}'`)) } : {}),
     ...(spec.results ? { results: substitute(spec.results, 'pipeline results') } : {}),
   };
 
-  const workspaces = (run.spec?.workspaces ?? []).map((w: any) => bindingToReuse(w, spec, byTask, again, done, name, namespace));
+  const workspaces = (run.spec?.workspaces ?? []).map((w) => bindingToReuse(w, spec, byTask, again, done, name, namespace));
   const { labels, annotations } = carriedMetadata(run.metadata, [RERUN_OF_ANNOTATION, RESUME_OF_ANNOTATION]);
   // The resumed run embeds its pipeline (pipelineSpec, no pipelineRef), so Tekton would label it after itself;
   // it keeps `tekton.dev/pipeline: <the pipeline>` (Tekton Pruner's and kubectl's selector) because it has the
@@ -294,7 +339,7 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
   // storePipelineSpecAndMergeMeta, whose metadata for an embedded spec is the run's own (pipelinespec.go,
   // GetPipelineData), overwrites it with the run's name only `if … (label == "" || meta.GenerateName == "")`.
   // e2e/harness/synthapp_test.go checks it under the real controller.
-  const pipeline = labels?.['tekton.dev/pipeline'] ?? (typeof run.spec?.pipelineRef?.name === 'string' ? run.spec.pipelineRef.name : undefined);
+  const pipeline = labels?.['tekton.dev/pipeline'] ?? stringAt(run.spec, 'pipelineRef', 'name');
   const runLabels = { ...labels, ...(pipeline ? { 'tekton.dev/pipeline': pipeline } : {}) };
   const { status: _lifecycle, pipelineRef: _ref, pipelineSpec: _inline, workspaces: _ws, ...rest } = run.spec ?? {};
   return {
@@ -316,20 +361,21 @@ export function resumeOf(run: any, taskRuns: any[], options: ResumeOptions = {})
  * created from it (found in a TaskRun's workspaces); an `emptyDir` that a finished task wrote and a task run
  * again reads cannot be resumed.
  */
-function bindingToReuse(w: any, spec: any, byTask: Map<string, any[]>, again: Set<string>, done: Set<string>, run: string, namespace: string): any {
-  const users = (spec.tasks ?? []).filter((t: any) => (t.workspaces ?? []).some((tw: any) => tw.workspace === w.name));
-  const wroteBefore = users.some((t: any) => done.has(t.name));
-  const readsAgain = users.some((t: any) => again.has(t.name));
+function bindingToReuse(w: BindingShape, spec: PipelineSpecShape, byTask: Map<string, TaskRunShape[]>, again: Set<string>, done: Set<string>,
+  run: string, namespace: string): JsonMap {
+  const users = (spec.tasks ?? []).filter((t) => (t.workspaces ?? []).some((tw) => tw.workspace === w.name));
+  const wroteBefore = users.some((t) => done.has(t.name));
+  const readsAgain = users.some((t) => again.has(t.name));
   if (w.emptyDir && wroteBefore && readsAgain) {
-    throw new Error(`workspace '${w.name}' is an emptyDir: what '${users.find((t: any) => done.has(t.name)).name}' wrote there is gone, ` +
+    throw new Error(`workspace '${w.name}' is an emptyDir: what '${users.find((t) => done.has(t.name))?.name}' wrote there is gone, ` +
       'so the tasks run again would not find it. Use rerun (all tasks), or bind the workspace to a volume (volumeClaimTemplate)');
   }
   if (!w.volumeClaimTemplate) return w;
   for (const t of users) {
-    const taskWs = (t.workspaces ?? []).find((tw: any) => tw.workspace === w.name);
+    const taskWs = (t.workspaces ?? []).find((tw) => tw.workspace === w.name);
     for (const tr of byTask.get(t.name) ?? []) {
-      const bound = (tr.spec?.workspaces ?? []).find((b: any) => b.name === taskWs?.name);
-      const claim = bound?.persistentVolumeClaim?.claimName;
+      const bound = (tr.spec?.workspaces ?? []).find((b) => b.name === taskWs?.name);
+      const claim = stringAt(bound, 'persistentVolumeClaim', 'claimName');
       if (typeof claim === 'string') return { name: w.name, persistentVolumeClaim: { claimName: claim }, ...(w.subPath ? { subPath: w.subPath } : {}) };
     }
   }

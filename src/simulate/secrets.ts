@@ -2,6 +2,7 @@
  * The Secrets a set of objects reads but does not contain: what a person (or a secrets operator) must create
  * before the objects work. The library never writes a Secret value into `dist/`; this says which ones to make.
  */
+import { JsonMap, KubeObject, apiVersionOf, asMap, isKubeObject, namespaceOf, stringAt } from './json';
 import { listenerOf, listenerTriggers, routedListener } from './simulate';
 import { compareCodePoints } from '../internal/sort';
 
@@ -30,19 +31,18 @@ export interface SecretReference {
   readonly token?: { readonly variable: string; readonly pair: string };
 }
 
-type Obj = { kind?: string; apiVersion?: string; metadata?: { name?: string; namespace?: string }; spec?: any };
-
 const COMPARE_SECRET = /compareSecret\(\s*'([^']*)'\s*,\s*'([^']*)'\s*(?:,\s*'([^']*)'\s*)?\)/g;
 
 /**
  * Every Secret the objects reference and do not define, by cluster, namespace and name (code-point order). With
  * `clusterOf` (an app of clusters: the folder each object was read from), each cluster's Secrets are its own.
  */
-export function referencedSecrets(objects: unknown[], clusterOf: (object: any) => string | undefined = () => undefined): SecretReference[] {
+export function referencedSecrets(objects: unknown[], clusterOf: (object: unknown) => string | undefined = () => undefined): SecretReference[] {
   const found = new Map<string, {
     cluster?: string; namespace: string; name: string; keys: Set<string>; readers: Set<string>; shared: boolean; pairs: Set<string>;
   }>();
-  const pairs = tokenPairs(objects as Obj[], clusterOf);
+  const all = objects.filter(isKubeObject);
+  const pairs = tokenPairs(all, clusterOf);
   const defined = new Set<string>();
   let cluster: string | undefined;
   const idOf = (namespace: string, name: string) => `${cluster ?? ''}//${namespace}/${name}`;
@@ -58,27 +58,28 @@ export function referencedSecrets(objects: unknown[], clusterOf: (object: any) =
     entry.readers.add(reader);
     found.set(id, entry);
   };
-  for (const o of objects as Obj[]) {
-    if (!o || typeof o !== 'object' || !o.kind || !o.metadata?.name) continue;
+  for (const o of all) {
     cluster = clusterOf(o);
-    const ns = o.metadata.namespace ?? 'default';
+    const ns = namespaceOf(o);
     const self = `${o.kind} ${ns}/${o.metadata.name}`;
-    const spec = o.spec ?? {};
-    if (o.kind === 'Secret' && o.apiVersion === 'v1') defined.add(idOf(ns, o.metadata.name));
-    if (o.kind === 'ExternalSecret' || o.kind === 'SealedSecret') defined.add(idOf(ns, spec.target?.name ?? o.metadata.name));
-    if (o.kind === 'Provider' && /^notification\.toolkit\.fluxcd\.io\//.test(o.apiVersion ?? '')) {
-      add(ns, spec.secretRef?.name, spec.type === 'generic' || spec.type === undefined ? ['headers'] : [], `${self} (the headers it sends)`,
+    const spec = asMap(o.spec);
+    const ref = (...path: string[]) => stringAt(spec, ...path);
+    const apiVersion = apiVersionOf(o);
+    if (o.kind === 'Secret' && apiVersion === 'v1') defined.add(idOf(ns, o.metadata.name));
+    if (o.kind === 'ExternalSecret' || o.kind === 'SealedSecret') defined.add(idOf(ns, ref('target', 'name') ?? o.metadata.name));
+    if (o.kind === 'Provider' && /^notification\.toolkit\.fluxcd\.io\//.test(apiVersion)) {
+      add(ns, ref('secretRef', 'name'), spec.type === 'generic' || spec.type === undefined ? ['headers'] : [], `${self} (the headers it sends)`,
         spec.type === 'generic' || spec.type === undefined, pairs.get(o));
-      add(ns, spec.certSecretRef?.name, ['ca.crt'], `${self} (the CA it trusts)`);
+      add(ns, ref('certSecretRef', 'name'), ['ca.crt'], `${self} (the CA it trusts)`);
     }
-    if (o.kind === 'Receiver') add(ns, spec.secretRef?.name, ['token'], `${self} (its webhook token)`);
-    if (['GitRepository', 'OCIRepository', 'Bucket', 'HelmRepository'].includes(o.kind) && /fluxcd\.io\//.test(o.apiVersion ?? '')) {
-      add(ns, spec.secretRef?.name, [], `${self} (credentials)`);
-      add(ns, spec.certSecretRef?.name, [], `${self} (TLS)`);
+    if (o.kind === 'Receiver') add(ns, ref('secretRef', 'name'), ['token'], `${self} (its webhook token)`);
+    if (['GitRepository', 'OCIRepository', 'Bucket', 'HelmRepository'].includes(o.kind) && /fluxcd\.io\//.test(apiVersion)) {
+      add(ns, ref('secretRef', 'name'), [], `${self} (credentials)`);
+      add(ns, ref('certSecretRef', 'name'), [], `${self} (TLS)`);
     }
-    if (o.kind === 'Kustomization' && /fluxcd\.io\//.test(o.apiVersion ?? '')) {
-      add(ns, spec.decryption?.secretRef?.name, [], `${self} (decryption keys)`);
-      add(ns, spec.kubeConfig?.secretRef?.name, [], `${self} (kubeconfig)`);
+    if (o.kind === 'Kustomization' && /fluxcd\.io\//.test(apiVersion)) {
+      add(ns, ref('decryption', 'secretRef', 'name'), [], `${self} (decryption keys)`);
+      add(ns, ref('kubeConfig', 'secretRef', 'name'), [], `${self} (kubeconfig)`);
     }
     if (o.kind === 'EventListener' || o.kind === 'Trigger') {
       // Triggers v0.37's compareSecret reads the listener's namespace whatever a third argument says
@@ -110,26 +111,25 @@ export function referencedSecrets(objects: unknown[], clusterOf: (object: any) =
  * cluster its filter admits, else the listener's), so that the two ends of one token share one value, and two
  * listeners, or two source clusters, never do.
  */
-function tokenPairs(all: Obj[], clusterOf: (object: any) => string | undefined): Map<Obj, string> {
-  const objs = all.filter((o): o is Obj & { kind: string; apiVersion: string; metadata: { name: string; namespace?: string } } =>
-    !!o && typeof o === 'object' && !!o.kind && !!o.metadata?.name && typeof o.apiVersion === 'string');
-  const ns = (o: Obj) => o.metadata?.namespace ?? 'default';
+function tokenPairs(all: KubeObject[], clusterOf: (object: unknown) => string | undefined): Map<KubeObject, string> {
+  const objs = all.filter((o) => typeof o.apiVersion === 'string');
+  const ns = namespaceOf;
   const key = (cluster: string | undefined, namespace: string, name: string, from: string | undefined) =>
     `${cluster ?? ''}/${namespace}/${name} <- ${from ?? cluster ?? ''}`;
-  const out = new Map<Obj, string>();
+  const out = new Map<KubeObject, string>();
   for (const p of objs.filter((o) => o.kind === 'Provider')) {
-    const address = p.spec?.address ?? '';
+    const address = stringAt(p, 'spec', 'address') ?? '';
     const local = listenerOf(address, ns(p));
-    const target = local ? { ...local, cluster: clusterOf(p) } : routedListener(address, objs as any, clusterOf);
+    const target = local ? { ...local, cluster: clusterOf(p) } : routedListener(address, objs, clusterOf);
     if (target) out.set(p, key(target.cluster, target.namespace, target.name, clusterOf(p)));
   }
   for (const el of objs.filter((o) => o.kind === 'EventListener')) {
     const c = clusterOf(el);
     const mine = objs.filter((o) => clusterOf(o) === c);
     const find = (kind: string, name: string, namespace?: string) =>
-      mine.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || ns(o) === namespace)) as any;
-    const selected = new Set(listenerTriggers(el as any, find, mine as any, []).map((t) => `${t.namespace ?? ns(el)}/${t.name}`));
-    const from = (o: Obj) => /body\.metadata\.cluster == '([^']*)'/.exec(JSON.stringify(o.spec ?? {}))?.[1];
+      mine.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || ns(o) === namespace));
+    const selected = new Set(listenerTriggers(el, find, mine, []).map((t) => `${t.namespace ?? ns(el)}/${t.name}`));
+    const from = (o: KubeObject) => /body\.metadata\.cluster == '([^']*)'/.exec(JSON.stringify(o.spec ?? {}))?.[1];
     out.set(el, key(c, ns(el), el.metadata.name, from(el)));
     for (const t of mine.filter((o) => o.kind === 'Trigger' && selected.has(`${ns(o)}/${o.metadata.name}`))) {
       out.set(t, key(c, ns(el), el.metadata.name, from(t)));
@@ -145,9 +145,11 @@ function walkSecretKeyRefs(value: unknown, found: (name: string, key: string | u
     return;
   }
   if (!value || typeof value !== 'object') return;
-  const o = value as { [k: string]: any };
-  if (o.secretKeyRef?.name && !String(o.secretKeyRef.name).includes('$(')) found(o.secretKeyRef.name, o.secretKeyRef.key, 'an environment variable');
-  if (o.secret?.secretName && !String(o.secret.secretName).includes('$(')) found(o.secret.secretName, undefined, 'a volume or workspace');
+  const o = value as JsonMap;
+  const keyRef = asMap(o.secretKeyRef);
+  const volume = asMap(o.secret);
+  if (keyRef.name && !String(keyRef.name).includes('$(')) found(String(keyRef.name), keyRef.key === undefined ? undefined : String(keyRef.key), 'an environment variable');
+  if (volume.secretName && !String(volume.secretName).includes('$(')) found(String(volume.secretName), undefined, 'a volume or workspace');
   for (const v of Object.values(o)) walkSecretKeyRefs(v, found);
 }
 

@@ -29,7 +29,7 @@ export function toCel(value: unknown): CelInput {
 /** Converts a CEL result back to JSON. */
 export function fromCel(value: unknown): unknown {
   if (value instanceof Map) return Object.fromEntries([...value.entries()].map(([k, v]) => [String(k), fromCel(v)]));
-  if (isCelMap(value)) return Object.fromEntries([...value.keys()].map((k) => [String(k), fromCel(value.get(k as any))]));
+  if (isCelMap(value)) return Object.fromEntries([...value.keys()].map((k) => [String(k), fromCel(value.get(k))]));
   if (isCelList(value)) return [...value].map(fromCel);
   if (Array.isArray(value)) return value.map(fromCel);
   if (typeof value === 'bigint') return Number(value);
@@ -58,8 +58,8 @@ export function tektonFunctions(secrets: SecretStore, namespace: string,
   };
   return [
     ...strings,
-    celMethod('canonical', CelScalar.DYN, [CelScalar.STRING], CelScalar.STRING, function (this: any, name: string) {
-      const values = this.get ? this.get(canonicalHeader(name)) : undefined;
+    celMethod('canonical', CelScalar.DYN, [CelScalar.STRING], CelScalar.STRING, function (this: unknown, name: string) {
+      const values = isCelMap(this) || this instanceof Map ? this.get(canonicalHeader(name)) : undefined;
       if (values === undefined) return '';
       const list = fromCel(values);
       return Array.isArray(list) ? String(list[0] ?? '') : String(list);
@@ -77,19 +77,19 @@ export function tektonFunctions(secrets: SecretStore, namespace: string,
       return Buffer.from(this, 'base64').toString('utf8');
     }),
     celMethod('parseJSON', CelScalar.STRING, [], CelScalar.DYN, function (this: string) {
-      return toCel(JSON.parse(this)) as any;
+      return toCel(JSON.parse(this));
     }),
     celMethod('marshalJSON', CelScalar.DYN, [], CelScalar.STRING, function (this: unknown) {
       return JSON.stringify(fromCel(this));
     }),
-    celMethod('first', listType(CelScalar.DYN), [], CelScalar.DYN, function (this: any) {
+    celMethod('first', listType(CelScalar.DYN), [], CelScalar.DYN, function (this: Iterable<CelInput>) {
       return [...this][0] ?? null;
     }),
-    celMethod('last', listType(CelScalar.DYN), [], CelScalar.DYN, function (this: any) {
+    celMethod('last', listType(CelScalar.DYN), [], CelScalar.DYN, function (this: Iterable<CelInput>) {
       const items = [...this];
       return items[items.length - 1] ?? null;
     }),
-    celFunc('split', [CelScalar.STRING, CelScalar.STRING], listType(CelScalar.STRING), (s: string, sep: string) => s.split(sep) as any),
+    celFunc('split', [CelScalar.STRING, CelScalar.STRING], listType(CelScalar.STRING), (s: string, sep: string) => s.split(sep)),
   ];
 }
 
@@ -99,12 +99,12 @@ export function evaluateCel(expression: string, request: CelRequest, secrets: Se
   const header = new Map(Object.entries(request.header).map(([k, v]) => [canonicalHeader(k), v]));
   const result = run(expression, {
     body: toCel(request.body),
-    header: header as any,
+    header,
     extensions: toCel(request.extensions),
     requestURL: request.requestURL ?? '',
   }, { funcs: tektonFunctions(secrets, namespace, unknownSecret) });
   if (isCelError(result)) {
-    throw new Error(`CEL error in \`${expression}\`: ${(result as any).message ?? String(result)}`);
+    throw new Error(`CEL error in \`${expression}\`: ${result.message ?? String(result)}`);
   }
   return fromCel(result);
 }
