@@ -53,7 +53,11 @@ type BindingShape = JsonMap & { readonly name: string };
 interface RunShape extends JsonMap {
   readonly metadata: JsonMap & { readonly name: string };
   readonly spec?: JsonMap & { readonly workspaces?: BindingShape[] };
-  readonly status?: JsonMap & { readonly conditions?: JsonMap[]; readonly childReferences?: ChildReference[]; readonly pipelineSpec?: PipelineSpecShape };
+  readonly status?: JsonMap & {
+    readonly conditions?: JsonMap[];
+    readonly childReferences?: ChildReference[];
+    readonly pipelineSpec?: PipelineSpecShape;
+  };
 }
 
 /** A TaskRun as kubectl prints it, with the parts `resumeOf` reads checked by `taskRunsByTask`. */
