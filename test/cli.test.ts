@@ -414,7 +414,7 @@ describe('reading manifests: bounded whatever the input', () => {
   });
 
   test('a date stays a string, as Kubernetes reads it into a string field (YAML 1.2 core schema)', () => {
-    const [cm] = parseObjects('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  date: 2026-12-01\n  answer: yes\n', 'cm.yaml');
+    const [cm]: any[] = parseObjects('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  date: 2026-12-01\n  answer: yes\n', 'cm.yaml');
     expect(cm.data).toEqual({ date: '2026-12-01', answer: 'yes' });
   });
 });

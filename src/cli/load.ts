@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { compareCodePoints } from '../internal/sort';
+import { isMap } from '../simulate/json';
 
 /**
  * The most YAML read, all files together (the dist/ of 1000 pipelines is about 12 MiB). Parsed, 32 MiB
@@ -18,7 +19,7 @@ const MAX_DEPTH = 500;
  * files are read: a symbolic link is not followed (a link to `.` would read the folder forever), a FIFO or
  * device is an error rather than a wait, and more than 32 MiB in all is an error rather than a memory blow-up.
  */
-export function loadObjects(target: string): any[] {
+export function loadObjects(target: string): unknown[] {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(target);
@@ -67,8 +68,8 @@ export function readBounded(fd: number, origin: string): string {
     let n: number;
     try {
       n = fs.readSync(fd, buffer, 0, buffer.length, null);
-    } catch (e: any) {
-      if (e.code !== 'EAGAIN') throw e;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       // a non-blocking pipe with nothing in it yet: wait a little instead of spinning
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
       continue;
@@ -135,17 +136,18 @@ function readRegularFile(file: string): string {
  * alias bomb costs nothing to load; the walk below counts each value as often as it is reachable and stops
  * one that expands beyond the text's length (no YAML without aliases has more values than characters).
  */
-export function parseObjects(text: string, origin: string): any[] {
+export function parseObjects(text: string, origin: string): unknown[] {
   let docs: unknown[];
   try {
     docs = loadAll(text, null, { schema: CORE_SCHEMA, filename: origin }) as unknown[];
-  } catch (e: any) {
-    throw new Error(e instanceof RangeError ? `${origin}: nested too deeply to read` : `${origin}: ${String(e.message).split('\n')[0]}`);
+  } catch (e) {
+    throw new Error(e instanceof RangeError ? `${origin}: nested too deeply to read` : `${origin}: ${String(e instanceof Error ? e.message : e).split('\n')[0]}`);
   }
   checkSize(docs, Math.max(text.length, 1024), origin);
-  const objects: any[] = [];
-  for (const value of docs as any[]) {
-    if (value?.kind === 'List' && Array.isArray(value.items)) objects.push(...value.items);
+  const objects: unknown[] = [];
+  for (const value of docs) {
+    const items = isMap(value) && value.kind === 'List' ? value.items : undefined;
+    if (Array.isArray(items)) objects.push(...items);
     else if (value) objects.push(value);
   }
   return objects;

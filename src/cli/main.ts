@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { parseArgs } from 'util';
+import { ParseArgsConfig, parseArgs } from 'util';
 import { stringify } from 'yaml';
 import { initProject } from './init';
 import { folderOf, loadObjects, parseObjects, readStdin } from './load';
@@ -7,6 +7,7 @@ import { readVersions, versionsTable } from './versions';
 import { compareCodePoints } from '../internal/sort';
 import { closest } from '../problems';
 import { mermaidGraph } from '../simulate/graph';
+import { JsonMap, at, isMap, stringAt } from '../simulate/json';
 import { rerunOf } from '../simulate/rerun';
 import { resumeOf } from '../simulate/resume';
 import { referencedSecrets } from '../simulate/secrets';
@@ -115,18 +116,27 @@ export function runCli(argv: string[], io: CliIO): number {
     if (command === 'init') return init(rest, io);
     const guess = closest(command, COMMANDS);
     throw new UsageError(`unknown command '${command}'${guess ? `: did you mean '${guess}'?` : ''}`);
-  } catch (e: any) {
-    io.err(`cdk8s-tekton-flux: ${e.message}\n`);
+  } catch (e) {
+    io.err(`cdk8s-tekton-flux: ${messageOf(e)}\n`);
     if (e instanceof UsageError) io.err(`${COMMANDS.includes(argv[0]) ? usageOf(argv[0]) : USAGE}\n`);
     return 2;
   }
 }
 
-function args(argv: string[], options: any): { values: { [name: string]: any }; positionals: string[] } {
+/** The message of a thrown value. */
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** An option's value: a string, a flag, or the strings of a repeated option. */
+type OptionValue = string | boolean | Array<string | boolean> | undefined;
+
+function args(argv: string[], options: ParseArgsConfig['options']): { values: { [name: string]: OptionValue }; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as any;
-  } catch (e: any) {
-    throw new UsageError(e.message);
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values, positionals };
+  } catch (e) {
+    throw new UsageError(messageOf(e));
   }
 }
 
@@ -211,7 +221,7 @@ function rerun(argv: string[], io: CliIO): number {
   if (positionals.length > 1) throw new UsageError('rerun takes one file (or - for standard input)');
   const source = positionals[0] ?? '-';
   const objects = source === '-' ? parseObjects((io.stdin ?? readStdin)(), 'standard input') : loadObjects(source);
-  const runs = objects.filter((o) => o?.kind === 'PipelineRun');
+  const runs = objects.filter((o) => at(o, 'kind') === 'PipelineRun');
   if (runs.length === 0) throw new Error(`${source === '-' ? 'standard input' : source} holds no PipelineRun`);
   io.out(runs.map((r) => stringify(rerunOf(r))).join('---\n'));
   return 0;
@@ -232,19 +242,19 @@ function resume(argv: string[], io: CliIO): number {
   const objects = sources.flatMap((source) => (source === '-'
     ? parseObjects((io.stdin ?? readStdin)(), 'standard input')
     : loadObjects(source)));
-  const runs = objects.filter((o) => o?.kind === 'PipelineRun');
+  const runs = objects.filter((o) => at(o, 'kind') === 'PipelineRun');
   if (runs.length !== 1) {
-    const names = runs.map((r) => r?.metadata?.name).filter((n) => typeof n === 'string');
+    const names = runs.map((r) => stringAt(r, 'metadata', 'name')).filter((n) => typeof n === 'string');
     throw new Error(`resume needs exactly one PipelineRun and its TaskRuns; the input holds ${runs.length}${names.length ? ` (${names.join(', ')})` : ''}: ` +
       'give one run and its TaskRuns: (kubectl get pipelinerun <run> -n <namespace> -o yaml; echo ---; ' +
       'kubectl get taskruns -n <namespace> -l tekton.dev/pipelineRun=<run> -o yaml) | cdk8s-tekton-flux resume');
   }
-  let resumed: any;
+  let resumed: JsonMap;
   try {
-    resumed = resumeOf(runs[0], objects.filter((o) => o?.kind === 'TaskRun'), { from: values.from as string | undefined });
-  } catch (e: any) {
+    resumed = resumeOf(runs[0], objects.filter((o) => at(o, 'kind') === 'TaskRun'), { from: values.from as string | undefined });
+  } catch (e) {
     // the simulator says where to resume from; the command line says it with --from
-    throw new Error(String(e.message).replace(/[Rr]esume from '([^']+)'/g, (m: string, task: string) => `${m} (--from ${task})`)
+    throw new Error(messageOf(e).replace(/[Rr]esume from '([^']+)'/g, (m: string, task: string) => `${m} (--from ${task})`)
       .replace(/resume from a task/g, 'resume --from <task>').replace(/^task '([^']+)' to resume from:/, '--from $1:'));
   }
   io.out(stringify(resumed));
@@ -252,28 +262,28 @@ function resume(argv: string[], io: CliIO): number {
 }
 
 /** Reads a Flux event file; never echoes its content (it may not be an event at all). */
-function readEvent(file: string): any {
+function readEvent(file: string): JsonMap {
   let text: string;
   try {
     const stat = fs.statSync(file);
     if (!stat.isFile()) throw new Error('not a regular file');
     if (stat.size > 1024 * 1024) throw new Error('larger than 1 MiB: Flux events are a few hundred bytes');
     text = fs.readFileSync(file, 'utf8');
-  } catch (e: any) {
-    throw new Error(`cannot read the event ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  } catch (e) {
+    throw new Error(`cannot read the event ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : messageOf(e)}`);
   }
-  let event: any;
+  let event: unknown;
   try {
     event = JSON.parse(text);
   } catch {
     throw new Error(`${file} is not JSON: give a Flux event as notification-controller posts it (see test/fixtures/flux-events), or use --source`);
   }
-  if (!event?.involvedObject?.kind) throw new Error(`${file} is not a Flux event (no involvedObject.kind)`);
+  if (!isMap(event) || !at(event, 'involvedObject', 'kind')) throw new Error(`${file} is not a Flux event (no involvedObject.kind)`);
   return event;
 }
 
 /** The event Flux would post for a source's new revision (both metadata formats), for `--source`. */
-function eventFor(source: string, revision: string | undefined, reason: string | undefined): any {
+function eventFor(source: string, revision: string | undefined, reason: string | undefined): JsonMap {
   const m = /^([A-Za-z]+)\/([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(source);
   if (!m) throw new UsageError(`--source '${source}' is not <Kind>/<namespace>/<name>, e.g. GitRepository/flux-system/app-repo`);
   if (!revision) throw new UsageError('--source needs --revision, e.g. main@sha1:4b825dc642cb6eb9a060e54bf8d69288fbee4904');

@@ -10,6 +10,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { compareCodePoints } from '../internal/sort';
+import { problem } from '../problems';
 
 /** The promotion steps' marker scanner. */
 const SCAN_AWK = path.join(__dirname, '..', 'patterns', 'promotion-scripts', 'scan.awk');
@@ -112,7 +113,7 @@ export function readVersions(dir: string, options: Options = {}): VersionsReport
   const others: Array<{ file: string; line: number; app: string }> = [];
   for (const file of files) {
     if (badName(file)) {
-      problems.push(`${JSON.stringify(file)}: a file name with a control character: rename it (promotion refuses such names too)`);
+      problems.push(problem('invalid-path', `${JSON.stringify(file)}: a file name with a control character: rename it (promotion refuses such names too)`));
       continue;
     }
     const content = contents.get(file)!;
@@ -127,7 +128,7 @@ export function readVersions(dir: string, options: Options = {}): VersionsReport
     for (const app of new Set(apps.map(([a]) => a))) {
       for (const scanned of scan(file, content, app)) {
         if (scanned.kind === 'E') {
-          problems.push(`${file}:${scanned.line}: ${scanned.text}`);
+          problems.push(problem('malformed-marker', `${file}:${scanned.line}: ${scanned.text}`));
           continue;
         }
         const folder = path.posix.dirname(file);
@@ -140,22 +141,22 @@ export function readVersions(dir: string, options: Options = {}): VersionsReport
   for (const o of others) {
     const env = [...(found.get(o.app)?.keys() ?? [])].find((folder) => folder === '.' || o.file.startsWith(`${folder}/`));
     if (env !== undefined) {
-      problems.push(`${o.file}:${o.line}: marks '${o.app}' in environment ${env}, but only *.yaml and *.yml files are read (promotion ` +
-        'would leave it behind): rename the file, or remove the marker');
+      problems.push(problem('ignored-marker', `${o.file}:${o.line}: marks '${o.app}' in environment ${env}, but only *.yaml and *.yml files are read (promotion ` +
+        'would leave it behind): rename the file, or remove the marker'));
     }
   }
   for (const [app, byFolder] of found) {
     for (const [folder, markers] of byFolder) {
       const values = [...new Set(markers.map((m) => m.value))];
       if (values.length > 1) {
-        problems.push(`${folder}: app '${app}' has ${values.length} different marked values (` +
-          `${markers.map((m) => `${m.value} at ${m.file}:${m.line}`).join(', ')}): promotion wants exactly one per environment; set them all to one`);
+        problems.push(problem('conflicting-versions', `${folder}: app '${app}' has ${values.length} different marked values (` +
+          `${markers.map((m) => `${m.value} at ${m.file}:${m.line}`).join(', ')}): promotion wants exactly one per environment; set them all to one`));
       }
     }
   }
   if (found.size === 0 && problems.length === 0) {
-    problems.push(`${prefix ? prefix.replace(/\/$/, '') : root}: no field is marked # {"$promotion": "<app>"} at ${printable(ref)} ` +
-      '(mark the field each environment\'s version is in, e.g. `newTag: 1.4.2 # {"$promotion": "web"}`)');
+    problems.push(problem('no-markers', `${prefix ? prefix.replace(/\/$/, '') : root}: no field is marked # {"$promotion": "<app>"} at ${printable(ref)} ` +
+      '(mark the field each environment\'s version is in, e.g. `newTag: 1.4.2 # {"$promotion": "web"}`)'));
   }
   if (problems.length) return { repository: root, commit, versions: [], problems };
 
@@ -258,11 +259,11 @@ function appsOf(file: string, content: Buffer, problems: string[]): Array<[strin
     if (!text.includes(KEY)) return;
     const named = [...text.matchAll(/"\$promotion"\s*:\s*"([^"]*)"/g)].map((m) => m[1]);
     if (named.length === 0) {
-      problems.push(`${file}:${i + 1}: mentions "$promotion" but names no app: the marker is exactly # {"$promotion": "<app>"}`);
+      problems.push(problem('malformed-marker', `${file}:${i + 1}: mentions "$promotion" but names no app: the marker is exactly # {"$promotion": "<app>"}`));
     }
     for (const app of named) {
       if (DNS_LABEL.test(app)) apps.push([app, i + 1]);
-      else problems.push(`${file}:${i + 1}: the app '${printable(app)}' is not a DNS label (lowercase letters, digits and '-')`);
+      else problems.push(problem('invalid-name', `${file}:${i + 1}: the app '${printable(app)}' is not a DNS label (lowercase letters, digits and '-')`));
     }
   });
   return apps;
