@@ -49,7 +49,7 @@ describe('soak: a version moves on only after the environment ran it that long, 
     expect(find(objects, 'TriggerTemplate', 'web-on-dev').spec.resourcetemplates[0].spec.status).toBeUndefined();
   });
 
-  test('one clock per soaking step: a CronJob that lists and patches runs, nothing else', () => {
+  test('one clock per soaking step: a CronJob that reads and patches runs, nothing else', () => {
     const clocks = objects.filter((o) => o.kind === 'CronJob');
     expect(clocks.map((c) => c.metadata.name)).toEqual(['web-on-staging-soak']);
     const clock = clocks[0];
@@ -63,7 +63,7 @@ describe('soak: a version moves on only after the environment ran it that long, 
       SELECTOR: 'cdk8s-tekton-flux/app=web,cdk8s-tekton-flux/from=staging,cdk8s-tekton-flux/to=production',
       SOAK: '3600', FROM: 'staging', STEP: 'staging to production',
     });
-    expect(find(objects, 'Role', 'web-on-staging-soak').rules).toEqual([{ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['list', 'patch'] }]);
+    expect(find(objects, 'Role', 'web-on-staging-soak').rules).toEqual([{ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['get', 'list', 'patch'] }]);
   });
 
   test('without soak: no clock, no pending run', () => {

@@ -47,7 +47,9 @@ func (r *configRepo) git(t *testing.T, dir string, args ...string) string {
 // commit writes each environment's marked tag and pushes one commit; it returns the commit.
 func (r *configRepo) commit(t *testing.T, message string, tags map[string]string) string {
 	t.Helper()
-	r.git(t, r.work, "pull", "-q", "origin", "main")
+	if r.git(t, r.work, "ls-remote", "origin", "refs/heads/main") != "" {
+		r.git(t, r.work, "pull", "-q", "origin", "main")
+	}
 	for env, tag := range tags {
 		dir := filepath.Join(r.work, "envs", env)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -194,6 +196,7 @@ func TestPromotionGates(t *testing.T) {
 		if out := soakClock(t, s, override); override == nil && !strings.Contains(out, pr.Name+" waits") {
 			t.Errorf("the soak clock did not leave %s waiting at once: %s", pr.Name, out)
 		}
+		last := ""
 		err := wait.PollUntilContextTimeout(env.ctx, time.Second, 30*time.Second, true, func(context.Context) (bool, error) {
 			got, err := env.tekton.TektonV1().PipelineRuns(ns).Get(env.ctx, pr.Name, metav1.GetOptions{})
 			if err != nil {
@@ -205,11 +208,11 @@ func TestPromotionGates(t *testing.T) {
 			if len(taskRuns(t, got)) > 0 {
 				return false, fmt.Errorf("run %s has TaskRuns while it is %s", pr.Name, got.Spec.Status)
 			}
-			soakClock(t, s, override)
+			last = soakClock(t, s, override)
 			return false, nil
 		})
 		if err != nil {
-			t.Fatalf("run %s was not started by the soak clock: %v", pr.Name, err)
+			t.Fatalf("run %s was not started by the soak clock: %v; the clock printed:\n%s", pr.Name, err, last)
 		}
 	}
 
@@ -226,7 +229,7 @@ func TestPromotionGates(t *testing.T) {
 	done := waitDone(t, ns, pr.Name)
 	if !done.Status.GetCondition(apis.ConditionSucceeded).IsTrue() || repo.tag(t, "production") != "1.4.0" {
 		t.Fatalf("after the soak, production runs %q (want 1.4.0); run %s: %s\npromote printed:\n%s", repo.tag(t, "production"), pr.Name,
-			describeRun(t, done), env.kubelet.Output(pr.Name+"-promote"))
+			describeRun(t, done), env.kubelet.Output(pr.Name+"-read-version")+env.kubelet.Output(pr.Name+"-promote"))
 	}
 	stage("promotion gates", "staging's event → %s pending %s (no Pod) → started by the soak clock → production 1.4.0 (%q)",
 		pr.Name, soak, firstLine(repo.head(t)))

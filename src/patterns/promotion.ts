@@ -304,8 +304,12 @@ export class Promotion extends Construct {
       namespace,
       description: to ? `Promote ${props.app} from ${from.name} to ${to.name}` : `Check ${props.app} in ${from.name}, the last environment`,
     });
-    // the config revision the environment applied (the step's event): the promote and rollback commits name it
-    if (!to) pipeline.addParam('revision', { description: `the revision of the config repo ${from.name} applied` });
+    const rollsBack = from.verify !== undefined && (from.onVerifyFailure?.rollsBack ?? false);
+    // the config revision the environment applied (the step's event): what the promote and rollback commits name,
+    // and a verify Task may take; the last environment's step declares it only when something reads it
+    const verifyTakesRevision = from.verify?.paramSpecs.some((p) => p.name === 'revision') ?? false;
+    const hasRevision = to !== undefined || rollsBack || verifyTakesRevision;
+    if (!to && verifyTakesRevision && !rollsBack) pipeline.addParam('revision', { description: `the revision of the config repo ${from.name} applied` });
     const readStep = pipeline.addTask('read-version', { task: read, params: { path: from.path, environment: from.name } });
     const version = readStep.result('version');
     const verifyName = `verify-${from.name}`;
@@ -329,7 +333,7 @@ export class Promotion extends Construct {
         },
       });
     }
-    if (verify && from.onVerifyFailure?.rollsBack) {
+    if (verify && rollsBack) {
       pipeline.addFinally(`rollback-${from.name}`, {
         task: rollbackTask(this, props),
         params: {
@@ -357,7 +361,7 @@ export class Promotion extends Construct {
       serviceAccountName: props.serviceAccountName,
       params: {
         commit: FluxEvent.commit(),
-        revision: FluxEvent.revision(),
+        ...(hasRevision ? { revision: FluxEvent.revision() } : {}),
         app: props.app,
         repository: props.repositoryUrl,
         branch: props.branch ?? 'main',
@@ -647,7 +651,8 @@ function rollbackTask(scope: Construct, props: PromotionProps): Task {
     script: rollbackScript(restored.path),
   });
   if (props.pullRequests) {
-    task.addStep(pullRequestStep(props.pullRequests, { BRANCH: branch, APP: app, VERSION: version, FROM: environment, TO: environment, REVISION: revision, KIND: 'rollback' }));
+    // the request's title and description come from the commit step (its files in /workspace)
+    task.addStep(pullRequestStep(props.pullRequests, { BRANCH: branch, APP: app }));
   }
   return task;
 }

@@ -1,4 +1,4 @@
-import { Cron, Duration, Size } from 'cdk8s';
+import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CANCELLER_IMAGE } from './supersede';
@@ -69,8 +69,8 @@ export interface SoakClockProps {
  * The clock of a promotion step with a soak: a CronJob that, every few minutes, starts the step's pending runs
  * whose soak is over (a run for a newer revision has superseded, i.e. cancelled, the older ones meanwhile). It
  * holds no Pod while it waits: Tekton keeps a `PipelineRunPending` run as an object only, and the clock's Pod
- * lives for one `kubectl get` and the patches. Its ServiceAccount may list and patch PipelineRuns in the runs'
- * namespace, nothing else.
+ * lives for one `kubectl get` and the patches. Its ServiceAccount may get, list and patch PipelineRuns in the
+ * runs' namespace, nothing else.
  */
 export class SoakClock extends Construct {
   /** The CronJob. */
@@ -83,7 +83,8 @@ export class SoakClock extends Construct {
     const account = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata, automountToken: true });
     new kplus.k8s.KubeRole(this, 'Role', {
       metadata,
-      rules: [{ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['list', 'patch'] }],
+      // list the step's runs; get and patch one (kubectl patch reads the object first)
+      rules: [{ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['get', 'list', 'patch'] }],
     });
     new kplus.k8s.KubeRoleBinding(this, 'RoleBinding', {
       metadata,
@@ -124,5 +125,8 @@ export class SoakClock extends Construct {
         volumeMounts: [{ path: '/tmp', volume: kplus.Volume.fromEmptyDir(this, 'tmp', 'tmp') }],
       }],
     });
+    // cdk8s-plus writes `hostNetwork: false`, which the API server drops (its default): the object Flux applies
+    // would differ from the one it reads back
+    ApiObject.of(this.cronJob).addJsonPatch(JsonPatch.remove('/spec/jobTemplate/spec/template/spec/hostNetwork'));
   }
 }

@@ -64,11 +64,24 @@ describe('rollback: a failed verification of V sets the environment back to the 
     expect(tag(f)).toBe('1.4.1');
   });
 
+  test('a version rolled back before that comes back (image automation writes it again) is not rolled back again: no loop', async () => {
+    const f = fleet({ staging: '1.3.0', production: '1.2.0' });
+    commitTo(f, { [STAGING]: kustomization('1.4.1') }, 'dev: web 1.4.1');
+    expect((await rollback(f, '1.4.1')).result('rolled-back')).toBe('1.3.0');
+    commitTo(f, { [STAGING]: kustomization('1.4.1') }, 'dev: web 1.4.1');
+    const head = git(f.origin, 'rev-parse', 'main');
+    const r = await rollback(f, '1.4.1');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('1.4.1 was rolled back out of staging before and is back (by image automation or by hand); not rolling back again');
+    expect(r.result('rolled-back')).toBe('none');
+    expect(git(f.origin, 'rev-parse', 'main')).toBe(head);
+  });
+
   test('a version a rollback recorded as failed is skipped: the one before it is restored', async () => {
     const f = fleet({ staging: '1.3.0', production: '1.2.0' });
     commitTo(f, { [STAGING]: kustomization('1.4.1') }, 'promote web 1.4.1 from dev to staging');
     expect((await rollback(f, '1.4.1')).result('rolled-back')).toBe('1.3.0');
-    // a person sets 1.4.1 again by hand, then 1.4.2 comes and fails
+    // a person sets 1.4.1 again by hand, then 1.4.2 comes and fails (1.4.2 was never rolled back: it is)
     commitTo(f, { [STAGING]: kustomization('1.4.1') }, 'staging: 1.4.1 again, by hand');
     commitTo(f, { [STAGING]: kustomization('1.4.2') }, 'promote web 1.4.2 from dev to staging');
     const r = await rollback(f, '1.4.2');

@@ -473,18 +473,22 @@ describe('promotion: what it synthesizes', () => {
   test('a trigger per step (on the source environment\'s Kustomization), verify before promote, a finally report', () => {
     const pipeline = find(objects, 'Pipeline', 'web-to-production');
     // verify reads read-version's result (Tekton orders by it); promote runs after verify
+    // (and the commit status's start task beside the first ones: staging reports as web/staging)
     expect(pipeline.spec.tasks.map((t: any) => [t.name, t.runAfter ?? []])).toEqual([
-      ['read-version', []], ['verify-staging', ['read-version']], ['promote', ['read-version', 'verify-staging']],
+      ['read-version', []], ['verify-staging', ['read-version']], ['promote', ['read-version', 'verify-staging']], ['commit-status', []],
     ]);
     expect(pipeline.spec.tasks[1].params).toEqual([
       { name: 'environment', value: 'staging' }, { name: 'version', value: '$(tasks.read-version.results.version)' },
     ]);
-    expect(pipeline.spec.finally.map((t: any) => t.name)).toEqual(['report']);
+    // a failed verify sets staging back (rollback-staging runs only then), the report, and the end status
+    expect(pipeline.spec.finally.map((t: any) => t.name)).toEqual(['rollback-staging', 'report', 'commit-status-end']);
     // the steps join the namespace's listener: its one Alert lists each source environment's Kustomization
     const alert = find(objects, 'Alert', 'flux-events');
     expect(alert.metadata.namespace).toBe('ci');
     expect(alert.spec.eventSources).toEqual([
       { kind: 'Kustomization', name: 'web-dev', namespace: 'flux-system' }, { kind: 'Kustomization', name: 'web-staging', namespace: 'flux-system' },
+      // production reports its own status (web/production): a step of its own on its events
+      { kind: 'Kustomization', name: 'web-production', namespace: 'flux-system' },
     ]);
     const trigger = find(objects, 'Trigger', 'web-on-staging');
     expect(trigger.metadata.labels).toEqual(find(objects, 'EventListener', 'flux-events').spec.labelSelector.matchLabels);
@@ -492,7 +496,11 @@ describe('promotion: what it synthesizes', () => {
       "body.involvedObject.kind == 'Kustomization' && body.involvedObject.name == 'web-staging' && body.involvedObject.namespace == 'flux-system'");
     expect(trigger.spec.template).toEqual({ ref: 'web-on-staging' });
     const run = find(objects, 'TriggerTemplate', 'web-on-staging').spec.resourcetemplates[0];
-    expect(run.metadata.labels).toEqual({ 'cdk8s-tekton-flux/app': 'web', 'cdk8s-tekton-flux/from': 'staging', 'cdk8s-tekton-flux/to': 'production' });
+    expect(run.metadata.labels).toEqual({
+      'cdk8s-tekton-flux/app': 'web', 'cdk8s-tekton-flux/from': 'staging', 'cdk8s-tekton-flux/to': 'production', 'cdk8s-tekton-flux/soak-seconds': '3600',
+    });
+    // staging soaks for an hour: the run waits as an object until the soak clock starts it
+    expect(run.spec.status).toBe('PipelineRunPending');
   });
 
   test('conforms like dist/ and is safe by default', () => {

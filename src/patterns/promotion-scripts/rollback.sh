@@ -11,7 +11,8 @@
 #   last 500 that changed $ENV_PATH) at which it last became $VERSION, skipping every version a rollback of
 #   $ENVIRONMENT recorded, and $VERSION itself. None: the step fails, and the environment stays as it is.
 # - Never a loop: when C is itself a rollback (the version that now fails was the one a rollback restored),
-#   nothing is rolled back further: the environment needs a person.
+#   nothing is rolled back further: the environment needs a person; nor when $VERSION was rolled back out of
+#   $ENVIRONMENT before and came back (image automation writes its newest tag again): that would loop with it.
 # - Every push is a compare-and-swap: a run that loses a race re-reads everything on the new head.
 # Result: the version restored (by this run's commit, or by the pending request's branch), or `none`.
 case "$VERSION" in
@@ -52,7 +53,14 @@ while :; do
   if [ "$scanned" != "$VERSION" ]; then
     nothing "$ENVIRONMENT runs $scanned at the head of $BRANCH, no longer $VERSION: nothing to roll back"
   fi
-  failed="$(failed_versions refs/promotion/base "$ENVIRONMENT")$nl$VERSION"
+  failed="$(failed_versions refs/promotion/base "$ENVIRONMENT")"
+  # $VERSION was rolled back out of $ENVIRONMENT before and came back (image automation writing its policy's newest
+  # tag again, or a person): rolling back again would loop with that writer
+  if is_failed "$VERSION"; then
+    nothing "$VERSION was rolled back out of $ENVIRONMENT before and is back (by image automation or by hand); not rolling back again," \
+      "which would loop with whatever writes it: exclude $VERSION from the ImagePolicy, or fix $ENVIRONMENT by hand"
+  fi
+  failed="$failed$nl$VERSION"
 
   # The values $ENVIRONMENT ran, newest first: before each commit that changed its folder, the value at the
   # commit's first parent. C is the first whose parent did not run $VERSION; the restored value is the first

@@ -306,7 +306,7 @@ func (e *Executor) labels(pod *corev1.Pod) bool {
 // runStep runs a step's script under sh with the container's env, the executor's tools first on PATH
 // and the Pod's ServiceAccount's kubeconfig; it returns the exit code. The Pod's steps share `shared`: its
 // workspace/ is the steps' /workspace (PROMOTION_WORKDIR) and results/ takes the files the script writes at
-// $(results.<name>.path) (Tekton substitutes these paths into the script), read back into `written`.
+// $(results.<name>.path) (/tekton/results/<name>, as Tekton substitutes it), read back into `written`.
 func (k *Kubelet) runStep(ctx context.Context, e *Executor, pod *corev1.Pod, tr *pipelinev1.TaskRun, c corev1.Container, script, shared string,
 	written map[string]string) int32 {
 	taskRun := tr.Name
@@ -334,7 +334,9 @@ func (k *Kubelet) runStep(ctx context.Context, e *Executor, pod *corev1.Pod, tr 
 		}
 	}
 	for _, r := range tr.Status.TaskSpec.Results {
+		// as written, or as Tekton has substituted it
 		script = strings.ReplaceAll(script, "$(results."+r.Name+".path)", filepath.Join(resultsDir, r.Name))
+		script = strings.ReplaceAll(script, "/tekton/results/"+r.Name, filepath.Join(resultsDir, r.Name))
 	}
 	file := filepath.Join(dir, "script")
 	if err := os.WriteFile(file, []byte(script), 0o700); err != nil {
