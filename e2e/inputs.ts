@@ -134,8 +134,12 @@ function promotionGates(app: App): App {
   const verify = new Task(chart, 'gates-verify', { description: 'Stands in for a smoke test (the fake kubelet passes or fails it)' });
   const version = verify.addParam('version');
   const environment = verify.addParam('environment');
-  verify.addStep({ name: 'probe', image: 'busybox:1.36', script: `#!/bin/sh
-echo "checking ${version} in ${environment}"` });
+  verify.addStep({
+    name: 'probe',
+    image: 'busybox:1.36',
+    script: `#!/bin/sh
+echo "checking ${version} in ${environment}"`,
+  });
   new Promotion(chart, 'web', {
     app: 'web',
     repositoryUrl: `${GIT_SERVER}/fleet.git`,

@@ -61,7 +61,9 @@ describe('soak: a version moves on only after the environment ran it that long, 
     expect(container.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(env0(container)).toEqual({
       SELECTOR: 'cdk8s-tekton-flux/app=web,cdk8s-tekton-flux/from=staging,cdk8s-tekton-flux/to=production',
-      SOAK: '3600', FROM: 'staging', STEP: 'staging to production',
+      SOAK: '3600',
+      FROM: 'staging',
+      STEP: 'staging to production',
     });
     expect(find(objects, 'Role', 'web-on-staging-soak').rules).toEqual([{ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['get', 'list', 'patch'] }]);
   });
@@ -126,8 +128,16 @@ describe('entry: a build promotes its own result into the first environment, thr
     const task = find(objects, 'Pipeline', 'ci').spec.tasks.find((t: any) => t.name === 'promote-dev');
     expect(task.taskRef.name).toBe('web-promote');
     expect(paramsOf(task)).toEqual({
-      'repository': 'https://github.com/acme/fleet.git', 'branch': 'main', 'app': 'web', 'revision': '$(context.pipelineRun.name)',
-      'version': '$(tasks.build.results.tag)', 'from': 'ci', 'from-path': '', 'to': 'dev', 'to-path': 'envs/dev', 'mode': 'push',
+      'repository': 'https://github.com/acme/fleet.git',
+      'branch': 'main',
+      'app': 'web',
+      'revision': '$(context.pipelineRun.name)',
+      'version': '$(tasks.build.results.tag)',
+      'from': 'ci',
+      'from-path': '',
+      'to': 'dev',
+      'to-path': 'envs/dev',
+      'mode': 'push',
     });
     // nothing else is asked of the build's runs: no pipeline param was added
     expect(find(objects, 'Pipeline', 'ci').spec.params).toBeUndefined();

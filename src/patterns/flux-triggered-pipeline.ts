@@ -116,6 +116,7 @@ export interface TriggeredRunOptions extends PipelineRunOptions {
   /**
    * Create each run `PipelineRunPending`: Tekton holds it (no Pod, no timeout running) until something removes
    * `spec.status` (a Promotion's soak clock).
+   * @default false
    * @internal
    */
   readonly _startPending?: boolean;

@@ -2,9 +2,9 @@ import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CommitStatus } from './commit-status';
 import { FluxEvent } from './flux-event';
-import { GitHost } from './git-host';
 import { FluxListener } from './flux-listener';
 import { FluxTriggeredPipeline } from './flux-triggered-pipeline';
+import { GitHost } from './git-host';
 import { CURL_IMAGE, GIT_IMAGE, openPullRequestScript, promoteScript, readVersionScript, rollbackScript } from './promotion-scripts';
 import { RunConcurrency } from './run-concurrency';
 import { CONFIG_REPO_LABEL, PROMOTION_LABELS } from './run-labels';
@@ -337,11 +337,11 @@ export class Promotion extends Construct {
       pipeline.addFinally(`rollback-${from.name}`, {
         task: rollbackTask(this, props),
         params: {
-          'version': version,
-          'environment': from.name,
-          'path': from.path,
+          version: version,
+          environment: from.name,
+          path: from.path,
           // the first environment is written by pushes (its builds' or image automation's)
-          'mode': index === 0 ? PromotionMode.PUSH : from.mode ?? PromotionMode.PUSH,
+          mode: index === 0 ? PromotionMode.PUSH : from.mode ?? PromotionMode.PUSH,
         },
         when: [When.input(verify.status).in(['Failed'])],
         description: `Sets ${from.name} back to the version it ran before, when its verification failed`,
@@ -465,8 +465,7 @@ function gateProblems(props: PromotionProps): string[] {
       return;
     }
     const bad = durationProblems(`environment '${e.name}': soak`, e.soak);
-    if (bad.length) errors.push(...bad);
-    else if (!Number.isInteger(e.soak.toSeconds({ integral: false }))) {
+    if (bad.length) {errors.push(...bad);} else if (!Number.isInteger(e.soak.toSeconds({ integral: false }))) {
       errors.push(problem('invalid-duration', `environment '${e.name}': soak must be a whole number of seconds: use e.g. Duration.hours(1)`));
     }
   });

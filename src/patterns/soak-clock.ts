@@ -51,7 +51,10 @@ done
 export interface SoakClockProps {
   /** Names the CronJob, its ServiceAccount and Role. */
   readonly name: string;
-  /** The runs' namespace. */
+  /**
+   * The runs' namespace.
+   * @default - the chart's
+   */
   readonly namespace?: string;
   /** The labels that select the step's runs, e.g. the promotion's app, from and to. */
   readonly selector: { [key: string]: string };

@@ -64,7 +64,10 @@ describe('every code block in README and docs is compiled or run', () => {
       const objects = parseAllDocuments(fs.readFileSync(path.join(out, 'dist/ci.k8s.yaml'), 'utf8')).map((d) => d.toJS());
       const event = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/flux-events/gitrepository-new-artifact.json'), 'utf8'));
       const runs = simulateEvent(objects, event).runs;
-      expect(runs.map((r) => (r.object as any).spec.params)).toEqual([[{ name: 'commit', value: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' }]]);
+      // the commit the run tests, and the one it reports its status on
+      expect(runs.map((r) => (r.object as any).spec.params)).toEqual([[
+        { name: 'commit', value: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' }, { name: 'status-commit', value: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' },
+      ]]);
 
       // "What gets generated": every kind, API version and name the table lists is in the output
       const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');

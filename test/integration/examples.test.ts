@@ -34,7 +34,7 @@ describe.each([
     { url: 'oci://ghcr.io/acme/app-manifests', digest: 'sha256:3f1d0c9e5b7a2e4f6a8c0b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f', tag: 'v1.4.2' }],
   ['staging-smoke-test', stagingSmokeTest, event('kustomization-reconciliation-succeeded.json'), { commit: sha }],
   ['promotion', promotion, event('kustomization-reconciliation-succeeded.json', (e) => { e.involvedObject.name = 'web-staging'; }),
-    { commit: sha, revision: `main@sha1:${sha}`, app: 'web', repository: 'https://github.com/acme/fleet.git', branch: 'main' }],
+    { 'commit': sha, 'revision': `main@sha1:${sha}`, 'app': 'web', 'repository': 'https://github.com/acme/fleet.git', 'branch': 'main', 'status-commit': sha }],
 ])('example %s', (_name, build, flux, params) => {
   const objects = synthesize(build);
 

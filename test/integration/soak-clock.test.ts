@@ -38,8 +38,14 @@ function tick(runs: string[], env: { [name: string]: string } = {}) {
   const r = spawnSync(path.join(PATH, 'sh'), ['-c', SOAK_CLOCK_SCRIPT], {
     encoding: 'utf8',
     env: {
-      PATH, RUNS: runsFile, LOG: log, SOAK: '3600', FROM: 'staging', STEP: 'staging to production',
-      SELECTOR: 'cdk8s-tekton-flux/app=web,cdk8s-tekton-flux/from=staging', ...env,
+      PATH,
+      RUNS: runsFile,
+      LOG: log,
+      SOAK: '3600',
+      FROM: 'staging',
+      STEP: 'staging to production',
+      SELECTOR: 'cdk8s-tekton-flux/app=web,cdk8s-tekton-flux/from=staging',
+      ...env,
     },
   });
   const calls = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
@@ -98,7 +104,7 @@ describe('soak clock: starts exactly the pending runs whose soak is over', () =>
   });
 
   test('a creation time that is not RFC 3339 UTC is never taken for due; a soak that is no number fails', () => {
-    expect(tick([`odd|2026-12-02 10:00:00|PipelineRunPending`, `odd2|$(id)|PipelineRunPending`]).patched).toEqual([]);
+    expect(tick(['odd|2026-12-02 10:00:00|PipelineRunPending', 'odd2|$(id)|PipelineRunPending']).patched).toEqual([]);
     const bad = tick([], { SOAK: '1h' });
     expect(bad.status).toBe(1);
     expect(bad.out).toContain("SOAK '1h' is not a number of seconds");
