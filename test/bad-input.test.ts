@@ -35,16 +35,7 @@ const PRUNER_CONFIGMAP_CLASH = "[ci/on-push] keepRuns writes Tekton Pruner's Con
  * The problems of MISTAKES still without a code: messages of src/patterns/flux-triggered-pipeline.ts that are
  * plain text or built around a coded one (`param 'x': ${coded}`), to be coded there. A new one fails the test.
  */
-const KNOWN_UNCLASSIFIED: string[] = [
-  "a pipeline param that gets no value from the trigger: pipeline 'p' param 'image' gets no value",
-  "commit() of an OCI artifact: param 'sha'",
-  "a listener name with capitals and a space: name 'Web CI' is not a DNS label, which the names of its Trigger, binding and template (and of a " +
-    'listener of its own) must be',
-  "an empty serviceAccountName (the runs would use the default account): serviceAccountName '' is not a valid ServiceAccount name",
-  "an invalid image of the canceller: concurrency image 'Flux CLI' is not a valid image reference",
-  "events: [] (a filter that never fires): events is empty, so the listener's filter could never admit an event",
-  "commit() of a Kustomization that applies an OCI artifact: param 'sha'",
-];
+const KNOWN_UNCLASSIFIED: string[] = [];
 
 /** Mistakes users make: [what, build, the one error expected (path and message)]. */
 const MISTAKES: Array<[string, (s: Construct) => void, string]> = [

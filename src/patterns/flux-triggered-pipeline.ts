@@ -311,7 +311,8 @@ export class FluxTriggeredPipeline extends Construct {
     if (scope === this) {
       this.node.addValidation({
         validate: () => (this.props.events && this.props.events.length === 0
-          ? [`events is empty, so the listener's filter could never admit an event: list the reasons that run the pipeline, or leave events out for ${this.source.kind}'s default (${(FLUX_KINDS[this.source.kind]?.reasons ?? []).join(', ') || 'none'})`]
+          ? [problem('missing-prop', 'events is empty, so the listener\'s filter could never admit an event: list the reasons that run the pipeline, ' +
+            `or leave events out for ${this.source.kind}'s default (${(FLUX_KINDS[this.source.kind]?.reasons ?? []).join(', ') || 'none'})`)]
           : []),
       });
     }
@@ -326,18 +327,18 @@ export class FluxTriggeredPipeline extends Construct {
     if (props.listener) {
       const own = (['allowedClients', 'authentication', 'tls'] as const).filter((k) => props[k] !== undefined);
       if (own.length) {
-        errors.push(`${own.join(', ')} ${own.length > 1 ? 'are' : 'is'} the listener's, and this pipeline joins ${props.listener.node.path}: ` +
-          'give them to that FluxListener, or leave out `listener` for a listener of its own');
+        errors.push(problem('conflicting-props', `${own.join(', ')} ${own.length > 1 ? 'are' : 'is'} the listener's, and this pipeline joins ` +
+          `${props.listener.node.path}: give them to that FluxListener, or leave out \`listener\` for a listener of its own`));
       }
       if (props.namespace !== undefined && props.namespace !== props.listener.namespace) {
-        errors.push(`namespace '${props.namespace}' is not the namespace of the listener it joins ('${props.listener.namespace}'): ` +
-          'a listener creates runs in its own namespace only; leave `namespace` out, or join a listener of that namespace');
+        errors.push(problem('cross-namespace-reference', `namespace '${props.namespace}' is not the namespace of the listener it joins ` +
+          `('${props.listener.namespace}'): a listener creates runs in its own namespace only; leave \`namespace\` out, or join a listener of that namespace`));
       }
     }
     if (props.name !== undefined && !DNS_LABEL.test(props.name)) {
-      errors.push(`name '${props.name}' is not a DNS label, which the names of its Trigger, binding and template (and of a listener of its own) must be: ` +
-        `use lower case letters, digits and '-', starting and ending with a letter or digit (at most ${MAX_LISTENER_NAME}, ` +
-        `e.g. '${toDnsLabel(props.name, MAX_LISTENER_NAME)}')`);
+      errors.push(problem('invalid-name', `name '${props.name}' is not a DNS label, which the names of its Trigger, binding and template (and of a ` +
+        `listener of its own) must be: use lower case letters, digits and '-', starting and ending with a letter or digit (at most ${MAX_LISTENER_NAME}, ` +
+        `e.g. '${toDnsLabel(props.name, MAX_LISTENER_NAME)}')`));
     }
     return errors;
   }
@@ -350,17 +351,17 @@ export class FluxTriggeredPipeline extends Construct {
       if (keep) errors.push(keep);
     }
     if (options.serviceAccount && options.serviceAccountName !== undefined) {
-      errors.push(`serviceAccount '${options.serviceAccount.name}' and serviceAccountName '${options.serviceAccountName}' name the runs' ` +
-        'ServiceAccount twice: give one of them');
+      errors.push(problem('conflicting-props', `serviceAccount '${options.serviceAccount.name}' and serviceAccountName ` +
+        `'${options.serviceAccountName}' name the runs' ServiceAccount twice: give one of them`));
     }
     const account = options.serviceAccountName;
     if (account !== undefined && (!DNS_SUBDOMAIN.test(account) || account.length > 253)) {
-      errors.push(`serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, '-' and '.', ` +
-        'starting and ending with a letter or digit (at most 253), or leave it out for a ServiceAccount of the runs\' own');
+      errors.push(problem('invalid-name', `serviceAccountName '${account}' is not a valid ServiceAccount name: use lower case letters, digits, ` +
+        '\'-\' and \'.\', starting and ending with a letter or digit (at most 253), or leave it out for a ServiceAccount of the runs\' own'));
     }
     const image = options.concurrency?.cancelInProgressOptions?.image;
     const imageError = image === undefined ? undefined : imageProblem('concurrency', image);
-    if (imageError) errors.push(`${imageError}; or leave it out for the default`);
+    if (imageError) errors.push(problem('invalid-image', `${imageError}; or leave it out for the default`));
     return errors;
   }
 
@@ -479,18 +480,19 @@ export class FluxTriggeredPipeline extends Construct {
     const specs = new Map(pipeline.paramSpecs.map((p) => [p.name, p]));
     for (const [name, spec] of specs) {
       if (!values.has(name) && spec.default === undefined) {
-        errors.push(`pipeline '${pipeline.name}' param '${name}' gets no value: give it in params, ` +
-          `e.g. params: { '${name}': FluxEvent.revision() } or a literal, or give the param a default where it is declared`);
+        errors.push(problem('missing-required-param', `pipeline '${pipeline.name}' param '${name}' gets no value: give it in params, ` +
+          `e.g. params: { '${name}': FluxEvent.revision() } or a literal, or give the param a default where it is declared`));
       }
     }
     for (const [name, value] of values) {
       const spec = specs.get(name);
       if (value instanceof FluxEventValue) {
         if (spec && spec.type !== ParamType.STRING) {
-          errors.push(`param '${name}' is ${spec.type === ParamType.ARRAY ? 'an array' : 'an object'}, but FluxEvent.${value.label} is a string: give a literal ${spec.type}`);
+          errors.push(problem('param-type-mismatch', `param '${name}' is ${spec.type === ParamType.ARRAY ? 'an array' : 'an object'}, ` +
+            `but FluxEvent.${value.label} is a string: give a literal ${spec.type}`));
         }
         const unfit = value.problem(this.source);
-        if (unfit) errors.push(`param '${name}': ${unfit}`);
+        if (unfit) errors.push(problem('wrong-kind', `param '${name}': ${unfit}`));
       }
     }
     const literals = Object.fromEntries([...values].filter((e): e is [string, ParamValue] => !(e[1] instanceof FluxEventValue)));
