@@ -44,8 +44,12 @@ export function build(app: App): App {
     environments: [
       { name: 'dev', kustomization: env('dev'), path: 'envs/dev' },
       {
-        name: 'staging', kustomization: env('staging'), path: 'envs/staging', verify: smoke,
-        soak: Duration.hours(1), onVerifyFailure: PromotionFailure.rollback(),
+        name: 'staging',
+        kustomization: env('staging'),
+        path: 'envs/staging',
+        verify: smoke,
+        soak: Duration.hours(1),
+        onVerifyFailure: PromotionFailure.rollback(),
       },
       { name: 'production', kustomization: env('production'), path: 'envs/production', mode: PromotionMode.PULL_REQUEST },
     ],
