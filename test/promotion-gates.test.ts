@@ -1,7 +1,8 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  CommitStatus, Kustomization, Pipeline, Promotion, PromotionEnvironment, PromotionFailure, PromotionMode, PromotionProps, PullRequestProvider, Task,
+  CommitStatus, Kustomization, Pipeline, Promotion, PromotionEnvironment, PromotionFailure, PromotionMode, PromotionProps, PullRequestProvider, RunConcurrency,
+  Task,
 } from '../src';
 import { codesOf, find, synth } from './util';
 
@@ -44,8 +45,12 @@ describe('soak: a version moves on only after the environment ran it that long, 
     expect(run.metadata.labels).toEqual({
       'cdk8s-tekton-flux/app': 'web', 'cdk8s-tekton-flux/from': 'staging', 'cdk8s-tekton-flux/to': 'production', 'cdk8s-tekton-flux/soak-seconds': '3600',
     });
-    // a newer revision's run supersedes (cancels) the one that waits: the clock restarts
+    // a newer revision's run supersedes (stops) the one that waits: the clock restarts; a running verify finishes
+    // with its own result (a cancelled one would read as Failed and roll back a healthy version)
     expect(canceller.kind).toBe('TaskRun');
+    const stop = find(objects, 'Task', canceller.spec.taskRef.name).spec.steps[0].env.find((e: any) => e.name === 'STOP');
+    expect(stop.value).toBe('StoppedRunFinally');
+    expect(find(objects, 'Task', 'web-on-dev-supersede').spec.steps[0].env.find((e: any) => e.name === 'STOP').value).toBe('CancelledRunFinally');
     expect(find(objects, 'TriggerTemplate', 'web-on-dev').spec.resourcetemplates[0].spec.status).toBeUndefined();
   });
 
@@ -160,6 +165,9 @@ describe('gates: each mistake is one problem, with its code, at the promotion', 
     ['a soak check every 90 minutes', (s) => new Promotion(s, 'web', props(s, { soakCheckInterval: Duration.minutes(90) })), 'invalid-duration'],
     ['a status with its own context (environments would overwrite each other)', (s) => new Promotion(s, 'web', props(s, {
       status: CommitStatus.github({ repository: 'acme/fleet', tokenSecretName: 'fleet-status', context: 'deploy' }),
+    })), 'conflicting-props'],
+    ['a rollback with a concurrency that cancels verify (Tekton reports a cancelled task as Failed)', (s) => new Promotion(s, 'web', props(s, {
+      concurrency: RunConcurrency.cancelInProgress(),
     })), 'conflicting-props'],
     ['a plain-http repository that is not loopback', (s) => new Promotion(s, 'web', props(s, { repositoryUrl: 'http://git.example/fleet.git' })), 'not-https'],
   ])('%s', (_what, make, code) => {

@@ -118,7 +118,8 @@ export interface PromotionEnvironment {
    * promoted onward (not for the last environment). The run that Flux's event starts waits as a
    * `PipelineRunPending` PipelineRun (an object, no Pod); a clock (a CronJob, see `soakCheckInterval`) starts it
    * when the soak is over, and it then reads, verifies and promotes as any run. A newer revision restarts the
-   * clock: its run supersedes (cancels) the waiting one. `kubectl get pipelineruns -l cdk8s-tekton-flux/soak-seconds`
+   * clock: its run supersedes (stops) the waiting one, so on a branch that gets commits more often than the soak the
+   * version waits for a quiet spell. `kubectl get pipelineruns -l cdk8s-tekton-flux/soak-seconds`
    * lists the runs that wait.
    * @default - none: promoted as soon as it is applied (and verified)
    */
@@ -367,7 +368,9 @@ export class Promotion extends Construct {
         branch: props.branch ?? 'main',
       },
       runLabels: soak ? { ...labels, [SOAK_LABEL]: String(soak.toSeconds({ integral: false })) } : labels,
-      concurrency: props.concurrency ?? RunConcurrency.cancelInProgress(),
+      // a rollback acts on verify's failure: a superseded run's verify finishes instead of being cancelled (which
+      // Tekton reports as Failed, and would roll back a healthy version)
+      concurrency: props.concurrency ?? RunConcurrency.cancelInProgress(rollsBack ? { finishRunningTasks: true } : {}),
       listener: props.listener,
       status: props.status && !props.status._context ? props.status._withContext(`${props.app}/${from.name}`) : undefined,
       _startPending: soak !== undefined,
@@ -476,6 +479,13 @@ function gateProblems(props: PromotionProps): string[] {
       errors.push(problem('invalid-duration', `soakCheckInterval must be a whole number of minutes from 1 to 59 (a cron step; got ${goDuration(every)}): ` +
         'use e.g. Duration.minutes(5)'));
     }
+  }
+  const cancel = props.concurrency?.cancelInProgressOptions;
+  const rollback = envs.find((e) => e.onVerifyFailure?.rollsBack);
+  if (cancel && rollback && !(cancel.finishRunningTasks && (cancel.runFinally ?? true))) {
+    errors.push(problem('conflicting-props', `environment '${rollback.name}' rolls back when its verify fails, but concurrency cancels a ` +
+      "superseded run's verify, which Tekton reports as failed: give RunConcurrency.cancelInProgress({ finishRunningTasks: true }), " +
+      'or leave concurrency out'));
   }
   const context = props.status?._context;
   if (context !== undefined) {

@@ -7,6 +7,13 @@ export interface CancelInProgressOptions {
    */
   readonly runFinally?: boolean;
   /**
+   * Let the cancelled run's running tasks finish with their own result (Tekton's `StoppedRunFinally`: no new task
+   * starts, then the `finally` tasks run), instead of cancelling them. A `finally` task that acts on a task's
+   * failure (a Promotion's rollback) then never takes a cancellation for a failure. Needs `runFinally`.
+   * @default false
+   */
+  readonly finishRunningTasks?: boolean;
+  /**
    * The image of the step that cancels: it needs `sh`, `awk` and `kubectl`.
    * @default 'ghcr.io/fluxcd/flux-cli:v2.7.3' (Flux's CLI image: Alpine, kubectl, a non-root user)
    */

@@ -87,7 +87,7 @@ export class SupersededRunCanceller extends Construct {
         RUN: `${run}`,
         LISTENER: props.listenerName,
         TRIGGER: props.triggerName,
-        STOP: props.options.runFinally ?? true ? 'CancelledRunFinally' : 'Cancelled',
+        STOP: !(props.options.runFinally ?? true) ? 'Cancelled' : props.options.finishRunningTasks ? 'StoppedRunFinally' : 'CancelledRunFinally',
       },
       script: CANCEL_SCRIPT,
     });
