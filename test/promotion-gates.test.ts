@@ -1,8 +1,8 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  CommitStatus, Kustomization, Pipeline, Promotion, PromotionEnvironment, PromotionFailure, PromotionMode, PromotionProps, PullRequestProvider, RunConcurrency,
-  Task,
+  CommitStatus, Kustomization, Pipeline, Promotion, PromotionEnvironment, PromotionFailure, PromotionMode, PromotionProps, PullRequestProvider,
+  RunConcurrency, Task,
 } from '../src';
 import { codesOf, find, synth } from './util';
 
