@@ -262,6 +262,9 @@ func TestPromotionGates(t *testing.T) {
 	// and only the newer version reaches production, after its own soak
 	c3 := repo.commit(t, "promote web 1.6.0 from dev to staging", map[string]string{"dev": "1.6.0", "staging": "1.6.0"})
 	older := start(c3)
+	// creation times have whole seconds, and of two runs of one second the canceller keeps the name that sorts last:
+	// the newer revision's run is created in a later second, as a later Flux event would be
+	time.Sleep(1100 * time.Millisecond)
 	c4 := repo.commit(t, "promote web 1.7.0 from dev to staging", map[string]string{"dev": "1.7.0", "staging": "1.7.0"})
 	newer := start(c4)
 	cancelled := waitDone(t, ns, older.Name)
@@ -270,10 +273,10 @@ func TestPromotionGates(t *testing.T) {
 			t.Errorf("the superseded run %s ran %s: %s", older.Name, name, describeRun(t, cancelled))
 		}
 	}
-	// stopped, not cancelled: a running verify would finish with its own result, never read as failed
-	if cancelled.Spec.Status != pipelinev1.PipelineRunSpecStatusStoppedRunFinally {
+	// a run that never started is cancelled (a started one would be stopped, its verify finishing with its own result)
+	if cancelled.Spec.Status != pipelinev1.PipelineRunSpecStatusCancelledRunFinally {
 		t.Errorf("the waiting run %s is %q after a newer revision, want %q: %s", older.Name, cancelled.Spec.Status,
-			pipelinev1.PipelineRunSpecStatusStoppedRunFinally, describeRun(t, cancelled))
+			pipelinev1.PipelineRunSpecStatusCancelledRunFinally, describeRun(t, cancelled))
 	}
 	tickUntilStarted(newer, nil)
 	if d := soakDifference(newer); d != "" {

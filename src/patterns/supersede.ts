@@ -26,14 +26,18 @@ runs=$(k get pipelineruns -l "triggers.tekton.dev/eventlistener=$LISTENER,trigge
   -o 'jsonpath={range .items[*]}'"$fields"'{"\\n"}{end}')
 older=$(printf '%s\\n' "$runs" | awk -F'|' '
   $2 != "" && $2 != ENVIRON["RUN"] && $3 !~ /^(Cancelled|CancelledRunFinally|StoppedRunFinally)$/ && $4 != "True" && $4 != "False" &&
-  ($1 < ENVIRON["CREATED"] || ($1 == ENVIRON["CREATED"] && $2 < ENVIRON["RUN"])) { print $2 }')
+  ($1 < ENVIRON["CREATED"] || ($1 == ENVIRON["CREATED"] && $2 < ENVIRON["RUN"])) { print $2 "/" ($3 == "PipelineRunPending" ? "pending" : "started") }')
 if [ -z "$older" ]; then
   echo "no older run of $TRIGGER is running"
   exit 0
 fi
-for name in $older; do
-  echo "$RUN supersedes $name: setting its status to $STOP"
-  if ! k patch pipelinerun "$name" --type=merge -p "{\\"spec\\":{\\"status\\":\\"$STOP\\"}}"; then
+for entry in $older; do
+  name=\${entry%/*}
+  stop=$STOP
+  # a run that never started has no task to let finish: Tekton ends a pending run only when it is cancelled
+  if [ "\${entry#*/}" = pending ] && [ "$stop" = StoppedRunFinally ]; then stop=CancelledRunFinally; fi
+  echo "$RUN supersedes $name: setting its status to $stop"
+  if ! k patch pipelinerun "$name" --type=merge -p "{\\"spec\\":{\\"status\\":\\"$stop\\"}}"; then
     state=$(k get pipelinerun "$name" -o 'jsonpath={.status.conditions[?(@.type=="Succeeded")].status}')
     if [ "$state" != True ] && [ "$state" != False ]; then exit 1; fi
     echo "$name finished meanwhile"
