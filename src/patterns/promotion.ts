@@ -581,38 +581,45 @@ function readVersionTask(scope: Construct, props: PromotionProps): Task {
   return task;
 }
 
-function promoteTask(scope: Construct, props: PromotionProps): Task {
-  const task = new Task(scope, 'promote', {
+/**
+ * A Task of the promotion that reads and writes the config repository: a git step whose env takes each of
+ * `params` (Task param → env variable) after the repository, branch, app and revision, writing `result`; and, when
+ * the promotion opens pull requests, the step that opens one for the branch the git step pushed (its title and
+ * description come from the git step, through files in /workspace).
+ */
+function configRepoTask(scope: Construct, id: string, props: PromotionProps, options: {
+  readonly description: string;
+  readonly params: { [param: string]: string };
+  readonly result: string;
+  readonly script: (resultPath: string) => string;
+  readonly resultDescription: string;
+  /** The git step's variables the pull-request step gets too, beside BRANCH and APP. */
+  readonly requestEnv?: string[];
+}): Task {
+  const task = new Task(scope, id, {
     namespace: props.namespace,
-    description: `Write a version of ${props.app} into an environment's manifests: a commit, or a pull request`,
+    description: options.description,
     metadata: { labels: { [CONFIG_REPO_LABEL]: 'true' } },
   });
-  const p = (name: string) => `${task.addParam(name)}`;
-  const [repository, branch, app, revision, version, from, fromPath, to, toPath, mode] =
-    ['repository', 'branch', 'app', 'revision', 'version', 'from', 'from-path', 'to', 'to-path', 'mode'].map(p);
-  const pushed = task.addResult('pushed', { description: 'the commit pushed, or none' });
-  task.addStep({
-    name: 'commit',
-    image: GIT_IMAGE,
-    env: {
-      ...gitEnv(props),
-      REPOSITORY: repository,
-      BRANCH: branch,
-      APP: app,
-      REVISION: revision,
-      VERSION: version,
-      FROM: from,
-      FROM_PATH: fromPath,
-      TO: to,
-      TO_PATH: toPath,
-      MODE: mode,
-    },
-    script: promoteScript(pushed.path),
-  });
-  if (props.pullRequests) {
-    task.addStep(pullRequestStep(props.pullRequests, { BRANCH: branch, APP: app, VERSION: version, FROM: from, TO: to, REVISION: revision }));
-  }
+  const params = { repository: 'REPOSITORY', branch: 'BRANCH', app: 'APP', revision: 'REVISION', ...options.params };
+  const env = Object.fromEntries(Object.entries(params).map(([param, variable]) => [variable, `${task.addParam(param)}`]));
+  const result = task.addResult(options.result, { description: options.resultDescription });
+  task.addStep({ name: 'commit', image: GIT_IMAGE, env: { ...gitEnv(props), ...env }, script: options.script(result.path) });
+  const requestEnv = ['BRANCH', 'APP', ...options.requestEnv ?? []];
+  if (props.pullRequests) task.addStep(pullRequestStep(props.pullRequests, Object.fromEntries(requestEnv.map((v) => [v, env[v]]))));
   return task;
+}
+
+function promoteTask(scope: Construct, props: PromotionProps): Task {
+  return configRepoTask(scope, 'promote', props, {
+    description: `Write a version of ${props.app} into an environment's manifests: a commit, or a pull request`,
+    params: { 'version': 'VERSION', 'from': 'FROM', 'from-path': 'FROM_PATH', 'to': 'TO', 'to-path': 'TO_PATH', 'mode': 'MODE' },
+    result: 'pushed',
+    resultDescription: 'the commit pushed, or none',
+    script: promoteScript,
+    // what the request step falls back on when the git step wrote no title
+    requestEnv: ['VERSION', 'FROM', 'TO', 'REVISION'],
+  });
 }
 
 /** The step that opens (or updates) the pull request for the branch the git step pushed. */
@@ -632,38 +639,13 @@ function pullRequestStep(pr: PullRequestOptions, env: { [name: string]: string }
 }
 
 function rollbackTask(scope: Construct, props: PromotionProps): Task {
-  const existing = scope.node.tryFindChild('rollback') as Task | undefined;
-  if (existing) return existing;
-  const task = new Task(scope, 'rollback', {
-    namespace: props.namespace,
+  return (scope.node.tryFindChild('rollback') as Task | undefined) ?? configRepoTask(scope, 'rollback', props, {
     description: `Set an environment of ${props.app} back to the version it ran before, when its verification failed`,
-    metadata: { labels: { [CONFIG_REPO_LABEL]: 'true' } },
+    params: { version: 'VERSION', environment: 'ENVIRONMENT', path: 'ENV_PATH', mode: 'MODE' },
+    result: 'restored',
+    resultDescription: 'the version restored, or none',
+    script: rollbackScript,
   });
-  const p = (name: string) => `${task.addParam(name)}`;
-  const [repository, branch, app, revision, version, environment, envPath, mode] =
-    ['repository', 'branch', 'app', 'revision', 'version', 'environment', 'path', 'mode'].map(p);
-  const restored = task.addResult('restored', { description: 'the version restored, or none' });
-  task.addStep({
-    name: 'commit',
-    image: GIT_IMAGE,
-    env: {
-      ...gitEnv(props),
-      REPOSITORY: repository,
-      BRANCH: branch,
-      APP: app,
-      REVISION: revision,
-      VERSION: version,
-      ENVIRONMENT: environment,
-      ENV_PATH: envPath,
-      MODE: mode,
-    },
-    script: rollbackScript(restored.path),
-  });
-  if (props.pullRequests) {
-    // the request's title and description come from the commit step (its files in /workspace)
-    task.addStep(pullRequestStep(props.pullRequests, { BRANCH: branch, APP: app }));
-  }
-  return task;
 }
 
 function reportTask(scope: Construct, props: PromotionProps): Task {

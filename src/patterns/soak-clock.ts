@@ -1,6 +1,7 @@
 import { ApiObject, Cron, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { runPatcherAccount } from './run-patcher-account';
 import { CANCELLER_IMAGE } from './supersede';
 import { toDnsLabel } from '../internal/names';
 
@@ -83,17 +84,8 @@ export class SoakClock extends Construct {
     super(scope, id);
     const name = toDnsLabel(props.name, 52); // a CronJob's name leaves 11 characters for its Jobs' suffix
     const metadata = { name, namespace: props.namespace, labels: { [SOAK_LABEL]: String(props.soak.toSeconds()) } };
-    const account = new kplus.ServiceAccount(this, 'ServiceAccount', { metadata, automountToken: true });
-    new kplus.k8s.KubeRole(this, 'Role', {
-      metadata,
-      // list the step's runs; get and patch one (kubectl patch reads the object first)
-      rules: [{ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['get', 'list', 'patch'] }],
-    });
-    new kplus.k8s.KubeRoleBinding(this, 'RoleBinding', {
-      metadata,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: props.namespace }],
-    });
+    // list the step's runs; get and patch the due ones
+    const account = runPatcherAccount(this, metadata);
     const minutes = Math.max(1, Math.round(props.every.toMinutes({ integral: false })));
     const selector = Object.entries(props.selector).map(([k, v]) => `${k}=${v}`).join(',');
     this.cronJob = new kplus.CronJob(this, 'CronJob', {

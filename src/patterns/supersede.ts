@@ -1,7 +1,7 @@
-import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CancelInProgressOptions } from './run-concurrency';
 import { CANCELLER_LABEL } from './run-labels';
+import { runPatcherAccount } from './run-patcher-account';
 import { toDnsLabel } from '../internal/names';
 import { Task } from '../tekton/task';
 
@@ -65,18 +65,8 @@ export class SupersededRunCanceller extends Construct {
     const name = toDnsLabel(`${props.name}-supersede`);
     this.name = name;
     const metadata = { name, namespace: props.namespace };
-    // kubectl in the step talks to the API server: it needs the token (and only this one).
-    new kplus.ServiceAccount(this, 'ServiceAccount', { metadata, automountToken: true });
-    new kplus.k8s.KubeRole(this, 'Role', {
-      metadata,
-      // get its own run (its creation time), list the trigger's runs, patch spec.status of the older ones
-      rules: [{ apiGroups: ['tekton.dev'], resources: ['pipelineruns'], verbs: ['get', 'list', 'patch'] }],
-    });
-    new kplus.k8s.KubeRoleBinding(this, 'RoleBinding', {
-      metadata,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: props.namespace }],
-    });
+    // get its own run (its creation time), list the trigger's runs, patch spec.status of the older ones
+    runPatcherAccount(this, metadata);
     const task = new Task(this, 'Task', {
       name,
       namespace: props.namespace,
