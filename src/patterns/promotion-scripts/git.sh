@@ -30,6 +30,22 @@ tab=$(printf '\t')
 nl='
 '
 
+# commit_target REQUEST_BRANCH: what the writing steps (promote, rollback) start with: $MODE is one of the two the
+# synth writes (anything else is refused rather than taken for a push to $BRANCH), the committer is set, and
+# $target is the branch pushed to: $BRANCH, or REQUEST_BRANCH for a pull request; no request files are left over.
+commit_target() {
+  case "$MODE" in
+    push|pull-request) ;;
+    *) fail "the mode '$MODE' is not push or pull-request" ;;
+  esac
+  git config user.name "cdk8s-tekton-flux promotion"
+  git config user.email "promotion@cdk8s-tekton-flux.invalid"
+  target="$BRANCH"
+  if [ "$MODE" = pull-request ]; then target=$1; fi
+  git check-ref-format "refs/heads/$target" || fail "$1 is not a valid branch name"
+  rm -f "$work/pull-request-branch" "$work/pull-request-commit" "$work/pull-request-title" "$work/pull-request-body"
+}
+
 # scan_env DIR: the one value marked in the YAML files under DIR, in $scanned; returns 1 with $scan_error
 # set when there is none, more than one, a marker it refuses (with file and line), or a symbolic link (never
 # followed: a link could point out of the repository, or at another environment's files).

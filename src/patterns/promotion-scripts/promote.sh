@@ -17,17 +17,7 @@ check_path "$TO_PATH"
 check_label "environment name" "$FROM"
 check_label "environment name" "$TO"
 check_revision "$REVISION"
-# Only the two modes the synth writes: anything else is refused rather than taken for a push to $BRANCH.
-case "$MODE" in
-  push|pull-request) ;;
-  *) fail "the mode '$MODE' is not push or pull-request" ;;
-esac
-git config user.name "cdk8s-tekton-flux promotion"
-git config user.email "promotion@cdk8s-tekton-flux.invalid"
-target="$BRANCH"
-if [ "$MODE" = pull-request ]; then target="promote/$APP/$TO"; fi
-git check-ref-format "refs/heads/$target" || fail "promote/$APP/$TO is not a valid branch name"
-rm -f "$work/pull-request-branch" "$work/pull-request-commit" "$work/pull-request-title" "$work/pull-request-body"
+commit_target "promote/$APP/$TO"
 subject="promote $APP $VERSION from $FROM to $TO"
 if [ -n "$entry" ]; then
   body="$VERSION is a build's result ($FROM${REVISION:+ at $REVISION}): promoted to $TO, the first environment."

@@ -21,16 +21,7 @@ esac
 check_label environment "$ENVIRONMENT"
 check_path "$ENV_PATH"
 check_revision "$REVISION"
-case "$MODE" in
-  push|pull-request) ;;
-  *) fail "the mode '$MODE' is not push or pull-request" ;;
-esac
-git config user.name "cdk8s-tekton-flux promotion"
-git config user.email "promotion@cdk8s-tekton-flux.invalid"
-target="$BRANCH"
-if [ "$MODE" = pull-request ]; then target="rollback/$APP/$ENVIRONMENT"; fi
-git check-ref-format "refs/heads/$target" || fail "rollback/$APP/$ENVIRONMENT is not a valid branch name"
-rm -f "$work/pull-request-branch" "$work/pull-request-commit" "$work/pull-request-title" "$work/pull-request-body"
+commit_target "rollback/$APP/$ENVIRONMENT"
 history=500
 trailer="Promotion-Rollback: $APP $ENVIRONMENT $VERSION"
 
